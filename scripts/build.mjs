@@ -1,0 +1,21 @@
+// Builds the package: compiles TypeScript, copies templates, bundles each Lambda handler and writes the oclif
+// manifest. Usage: node scripts/build.mjs [--no-manifest]
+import { execFileSync } from 'node:child_process';
+import { cpSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleHandlers } from './bundle-handlers.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const started = Date.now();
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+rmSync(join(root, 'oclif.manifest.json'), { force: true });
+execFileSync(bin('tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+cpSync(join(root, 'src', 'templates'), join(root, 'dist', 'templates'), { recursive: true });
+const handlers = await bundleHandlers({ root, outdir: join(root, 'dist', 'handlers') });
+if (!process.argv.includes('--no-manifest')) {
+  execFileSync(bin('oclif'), ['manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+process.stderr.write(`built dist/ (${handlers.length} handler bundle(s)) in ${Date.now() - started} ms\n`);

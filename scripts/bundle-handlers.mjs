@@ -1,0 +1,34 @@
+// Bundles every src/runtime/handlers/<name>/handler.ts into dist/handlers/<name>/index.mjs: one minified ESM
+// bundle per Lambda function, AWS SDK included and tree-shaken (see BENCHMARKS.md for why).
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+
+/** Bundles the handlers under `root`; returns their names. */
+export async function bundleHandlers({ root, outdir }) {
+  const dir = join(root, 'src', 'runtime', 'handlers');
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir)
+    .filter((name) => existsSync(join(dir, name, 'handler.ts')))
+    .sort();
+  await Promise.all(
+    names.map((name) =>
+      build({
+        entryPoints: [join(dir, name, 'handler.ts')],
+        outfile: join(outdir, name, 'index.mjs'),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        minify: true,
+        sourcemap: false,
+        legalComments: 'none',
+        mainFields: ['module', 'main'],
+        // Some dependencies still call require(); give the ESM bundle one.
+        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+        logLevel: 'warning',
+      }),
+    ),
+  );
+  return names;
+}

@@ -1,0 +1,51 @@
+import { Command, type Interfaces } from '@oclif/core';
+import { createConsoleIo, type Io } from '../core/io.js';
+import { sharedFlags } from './flags.js';
+
+/** Flags of a command class, parsed. */
+export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof SdlfCommand)['baseFlags'] & T['flags']>;
+/** Args of a command class, parsed. */
+export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
+
+/**
+ * Base of every sdlf command: `--json`, `--path` and `--verbose` everywhere, parsed flags and args on `this`,
+ * and an {@link Io} that writes progress to stderr. Subclasses implement `run()` by calling one service and
+ * returning its result; `present()` prints it for people when `--json` is off.
+ */
+export abstract class SdlfCommand<T extends typeof Command> extends Command {
+  static override enableJsonFlag = true;
+  static override baseFlags = {
+    path: sharedFlags.path,
+    verbose: sharedFlags.verbose,
+  };
+
+  protected flags!: CommandFlags<T>;
+  protected args!: CommandArgs<T>;
+  protected io!: Io;
+
+  public override async init(): Promise<void> {
+    await super.init();
+    const { args, flags } = await this.parse({
+      flags: this.ctor.flags,
+      baseFlags: (super.ctor as typeof SdlfCommand).baseFlags,
+      enableJsonFlag: this.ctor.enableJsonFlag,
+      args: this.ctor.args,
+      strict: this.ctor.strict,
+    });
+    this.flags = flags as CommandFlags<T>;
+    this.args = args as CommandArgs<T>;
+    const yes = (flags as { yes?: boolean }).yes ?? false;
+    this.io = createConsoleIo({ verbose: this.flags.verbose, yes });
+  }
+
+  /** Keeps the exit code of user mistakes (2) under `--json` too; oclif would use 1. */
+  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    process.exitCode = error.oclif?.exit ?? error.exitCode ?? 1;
+    return super.catch(error);
+  }
+
+  /** Whether a person can answer prompts (stdin and stderr are terminals). */
+  protected get interactive(): boolean {
+    return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  }
+}

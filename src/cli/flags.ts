@@ -1,0 +1,45 @@
+import { Flags } from '@oclif/core';
+
+/** Flags that mean the same in every command; each has an `SDLF_` environment twin. */
+export const sharedFlags = {
+  path: Flags.directory({
+    char: 'p',
+    description: 'Project root folder.',
+    env: 'SDLF_PATH',
+    default: '.',
+  }),
+  env: Flags.string({
+    description: 'Deployment environment from ddk.json (e.g. dev).',
+    env: 'SDLF_ENV',
+  }),
+  'dry-run': Flags.boolean({
+    description: 'Show what would change and change nothing.',
+    env: 'SDLF_DRY_RUN',
+    default: false,
+  }),
+  force: Flags.boolean({
+    char: 'f',
+    description: 'Overwrite existing files.',
+    env: 'SDLF_FORCE',
+    default: false,
+  }),
+  yes: Flags.boolean({
+    char: 'y',
+    description: 'Answer yes to every question; accept defaults instead of prompting.',
+    env: 'SDLF_YES',
+    default: false,
+  }),
+  verbose: Flags.boolean({
+    description: 'Print detailed progress.',
+    env: 'SDLF_VERBOSE',
+    default: false,
+  }),
+  profile: Flags.string({
+    description: 'AWS profile to use (defaults to the standard AWS credential chain).',
+    env: 'SDLF_PROFILE',
+  }),
+  region: Flags.string({
+    description: "AWS region (defaults to the environment's region in ddk.json).",
+    env: 'SDLF_REGION',
+  }),
+};

@@ -1,0 +1,31 @@
+import { SdlfCommand } from '../cli/base-command.js';
+import { type ValidateProjectResult, validateProject } from '../services/validate-project.js';
+
+/** `sdlf validate`: loads and checks the whole project. */
+export default class Validate extends SdlfCommand<typeof Validate> {
+  static override summary = 'Check the project: configuration, names, transforms and pipeline types.';
+  static override description =
+    'Loads ddk.json and parameters.json, checks every name against its AWS limit, checks that each dataset has its ' +
+    'light transform and Glue script, and that custom pipeline types exist. Lists every problem at once and exits 2 ' +
+    'when there is any.';
+  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --path my-lake --json'];
+
+  public async run(): Promise<ValidateProjectResult> {
+    const result = await validateProject({ root: this.flags.path }, this.io);
+    if (!this.jsonEnabled()) {
+      this.log(`Project ${result.root} is valid.`);
+      for (const e of result.environments) {
+        this.log(
+          `  environment ${e.id}: account ${e.account}, ${e.region}, prefix "${e.resourcePrefix}", ${e.datasets} dataset(s)`,
+        );
+      }
+      for (const d of result.datasets) {
+        this.log(
+          `  dataset ${d.env}/${d.team}/${d.dataset}: pipeline ${d.pipeline}, transforms ${d.stageATransform} + ${d.stageBTransform}`,
+        );
+      }
+      this.log(`  CI/CD: ${result.cicd.enabled ? 'on' : 'off'} (${result.cicd.source})`);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,284 @@
+import type { Problem } from '../core/errors.js';
+import type { DatasetConfig, DeploymentEnvironment, Project } from './model.js';
+
+/** AWS limits on the length of the names sdlf creates. */
+export const NAME_LIMITS = {
+  stack: 128,
+  bucket: 63,
+  lambda: 64,
+  iamRole: 64,
+  sqs: 80,
+  stateMachine: 80,
+  glueJob: 255,
+  glueDatabase: 255,
+  dynamoTable: 255,
+  eventRule: 64,
+  ssmParameter: 1011,
+  snsTopic: 256,
+  kmsAlias: 256,
+} as const;
+
+/** The kind of resource a name is for; keys of {@link NAME_LIMITS}. */
+export type ResourceKind = keyof typeof NAME_LIMITS;
+
+/** A physical name with the limit it must fit. */
+export interface PhysicalName {
+  readonly kind: ResourceKind;
+  /** What the name is for, in words: "stage A queue of demoteam/standard". */
+  readonly label: string;
+  readonly value: string;
+}
+
+/** Where the names of one environment come from. */
+export interface NamingContext {
+  readonly prefix: string;
+  readonly env: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/** The data buckets of an environment. */
+export const BUCKET_KINDS = ['raw', 'stage', 'analytics', 'athena', 'artifacts', 'access-logs'] as const;
+export type BucketKind = (typeof BUCKET_KINDS)[number];
+
+/** The metadata tables of an environment (the seed's "octagon" tables). */
+export const TABLE_KINDS = ['object-metadata', 'datasets', 'pipelines', 'execution-history'] as const;
+export type TableKind = (typeof TABLE_KINDS)[number];
+
+/** Functions of a team's pipeline, shared by its datasets. */
+export const PIPELINE_FUNCTIONS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger'] as const;
+export type PipelineFunction = (typeof PIPELINE_FUNCTIONS)[number];
+
+/** Stages that own a queue and a state machine. */
+export type StageId = 'a' | 'b';
+
+/**
+ * Produces every physical name of one environment. All names carry the prefix and the environment; bucket names
+ * add region and account so they are globally unique and predictable.
+ */
+export class Naming {
+  constructor(readonly context: NamingContext) {}
+
+  /** Creates the naming of a deployment environment. */
+  static forEnvironment(environment: DeploymentEnvironment): Naming {
+    return new Naming({
+      prefix: environment.resourcePrefix,
+      env: environment.id,
+      account: environment.account,
+      region: environment.region,
+    });
+  }
+
+  private get base(): string {
+    return `${this.context.prefix}-${this.context.env}`;
+  }
+
+  /** `{prefix}-{env}-foundations`. */
+  foundationsStack(): string {
+    return `${this.base}-foundations`;
+  }
+
+  /** `{prefix}-{env}-{team}-{pipeline}`. */
+  pipelineStack(team: string, pipeline: string): string {
+    return `${this.base}-${team}-${pipeline}`;
+  }
+
+  /** `{prefix}-{env}-{team}-{dataset}`. */
+  datasetStack(team: string, dataset: string): string {
+    return `${this.base}-${team}-${dataset}`;
+  }
+
+  /** `{prefix}-{env}-{kind}-{region}-{account}`. */
+  bucket(kind: BucketKind): string {
+    return `${this.base}-${kind}-${this.context.region}-${this.context.account}`;
+  }
+
+  /** `{prefix}-{env}-{kind}`. */
+  table(kind: TableKind): string {
+    return `${this.base}-${kind}`;
+  }
+
+  /** `alias/{prefix}-{env}-{purpose}`. */
+  kmsAlias(purpose: string): string {
+    return `alias/${this.base}-${purpose}`;
+  }
+
+  /** `{prefix}-{env}-alarms`. */
+  alarmTopic(): string {
+    return `${this.base}-alarms`;
+  }
+
+  /** `/{prefix}/{env}/{...segments}`. */
+  ssm(...segments: string[]): string {
+    return `/${this.context.prefix}/${this.context.env}/${segments.join('/')}`;
+  }
+
+  /** SSM parameter holding a dataset's configuration: `/{prefix}/{env}/datasets/{team}/{dataset}`. */
+  datasetParameter(team: string, dataset: string): string {
+    return this.ssm('datasets', team, dataset);
+  }
+
+  /** `{prefix}-{env}-{team}-{pipeline}-{fn}`. */
+  pipelineFunction(team: string, pipeline: string, fn: PipelineFunction): string {
+    return `${this.base}-${team}-${pipeline}-${fn}`;
+  }
+
+  /** `{prefix}-{env}-{team}-{dataset}-light-transform`: the dataset's stage A transform function. */
+  lightTransformFunction(team: string, dataset: string): string {
+    return `${this.base}-${team}-${dataset}-light-transform`;
+  }
+
+  /** `{prefix}-{env}-{team}-{pipeline}-stage-{a|b}`. */
+  stateMachine(team: string, pipeline: string, stage: StageId): string {
+    return `${this.base}-${team}-${pipeline}-stage-${stage}`;
+  }
+
+  /** Stage A queue of a team's pipeline: `{prefix}-{env}-{team}-{pipeline}-stage-a.fifo`. */
+  stageAQueue(team: string, pipeline: string): string {
+    return `${this.base}-${team}-${pipeline}-stage-a.fifo`;
+  }
+
+  /** Dead-letter queue of a team's stage A: `…-stage-a-dlq.fifo`. */
+  stageADeadLetterQueue(team: string, pipeline: string): string {
+    return `${this.base}-${team}-${pipeline}-stage-a-dlq.fifo`;
+  }
+
+  /** Stage B queue of a dataset: `{prefix}-{env}-{team}-{dataset}-stage-b.fifo`. */
+  stageBQueue(team: string, dataset: string): string {
+    return `${this.base}-${team}-${dataset}-stage-b.fifo`;
+  }
+
+  /** Dead-letter queue of a dataset's stage B: `…-stage-b-dlq.fifo`. */
+  stageBDeadLetterQueue(team: string, dataset: string): string {
+    return `${this.base}-${team}-${dataset}-stage-b-dlq.fifo`;
+  }
+
+  /** `{prefix}-{env}-{team}-{dataset}-heavy-transform`. */
+  glueJob(team: string, dataset: string): string {
+    return `${this.base}-${team}-${dataset}-heavy-transform`;
+  }
+
+  /** `{prefix}_{env}_{team}_{dataset}`, dashes mapped to underscores as Glue requires. */
+  glueDatabase(team: string, dataset: string): string {
+    return `${this.context.prefix}_${this.context.env}_${team}_${dataset}`.replaceAll('-', '_');
+  }
+
+  /** `{prefix}-{env}-{team}-{dataset}-raw`: the rule that routes new raw objects of a dataset. */
+  datasetRule(team: string, dataset: string): string {
+    return `${this.base}-${team}-${dataset}-raw`;
+  }
+
+  /** `{prefix}-{env}-{team}-{pipeline}-{purpose}` for roles of a team's pipeline. */
+  pipelineRole(team: string, pipeline: string, purpose: string): string {
+    return `${this.base}-${team}-${pipeline}-${purpose}`;
+  }
+
+  /** `{prefix}-{env}-{team}-{dataset}-{purpose}` for roles of a dataset. */
+  datasetRole(team: string, dataset: string, purpose: string): string {
+    return `${this.base}-${team}-${dataset}-${purpose}`;
+  }
+
+  /** Raw/stage key prefix of a dataset: `{team}/{dataset}/`. */
+  static datasetPrefix(team: string, dataset: string): string {
+    return `${team}/${dataset}/`;
+  }
+
+  /** Lists the names of an environment's shared resources. */
+  environmentNames(): PhysicalName[] {
+    return [
+      { kind: 'stack', label: 'foundations stack', value: this.foundationsStack() },
+      ...BUCKET_KINDS.map((kind): PhysicalName => ({ kind: 'bucket', label: `${kind} bucket`, value: this.bucket(kind) })),
+      ...TABLE_KINDS.map((kind): PhysicalName => ({ kind: 'dynamoTable', label: `${kind} table`, value: this.table(kind) })),
+      { kind: 'snsTopic', label: 'alarm topic', value: this.alarmTopic() },
+      { kind: 'kmsAlias', label: 'data key alias', value: this.kmsAlias('data') },
+    ];
+  }
+
+  /** Lists the names of a team's pipeline. */
+  pipelineNames(team: string, pipeline: string): PhysicalName[] {
+    const of = `${team}/${pipeline}`;
+    return [
+      { kind: 'stack', label: `pipeline stack of ${of}`, value: this.pipelineStack(team, pipeline) },
+      ...PIPELINE_FUNCTIONS.map(
+        (fn): PhysicalName => ({
+          kind: 'lambda',
+          label: `${fn} function of ${of}`,
+          value: this.pipelineFunction(team, pipeline, fn),
+        }),
+      ),
+      ...PIPELINE_FUNCTIONS.map(
+        (fn): PhysicalName => ({
+          kind: 'iamRole',
+          label: `${fn} role of ${of}`,
+          value: this.pipelineRole(team, pipeline, fn),
+        }),
+      ),
+      { kind: 'stateMachine', label: `stage A state machine of ${of}`, value: this.stateMachine(team, pipeline, 'a') },
+      { kind: 'stateMachine', label: `stage B state machine of ${of}`, value: this.stateMachine(team, pipeline, 'b') },
+      { kind: 'sqs', label: `stage A queue of ${of}`, value: this.stageAQueue(team, pipeline) },
+      { kind: 'sqs', label: `stage A dead-letter queue of ${of}`, value: this.stageADeadLetterQueue(team, pipeline) },
+    ];
+  }
+
+  /** Lists the names of one dataset. */
+  datasetNames(team: string, dataset: string): PhysicalName[] {
+    const of = `${team}/${dataset}`;
+    return [
+      { kind: 'stack', label: `dataset stack of ${of}`, value: this.datasetStack(team, dataset) },
+      { kind: 'lambda', label: `light transform function of ${of}`, value: this.lightTransformFunction(team, dataset) },
+      { kind: 'iamRole', label: `light transform role of ${of}`, value: this.datasetRole(team, dataset, 'light-transform') },
+      { kind: 'iamRole', label: `Glue job role of ${of}`, value: this.datasetRole(team, dataset, 'glue') },
+      { kind: 'sqs', label: `stage B queue of ${of}`, value: this.stageBQueue(team, dataset) },
+      { kind: 'sqs', label: `stage B dead-letter queue of ${of}`, value: this.stageBDeadLetterQueue(team, dataset) },
+      { kind: 'glueJob', label: `Glue job of ${of}`, value: this.glueJob(team, dataset) },
+      { kind: 'glueDatabase', label: `Glue database of ${of}`, value: this.glueDatabase(team, dataset) },
+      { kind: 'eventRule', label: `event rule of ${of}`, value: this.datasetRule(team, dataset) },
+      { kind: 'ssmParameter', label: `configuration parameter of ${of}`, value: this.datasetParameter(team, dataset) },
+    ];
+  }
+}
+
+/** Checks one name against its AWS length limit; returns the problem, if any. */
+export function checkName(name: PhysicalName, input: string): Problem | undefined {
+  const limit = NAME_LIMITS[name.kind];
+  if (name.value.length <= limit) return undefined;
+  return {
+    code: 'NAME_TOO_LONG',
+    message: `${input} makes the ${name.label} "${name.value}" ${name.value.length} characters long; AWS allows ${limit} for this resource.`,
+    suggestion: `Shorten it by at least ${name.value.length - limit} character(s).`,
+  };
+}
+
+/** Checks every name a project would create in every environment; returns one problem per name too long. */
+export function checkProjectNames(project: Pick<Project, 'environments' | 'datasets'>): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  for (const environment of project.environments) {
+    const naming = Naming.forEnvironment(environment);
+    const envInput = `Environment "${environment.id}" with prefix "${environment.resourcePrefix}"`;
+    for (const name of naming.environmentNames()) push(checkName(name, envInput));
+    const datasets: readonly DatasetConfig[] = project.datasets[environment.id] ?? [];
+    for (const { team, pipeline } of uniquePipelines(datasets)) {
+      for (const name of naming.pipelineNames(team, pipeline))
+        push(checkName(name, `Team "${team}" with pipeline "${pipeline}"`));
+    }
+    for (const { team, dataset } of datasets) {
+      for (const name of naming.datasetNames(team, dataset)) push(checkName(name, `Team "${team}" with dataset "${dataset}"`));
+    }
+  }
+  return problems;
+
+  function push(problem: Problem | undefined) {
+    if (problem && !seen.has(problem.message)) {
+      seen.add(problem.message);
+      problems.push(problem);
+    }
+  }
+}
+
+/** Lists the distinct (team, pipeline) pairs of a list of datasets, in first-seen order. */
+export function uniquePipelines(datasets: readonly DatasetConfig[]): Array<{ team: string; pipeline: string }> {
+  const seen = new Map<string, { team: string; pipeline: string }>();
+  for (const { team, pipeline } of datasets) seen.set(`${team}\0${pipeline}`, { team, pipeline });
+  return [...seen.values()];
+}

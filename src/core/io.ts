@@ -1,0 +1,96 @@
+import { SdlfError } from './errors.js';
+
+/**
+ * Where a service reports what it is doing. Results are returned, never printed: everything that goes through
+ * an `Io` is progress, warnings or questions, and goes to stderr.
+ */
+export interface Io {
+  /** Reports progress or a step taken. */
+  info(message: string): void;
+  /** Reports something the user should know but that does not stop the work. */
+  warn(message: string): void;
+  /** Reports detail shown only with `--verbose`. */
+  debug(message: string): void;
+  /**
+   * Asks a yes/no question. Answers `true` without asking when the user passed `--yes`; throws an
+   * {@link SdlfError} naming `yesFlag` when there is no terminal to ask on.
+   */
+  confirm(question: string, options?: ConfirmOptions): Promise<boolean>;
+}
+
+/** Options of {@link Io.confirm}. */
+export interface ConfirmOptions {
+  /** Answer when the user just presses enter. @default false */
+  readonly default?: boolean;
+  /** The flag that answers the question in scripts. @default '--yes' */
+  readonly yesFlag?: string;
+}
+
+/** Options of {@link createConsoleIo}. */
+export interface ConsoleIoOptions {
+  /** Prints debug lines. @default false */
+  readonly verbose?: boolean;
+  /** Suppresses info lines (warnings still print). @default false */
+  readonly quiet?: boolean;
+  /** Answers every question with yes. @default false */
+  readonly yes?: boolean;
+  /** Whether a person can answer questions. @default process.stdin.isTTY && process.stderr.isTTY */
+  readonly interactive?: boolean;
+  /** Where lines go. @default process.stderr */
+  readonly stream?: NodeJS.WritableStream;
+}
+
+/** Creates the terminal {@link Io}: lines on stderr, questions through `@inquirer/prompts` on a TTY. */
+export function createConsoleIo(options: ConsoleIoOptions = {}): Io {
+  const stream = options.stream ?? process.stderr;
+  const interactive = options.interactive ?? Boolean(process.stdin.isTTY && process.stderr.isTTY);
+  const write = (line: string) => stream.write(`${line}\n`);
+  return {
+    info: (message) => {
+      if (!options.quiet) write(message);
+    },
+    warn: (message) => write(`Warning: ${message}`),
+    debug: (message) => {
+      if (options.verbose) write(message);
+    },
+    confirm: async (question, confirmOptions = {}) => {
+      if (options.yes) return true;
+      const yesFlag = confirmOptions.yesFlag ?? '--yes';
+      if (!interactive) {
+        throw new SdlfError(`Cannot ask "${question}": there is no terminal to answer on.`, {
+          code: 'CONFIRMATION_REQUIRED',
+          suggestions: [`Re-run with ${yesFlag} to confirm, or run it in a terminal.`],
+        });
+      }
+      const { confirm } = await import('@inquirer/prompts');
+      return confirm({ message: question, default: confirmOptions.default ?? false }, { output: process.stderr });
+    },
+  };
+}
+
+/** A recorded line of a {@link RecordingIo}. */
+export interface RecordedLine {
+  readonly level: 'info' | 'warn' | 'debug' | 'confirm';
+  readonly message: string;
+}
+
+/** An {@link Io} that keeps every line and answers questions from a list; for tests and `--json` runs. */
+export interface RecordingIo extends Io {
+  readonly lines: RecordedLine[];
+}
+
+/** Creates a {@link RecordingIo} that answers questions with `answers` in order (then `false`). */
+export function createRecordingIo(answers: readonly boolean[] = []): RecordingIo {
+  const lines: RecordedLine[] = [];
+  const queue = [...answers];
+  return {
+    lines,
+    info: (message) => lines.push({ level: 'info', message }),
+    warn: (message) => lines.push({ level: 'warn', message }),
+    debug: (message) => lines.push({ level: 'debug', message }),
+    confirm: async (question) => {
+      lines.push({ level: 'confirm', message: question });
+      return queue.shift() ?? false;
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import { readFile } from 'node:fs/promises';
+import { SdlfError } from './errors.js';
+
+/** Parses JSON text; a syntax error becomes an {@link SdlfError} naming the file, line and column. */
+export function parseJson(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const message = (error as Error).message;
+    const { line, column } = locate(text, message);
+    const where = line ? `${file}:${line}:${column}` : file;
+    throw new SdlfError(`${where} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}.`, {
+      code: 'INVALID_JSON',
+      suggestions: [`Fix the JSON syntax in ${file}${line ? ` at line ${line}, column ${column}` : ''}.`],
+    });
+  }
+}
+
+/** Reads and parses a JSON file (see {@link parseJson}). */
+export async function readJsonFile(file: string, displayName = file): Promise<{ value: unknown; text: string }> {
+  const text = await readFile(file, 'utf8');
+  return { value: parseJson(text, displayName), text };
+}
+
+function locate(text: string, message: string): { line?: number; column?: number } {
+  const lineCol = /line (\d+) column (\d+)/.exec(message);
+  if (lineCol) return { line: Number(lineCol[1]), column: Number(lineCol[2]) };
+  const position = /position (\d+)/.exec(message);
+  const offset = position ? Number(position[1]) : message.includes('Unexpected end') ? text.length : undefined;
+  if (offset === undefined) return {};
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+/** How a JSON file is laid out, so that a rewrite keeps the user's style. */
+export interface JsonStyle {
+  readonly indent: string | number;
+  readonly finalNewline: boolean;
+}
+
+/** Detects the indentation and final newline of JSON text. @default two spaces and a final newline for empty text */
+export function detectJsonStyle(text: string): JsonStyle {
+  const match = /^[ \t]+(?=")/m.exec(text);
+  const indent = match ? (match[0].includes('\t') ? '\t' : match[0].length) : 2;
+  return { indent, finalNewline: text.length === 0 || text.endsWith('\n') };
+}
+
+/** Serialises a value as JSON in the given style. */
+export function stringifyJson(value: unknown, style: JsonStyle = { indent: 2, finalNewline: true }): string {
+  return JSON.stringify(value, null, style.indent) + (style.finalNewline ? '\n' : '');
+}

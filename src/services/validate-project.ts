@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadProject } from '../config/load.js';
+import type { Project } from '../config/model.js';
+import { projectPaths } from '../config/paths.js';
+import { type Problem, SdlfError } from '../core/errors.js';
+import type { Io } from '../core/io.js';
+
+/** Options of {@link validateProject}. */
+export interface ValidateProjectOptions {
+  /** Project root. */
+  readonly root: string;
+}
+
+/** What {@link validateProject} found. */
+export interface ValidateProjectResult {
+  readonly root: string;
+  readonly parametersFile: string;
+  readonly environments: ReadonlyArray<{ id: string; account: string; region: string; resourcePrefix: string; datasets: number }>;
+  readonly datasets: ReadonlyArray<{
+    env: string;
+    team: string;
+    dataset: string;
+    pipeline: string;
+    stageATransform: string;
+    stageBTransform: string;
+  }>;
+  readonly pipelineTypes: readonly string[];
+  readonly cicd: { enabled: boolean; account: string; region: string; source: string };
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Loads the whole project and checks it: configuration, names against AWS limits, a transform file for every
+ * dataset, and custom pipeline modules. Throws one {@link SdlfError} listing every problem.
+ */
+export async function validateProject(options: ValidateProjectOptions, io: Io): Promise<ValidateProjectResult> {
+  const project = await loadProject(options.root);
+  const problems = checkTransformFiles(project);
+  if (problems.length > 0) {
+    throw SdlfError.fromProblems(`The project at ${project.root} has ${problems.length} problem(s):`, problems);
+  }
+  for (const warning of project.warnings) io.warn(warning);
+  const all = project.environments.flatMap((environment) =>
+    (project.datasets[environment.id] ?? []).map((d) => ({ env: environment.id, ...d })),
+  );
+  return {
+    root: project.root,
+    parametersFile: project.parametersFile,
+    environments: project.environments.map((e) => ({
+      id: e.id,
+      account: e.account,
+      region: e.region,
+      resourcePrefix: e.resourcePrefix,
+      datasets: project.datasets[e.id]?.length ?? 0,
+    })),
+    datasets: all.map(({ env, team, dataset, pipeline, stageATransform, stageBTransform }) => ({
+      env,
+      team,
+      dataset,
+      pipeline,
+      stageATransform,
+      stageBTransform,
+    })),
+    pipelineTypes: ['standard', 'custom', ...Object.keys(project.customPipelineFiles)],
+    cicd: {
+      enabled: project.cicd.enabled,
+      account: project.cicd.account,
+      region: project.cicd.region,
+      source: `${project.cicd.source.provider}:${project.cicd.source.repository}@${project.cicd.source.branch}`,
+    },
+    warnings: project.warnings,
+  };
+}
+
+/** Lists the datasets whose light transform or Glue script is missing from the project. */
+export function checkTransformFiles(project: Project): Problem[] {
+  const problems: Problem[] = [];
+  const reported = new Set<string>();
+  for (const [env, datasets] of Object.entries(project.datasets)) {
+    for (const d of datasets) {
+      const needed = [projectPaths.lightTransform(d.stageATransform), projectPaths.heavyTransformScript(d.stageBTransform)];
+      for (const file of needed) {
+        if (existsSync(join(project.root, file)) || reported.has(file)) continue;
+        reported.add(file);
+        problems.push({
+          code: 'MISSING_TRANSFORM',
+          file: project.parametersFile,
+          path: env,
+          message: `Dataset "${d.team}/${d.dataset}" needs ${file}, which does not exist.`,
+          suggestion: `Scaffold it with "sdlf add-dataset --team ${d.team} --dataset ${d.dataset} --pipeline ${d.pipeline}", or create the file.`,
+        });
+      }
+    }
+  }
+  return problems;
+}
