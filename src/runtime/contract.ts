@@ -1,0 +1,167 @@
+/**
+ * The contract between the CDK app (which creates functions, queues and state machines and sets their
+ * environment) and the runtime (which reads it). Both sides import these names; neither spells them itself.
+ */
+
+/** Lambda handlers of the package; each is `src/runtime/handlers/<name>/handler.ts`, bundled to `dist/handlers/<name>/index.mjs`. */
+export const HANDLERS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger', 'light-transform'] as const;
+export type HandlerName = (typeof HANDLERS)[number];
+
+/**
+ * Environment variables, by handler. Every handler also gets {@link COMMON_ENV}. A handler reads them once at
+ * cold start and fails there when one is missing.
+ */
+export const COMMON_ENV = {
+  /** Resource prefix (`ddk`). */
+  prefix: 'SDLF_PREFIX',
+  /** Environment id (`dev`). */
+  env: 'SDLF_ENV',
+  /** Metadata tables. */
+  objectMetadataTable: 'SDLF_OBJECT_METADATA_TABLE',
+  datasetsTable: 'SDLF_DATASETS_TABLE',
+  pipelinesTable: 'SDLF_PIPELINES_TABLE',
+  executionHistoryTable: 'SDLF_EXECUTION_HISTORY_TABLE',
+  /** Days an execution history item lives (DynamoDB TTL). */
+  executionTtlDays: 'SDLF_EXECUTION_TTL_DAYS',
+} as const;
+
+export const HANDLER_ENV = {
+  /** EventBridge "Object Created" → ObjectMetadata + team's stage A queue. */
+  routing: {
+    team: 'SDLF_TEAM',
+    pipeline: 'SDLF_PIPELINE',
+    stageAQueueUrl: 'SDLF_STAGE_A_QUEUE_URL',
+  },
+  /** Stage A queue (SQS event source) → one stage A state machine execution per message. */
+  'stage-a-trigger': {
+    stateMachineArn: 'SDLF_STATE_MACHINE_ARN',
+  },
+  /** Step Functions task for pre-update / post-update / error of both stages. */
+  step: {
+    team: 'SDLF_TEAM',
+    pipeline: 'SDLF_PIPELINE',
+    stageBucket: 'SDLF_STAGE_BUCKET',
+    analyticsBucket: 'SDLF_ANALYTICS_BUCKET',
+    stageADeadLetterQueueUrl: 'SDLF_STAGE_A_DLQ_URL',
+  },
+  /** Schedule → for each dataset of the team's pipeline, batch its stage B queue into stage B executions. */
+  'stage-b-trigger': {
+    team: 'SDLF_TEAM',
+    pipeline: 'SDLF_PIPELINE',
+    stateMachineArn: 'SDLF_STATE_MACHINE_ARN',
+    artifactsBucket: 'SDLF_ARTIFACTS_BUCKET',
+  },
+  /** Stage A process step of one dataset: runs the user's light transform on one raw object. */
+  'light-transform': {
+    team: 'SDLF_TEAM',
+    dataset: 'SDLF_DATASET',
+    stageBucket: 'SDLF_STAGE_BUCKET',
+  },
+} as const satisfies Record<HandlerName, Record<string, string>>;
+
+/** The dataset configuration stored as a String SSM parameter at `/{prefix}/{env}/datasets/{team}/{dataset}`. */
+export interface DatasetParameter {
+  readonly team: string;
+  readonly dataset: string;
+  readonly pipeline: string;
+  readonly stageATransform: string;
+  readonly stageBTransform: string;
+  readonly minItemsProcess: number;
+  readonly maxItemsProcess: number;
+  /** Physical names the runtime needs for this dataset. */
+  readonly lightTransformFunction: string;
+  readonly stageBQueueUrl: string;
+  readonly stageBDeadLetterQueueUrl: string;
+  readonly glueJob: string;
+  readonly glueDatabase: string;
+  /** Increases when the dataset's configuration changes. */
+  readonly version: number;
+}
+
+/** One message of a stage A queue, sent by routing. */
+export interface StageAMessage {
+  readonly bucket: string;
+  readonly key: string;
+  readonly team: string;
+  readonly dataset: string;
+  readonly pipeline: string;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly versionId?: string;
+  /** Deterministic id of the object version; also the execution name and SQS deduplication id. */
+  readonly objectId: string;
+}
+
+/** One message of a stage B queue, sent by stage A post-update: a staged object ready for the heavy transform. */
+export interface StageBMessage {
+  readonly bucket: string;
+  readonly key: string;
+  readonly team: string;
+  readonly dataset: string;
+  /** The stage A execution that produced it. */
+  readonly sourceExecutionId: string;
+}
+
+/**
+ * Input of a stage A state machine execution (from stage-a-trigger). The state machine passes it to each step;
+ * `lightTransformFunction` is the function the Process state invokes.
+ */
+export interface StageAExecutionInput extends StageAMessage {
+  readonly stage: 'a';
+  readonly executionId: string;
+  readonly lightTransformFunction: string;
+  readonly stageBQueueUrl: string;
+  /** The SQS message body, kept so the error step can put it on the dead-letter queue. */
+  readonly message: string;
+}
+
+/**
+ * Input of a stage B state machine execution (from stage-b-trigger). The Glue job gets `--manifest` (the S3 URI
+ * of a JSON list of the batch's staged keys), `--team`, `--dataset`, `--database`, `--execution-id`.
+ */
+export interface StageBExecutionInput {
+  readonly stage: 'b';
+  readonly executionId: string;
+  readonly team: string;
+  readonly dataset: string;
+  readonly pipeline: string;
+  readonly glueJob: string;
+  readonly glueDatabase: string;
+  /** `s3://{artifacts}/manifests/{team}/{dataset}/{executionId}.json`. */
+  readonly manifest: string;
+  readonly keys: readonly string[];
+}
+
+/** Input of the `step` function, as the state machines build it. */
+export type StepInput =
+  | { readonly step: 'pre-update'; readonly execution: StageAExecutionInput | StageBExecutionInput }
+  | {
+      readonly step: 'post-update';
+      readonly execution: StageAExecutionInput | StageBExecutionInput;
+      /** Stage A: the light transform's result; stage B: the Glue job run. */
+      readonly result: unknown;
+    }
+  | {
+      readonly step: 'error';
+      readonly execution: StageAExecutionInput | StageBExecutionInput;
+      /** The `Catch` output: `{ Error, Cause }`. */
+      readonly error: { readonly Error?: string; readonly Cause?: string };
+    };
+
+/** Input and output of the `light-transform` function (stage A Process state). */
+export interface LightTransformInput {
+  readonly bucket: string;
+  readonly key: string;
+  readonly team: string;
+  readonly dataset: string;
+  readonly executionId: string;
+}
+export interface LightTransformOutput {
+  /** Staged objects written, as `s3://` keys in the stage bucket. */
+  readonly outputs: ReadonlyArray<{
+    readonly bucket: string;
+    readonly key: string;
+    readonly table: string;
+    readonly records: number;
+  }>;
+}
