@@ -8,6 +8,13 @@ export const HANDLERS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger'
 export type HandlerName = (typeof HANDLERS)[number];
 
 /**
+ * Module specifier the `light-transform` handler imports the user's transform from (its default export). The
+ * handler is not bundled by the package build: the CDK app bundles it at synth time, once per dataset, resolving
+ * this specifier to `<project>/transforms/light/<stage_a_transform>.ts`.
+ */
+export const USER_TRANSFORM_MODULE = 'sdlf:user-transform';
+
+/**
  * Environment variables, by handler. Every handler also gets {@link COMMON_ENV}. A handler reads them once at
  * cold start and fails there when one is missing.
  */
