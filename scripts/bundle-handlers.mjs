@@ -4,12 +4,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-/** Bundles the handlers under `root`; returns their names. */
+/** Handlers bundled at synth time with user code, not by the package build. */
+export const SYNTH_TIME_HANDLERS = new Set(['light-transform']);
+
+/** Bundles the handlers under `root` (except {@link SYNTH_TIME_HANDLERS}); returns their names. */
 export async function bundleHandlers({ root, outdir }) {
   const dir = join(root, 'src', 'runtime', 'handlers');
   if (!existsSync(dir)) return [];
+  // light-transform imports the user's transform: src/bundling bundles it per dataset at synth time.
   const names = readdirSync(dir)
-    .filter((name) => existsSync(join(dir, name, 'handler.ts')))
+    .filter((name) => !SYNTH_TIME_HANDLERS.has(name) && existsSync(join(dir, name, 'handler.ts')))
     .sort();
   await Promise.all(
     names.map((name) =>
