@@ -1,7 +1,7 @@
 // Builds the package: compiles TypeScript, copies templates, bundles each Lambda handler and writes the oclif
 // manifest. Usage: node scripts/build.mjs [--no-manifest]
 import { execFileSync } from 'node:child_process';
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleHandlers } from './bundle-handlers.mjs';
@@ -13,7 +13,9 @@ const started = Date.now();
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 rmSync(join(root, 'oclif.manifest.json'), { force: true });
 execFileSync(bin('tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-cpSync(join(root, 'src', 'templates'), join(root, 'dist', 'templates'), { recursive: true });
+if (existsSync(join(root, 'src', 'templates'))) {
+  cpSync(join(root, 'src', 'templates'), join(root, 'dist', 'templates'), { recursive: true });
+}
 const handlers = await bundleHandlers({ root, outdir: join(root, 'dist', 'handlers') });
 if (!process.argv.includes('--no-manifest')) {
   execFileSync(bin('oclif'), ['manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
