@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/config/load.js';
-import { isSdlfError, SdlfError } from '../../src/core/errors.js';
+import { isSdlfError, type SdlfError } from '../../src/core/errors.js';
 import { copyFixture, ddkJson, tempDir, writeJsonFiles } from '../helpers/project.js';
 
 async function loadError(files: Record<string, unknown>): Promise<SdlfError> {
@@ -18,10 +18,18 @@ describe('loadProject', () => {
     // Then both datasets load with the seed's names and defaults
     expect(project.parametersFile).toBe('data_lake/pipelines/parameters.json');
     expect(project.datasets.dev).toEqual([
-      expect.objectContaining({ team: 'demoteam', dataset: 'legislators', pipeline: 'standard', stageATransform: 'sdlf_light_transform' }),
+      expect.objectContaining({
+        team: 'demoteam',
+        dataset: 'legislators',
+        pipeline: 'standard',
+        stageATransform: 'sdlf_light_transform',
+      }),
       expect.objectContaining({ team: 'demoteam', dataset: 'newdata', stageBTransform: 'sdlf_heavy_transform_new' }),
     ]);
-    expect(project.cicd).toMatchObject({ enabled: true, source: { provider: 'codecommit', repository: 'sdlf-ddk-example', branch: 'main' } });
+    expect(project.cicd).toMatchObject({
+      enabled: true,
+      source: { provider: 'codecommit', repository: 'sdlf-ddk-example', branch: 'main' },
+    });
     expect(project.warnings.join('\n')).toContain('execute_security_lint');
   });
 
@@ -45,7 +53,12 @@ describe('loadProject', () => {
   it('applies the documented environment defaults', async () => {
     const dir = tempDir();
     writeJsonFiles(dir, {
-      'ddk.json': { environments: { cicd: { account: '111111111111', region: 'eu-west-1' }, dev: { account: '222222222222', region: 'eu-west-1' } } },
+      'ddk.json': {
+        environments: {
+          cicd: { account: '111111111111', region: 'eu-west-1' },
+          dev: { account: '222222222222', region: 'eu-west-1' },
+        },
+      },
       'parameters.json': { dev: [] },
     });
     const project = await loadProject(dir);
@@ -68,16 +81,58 @@ describe('loadProject', () => {
   });
 
   it.each([
-    ['a 10-digit account', { 'ddk.json': ddkJson({ dev: { account: '2222222222', region: 'us-east-1' } }) }, 'INVALID_CONFIG', '"2222222222"'],
-    ['an unknown region', { 'ddk.json': ddkJson({ dev: { account: '222222222222', region: 'us-east-9' } }) }, 'INVALID_CONFIG', 'us-east-9'],
-    ['an unknown key', { 'ddk.json': ddkJson({ dev: { account: '222222222222', region: 'us-east-1', resource_prefx: 'x' } }) }, 'UNKNOWN_KEY', 'did you mean "resource_prefix"'],
-    ['a missing environment', { 'parameters.json': { prod: [{ team: 'demoteam', dataset: 'legislators' }] } }, 'MISSING_ENVIRONMENT', '"prod"'],
-    ['an uppercase team', { 'parameters.json': { dev: [{ team: 'DemoTeam', dataset: 'legislators' }] } }, 'INVALID_NAME', '"DemoTeam"'],
-    ['a dataset with an underscore', { 'parameters.json': { dev: [{ team: 'demoteam', dataset: 'my_data' }] } }, 'INVALID_NAME', 'Try "my-data"'],
-    ['an unknown pipeline type', { 'parameters.json': { dev: [{ team: 'demoteam', dataset: 'legislators', pipeline: 'standrd' }] } }, 'UNKNOWN_PIPELINE', 'did you mean "standard"'],
+    [
+      'a 10-digit account',
+      { 'ddk.json': ddkJson({ dev: { account: '2222222222', region: 'us-east-1' } }) },
+      'INVALID_CONFIG',
+      '"2222222222"',
+    ],
+    [
+      'an unknown region',
+      { 'ddk.json': ddkJson({ dev: { account: '222222222222', region: 'us-east-9' } }) },
+      'INVALID_CONFIG',
+      'us-east-9',
+    ],
+    [
+      'an unknown key',
+      { 'ddk.json': ddkJson({ dev: { account: '222222222222', region: 'us-east-1', resource_prefx: 'x' } }) },
+      'UNKNOWN_KEY',
+      'did you mean "resource_prefix"',
+    ],
+    [
+      'a missing environment',
+      { 'parameters.json': { prod: [{ team: 'demoteam', dataset: 'legislators' }] } },
+      'MISSING_ENVIRONMENT',
+      '"prod"',
+    ],
+    [
+      'an uppercase team',
+      { 'parameters.json': { dev: [{ team: 'DemoTeam', dataset: 'legislators' }] } },
+      'INVALID_NAME',
+      '"DemoTeam"',
+    ],
+    [
+      'a dataset with an underscore',
+      { 'parameters.json': { dev: [{ team: 'demoteam', dataset: 'my_data' }] } },
+      'INVALID_NAME',
+      'Try "my-data"',
+    ],
+    [
+      'an unknown pipeline type',
+      { 'parameters.json': { dev: [{ team: 'demoteam', dataset: 'legislators', pipeline: 'standrd' }] } },
+      'UNKNOWN_PIPELINE',
+      'did you mean "standard"',
+    ],
     [
       'a dataset in two pipelines of one team',
-      { 'parameters.json': { dev: [{ team: 'demoteam', dataset: 'orders' }, { team: 'demoteam', dataset: 'orders', pipeline: 'custom' }] } },
+      {
+        'parameters.json': {
+          dev: [
+            { team: 'demoteam', dataset: 'orders' },
+            { team: 'demoteam', dataset: 'orders', pipeline: 'custom' },
+          ],
+        },
+      },
       'DUPLICATE_DATASET',
       'registered twice',
     ],
@@ -89,7 +144,11 @@ describe('loadProject', () => {
     ],
     [
       'flat and nested transforms that disagree',
-      { 'parameters.json': { dev: [{ team: 'demoteam', dataset: 'orders', stage_a_transform: 'a_one', config: { stage_a_transform: 'a_two' } }] } },
+      {
+        'parameters.json': {
+          dev: [{ team: 'demoteam', dataset: 'orders', stage_a_transform: 'a_one', config: { stage_a_transform: 'a_two' } }],
+        },
+      },
       'CONFLICTING_SETTING',
       '"a_one"',
     ],
