@@ -49,6 +49,18 @@ export type TableKind = (typeof TABLE_KINDS)[number];
 export const PIPELINE_FUNCTIONS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger'] as const;
 export type PipelineFunction = (typeof PIPELINE_FUNCTIONS)[number];
 
+/** Tag keys sdlf puts on every resource; `delete-all` finds the project's resources by them. */
+export const SDLF_TAG_KEYS = {
+  /** The resource prefix of the environment (`ddk`). */
+  project: 'sdlf:project',
+  /** The environment id (`dev`). */
+  environment: 'sdlf:environment',
+  /** The team, on pipeline and dataset stacks. */
+  team: 'sdlf:team',
+  /** The dataset, on dataset stacks. */
+  dataset: 'sdlf:dataset',
+} as const;
+
 /** Stages that own a queue and a state machine. */
 export type StageId = 'a' | 'b';
 
@@ -178,6 +190,36 @@ export class Naming {
     return `${this.base}-${team}-${dataset}-${purpose}`;
   }
 
+  /** `{prefix}-{env}-{purpose}` for roles shared by an environment (e.g. the Lake Formation data access role). */
+  environmentRole(purpose: string): string {
+    return `${this.base}-${purpose}`;
+  }
+
+  /** `{prefix}-{env}-glue`: the Glue security configuration every job of the environment uses. */
+  glueSecurityConfiguration(): string {
+    return `${this.base}-glue`;
+  }
+
+  /** SSM parameter the foundations stack writes for the other stacks: `/{prefix}/{env}/foundations/{key}`. */
+  foundationsParameter(key: string): string {
+    return this.ssm('foundations', key);
+  }
+
+  /** `{prefix}-{env}-{team}-{pipeline}-stage-b`: the schedule rule of a team's stage B. */
+  stageBScheduleRule(team: string, pipeline: string): string {
+    return `${this.base}-${team}-${pipeline}-stage-b`;
+  }
+
+  /** `/aws/lambda/{function}`: the log group Lambda writes a function's logs to. */
+  static lambdaLogGroup(functionName: string): string {
+    return `/aws/lambda/${functionName}`;
+  }
+
+  /** `/aws/vendedlogs/states/{stateMachine}`: a state machine's log group. */
+  static stateMachineLogGroup(stateMachineName: string): string {
+    return `/aws/vendedlogs/states/${stateMachineName}`;
+  }
+
   /** Raw/stage key prefix of a dataset: `{team}/{dataset}/`. */
   static datasetPrefix(team: string, dataset: string): string {
     return `${team}/${dataset}/`;
@@ -191,6 +233,7 @@ export class Naming {
       ...TABLE_KINDS.map((kind): PhysicalName => ({ kind: 'dynamoTable', label: `${kind} table`, value: this.table(kind) })),
       { kind: 'snsTopic', label: 'alarm topic', value: this.alarmTopic() },
       { kind: 'kmsAlias', label: 'data key alias', value: this.kmsAlias('data') },
+      { kind: 'iamRole', label: 'Lake Formation data access role', value: this.environmentRole('lakeformation') },
     ];
   }
 
@@ -217,6 +260,7 @@ export class Naming {
       { kind: 'stateMachine', label: `stage B state machine of ${of}`, value: this.stateMachine(team, pipeline, 'b') },
       { kind: 'sqs', label: `stage A queue of ${of}`, value: this.stageAQueue(team, pipeline) },
       { kind: 'sqs', label: `stage A dead-letter queue of ${of}`, value: this.stageADeadLetterQueue(team, pipeline) },
+      { kind: 'eventRule', label: `stage B schedule of ${of}`, value: this.stageBScheduleRule(team, pipeline) },
     ];
   }
 
