@@ -1,0 +1,214 @@
+/**
+ * Items of the four metadata tables (the seed's "octagon"), in the shape they are stored in DynamoDB. The local
+ * runner keeps the same items in files, so `sdlf status` reads one shape wherever a pipeline ran.
+ */
+
+/**
+ * Key schema of the metadata tables, shared by the CDK app (which creates them) and the adapters (which read
+ * them). All keys are strings.
+ */
+export const METADATA_KEYS = {
+  /** `ObjectMetadata`: partition key `id` = `s3://bucket/key`. */
+  objectMetadata: { partitionKey: 'id' },
+  /** `Datasets`: partition key `name` = `team-dataset`. */
+  datasets: { partitionKey: 'name' },
+  /** `Pipelines`: partition key `name` = `team-pipeline-stage-{a|b}`. */
+  pipelines: { partitionKey: 'name' },
+  /** `PipelineExecutionHistory`: partition key `id` (the execution id), TTL on `expiresAt` (epoch seconds). */
+  executionHistory: {
+    partitionKey: 'id',
+    ttlAttribute: 'expiresAt',
+    /** Global secondary index listing a dataset's executions, newest first (`ScanIndexForward: false`). */
+    datasetIndex: { name: 'dataset-started-index', partitionKey: 'datasetKey', sortKey: 'startedAt' },
+  },
+} as const;
+
+/** Where an object sits in the lake. */
+export type ObjectStage = 'raw' | 'stage' | 'analytics';
+
+/** What the pipeline did with an object. */
+export type ObjectStatus =
+  /** Raw object sent to its team's stage A queue. */
+  | 'ROUTED'
+  /** Raw object under a prefix that belongs to no registered dataset: recorded and dropped. */
+  | 'UNKNOWN_DATASET'
+  /** Staged object written by a light transform and queued for stage B. */
+  | 'STAGED';
+
+/** An `ObjectMetadata` item: one object version the pipeline has seen. */
+export interface ObjectMetadataItem {
+  /** `s3://bucket/key`. */
+  readonly id: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly stage: ObjectStage;
+  readonly status: ObjectStatus;
+  readonly team?: string;
+  readonly dataset?: string;
+  readonly size?: number;
+  readonly etag?: string;
+  readonly versionId?: string;
+  /** Deterministic id of the object version (raw objects). */
+  readonly objectId?: string;
+  /** Execution that read (raw) or wrote (staged) the object. */
+  readonly executionId?: string;
+  /** Table of a staged object. */
+  readonly table?: string;
+  /** Records in a staged object. */
+  readonly records?: number;
+  /** ISO time the item was written. */
+  readonly recordedAt: string;
+}
+
+/** Status of a pipeline execution. */
+export type ExecutionStatus = 'STARTED' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
+
+/** Statuses an execution never leaves (except a redrive restarting a FAILED one). */
+export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED'];
+
+/**
+ * Status changes an execution may make. A terminal status accepts itself again (a retried step), nothing else;
+ * FAILED → STARTED happens only through {@link MetadataStore.startExecution} on a redrive.
+ */
+export const ALLOWED_TRANSITIONS: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
+  STARTED: ['STARTED', 'PROCESSING', 'SUCCEEDED', 'FAILED'],
+  PROCESSING: ['PROCESSING', 'SUCCEEDED', 'FAILED'],
+  SUCCEEDED: ['SUCCEEDED'],
+  FAILED: ['FAILED'],
+};
+
+/** One status change of an execution. */
+export interface ExecutionTransition {
+  readonly status: ExecutionStatus;
+  /** ISO time of the change, taken when the step ran. */
+  readonly at: string;
+  /** Attempt the change belongs to (1, then 2… after redrives). */
+  readonly attempt: number;
+  /** Short note: the step that made the change. */
+  readonly note?: string;
+}
+
+/** Why an execution failed. */
+export interface ExecutionFailure {
+  /** Error name (`RecordParseError`, `States.Timeout`, `Glue.FAILED`…). */
+  readonly error: string;
+  /** The message or cause, truncated to a few KB. */
+  readonly cause: string;
+}
+
+/** An output of an execution: a staged object (stage A) or an analytics table (stage B). */
+export interface ExecutionOutput {
+  readonly bucket: string;
+  /** Key of the staged object, or the table's prefix. */
+  readonly key: string;
+  readonly table: string;
+  readonly records?: number;
+}
+
+/** A `PipelineExecutionHistory` item. */
+export interface ExecutionItem {
+  /** Execution id: deterministic, so a redelivered message finds the same item. */
+  readonly id: string;
+  readonly stage: 'a' | 'b';
+  readonly team: string;
+  readonly dataset: string;
+  readonly pipeline: string;
+  /** `team-dataset`: partition key of the dataset index. */
+  readonly datasetKey: string;
+  readonly status: ExecutionStatus;
+  /** 1 for the first run, then one more per redrive of a failed execution. */
+  readonly attempt: number;
+  /** ISO time of the (latest attempt's) start: sort key of the dataset index. */
+  readonly startedAt: string;
+  /** ISO time of the last change. */
+  readonly updatedAt: string;
+  /** ISO time the execution reached SUCCEEDED or FAILED. */
+  readonly endedAt?: string;
+  /** Milliseconds from `startedAt` to `endedAt`. */
+  readonly durationMs?: number;
+  readonly transitions: readonly ExecutionTransition[];
+  /** Stage A: the raw object (`s3://bucket/key`); stage B: the manifest URI. */
+  readonly source: string;
+  /** Stage B: the staged keys of the batch. */
+  readonly keys?: readonly string[];
+  readonly outputs?: readonly ExecutionOutput[];
+  readonly failure?: ExecutionFailure;
+  /** Epoch seconds after which DynamoDB deletes the item (TTL). */
+  readonly expiresAt: number;
+}
+
+/** What {@link MetadataStore.startExecution} creates. */
+export type NewExecution = Omit<ExecutionItem, 'status' | 'attempt' | 'updatedAt' | 'transitions' | 'endedAt' | 'durationMs'>;
+
+/** Extra fields of a status change. */
+export interface TransitionDetails {
+  /** ISO time of the change. */
+  readonly at: string;
+  readonly note?: string;
+  readonly outputs?: readonly ExecutionOutput[];
+  readonly failure?: ExecutionFailure;
+}
+
+/** The last run of a stage, as kept on `Pipelines` and `Datasets` items. */
+export interface LastExecution {
+  readonly executionId: string;
+  readonly dataset: string;
+  readonly status: ExecutionStatus;
+  /** ISO time the run ended. */
+  readonly at: string;
+  readonly durationMs?: number;
+}
+
+/** A `Pipelines` item: one stage of a team's pipeline. */
+export interface PipelineItem {
+  /** `team-pipeline-stage-{a|b}`. */
+  readonly name: string;
+  readonly team: string;
+  readonly pipeline: string;
+  readonly stage: 'a' | 'b';
+  readonly lastExecution: LastExecution;
+  /** ISO time of the last update. */
+  readonly updatedAt: string;
+}
+
+/** A `Datasets` item: a dataset's registration and its latest runs. */
+export interface DatasetItem {
+  /** `team-dataset`. */
+  readonly name: string;
+  readonly team: string;
+  readonly dataset: string;
+  readonly pipeline: string;
+  readonly stageATransform: string;
+  readonly stageBTransform: string;
+  readonly minItemsProcess: number;
+  readonly maxItemsProcess: number;
+  /** Version of the configuration the item was written from. */
+  readonly version: number;
+  readonly lastStageA?: LastExecution;
+  readonly lastStageB?: LastExecution;
+  /** ISO time of the last update. */
+  readonly updatedAt: string;
+}
+
+/** A finished run of a stage, for {@link MetadataStore.recordPipelineRun}. */
+export interface PipelineRun {
+  readonly team: string;
+  readonly pipeline: string;
+  readonly stage: 'a' | 'b';
+  readonly execution: LastExecution;
+}
+
+/** `team-dataset`: name of a `Datasets` item and partition key of the dataset index. */
+export function datasetKeyOf(team: string, dataset: string): string {
+  return `${team}-${dataset}`;
+}
+
+/** `team-pipeline-stage-{a|b}`: name of a `Pipelines` item. */
+export function pipelineKeyOf(team: string, pipeline: string, stage: 'a' | 'b'): string {
+  return `${team}-${pipeline}-stage-${stage}`;
+}
+
+/** `s3://bucket/key`: id of an `ObjectMetadata` item. */
+export function objectUri(bucket: string, key: string): string {
+  return `s3://${bucket}/${key}`;
+}

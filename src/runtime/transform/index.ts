@@ -1,0 +1,351 @@
+/**
+ * `sdlf/transform`: what a light transform imports. Types of the contract, plus streaming readers for the raw
+ * formats a data lake receives (JSON arrays, JSON Lines, CSV, gzip of any of them) and small record helpers.
+ *
+ * This module runs in the stage A Lambda and in `sdlf run --local`: it must not import the AWS SDK.
+ */
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { parse as parseCsv } from 'csv-parse';
+import StreamArray from 'stream-json/streamers/StreamArray.js';
+import StreamValues from 'stream-json/streamers/StreamValues.js';
+import type { LightTransform, RawInput } from './types.js';
+
+export type { LightTransform, OutputRecord, RawInput, TransformContext } from './types.js';
+
+/** A record read from a raw object: one JSON object or one CSV row (column → string). */
+export type RawRecord = Record<string, unknown>;
+
+/** Formats {@link readRecords} understands. */
+export type RecordFormat = 'json-array' | 'json-lines' | 'csv' | 'tsv';
+
+/** Options of {@link readRecords}. */
+export interface ReadRecordsOptions {
+  /**
+   * Format of the object. @default detected: `.jsonl`/`.ndjson` are JSON Lines, `.csv` CSV, `.tsv` TSV; `.json`
+   * and anything else are sniffed from the first non-space byte (`[` a JSON array, `{` JSON Lines or a sequence
+   * of JSON objects, anything else CSV).
+   */
+  readonly format?: RecordFormat;
+  /** Field delimiter of CSV input. @default ',' (`'\t'` for TSV) */
+  readonly delimiter?: string;
+  /** Decompresses gzip input. @default true when the key ends with `.gz` or the object starts with the gzip magic bytes */
+  readonly gzip?: boolean;
+}
+
+/** A raw object that cannot be read as records: names the object, and where in it reading stopped. */
+export class RecordParseError extends Error {
+  /** Machine-readable reason. */
+  readonly code = 'INVALID_RECORDS';
+
+  constructor(
+    /** Key of the object that failed. */
+    readonly key: string,
+    /** What is wrong. */
+    readonly reason: string,
+    /** 1-based line of the problem, when known. */
+    readonly line?: number,
+    /** 1-based column of the problem, when known. */
+    readonly column?: number,
+  ) {
+    const where = line === undefined ? '' : `:${line}${column === undefined ? '' : `:${column}`}`;
+    super(`Cannot read records from ${key}${where}: ${reason}`);
+    this.name = 'RecordParseError';
+  }
+}
+
+/**
+ * Declares a light transform. It returns the function unchanged and exists so that the transform file gets the
+ * `LightTransform` types without spelling them.
+ */
+export function defineLightTransform(transform: LightTransform): LightTransform {
+  return transform;
+}
+
+/**
+ * Streams the records of a raw object, in order, without reading it whole into memory. An empty (or blank)
+ * object yields no records. A syntax error, or a value that is not an object, throws a {@link RecordParseError}
+ * naming the key and the line (and column, where the format gives one).
+ */
+export async function* readRecords(
+  input: Pick<RawInput, 'key' | 'body'>,
+  options: ReadRecordsOptions = {},
+): AsyncGenerator<RawRecord> {
+  const key = input.key;
+  const peeked = await peek(input.body(), options.gzip ?? /\.gz$/i.test(key));
+  if (!peeked) return;
+  const logicalKey = key.replace(/\.gz$/i, '');
+  const format = options.format ?? detectFormat(logicalKey, peeked.first);
+  switch (format) {
+    case 'json-array':
+      yield* readJsonArray(key, peeked.chunks);
+      return;
+    case 'json-lines':
+      yield* readJsonLines(key, peeked.chunks);
+      return;
+    case 'csv':
+    case 'tsv':
+      yield* readDelimited(key, peeked.chunks, options.delimiter ?? (format === 'tsv' ? '\t' : ','));
+      return;
+  }
+}
+
+/** Picks the format from the extension, then from the first non-space character. */
+function detectFormat(key: string, first: string): RecordFormat {
+  const extension = /\.([a-z0-9]+)$/i.exec(key)?.[1]?.toLowerCase();
+  if (extension === 'jsonl' || extension === 'ndjson') return 'json-lines';
+  if (extension === 'csv') return 'csv';
+  if (extension === 'tsv') return 'tsv';
+  if (first === '[') return 'json-array';
+  if (first === '{') return 'json-lines';
+  return 'csv';
+}
+
+interface Peeked {
+  /** First non-space character. */
+  readonly first: string;
+  /** The whole object as text chunks (those already read, then the rest). */
+  readonly chunks: AsyncIterable<string>;
+}
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+
+/** Reads until the first non-space character; returns undefined for an empty or blank object. */
+async function peek(body: AsyncIterable<Uint8Array>, gzipHint: boolean): Promise<Peeked | undefined> {
+  const bytes = body[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let firstChunk = await bytes.next();
+  while (!firstChunk.done && firstChunk.value.length === 0) firstChunk = await bytes.next();
+  if (firstChunk.done) return undefined;
+  head.push(firstChunk.value);
+  const gzip = gzipHint || (firstChunk.value[0] === GZIP_MAGIC[0] && firstChunk.value[1] === GZIP_MAGIC[1]);
+  const raw: AsyncIterable<Uint8Array> = (async function* () {
+    yield* head;
+    for (let next = await bytes.next(); !next.done; next = await bytes.next()) yield next.value;
+  })();
+  const text = decode(gzip ? Readable.from(raw).pipe(createGunzip()) : raw)[Symbol.asyncIterator]();
+  const seen: string[] = [];
+  for (let next = await text.next(); !next.done; next = await text.next()) {
+    const chunk = seen.length === 0 ? next.value.replace(/^\uFEFF/, '') : next.value;
+    seen.push(chunk);
+    const match = /\S/.exec(chunk);
+    if (match) {
+      const chunks = (async function* () {
+        yield* seen;
+        for (let rest = await text.next(); !rest.done; rest = await text.next()) yield rest.value;
+      })();
+      return { first: match[0], chunks };
+    }
+  }
+  return undefined;
+}
+
+async function* decode(source: AsyncIterable<Uint8Array | Buffer>): AsyncGenerator<string> {
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of source) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text.length > 0) yield text;
+  }
+  const tail = decoder.decode();
+  if (tail.length > 0) yield tail;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return `a ${typeof value}`;
+}
+
+function isRecord(value: unknown): value is RawRecord {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * JSON Lines, one value per line. When the first value spans several lines (a pretty-printed object, or
+ * concatenated objects), falls back to a streaming JSON parser for the whole object.
+ */
+async function* readJsonLines(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+  let buffer = '';
+  let line = 0;
+  let decided = false;
+  const iterator = chunks[Symbol.asyncIterator]();
+  const consumed: string[] = [];
+  for (let next = await iterator.next(); ; next = await iterator.next()) {
+    if (!next.done) {
+      if (!decided) consumed.push(next.value);
+      buffer += next.value;
+    }
+    let start = 0;
+    let newline = buffer.indexOf('\n');
+    while (newline >= 0 || (next.done && start < buffer.length)) {
+      const end = newline >= 0 ? newline : buffer.length;
+      const text = buffer.slice(start, end);
+      start = end + 1;
+      line++;
+      if (text.trim().length > 0) {
+        let value: unknown;
+        try {
+          value = JSON.parse(text);
+        } catch (error) {
+          if (!decided) {
+            // The first value is not on one line: read the object as a sequence of JSON values instead.
+            const rest = (async function* () {
+              yield* consumed;
+              for (let more = await iterator.next(); !more.done; more = await iterator.next()) yield more.value;
+            })();
+            yield* readJsonValues(key, rest);
+            return;
+          }
+          throw new RecordParseError(key, jsonReason(error), line, jsonColumn(error));
+        }
+        decided = true;
+        consumed.length = 0;
+        if (!isRecord(value)) throw new RecordParseError(key, `expected a JSON object per line, found ${describe(value)}`, line);
+        yield value;
+      }
+      newline = buffer.indexOf('\n', start);
+    }
+    buffer = start >= buffer.length ? '' : buffer.slice(start);
+    if (next.done) return;
+  }
+}
+
+function jsonReason(error: unknown): string {
+  return (error as Error).message.replace(/ in JSON at position \d+.*$/s, '').replace(/\s*\(line \d+ column \d+\)$/, '');
+}
+
+function jsonColumn(error: unknown): number | undefined {
+  const position = / at position (\d+)/.exec((error as Error).message);
+  return position ? Number(position[1]) + 1 : undefined;
+}
+
+/** Counts lines of the text handed to a streaming parser, to place its errors. */
+class LineCounter {
+  lines = 1;
+  count(text: string): string {
+    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) this.lines++;
+    return text;
+  }
+}
+
+async function* readJsonValues(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+  const counter = new LineCounter();
+  const pipeline = StreamValues.withParser();
+  const source = Readable.from(mapChunks(chunks, (c) => counter.count(c)));
+  source.on('error', (error) => pipeline.destroy(error));
+  source.pipe(pipeline);
+  let index = 0;
+  try {
+    for await (const { value } of pipeline as AsyncIterable<{ value: unknown }>) {
+      index++;
+      if (!isRecord(value))
+        throw new RecordParseError(
+          key,
+          `expected JSON objects, value ${index} is ${describe(value)} (at or before line ${counter.lines})`,
+          counter.lines,
+        );
+      yield value;
+    }
+  } catch (error) {
+    if (error instanceof RecordParseError) throw error;
+    throw new RecordParseError(
+      key,
+      `${(error as Error).message} after ${index} record(s), at or before line ${counter.lines}`,
+      counter.lines,
+    );
+  } finally {
+    source.destroy();
+  }
+}
+
+async function* readJsonArray(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+  const counter = new LineCounter();
+  const pipeline = StreamArray.withParser();
+  const source = Readable.from(mapChunks(chunks, (c) => counter.count(c)));
+  source.on('error', (error) => pipeline.destroy(error));
+  source.pipe(pipeline);
+  let index = 0;
+  try {
+    for await (const { value } of pipeline as AsyncIterable<{ value: unknown }>) {
+      index++;
+      if (!isRecord(value))
+        throw new RecordParseError(
+          key,
+          `expected an array of objects, element ${index} is ${describe(value)} (at or before line ${counter.lines})`,
+          counter.lines,
+        );
+      yield value;
+    }
+  } catch (error) {
+    if (error instanceof RecordParseError) throw error;
+    throw new RecordParseError(
+      key,
+      `${(error as Error).message} after ${index} record(s), at or before line ${counter.lines}`,
+      counter.lines,
+    );
+  } finally {
+    source.destroy();
+  }
+}
+
+async function* mapChunks(chunks: AsyncIterable<string>, map: (chunk: string) => string): AsyncGenerator<string> {
+  for await (const chunk of chunks) yield map(chunk);
+}
+
+async function* readDelimited(key: string, chunks: AsyncIterable<string>, delimiter: string): AsyncGenerator<RawRecord> {
+  const parser = parseCsv({ columns: true, bom: true, skip_empty_lines: true, delimiter });
+  const source = Readable.from(chunks);
+  source.on('error', (error) => parser.destroy(error));
+  source.pipe(parser);
+  try {
+    for await (const record of parser as AsyncIterable<RawRecord>) yield record;
+  } catch (error) {
+    const csvError = error as Error & { lines?: number; column?: number | string };
+    const column = typeof csvError.column === 'number' ? csvError.column + 1 : undefined;
+    throw new RecordParseError(key, csvError.message.replace(/^Invalid Record Length: /, ''), csvError.lines, column);
+  } finally {
+    source.destroy();
+  }
+}
+
+/**
+ * Flattens nested objects into one level, joining keys with `separator`: `{a: {b: 1}}` → `{a_b: 1}`. Arrays and
+ * `null` are kept as values; an empty nested object adds no key. Two paths that flatten to the same key
+ * (`{a_b: 1, a: {b: 2}}`) throw an error naming both rather than lose one value.
+ * @param separator @default '_'
+ */
+export function flattenRecord(record: Readonly<Record<string, unknown>>, separator = '_'): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const origin = new Map<string, string>();
+  const visit = (value: Readonly<Record<string, unknown>>, prefix: string, path: string) => {
+    for (const [key, child] of Object.entries(value)) {
+      const flatKey = prefix ? `${prefix}${separator}${key}` : key;
+      const childPath = path ? `${path}.${key}` : key;
+      if (isRecord(child) && !(child instanceof Date)) {
+        visit(child, flatKey, childPath);
+        continue;
+      }
+      const previous = origin.get(flatKey);
+      if (previous !== undefined) {
+        throw new Error(`flattenRecord: "${previous}" and "${childPath}" both flatten to "${flatKey}"; use another separator.`);
+      }
+      origin.set(flatKey, childPath);
+      out[flatKey] = child;
+    }
+  };
+  visit(record, '', '');
+  return out;
+}
+
+/**
+ * Names the table of a raw object after its file name: `demoteam/legislators/persons.json` → `persons`. The name
+ * is lowercased, loses its extension(s) (`.json`, `.csv.gz`) and has every character other than `[a-z0-9_]`
+ * replaced by `_`. Throws when nothing is left (a key ending in `/`).
+ */
+export function tableNameOf(key: string): string {
+  const file = key.split('/').at(-1) ?? '';
+  const stem = file.replace(/\.gz$/i, '').replace(/\.[^.]*$/, '');
+  const name = stem.toLowerCase().replace(/[^a-z0-9_]/g, '_');
+  if (name.length === 0) throw new Error(`tableNameOf: the key "${key}" has no file name to name a table after.`);
+  return name;
+}
