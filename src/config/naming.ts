@@ -220,6 +220,11 @@ export class Naming {
     return `/aws/vendedlogs/states/${stateMachineName}`;
   }
 
+  /** `{prefix}-cicd-pipeline`: the CI/CD pipeline stack of a project (in the cicd account). */
+  static cicdStack(prefix: string): string {
+    return `${prefix}-cicd-pipeline`;
+  }
+
   /** Raw/stage key prefix of a dataset: `{team}/{dataset}/`. */
   static datasetPrefix(team: string, dataset: string): string {
     return `${team}/${dataset}/`;
