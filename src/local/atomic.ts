@@ -1,0 +1,49 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+/** Suffix of the temporary files {@link replaceFile} writes; listings skip them. */
+export const TEMP_SUFFIX = '.sdlf-tmp';
+
+/** What {@link replaceFile} wrote. */
+export interface ReplacedFile {
+  /** Bytes written. */
+  readonly size: number;
+  /** Hex MD5 of the bytes, as S3 reports the ETag of a single-part upload. */
+  readonly md5: string;
+}
+
+/**
+ * Replaces a file atomically: the body is streamed to a temporary sibling (hashing it on the way) and renamed
+ * over the target, so readers see the old file or the new one, never a part. When the body fails, the temporary
+ * file is removed and the target is left as it was.
+ *
+ * The local run's object store and metadata store use it for files that emulate S3 objects and DynamoDB tables;
+ * files of the user's project go through `writeFiles` instead.
+ */
+export async function replaceFile(target: string, body: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<ReplacedFile> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = `${target}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+  const hash = createHash('md5');
+  let size = 0;
+  const source =
+    typeof body === 'string' || body instanceof Uint8Array ? [typeof body === 'string' ? Buffer.from(body) : body] : body;
+  async function* counted() {
+    for await (const chunk of source) {
+      hash.update(chunk);
+      size += chunk.length;
+      yield chunk;
+    }
+  }
+  try {
+    await pipeline(Readable.from(counted()), createWriteStream(temp));
+    await rename(temp, target);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  return { size, md5: hash.digest('hex') };
+}

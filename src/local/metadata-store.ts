@@ -1,0 +1,187 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ALLOWED_TRANSITIONS,
+  type DatasetItem,
+  datasetKeyOf,
+  type ExecutionItem,
+  type ExecutionStatus,
+  type ObjectMetadataItem,
+  type PipelineItem,
+  pipelineKeyOf,
+  TERMINAL_STATUSES,
+} from '../runtime/core/model.js';
+import { InvalidTransitionError, type MetadataStore } from '../runtime/core/ports.js';
+import { replaceFile } from './atomic.js';
+
+/** File of each metadata table in the local store's folder. */
+export const LOCAL_TABLE_FILES = {
+  objectMetadata: 'object-metadata.json',
+  datasets: 'datasets.json',
+  pipelines: 'pipelines.json',
+  executionHistory: 'execution-history.json',
+} as const;
+
+type TableName = keyof typeof LOCAL_TABLE_FILES;
+
+interface Tables {
+  objectMetadata: Map<string, ObjectMetadataItem>;
+  datasets: Map<string, DatasetItem>;
+  pipelines: Map<string, PipelineItem>;
+  executionHistory: Map<string, ExecutionItem>;
+}
+
+/** Options of {@link createLocalMetadataStore}. */
+export interface LocalMetadataStoreOptions {
+  /** Folder of the table files (`.sdlf/local/<env>/metadata`). */
+  readonly dir: string;
+  /** Returns the current time; decides which execution items have expired (TTL). @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+/** A {@link MetadataStore} kept in JSON files, with a read of the raw tables for `sdlf status --local`. */
+export interface LocalMetadataStore extends MetadataStore {
+  /** Lists every item of the `ObjectMetadata` table, by id. */
+  listObjects(): Promise<ObjectMetadataItem[]>;
+  /** Lists every item of the `Pipelines` table, by name. */
+  listPipelines(): Promise<PipelineItem[]>;
+}
+
+/**
+ * Creates the metadata store of `sdlf run --local`: the four metadata tables as JSON files (a sorted array of
+ * items each, in the DynamoDB item shapes) under `dir`. It behaves as the DynamoDB adapter does: conditional
+ * execution starts, transitions only along `ALLOWED_TRANSITIONS`, TTL-expired executions invisible. Every change
+ * rewrites its table file atomically, so an interrupted run leaves each table as it was before or after a change.
+ * Operations are serialised; one process at a time may use a folder (the local run holds a lock).
+ */
+export function createLocalMetadataStore(options: LocalMetadataStoreOptions): LocalMetadataStore {
+  const clock = options.clock ?? (() => new Date());
+  let loaded: Promise<Tables> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const tables = () => {
+    loaded ??= (async () => ({
+      objectMetadata: await readTable<ObjectMetadataItem>(options.dir, 'objectMetadata', (i) => i.id),
+      datasets: await readTable<DatasetItem>(options.dir, 'datasets', (i) => i.name),
+      pipelines: await readTable<PipelineItem>(options.dir, 'pipelines', (i) => i.name),
+      executionHistory: await readTable<ExecutionItem>(options.dir, 'executionHistory', (i) => i.id),
+    }))();
+    return loaded;
+  };
+  /** Runs one operation after the previous one has finished, so read-modify-write steps never interleave. */
+  const serial = <T>(operation: (t: Tables) => Promise<T>): Promise<T> => {
+    const next = queue.then(async () => operation(await tables()));
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const save = async (t: Tables, table: TableName) => {
+    const items = [...t[table].entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
+    await replaceFile(join(options.dir, LOCAL_TABLE_FILES[table]), `${JSON.stringify(items, null, 2)}\n`);
+  };
+  const live = (item: ExecutionItem | undefined) => (item && item.expiresAt * 1000 > clock().getTime() ? item : undefined);
+
+  return {
+    putObject: (item) =>
+      serial(async (t) => {
+        t.objectMetadata.set(item.id, item);
+        await save(t, 'objectMetadata');
+      }),
+    getDataset: (team, dataset) => serial(async (t) => t.datasets.get(datasetKeyOf(team, dataset))),
+    putDataset: (item) =>
+      serial(async (t) => {
+        t.datasets.set(item.name, item);
+        await save(t, 'datasets');
+      }),
+    startExecution: (execution, at) =>
+      serial(async (t) => {
+        const existing = live(t.executionHistory.get(execution.id));
+        if (existing && existing.status !== 'FAILED') return { execution: existing, existed: true };
+        const attempt = existing ? existing.attempt + 1 : 1;
+        const { failure: _cleared, endedAt: _ended, durationMs: _duration, ...kept } = existing ?? ({} as Partial<ExecutionItem>);
+        const item: ExecutionItem = {
+          ...kept,
+          ...execution,
+          status: 'STARTED',
+          attempt,
+          startedAt: at,
+          updatedAt: at,
+          transitions: [
+            ...(existing?.transitions ?? []),
+            { status: 'STARTED', at, attempt, note: existing ? 'redrive' : 'start' },
+          ],
+        };
+        t.executionHistory.set(item.id, item);
+        await save(t, 'executionHistory');
+        return { execution: item, existed: false };
+      }),
+    transition: (executionId, status, details) =>
+      serial(async (t) => {
+        const existing = live(t.executionHistory.get(executionId));
+        if (!existing) throw new InvalidTransitionError(executionId, undefined, status);
+        if (existing.status === status) return existing;
+        if (!ALLOWED_TRANSITIONS[existing.status].includes(status)) {
+          throw new InvalidTransitionError(executionId, existing.status, status);
+        }
+        const terminal = (TERMINAL_STATUSES as readonly ExecutionStatus[]).includes(status);
+        const item: ExecutionItem = {
+          ...existing,
+          status,
+          updatedAt: details.at,
+          transitions: [
+            ...existing.transitions,
+            { status, at: details.at, attempt: existing.attempt, ...(details.note ? { note: details.note } : {}) },
+          ],
+          ...(details.outputs ? { outputs: details.outputs } : {}),
+          ...(details.failure ? { failure: details.failure } : {}),
+          ...(terminal
+            ? { endedAt: details.at, durationMs: Math.max(0, Date.parse(details.at) - Date.parse(existing.startedAt)) }
+            : {}),
+        };
+        t.executionHistory.set(executionId, item);
+        await save(t, 'executionHistory');
+        return item;
+      }),
+    getExecution: (executionId) => serial(async (t) => live(t.executionHistory.get(executionId))),
+    listExecutions: ({ team, dataset, limit }) =>
+      serial(async (t) => {
+        const key = team !== undefined && dataset !== undefined ? datasetKeyOf(team, dataset) : undefined;
+        return [...t.executionHistory.values()]
+          .filter((item) => live(item))
+          .filter((item) => (key ? item.datasetKey === key : team === undefined || item.team === team))
+          .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.id < b.id ? 1 : -1))
+          .slice(0, limit);
+      }),
+    recordPipelineRun: (run) =>
+      serial(async (t) => {
+        const name = pipelineKeyOf(run.team, run.pipeline, run.stage);
+        t.pipelines.set(name, {
+          name,
+          team: run.team,
+          pipeline: run.pipeline,
+          stage: run.stage,
+          lastExecution: run.execution,
+          updatedAt: run.execution.at,
+        });
+        await save(t, 'pipelines');
+      }),
+    listObjects: () => serial(async (t) => [...t.objectMetadata.values()].sort((a, b) => (a.id < b.id ? -1 : 1))),
+    listPipelines: () => serial(async (t) => [...t.pipelines.values()].sort((a, b) => (a.name < b.name ? -1 : 1))),
+  };
+}
+
+async function readTable<T>(dir: string, table: TableName, keyOf: (item: T) => string): Promise<Map<string, T>> {
+  const file = join(dir, LOCAL_TABLE_FILES[table]);
+  const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (text === undefined) return new Map();
+  let items: unknown;
+  try {
+    items = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`The local metadata table ${file} is not valid JSON (${(error as Error).message}).`);
+  }
+  if (!Array.isArray(items)) throw new Error(`The local metadata table ${file} is not a JSON array of items.`);
+  return new Map((items as T[]).map((item) => [keyOf(item), item]));
+}

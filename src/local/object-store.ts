@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import {
+  type ObjectBody,
+  type ObjectInfo,
+  ObjectNotFoundError,
+  type ObjectStore,
+  type PutObjectOptions,
+} from '../runtime/core/ports.js';
+import { replaceFile, TEMP_SUFFIX } from './atomic.js';
+
+/** One bucket of a {@link LocalObjectStore}: the folder that holds it, and whether it keeps versions. */
+export interface LocalBucket {
+  /** Folder of the bucket's objects, absolute. */
+  readonly dir: string;
+  /** Gives every put a new version id, like an S3 bucket with versioning on. @default false */
+  readonly versioned?: boolean;
+}
+
+/** Options of {@link createLocalObjectStore}. */
+export interface LocalObjectStoreOptions {
+  /** Buckets by (physical) name. */
+  readonly buckets: Readonly<Record<string, LocalBucket>>;
+  /** Returns the current time; stamps version ids. @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+/** An {@link ObjectStore} on the local filesystem, plus the folder each bucket lives in. */
+export interface LocalObjectStore extends ObjectStore {
+  /** Absolute path of an object's file (which may not exist). */
+  pathOf(bucket: string, key: string): string;
+}
+
+/**
+ * Creates the object store of `sdlf run --local`: one folder per bucket, an object per file at its key. Writes
+ * are atomic (temporary file + rename) and stream; ETags are the MD5 of the bytes as with single-part S3
+ * uploads; versioned buckets give each put a new, sortable version id.
+ */
+export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalObjectStore {
+  const clock = options.clock ?? (() => new Date());
+  const known = new Map<string, { size: number; etag: string; versionId?: string; mtimeMs: number }>();
+  let sequence = 0;
+
+  const bucketOf = (bucket: string): LocalBucket => {
+    const found = options.buckets[bucket];
+    if (!found) throw new Error(`Unknown local bucket "${bucket}"; known: ${Object.keys(options.buckets).join(', ')}.`);
+    return found;
+  };
+  const pathOf = (bucket: string, key: string): string => {
+    const dir = resolve(bucketOf(bucket).dir);
+    const path = resolve(dir, key);
+    if (!path.startsWith(dir + sep) || key.endsWith('/')) throw new Error(`Key "${key}" is not a valid object key of ${bucket}.`);
+    return path;
+  };
+  const versionId = () => {
+    sequence += 1;
+    return `${clock().getTime().toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}`;
+  };
+  const infoOf = async (bucket: string, key: string): Promise<ObjectInfo | undefined> => {
+    const path = pathOf(bucket, key);
+    const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+      throw error;
+    });
+    if (!stats?.isFile()) return undefined;
+    let cached = known.get(path);
+    if (!cached || cached.mtimeMs !== stats.mtimeMs || cached.size !== stats.size) {
+      cached = { size: stats.size, etag: await md5Of(path), mtimeMs: stats.mtimeMs };
+      known.set(path, cached);
+    }
+    return {
+      bucket,
+      key,
+      size: stats.size,
+      etag: cached.etag,
+      ...(cached.versionId ? { versionId: cached.versionId } : {}),
+      lastModified: stats.mtime.toISOString(),
+    };
+  };
+
+  return {
+    pathOf,
+    async get(bucket, key) {
+      const path = pathOf(bucket, key);
+      const stats = await stat(path).catch(() => undefined);
+      if (!stats?.isFile()) throw new ObjectNotFoundError(bucket, key);
+      return createReadStream(path);
+    },
+    async put(bucket: string, key: string, body: ObjectBody, _options?: PutObjectOptions) {
+      const path = pathOf(bucket, key);
+      const written = await replaceFile(path, body);
+      const stats = await stat(path);
+      const version = bucketOf(bucket).versioned ? versionId() : undefined;
+      known.set(path, {
+        size: written.size,
+        etag: written.md5,
+        mtimeMs: stats.mtimeMs,
+        ...(version ? { versionId: version } : {}),
+      });
+      return {
+        bucket,
+        key,
+        size: written.size,
+        etag: written.md5,
+        ...(version ? { versionId: version } : {}),
+        lastModified: stats.mtime.toISOString(),
+      };
+    },
+    async *list(bucket, prefix) {
+      const dir = resolve(bucketOf(bucket).dir);
+      const keys = (await walk(dir)).map((file) => relative(dir, file).split(sep).join('/')).filter((k) => k.startsWith(prefix));
+      keys.sort();
+      for (const key of keys) {
+        const info = await infoOf(bucket, key);
+        if (info) yield info;
+      }
+    },
+    head: infoOf,
+  };
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await walk(path)));
+    else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX)) files.push(path);
+  }
+  return files;
+}
+
+async function md5Of(path: string): Promise<string> {
+  const hash = createHash('md5');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}

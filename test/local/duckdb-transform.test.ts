@@ -1,0 +1,126 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { renderLegislatorsSample } from '../../src/examples/legislators.js';
+import { runTransformSqlWithDuckDb, TransformSqlRunError } from '../../src/local/duckdb-transform.js';
+import { parseTransformSql } from '../../src/runtime/core/sql.js';
+import { repoRoot, tempDir } from '../helpers/project.js';
+
+type Row = Record<string, unknown>;
+
+const legislatorsSql = readFileSync(join(repoRoot, 'src', 'templates', 'legislators', 'transform.sql'), 'utf8');
+
+/** Stages the sample as the default light transform would: one JSON Lines file per table. */
+function stageSample(dir: string): { inputs: Record<string, string[]>; expectedHistory: number } {
+  const files = Object.fromEntries(renderLegislatorsSample().map((f) => [f.path, f.contents]));
+  const inputs: Record<string, string[]> = {};
+  const tables: Record<string, Row[]> = {};
+  for (const table of ['persons', 'memberships', 'organizations']) {
+    tables[table] = JSON.parse(files[`${table}.json`] ?? '[]') as Row[];
+    const file = join(dir, `${table}.jsonl`);
+    writeFileSync(file, `${(tables[table] ?? []).map((r) => JSON.stringify(r)).join('\n')}\n`);
+    inputs[table] = [file];
+  }
+  const persons = new Set((tables.persons ?? []).map((p) => p.id));
+  const organizations = new Set((tables.organizations ?? []).map((o) => o.id));
+  const expectedHistory = (tables.memberships ?? []).filter(
+    (m) => persons.has(m.person_id) && organizations.has(m.organization_id),
+  ).length;
+  return { inputs, expectedHistory };
+}
+
+async function readParquet(glob: string): Promise<Row[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  const reader = await connection.runAndReadAll(`SELECT * FROM read_parquet('${glob}', hive_partitioning = true)`);
+  const rows = reader.getRowObjectsJS() as Row[];
+  connection.closeSync();
+  instance.closeSync();
+  return rows;
+}
+
+describe('runTransformSqlWithDuckDb', () => {
+  let dir: string;
+  let staged: ReturnType<typeof stageSample>;
+
+  beforeAll(() => {
+    dir = tempDir();
+    mkdirSync(join(dir, 'stage'));
+    staged = stageSample(join(dir, 'stage'));
+  });
+
+  const run = (outputDir: string, sql = legislatorsSql, executionId = 'exec-1') =>
+    runTransformSqlWithDuckDb({
+      statements: parseTransformSql(sql),
+      inputs: staged.inputs,
+      outputDir,
+      executionId,
+      spillDir: join(dir, 'spill'),
+    });
+
+  it('writes the four legislators tables with the expected row counts', async () => {
+    // Given the staged sample and the demo SQL
+    const out = join(dir, 'analytics-a');
+    // When the SQL runs
+    const tables = await run(out);
+    // Then persons, memberships and organizations keep every row, and history has the matching memberships
+    expect(tables.map((t) => [t.table, t.rows])).toEqual([
+      ['persons', 1961],
+      ['memberships', 10_439],
+      ['organizations', 13],
+      ['history', staged.expectedHistory],
+    ]);
+    expect(staged.expectedHistory).toBeLessThan(10_439);
+    expect(await readParquet(join(out, 'history', '**', '*.parquet'))).toHaveLength(staged.expectedHistory);
+  });
+
+  it('partitions history by org_name in Hive style and names files after the execution id', async () => {
+    const out = join(dir, 'analytics-b');
+    const tables = await run(out, legislatorsSql, 'exec-42');
+    const history = tables.find((t) => t.table === 'history');
+    expect(history?.partitionBy).toEqual(['org_name']);
+    expect(history?.files).toEqual(['org_name=House/exec-42-0.parquet', 'org_name=Senate/exec-42-0.parquet']);
+    expect(readdirSync(join(out, 'persons'))).toEqual(['exec-42-0.parquet']);
+  });
+
+  it('keeps ids and dates as strings, as Spark reads JSON', async () => {
+    const out = join(dir, 'analytics-c');
+    await run(out);
+    const [row] = await readParquet(join(out, 'memberships', '*.parquet'));
+    expect(typeof row?.person_id).toBe('string');
+    expect(typeof row?.start_date).toBe('string');
+  });
+
+  it('replaces the tables of a previous run instead of adding rows', async () => {
+    const out = join(dir, 'analytics-d');
+    await run(out, legislatorsSql, 'first');
+    const second = await run(out, legislatorsSql, 'second');
+    expect(readdirSync(join(out, 'memberships'))).toEqual(['second-0.parquet']);
+    expect(await readParquet(join(out, 'memberships', '*.parquet'))).toHaveLength(10_439);
+    expect(second.find((t) => t.table === 'memberships')?.rows).toBe(10_439);
+  });
+
+  it('runs views and lets later statements read earlier tables', async () => {
+    const out = join(dir, 'analytics-e');
+    const sql = `
+      CREATE VIEW senators AS SELECT * FROM memberships WHERE role = 'senator';
+      CREATE TABLE senate_terms AS SELECT legislative_period_id, count(*) AS members FROM senators GROUP BY 1;
+      CREATE TABLE busiest AS SELECT max(members) AS members FROM senate_terms;`;
+    const tables = await run(out, sql);
+    expect(tables.map((t) => t.table)).toEqual(['senate_terms', 'busiest']);
+    expect(tables[1]?.rows).toBe(1);
+    expect(existsSync(join(out, 'senators'))).toBe(false);
+  });
+
+  it('fails with the statement line and leaves the previous tables untouched', async () => {
+    const out = join(dir, 'analytics-f');
+    await run(out, legislatorsSql, 'good');
+    const bad = `CREATE TABLE persons AS SELECT * FROM persons;\n\nCREATE TABLE broken AS SELECT no_such_column FROM memberships;`;
+    const failure = await run(out, bad, 'bad').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TransformSqlRunError);
+    expect(failure).toMatchObject({ line: 3, statement: 'CREATE TABLE broken' });
+    expect(readdirSync(join(out, 'persons'))).toEqual(['good-0.parquet']);
+    expect(readdirSync(out).filter((name) => name.startsWith('.'))).toEqual([]);
+  });
+});
