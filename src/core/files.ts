@@ -56,8 +56,16 @@ export async function writeFiles(plan: FilePlan, options: WriteFilesOptions, io:
     }
     const existing = await readFile(target).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
+      // A folder where the file goes, or a file where one of its folders goes.
+      if (error.code === 'EISDIR' || error.code === 'ENOTDIR') return null;
       throw error;
     });
+    if (existing === null) {
+      throw new SdlfError(
+        `Cannot write "${file.path}" in ${root}: a file or folder of that name is in the way. Nothing was written.`,
+        { code: 'PATH_CONFLICT', suggestions: ['Move or rename what is in the way, or choose another name.'] },
+      );
+    }
     const next = typeof file.contents === 'string' ? Buffer.from(file.contents) : Buffer.from(file.contents);
     if (existing === undefined) changes.push({ path: file.path, action: 'create' });
     else if (existing.equals(next)) changes.push({ path: file.path, action: 'identical' });
