@@ -126,7 +126,10 @@ export interface MetadataStore {
   getExecution(executionId: string): Promise<ExecutionItem | undefined>;
   /** Lists executions newest first, of a dataset, a team or all. */
   listExecutions(options: ListExecutionsOptions): Promise<ExecutionItem[]>;
-  /** Keeps the `Pipelines` item of a stage up to date with its last run. */
+  /**
+   * Keeps the `Pipelines` item of a stage up to date with its last run, and the `lastStageA`/`lastStageB` field
+   * of the dataset's `Datasets` item (when that item exists), without touching its other fields.
+   */
   recordPipelineRun(run: PipelineRun): Promise<void>;
 }
 

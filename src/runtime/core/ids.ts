@@ -1,0 +1,84 @@
+/**
+ * Deterministic ids and keys. Every id the pipeline derives comes from here, so a redelivered event or message
+ * computes the same id and finds the work already done.
+ */
+import { createHash } from 'node:crypto';
+
+function digest(...parts: ReadonlyArray<string | number | undefined>): string {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(`${part ?? ''}\u0000`);
+  return hash.digest('hex');
+}
+
+/** What identifies one version of an object. */
+export interface ObjectVersion {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly etag?: string;
+}
+
+/**
+ * Id of one object version: `a-` and 40 hex characters of a SHA-256 of bucket, key and version id (or, on an
+ * unversioned bucket, the ETag). Two events for the same upload share it; a new upload of the same key gets a new
+ * one. It is the stage A execution id, the Step Functions execution name and the SQS deduplication id.
+ */
+export function objectIdOf(object: ObjectVersion): string {
+  return `a-${digest(object.bucket, object.key, object.versionId ?? `etag:${object.etag ?? ''}`).slice(0, 40)}`;
+}
+
+/**
+ * Id of a stage B batch: `b-` and 40 hex characters of a SHA-256 of the dataset and its sorted, distinct keys. A
+ * redelivered batch gets the same id; any other set of keys a different one.
+ */
+export function batchIdOf(team: string, dataset: string, keys: readonly string[]): string {
+  return `b-${digest(team, dataset, ...[...new Set(keys)].sort()).slice(0, 40)}`;
+}
+
+/**
+ * Step Functions execution name of an attempt: the execution id for the first attempt, `{id}-{attempt}` after a
+ * redrive (names are unique per state machine for 90 days, so a retry needs a new one).
+ */
+export function workflowNameOf(executionId: string, attempt: number): string {
+  return attempt <= 1 ? executionId : `${executionId}-${attempt}`;
+}
+
+/** SQS deduplication id of a message derived from `parts`: 64 hex characters. */
+export function deduplicationIdOf(...parts: ReadonlyArray<string | number>): string {
+  return digest(...parts);
+}
+
+/**
+ * Key of a staged object: `{team}/{dataset}/{table}/{name}.jsonl`, where `name` is the source key's path below
+ * `{team}/{dataset}/` without its extension(s), `/` replaced by `__` (`2024/01/persons.json` →
+ * `2024__01__persons`). Deterministic: reprocessing a raw object overwrites its staged objects.
+ */
+export function stagedKeyOf(team: string, dataset: string, table: string, sourceKey: string): string {
+  const prefix = `${team}/${dataset}/`;
+  const relative = sourceKey.startsWith(prefix) ? sourceKey.slice(prefix.length) : (sourceKey.split('/').at(-1) ?? sourceKey);
+  const name = relative
+    .replace(/\.gz$/i, '')
+    .replace(/\.[^./]*$/, '')
+    .replaceAll('/', '__');
+  return `${prefix}${table}/${name || 'object'}.jsonl`;
+}
+
+/** Key of a stage B batch manifest in the artifacts bucket: `manifests/{team}/{dataset}/{executionId}.json`. */
+export function manifestKeyOf(team: string, dataset: string, executionId: string): string {
+  return `manifests/${team}/${dataset}/${executionId}.json`;
+}
+
+/**
+ * Key of the result the Glue runner writes beside a manifest: `….result.json` (the tables it wrote, see
+ * `StageBJobResult`).
+ */
+export function jobResultKeyOf(manifestKey: string): string {
+  return manifestKey.replace(/\.json$/, '.result.json');
+}
+
+/** Splits `s3://bucket/key` into its parts; throws for anything else. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri);
+  if (!match?.[1] || !match[2]) throw new Error(`"${uri}" is not an s3://bucket/key URI.`);
+  return { bucket: match[1], key: match[2] };
+}

@@ -1,0 +1,438 @@
+/**
+ * Stage A (light transform): start one execution per raw object, run the dataset's transform on it, stage its
+ * records as JSON Lines, and hand the staged keys to stage B.
+ */
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type {
+  LightTransformInput,
+  LightTransformOutput,
+  StageAExecutionInput,
+  StageAMessage,
+  StageBMessage,
+} from '../contract.js';
+import type { LightTransform, RawInput } from '../transform/types.js';
+import {
+  MalformedInputError,
+  optionalString,
+  type PipelineDeps,
+  parseObject,
+  requireString,
+  UnknownDatasetError,
+} from './deps.js';
+import { canRestart, expiresAtOf, failureOf } from './executions.js';
+import { deduplicationIdOf, stagedKeyOf, workflowNameOf } from './ids.js';
+import { datasetKeyOf, type ExecutionItem, type ExecutionOutput, objectUri } from './model.js';
+import type { ObjectInfo, ObjectStore } from './ports.js';
+import { recordRun, registerDataset } from './records.js';
+
+const MESSAGE = 'stage A message';
+
+/** Reads a stage A queue message body; throws {@link MalformedInputError} naming the bad field. */
+export function parseStageAMessage(body: string): StageAMessage {
+  const value = parseObject(body, MESSAGE);
+  const size = value.size;
+  if (size !== undefined && typeof size !== 'number') {
+    throw new MalformedInputError(MESSAGE, `"size" must be a number, got ${JSON.stringify(size)}`);
+  }
+  const etag = optionalString(value, 'etag', MESSAGE);
+  const versionId = optionalString(value, 'versionId', MESSAGE);
+  return {
+    bucket: requireString(value, 'bucket', MESSAGE),
+    key: requireString(value, 'key', MESSAGE),
+    team: requireString(value, 'team', MESSAGE),
+    dataset: requireString(value, 'dataset', MESSAGE),
+    pipeline: requireString(value, 'pipeline', MESSAGE),
+    objectId: requireString(value, 'objectId', MESSAGE),
+    ...(typeof size === 'number' ? { size } : {}),
+    ...(etag === undefined ? {} : { etag }),
+    ...(versionId === undefined ? {} : { versionId }),
+  };
+}
+
+/** Options of {@link startStageA}. */
+export interface StartStageAOptions {
+  /** The team pipeline's stage A state machine. */
+  readonly stateMachineArn: string;
+}
+
+/** What {@link startStageA} did with one message. */
+export interface StartStageAResult {
+  readonly executionId: string;
+  /** Name of the workflow run: the execution id, suffixed with the attempt after a redrive. */
+  readonly name: string;
+  /** False when the run existed already (a redelivered message): nothing new was started. */
+  readonly started: boolean;
+}
+
+/**
+ * Starts the stage A execution of one queue message. The execution id is the object's id, so a redelivered
+ * message finds its run already started (`started: false`); a message whose execution FAILED (a redrive) starts
+ * the next attempt under a new name. Throws {@link MalformedInputError} for a bad message and
+ * {@link UnknownDatasetError} when the dataset was deregistered since routing.
+ */
+export async function startStageA(
+  body: string,
+  deps: Pick<PipelineDeps, 'configs' | 'metadata' | 'workflow' | 'logger'>,
+  options: StartStageAOptions,
+): Promise<StartStageAResult> {
+  const message = parseStageAMessage(body);
+  const config = await deps.configs.get(message.team, message.dataset);
+  if (!config) throw new UnknownDatasetError(message.team, message.dataset);
+  const executionId = message.objectId;
+  const attempt = await nextAttempt(deps, executionId);
+  if (attempt === undefined) {
+    deps.logger.info('Stage A execution exists already; message was a duplicate', { executionId });
+    return { executionId, name: executionId, started: false };
+  }
+  const input: StageAExecutionInput = {
+    ...message,
+    stage: 'a',
+    executionId,
+    lightTransformFunction: config.lightTransformFunction,
+    stageBQueueUrl: config.stageBQueueUrl,
+    message: body,
+  };
+  const name = workflowNameOf(executionId, attempt);
+  const { started } = await deps.workflow.start(options.stateMachineArn, name, input);
+  deps.logger.info(started ? 'Started stage A execution' : 'Stage A execution was already running', { executionId, name });
+  return { executionId, name, started };
+}
+
+/**
+ * The attempt to start for an execution id: 1 when it is new, the next one when it FAILED, or undefined when it
+ * exists in any other status (running or done: a duplicate).
+ */
+export async function nextAttempt(deps: Pick<PipelineDeps, 'metadata'>, executionId: string): Promise<number | undefined> {
+  const existing = await deps.metadata.getExecution(executionId);
+  if (!existing) return 1;
+  return canRestart(existing) ? existing.attempt + 1 : existing.status === 'STARTED' ? existing.attempt : undefined;
+}
+
+/** Options of the pre-update steps. */
+export interface PreUpdateOptions {
+  /** Days an execution history item is kept (its TTL). */
+  readonly ttlDays: number;
+}
+
+/**
+ * Stage A pre-update: records the execution as STARTED (or restarts a FAILED one), registers the dataset's
+ * configuration in `Datasets` when it is new or changed, and moves the execution to PROCESSING. A retried step
+ * is a no-op. Throws when the execution already SUCCEEDED (a duplicate run must not process the object again).
+ */
+export async function stageAPreUpdate(
+  execution: StageAExecutionInput,
+  deps: Pick<PipelineDeps, 'metadata' | 'configs' | 'logger' | 'clock'>,
+  options: PreUpdateOptions,
+): Promise<ExecutionItem> {
+  const now = deps.clock();
+  const at = now.toISOString();
+  const { execution: item } = await deps.metadata.startExecution(
+    {
+      id: execution.executionId,
+      stage: 'a',
+      team: execution.team,
+      dataset: execution.dataset,
+      pipeline: execution.pipeline,
+      datasetKey: datasetKeyOf(execution.team, execution.dataset),
+      startedAt: at,
+      source: objectUri(execution.bucket, execution.key),
+      expiresAt: expiresAtOf(now, options.ttlDays),
+    },
+    at,
+  );
+  await registerDataset(deps, execution.team, execution.dataset);
+  const processing = await deps.metadata.transition(item.id, 'PROCESSING', {
+    at: deps.clock().toISOString(),
+    note: 'pre-update',
+  });
+  deps.logger.info('Stage A execution started', { executionId: item.id, attempt: processing.attempt });
+  return processing;
+}
+
+/** Options of {@link processObject}. */
+export interface ProcessObjectOptions {
+  /** Bucket the staged objects go to. */
+  readonly stageBucket: string;
+  /** Environment id given to the transform (`dev`, or `local`). */
+  readonly env: string;
+  /** Size of the raw object, when known. */
+  readonly size?: number;
+}
+
+const TABLE_NAME = /^[a-z0-9_]+$/;
+/** Bytes of JSON Lines collected before a write to the staged object's stream. */
+const WRITE_CHUNK = 256 * 1024;
+
+/**
+ * Stage A process: runs a light transform on one raw object and streams each table's records as JSON Lines to
+ * `{team}/{dataset}/{table}/{source name}.jsonl` in the stage bucket (see `stagedKeyOf`), in flat memory. A
+ * transform that throws, yields a bad table name or a record that cannot be serialised fails this object only:
+ * every staged object it had started is aborted, so nothing partial is left.
+ */
+export async function processObject(
+  input: LightTransformInput & { readonly size?: number },
+  transform: LightTransform,
+  deps: Pick<PipelineDeps, 'store' | 'logger'>,
+  options: ProcessObjectOptions,
+): Promise<LightTransformOutput> {
+  let opened = false;
+  const raw: RawInput = {
+    bucket: input.bucket,
+    key: input.key,
+    ...((options.size ?? input.size) === undefined ? {} : { size: options.size ?? input.size }),
+    body: () => {
+      if (opened) throw new Error(`The body of ${input.key} was already opened; a light transform may read it once.`);
+      opened = true;
+      return lazyBody(deps.store, input.bucket, input.key);
+    },
+  };
+  const context = { team: input.team, dataset: input.dataset, env: options.env, executionId: input.executionId };
+  const writers = new Map<string, TableWriter>();
+  try {
+    for await (const output of transform(raw, context)) {
+      const table = output?.table;
+      if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
+        throw new Error(
+          `The light transform yielded the table name ${JSON.stringify(table)}: use lowercase letters, digits and _.`,
+        );
+      }
+      if (typeof output.record !== 'object' || output.record === null || Array.isArray(output.record)) {
+        throw new Error(`The light transform yielded a record for "${table}" that is not an object.`);
+      }
+      let writer = writers.get(table);
+      if (!writer) {
+        writer = new TableWriter(deps.store, options.stageBucket, stagedKeyOf(input.team, input.dataset, table, input.key));
+        writers.set(table, writer);
+      }
+      await writer.write(`${JSON.stringify(output.record)}\n`);
+    }
+    const outputs = [];
+    for (const [table, writer] of [...writers].sort(([a], [b]) => a.localeCompare(b))) {
+      await writer.end();
+      outputs.push({ bucket: options.stageBucket, key: writer.key, table, records: writer.records });
+      deps.logger.info('Staged a table', { table, key: writer.key, records: writer.records });
+    }
+    return { outputs };
+  } catch (error) {
+    await Promise.all([...writers.values()].map((writer) => writer.abort(error)));
+    throw error;
+  }
+}
+
+async function* lazyBody(store: ObjectStore, bucket: string, key: string): AsyncGenerator<Uint8Array> {
+  yield* await store.get(bucket, key);
+}
+
+/** Streams JSON Lines of one table into one stored object, with backpressure. */
+class TableWriter {
+  records = 0;
+  private pending = '';
+  private readonly stream = new PassThrough({ highWaterMark: WRITE_CHUNK });
+  private readonly stored: Promise<ObjectInfo>;
+
+  constructor(
+    store: ObjectStore,
+    bucket: string,
+    readonly key: string,
+  ) {
+    this.stored = store.put(bucket, key, this.stream, { contentType: 'application/x-ndjson' });
+    // Observed in write()/end()/abort(); avoids an unhandled rejection while the transform still runs.
+    this.stored.catch(() => undefined);
+  }
+
+  async write(line: string): Promise<void> {
+    this.pending += line;
+    this.records++;
+    if (this.pending.length >= WRITE_CHUNK) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const chunk = this.pending;
+    this.pending = '';
+    if (chunk.length === 0 || this.stream.write(chunk)) return;
+    await Promise.race([
+      once(this.stream, 'drain'),
+      this.stored.then(() => {
+        throw new Error(`The store finished ${this.key} before its records were written.`);
+      }),
+    ]);
+  }
+
+  async end(): Promise<void> {
+    await this.flush();
+    this.stream.end();
+    await this.stored;
+  }
+
+  async abort(error: unknown): Promise<void> {
+    this.stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    await this.stored.catch(() => undefined);
+  }
+}
+
+/**
+ * Stage A post-update: records each staged object in `ObjectMetadata`, sends one message per staged object to
+ * the dataset's stage B queue (deduplicated per execution attempt and key), marks the execution SUCCEEDED with
+ * its outputs and updates the `Pipelines` and `Datasets` items. Idempotent for a retried step.
+ */
+export async function stageAPostUpdate(
+  execution: StageAExecutionInput,
+  result: LightTransformOutput,
+  deps: Pick<PipelineDeps, 'metadata' | 'queue' | 'logger' | 'clock'>,
+): Promise<ExecutionItem> {
+  const outputs = parseTransformOutput(result);
+  const current = await deps.metadata.getExecution(execution.executionId);
+  const attempt = current?.attempt ?? 1;
+  for (const output of outputs) {
+    await deps.metadata.putObject({
+      id: objectUri(output.bucket, output.key),
+      bucket: output.bucket,
+      key: output.key,
+      stage: 'stage',
+      status: 'STAGED',
+      team: execution.team,
+      dataset: execution.dataset,
+      executionId: execution.executionId,
+      table: output.table,
+      ...(output.records === undefined ? {} : { records: output.records }),
+      recordedAt: deps.clock().toISOString(),
+    });
+  }
+  const messages = outputs.map((output) => {
+    const message: StageBMessage = {
+      bucket: output.bucket,
+      key: output.key,
+      team: execution.team,
+      dataset: execution.dataset,
+      sourceExecutionId: execution.executionId,
+    };
+    return {
+      body: JSON.stringify(message),
+      // One group per staged key: stage B batches need no order, and a FIFO group with messages in flight
+      // returns no more until they are deleted, which would cap a batch at one receive.
+      groupId: deduplicationIdOf(output.bucket, output.key).slice(0, 32),
+      deduplicationId: deduplicationIdOf(execution.executionId, attempt, output.bucket, output.key),
+    };
+  });
+  if (messages.length > 0) await deps.queue.send(execution.stageBQueueUrl, messages);
+  const done = await deps.metadata.transition(execution.executionId, 'SUCCEEDED', {
+    at: deps.clock().toISOString(),
+    note: 'post-update',
+    outputs,
+  });
+  await recordRun(deps, execution, done);
+  deps.logger.info('Stage A execution succeeded', { executionId: done.id, outputs: outputs.length });
+  return done;
+}
+
+function parseTransformOutput(result: unknown): ExecutionOutput[] {
+  const outputs = (result as LightTransformOutput | undefined)?.outputs;
+  if (!Array.isArray(outputs)) throw new Error(`The light transform result has no "outputs" list: ${JSON.stringify(result)}`);
+  return outputs.map((output: LightTransformOutput['outputs'][number]) => ({
+    bucket: output.bucket,
+    key: output.key,
+    table: output.table,
+    records: output.records,
+  }));
+}
+
+/** Options of {@link stageAOnError}. */
+export interface StageAOnErrorOptions {
+  /** The team pipeline's stage A dead-letter queue. */
+  readonly deadLetterQueueUrl: string;
+  readonly ttlDays: number;
+}
+
+/** What {@link stageAOnError} recorded. */
+export interface OnErrorResult {
+  readonly executionId: string;
+  readonly status: 'FAILED' | 'SUCCEEDED';
+  readonly error: string;
+  readonly cause: string;
+}
+
+/**
+ * Stage A error: puts the original message on the dead-letter queue first (so it is never lost), then records
+ * the execution as FAILED with the cause (creating it when pre-update never ran) and updates `Pipelines` and
+ * `Datasets`. When the execution had already SUCCEEDED (a duplicate run that pre-update refused), it changes
+ * nothing and reports SUCCEEDED.
+ */
+export async function stageAOnError(
+  execution: StageAExecutionInput,
+  error: unknown,
+  deps: Pick<PipelineDeps, 'metadata' | 'queue' | 'logger' | 'clock'>,
+  options: StageAOnErrorOptions,
+): Promise<OnErrorResult> {
+  const failure = failureOf(error);
+  const existing = await deps.metadata.getExecution(execution.executionId);
+  if (existing?.status === 'SUCCEEDED') {
+    deps.logger.warn('A duplicate stage A run failed; the execution already succeeded', { executionId: existing.id, ...failure });
+    return { executionId: existing.id, status: 'SUCCEEDED', ...failure };
+  }
+  const attempt = existing?.attempt ?? 1;
+  await deps.queue.send(options.deadLetterQueueUrl, [
+    {
+      body: execution.message,
+      groupId: datasetKeyOf(execution.team, execution.dataset),
+      deduplicationId: deduplicationIdOf('dlq', execution.executionId, attempt),
+    },
+  ]);
+  const failed = await failExecution(deps, existing, {
+    id: execution.executionId,
+    stage: 'a',
+    team: execution.team,
+    dataset: execution.dataset,
+    pipeline: execution.pipeline,
+    source: objectUri(execution.bucket, execution.key),
+    failure,
+    ttlDays: options.ttlDays,
+  });
+  await recordRun(deps, execution, failed);
+  deps.logger.error('Stage A execution failed', { executionId: failed.id, ...failure });
+  return { executionId: failed.id, status: 'FAILED', ...failure };
+}
+
+/** Moves an execution to FAILED, creating it first when it was never started. */
+export async function failExecution(
+  deps: Pick<PipelineDeps, 'metadata' | 'clock'>,
+  existing: ExecutionItem | undefined,
+  execution: {
+    readonly id: string;
+    readonly stage: 'a' | 'b';
+    readonly team: string;
+    readonly dataset: string;
+    readonly pipeline: string;
+    readonly source: string;
+    readonly keys?: readonly string[];
+    readonly failure: ReturnType<typeof failureOf>;
+    readonly ttlDays: number;
+  },
+): Promise<ExecutionItem> {
+  let item = existing;
+  if (!item) {
+    const now = deps.clock();
+    const at = now.toISOString();
+    ({ execution: item } = await deps.metadata.startExecution(
+      {
+        id: execution.id,
+        stage: execution.stage,
+        team: execution.team,
+        dataset: execution.dataset,
+        pipeline: execution.pipeline,
+        datasetKey: datasetKeyOf(execution.team, execution.dataset),
+        startedAt: at,
+        source: execution.source,
+        ...(execution.keys ? { keys: execution.keys } : {}),
+        expiresAt: expiresAtOf(now, execution.ttlDays),
+      },
+      at,
+    ));
+  }
+  if (item.status === 'FAILED') return item;
+  return deps.metadata.transition(item.id, 'FAILED', {
+    at: deps.clock().toISOString(),
+    note: 'error',
+    failure: execution.failure,
+  });
+}

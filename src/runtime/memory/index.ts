@@ -1,0 +1,271 @@
+/**
+ * In-memory implementations of the pipeline ports: for unit tests, and for the parts of `sdlf run --local` that
+ * need no persistence (queues, workflow starts). They follow the same rules as the AWS adapters: conditional
+ * execution writes, FIFO deduplication, all-or-nothing object writes.
+ */
+import { createHash } from 'node:crypto';
+import type { DatasetParameter } from '../contract.js';
+import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../core/executions.js';
+import {
+  type DatasetItem,
+  datasetKeyOf,
+  type ExecutionItem,
+  type ExecutionStatus,
+  type NewExecution,
+  type ObjectMetadataItem,
+  type PipelineItem,
+  type PipelineRun,
+  pipelineKeyOf,
+  type TransitionDetails,
+} from '../core/model.js';
+import {
+  type DatasetConfigSource,
+  InvalidTransitionError,
+  type ListExecutionsOptions,
+  type MetadataStore,
+  type ObjectBody,
+  type ObjectInfo,
+  ObjectNotFoundError,
+  type ObjectStore,
+  type OutgoingMessage,
+  type QueuePort,
+  type ReceivedMessage,
+  type ReceiveOptions,
+  type StartExecutionResult,
+  type StartWorkflowResult,
+  type WorkflowPort,
+} from '../core/ports.js';
+
+/** Reads a body of any {@link ObjectBody} form into bytes. */
+export async function bodyBytes(body: ObjectBody): Promise<Uint8Array> {
+  if (typeof body === 'string') return new TextEncoder().encode(body);
+  if (body instanceof Uint8Array) return body;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+/** An {@link ObjectStore} in a map; a put becomes visible only when its body was read completely. */
+export class MemoryObjectStore implements ObjectStore {
+  /** Objects by `bucket/key`. */
+  readonly objects = new Map<string, { bytes: Uint8Array; info: ObjectInfo }>();
+
+  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    const object = this.objects.get(`${bucket}/${key}`);
+    if (!object) throw new ObjectNotFoundError(bucket, key);
+    const bytes = object.bytes;
+    return (async function* () {
+      for (let at = 0; at < bytes.length; at += 65_536) yield bytes.subarray(at, at + 65_536);
+    })();
+  }
+
+  async put(bucket: string, key: string, body: ObjectBody): Promise<ObjectInfo> {
+    const bytes = await bodyBytes(body);
+    const info: ObjectInfo = {
+      bucket,
+      key,
+      size: bytes.length,
+      etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
+      lastModified: new Date().toISOString(),
+    };
+    this.objects.set(`${bucket}/${key}`, { bytes, info });
+    return info;
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    const keys = [...this.objects.keys()].filter((id) => id.startsWith(`${bucket}/${prefix}`)).sort();
+    for (const id of keys) {
+      const object = this.objects.get(id);
+      if (object) yield object.info;
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    return this.objects.get(`${bucket}/${key}`)?.info;
+  }
+
+  /** Reads an object as text (a test convenience). */
+  text(bucket: string, key: string): string | undefined {
+    const object = this.objects.get(`${bucket}/${key}`);
+    return object ? Buffer.from(object.bytes).toString('utf8') : undefined;
+  }
+}
+
+/** A {@link MetadataStore} in maps. */
+export class MemoryMetadataStore implements MetadataStore {
+  readonly objects = new Map<string, ObjectMetadataItem>();
+  readonly datasets = new Map<string, DatasetItem>();
+  readonly pipelines = new Map<string, PipelineItem>();
+  readonly executions = new Map<string, ExecutionItem>();
+
+  async putObject(item: ObjectMetadataItem): Promise<void> {
+    this.objects.set(item.id, item);
+  }
+
+  async getDataset(team: string, dataset: string): Promise<DatasetItem | undefined> {
+    return this.datasets.get(datasetKeyOf(team, dataset));
+  }
+
+  async putDataset(item: DatasetItem): Promise<void> {
+    this.datasets.set(item.name, item);
+  }
+
+  async startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
+    const existing = this.executions.get(execution.id);
+    if (existing && !canRestart(existing)) return { execution: existing, existed: true };
+    const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
+    this.executions.set(item.id, item);
+    return { execution: item, existed: false };
+  }
+
+  async transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
+    const item = this.executions.get(executionId);
+    if (!item) throw new InvalidTransitionError(executionId, undefined, status);
+    const next = applyTransition(item, status, details);
+    if (!next) return item;
+    this.executions.set(executionId, next);
+    return next;
+  }
+
+  async getExecution(executionId: string): Promise<ExecutionItem | undefined> {
+    return this.executions.get(executionId);
+  }
+
+  async listExecutions(options: ListExecutionsOptions): Promise<ExecutionItem[]> {
+    return [...this.executions.values()]
+      .filter(
+        (e) =>
+          (options.team === undefined || e.team === options.team) &&
+          (options.dataset === undefined || e.dataset === options.dataset),
+      )
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
+      .slice(0, options.limit);
+  }
+
+  async recordPipelineRun(run: PipelineRun): Promise<void> {
+    const name = pipelineKeyOf(run.team, run.pipeline, run.stage);
+    this.pipelines.set(name, {
+      name,
+      team: run.team,
+      pipeline: run.pipeline,
+      stage: run.stage,
+      lastExecution: run.execution,
+      updatedAt: run.execution.at,
+    });
+    const datasetName = datasetKeyOf(run.team, run.execution.dataset);
+    const dataset = this.datasets.get(datasetName);
+    if (dataset) {
+      this.datasets.set(datasetName, {
+        ...dataset,
+        ...(run.stage === 'a' ? { lastStageA: run.execution } : { lastStageB: run.execution }),
+        updatedAt: run.execution.at,
+      });
+    }
+  }
+}
+
+interface QueuedMessage {
+  readonly id: string;
+  readonly body: string;
+  readonly groupId: string;
+  readonly deduplicationId: string;
+  receiveCount: number;
+  receiptHandle?: string;
+  /** Epoch ms until which the message is hidden. */
+  hiddenUntil: number;
+}
+
+/**
+ * FIFO queues in memory, by URL: deduplication ids are remembered for 5 minutes, as SQS does; a received
+ * message is hidden until deleted, released or its visibility timeout passes.
+ */
+export class MemoryQueue implements QueuePort {
+  readonly queues = new Map<string, QueuedMessage[]>();
+  private readonly seen = new Map<string, number>();
+  private counter = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    const queue = this.queues.get(queueUrl) ?? [];
+    this.queues.set(queueUrl, queue);
+    for (const message of messages) {
+      const dedupKey = `${queueUrl}\u0000${message.deduplicationId}`;
+      const sentAt = this.seen.get(dedupKey);
+      if (sentAt !== undefined && this.now() - sentAt < 300_000) continue;
+      this.seen.set(dedupKey, this.now());
+      this.counter++;
+      queue.push({ id: `m-${this.counter}`, ...message, receiveCount: 0, hiddenUntil: 0 });
+    }
+  }
+
+  async receive(queueUrl: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {
+    const out: ReceivedMessage[] = [];
+    for (const message of this.queues.get(queueUrl) ?? []) {
+      if (out.length >= options.max) break;
+      if (message.hiddenUntil > this.now()) continue;
+      this.counter++;
+      message.receiveCount++;
+      message.receiptHandle = `r-${this.counter}`;
+      message.hiddenUntil = this.now() + (options.visibilityTimeoutSeconds ?? 30) * 1000;
+      out.push({
+        id: message.id,
+        body: message.body,
+        receiptHandle: message.receiptHandle,
+        groupId: message.groupId,
+        receiveCount: message.receiveCount,
+      });
+    }
+    return out;
+  }
+
+  async delete(queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+    const handles = new Set(receiptHandles);
+    const queue = this.queues.get(queueUrl) ?? [];
+    this.queues.set(
+      queueUrl,
+      queue.filter((m) => !(m.receiptHandle && handles.has(m.receiptHandle))),
+    );
+  }
+
+  async release(queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+    const handles = new Set(receiptHandles);
+    for (const message of this.queues.get(queueUrl) ?? []) {
+      if (message.receiptHandle && handles.has(message.receiptHandle)) message.hiddenUntil = 0;
+    }
+  }
+
+  /** Bodies of the messages in a queue, visible or not (a test convenience). */
+  bodies(queueUrl: string): string[] {
+    return (this.queues.get(queueUrl) ?? []).map((m) => m.body);
+  }
+}
+
+/** A {@link WorkflowPort} that records starts; names are unique per state machine, as in Step Functions. */
+export class MemoryWorkflow implements WorkflowPort {
+  readonly runs: Array<{ stateMachine: string; name: string; input: unknown }> = [];
+
+  constructor(private readonly onStart?: (run: { stateMachine: string; name: string; input: unknown }) => Promise<void>) {}
+
+  async start(stateMachine: string, name: string, input: unknown): Promise<StartWorkflowResult> {
+    const runId = `${stateMachine}:${name}`;
+    if (this.runs.some((run) => run.stateMachine === stateMachine && run.name === name)) return { runId, started: false };
+    const run = { stateMachine, name, input };
+    this.runs.push(run);
+    await this.onStart?.(run);
+    return { runId, started: true };
+  }
+}
+
+/** A {@link DatasetConfigSource} over a fixed list of configurations. */
+export class StaticDatasetConfigs implements DatasetConfigSource {
+  constructor(readonly configs: readonly DatasetParameter[]) {}
+
+  async get(team: string, dataset: string): Promise<DatasetParameter | undefined> {
+    return this.configs.find((c) => c.team === team && c.dataset === dataset);
+  }
+
+  async list(team: string): Promise<DatasetParameter[]> {
+    return this.configs.filter((c) => c.team === team);
+  }
+}

@@ -1,0 +1,368 @@
+import { describe, expect, it } from 'vitest';
+import type { StageAExecutionInput } from '../../../src/runtime/contract.js';
+import {
+  InvalidTransitionError,
+  MalformedInputError,
+  objectIdOf,
+  parseStageAMessage,
+  processObject,
+  routeObject,
+  stageAOnError,
+  stageAPostUpdate,
+  stageAPreUpdate,
+  startStageA,
+  UnknownDatasetError,
+} from '../../../src/runtime/core/index.js';
+import {
+  defineLightTransform,
+  flattenRecord,
+  type LightTransform,
+  readRecords,
+  tableNameOf,
+} from '../../../src/runtime/transform/index.js';
+import { datasetConfig, memoryDeps, objectCreated } from '../helpers.js';
+
+const routeOptions = { team: 'demoteam', pipeline: 'standard', stageAQueueUrl: 'https://sqs/stage-a.fifo' };
+const stateMachineArn = 'arn:aws:states:us-east-1:222222222222:stateMachine:ddk-dev-demoteam-standard-stage-a';
+const dlq = 'https://sqs/stage-a-dlq.fifo';
+
+/** The seed's behaviour: one table per file, records flattened. */
+const flatten: LightTransform = defineLightTransform(async function* (input) {
+  const table = tableNameOf(input.key);
+  for await (const record of readRecords(input)) yield { table, record: flattenRecord(record) };
+});
+
+/** Routes a raw object and returns the stage A message body the queue holds. */
+async function routed(deps: ReturnType<typeof memoryDeps>, key: string, content: string): Promise<string> {
+  await deps.store.put('raw', key, content);
+  await routeObject(objectCreated(key), deps, routeOptions);
+  const body = deps.queue.bodies(routeOptions.stageAQueueUrl).at(-1);
+  if (!body) throw new Error('nothing routed');
+  return body;
+}
+
+async function started(deps: ReturnType<typeof memoryDeps>, key: string, content: string): Promise<StageAExecutionInput> {
+  const body = await routed(deps, key, content);
+  await startStageA(body, deps, { stateMachineArn });
+  return deps.workflow.runs.at(-1)?.input as StageAExecutionInput;
+}
+
+describe('parseStageAMessage', () => {
+  it.each([
+    ['not JSON', '{', /not JSON/],
+    ['an array', '[]', /expected a JSON object/],
+    ['no bucket', JSON.stringify({ key: 'k' }), /"bucket" must be a non-empty string/],
+    [
+      'a numeric etag',
+      JSON.stringify({ bucket: 'b', key: 'k', team: 't', dataset: 'd', pipeline: 'p', objectId: 'o', etag: 1 }),
+      /"etag"/,
+    ],
+    [
+      'a string size',
+      JSON.stringify({ bucket: 'b', key: 'k', team: 't', dataset: 'd', pipeline: 'p', objectId: 'o', size: '1' }),
+      /"size"/,
+    ],
+  ])('throws a MalformedInputError for %s', (_label, body, message) => {
+    expect(() => parseStageAMessage(body)).toThrow(MalformedInputError);
+    expect(() => parseStageAMessage(body)).toThrow(message);
+  });
+});
+
+describe('startStageA', () => {
+  it('starts one workflow run named after the object id, with the dataset functions and the message', async () => {
+    const deps = memoryDeps();
+    const body = await routed(deps, 'demoteam/legislators/persons.json', '[]');
+    const result = await startStageA(body, deps, { stateMachineArn });
+    const objectId = objectIdOf({ bucket: 'raw', key: 'demoteam/legislators/persons.json', versionId: 'v1' });
+    expect(result).toEqual({ executionId: objectId, name: objectId, started: true });
+    expect(deps.workflow.runs[0]?.input).toMatchObject({
+      stage: 'a',
+      executionId: objectId,
+      lightTransformFunction: 'ddk-dev-demoteam-legislators-light-transform',
+      stageBQueueUrl: datasetConfig().stageBQueueUrl,
+      message: body,
+    });
+  });
+
+  it('does not start a second run for a redelivered message', async () => {
+    const deps = memoryDeps();
+    const body = await routed(deps, 'demoteam/legislators/persons.json', '[]');
+    await startStageA(body, deps, { stateMachineArn });
+    const again = await startStageA(body, deps, { stateMachineArn });
+    expect(again.started).toBe(false);
+    expect(deps.workflow.runs).toHaveLength(1);
+  });
+
+  it('does not start a run again once the execution is under way or done', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    expect((await startStageA(execution.message, deps, { stateMachineArn })).started).toBe(false);
+    expect(deps.workflow.runs).toHaveLength(1);
+  });
+
+  it('starts the next attempt under a new name when the execution FAILED (a redrive)', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    await stageAOnError(execution, { Error: 'Boom', Cause: 'x' }, deps, { deadLetterQueueUrl: dlq, ttlDays: 30 });
+    const again = await startStageA(execution.message, deps, { stateMachineArn });
+    expect(again).toEqual({ executionId: execution.executionId, name: `${execution.executionId}-2`, started: true });
+    const restarted = await stageAPreUpdate(deps.workflow.runs[1]?.input as StageAExecutionInput, deps, { ttlDays: 30 });
+    expect(restarted).toMatchObject({ status: 'PROCESSING', attempt: 2 });
+    expect(restarted.failure).toBeUndefined();
+  });
+
+  it('throws for a malformed message and for a dataset deregistered since routing', async () => {
+    const deps = memoryDeps();
+    await expect(startStageA('{"bucket":1}', deps, { stateMachineArn })).rejects.toThrow(MalformedInputError);
+    const body = await routed(deps, 'demoteam/legislators/persons.json', '[]');
+    const gone = memoryDeps([]);
+    await expect(startStageA(body, gone, { stateMachineArn })).rejects.toThrow(UnknownDatasetError);
+  });
+});
+
+describe('stageAPreUpdate', () => {
+  it('records STARTED then PROCESSING with call-time timestamps, TTL and the dataset item', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    const item = await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    expect(item).toMatchObject({
+      id: execution.executionId,
+      stage: 'a',
+      status: 'PROCESSING',
+      datasetKey: 'demoteam-legislators',
+      source: 's3://raw/demoteam/legislators/persons.json',
+      attempt: 1,
+    });
+    expect(item.transitions.map((t) => t.status)).toEqual(['STARTED', 'PROCESSING']);
+    expect(Date.parse(item.transitions[1]?.at ?? '')).toBeGreaterThan(Date.parse(item.transitions[0]?.at ?? ''));
+    expect(item.expiresAt).toBe(Math.floor(Date.parse(item.startedAt) / 1000) + 30 * 86_400);
+    expect(deps.metadata.datasets.get('demoteam-legislators')).toMatchObject({
+      pipeline: 'standard',
+      version: 1,
+      minItemsProcess: 1,
+    });
+  });
+
+  it('is a no-op when the step is retried', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const again = await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    expect(again.transitions).toHaveLength(2);
+  });
+
+  it('throws an InvalidTransitionError for an execution that already SUCCEEDED', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    await stageAPostUpdate(execution, { outputs: [] }, deps);
+    await expect(stageAPreUpdate(execution, deps, { ttlDays: 30 })).rejects.toThrow(InvalidTransitionError);
+  });
+});
+
+describe('processObject', () => {
+  const input = (key: string) => ({ bucket: 'raw', key, team: 'demoteam', dataset: 'legislators', executionId: 'a-1' });
+
+  it.each([
+    ['a JSON array', 'demoteam/legislators/persons.json', '[{"id":1,"name":{"given":"Ada"}},{"id":2,"name":{"given":"Bo"}}]'],
+    [
+      'JSON Lines (the seed failed here)',
+      'demoteam/legislators/persons.json',
+      '{"id":1,"name":{"given":"Ada"}}\n{"id":2,"name":{"given":"Bo"}}\n',
+    ],
+  ])('stages %s as flattened JSON Lines under {team}/{dataset}/{table}/', async (_label, key, content) => {
+    const deps = memoryDeps();
+    await deps.store.put('raw', key, content);
+    const result = await processObject(input(key), flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    expect(result).toEqual({
+      outputs: [{ bucket: 'stage', key: 'demoteam/legislators/persons/persons.jsonl', table: 'persons', records: 2 }],
+    });
+    expect(deps.store.text('stage', 'demoteam/legislators/persons/persons.jsonl')).toBe(
+      '{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n',
+    );
+  });
+
+  it('writes one object per table a transform yields, and nothing for an empty file', async () => {
+    const deps = memoryDeps();
+    await deps.store.put('raw', 'demoteam/legislators/2024/mixed.json', '');
+    const split = defineLightTransform(async function* () {
+      yield { table: 'a', record: { n: 1 } };
+      yield { table: 'b', record: { n: 2 } };
+      yield { table: 'a', record: { n: 3 } };
+    });
+    const result = await processObject(input('demoteam/legislators/2024/mixed.json'), split, deps, {
+      stageBucket: 'stage',
+      env: 'dev',
+    });
+    expect(result.outputs.map((o) => [o.key, o.records])).toEqual([
+      ['demoteam/legislators/a/2024__mixed.jsonl', 2],
+      ['demoteam/legislators/b/2024__mixed.jsonl', 1],
+    ]);
+    const empty = await processObject(input('demoteam/legislators/2024/mixed.json'), flatten, deps, {
+      stageBucket: 'stage',
+      env: 'dev',
+    });
+    expect(empty.outputs).toEqual([]);
+  });
+
+  it('overwrites rather than duplicates on a rerun', async () => {
+    const deps = memoryDeps();
+    await deps.store.put('raw', 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await processObject(input('demoteam/legislators/persons.json'), flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    await processObject(input('demoteam/legislators/persons.json'), flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    expect([...deps.store.objects.keys()].filter((k) => k.startsWith('stage/'))).toEqual([
+      'stage/demoteam/legislators/persons/persons.jsonl',
+    ]);
+  });
+
+  it('passes the dataset context to the transform', async () => {
+    const deps = memoryDeps();
+    await deps.store.put('raw', 'demoteam/legislators/x.json', '[]');
+    let seen: unknown;
+    await processObject(
+      input('demoteam/legislators/x.json'),
+      async function* (_raw, context) {
+        seen = context;
+        yield* [];
+      },
+      deps,
+      { stageBucket: 'stage', env: 'dev' },
+    );
+    expect(seen).toEqual({ team: 'demoteam', dataset: 'legislators', env: 'dev', executionId: 'a-1' });
+  });
+
+  it.each([
+    ['a transform that throws midway', 'demoteam/legislators/persons.json', '[{"id":1}]', 'boom', /boom/],
+    ['an unparsable object', 'demoteam/legislators/persons.json', '{"id":1}\n{"id":', undefined, /persons\.json:2/],
+    ['a bad table name', 'demoteam/legislators/persons.json', '[{"id":1}]', 'Bad-Table', /table name "Bad-Table"/],
+    ['a missing object', 'demoteam/legislators/missing.json', undefined, undefined, /does not exist/],
+  ])('fails %s and leaves no staged object', async (_label, key, content, mode, message) => {
+    const deps = memoryDeps();
+    if (content !== undefined) await deps.store.put('raw', key, content);
+    const transform: LightTransform = async function* (raw) {
+      for await (const record of readRecords(raw)) {
+        yield { table: mode === 'Bad-Table' ? 'persons' : 'persons', record };
+        if (mode === 'boom') throw new Error('boom');
+        if (mode === 'Bad-Table') yield { table: 'Bad-Table', record };
+      }
+    };
+    await expect(processObject(input(key), transform, deps, { stageBucket: 'stage', env: 'dev' })).rejects.toThrow(message);
+    expect([...deps.store.objects.keys()].filter((k) => k.startsWith('stage/'))).toEqual([]);
+  });
+
+  it('throws when a transform reads the body twice', async () => {
+    const deps = memoryDeps();
+    await deps.store.put('raw', 'demoteam/legislators/x.json', '[]');
+    const twice: LightTransform = async function* (raw) {
+      raw.body();
+      raw.body();
+      yield* [];
+    };
+    await expect(
+      processObject(input('demoteam/legislators/x.json'), twice, deps, { stageBucket: 'stage', env: 'dev' }),
+    ).rejects.toThrow(/already opened/);
+  });
+});
+
+describe('stageAPostUpdate', () => {
+  it('records staged objects, queues them for stage B and marks the execution SUCCEEDED', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const result = await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    const done = await stageAPostUpdate(execution, result, deps);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', outputs: result.outputs });
+    expect(done.durationMs).toBeGreaterThan(0);
+    expect(deps.metadata.objects.get('s3://stage/demoteam/legislators/persons/persons.jsonl')).toMatchObject({
+      status: 'STAGED',
+      table: 'persons',
+      records: 1,
+      executionId: execution.executionId,
+    });
+    expect(deps.queue.bodies(execution.stageBQueueUrl).map((b) => JSON.parse(b))).toEqual([
+      {
+        bucket: 'stage',
+        key: 'demoteam/legislators/persons/persons.jsonl',
+        team: 'demoteam',
+        dataset: 'legislators',
+        sourceExecutionId: execution.executionId,
+      },
+    ]);
+    expect(deps.metadata.pipelines.get('demoteam-standard-stage-a')?.lastExecution).toMatchObject({
+      executionId: execution.executionId,
+      status: 'SUCCEEDED',
+    });
+    expect(deps.metadata.datasets.get('demoteam-legislators')?.lastStageA?.status).toBe('SUCCEEDED');
+  });
+
+  it('sends stage B messages once when the step is retried', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const result = await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    await stageAPostUpdate(execution, result, deps);
+    await stageAPostUpdate(execution, result, deps);
+    expect(deps.queue.bodies(execution.stageBQueueUrl)).toHaveLength(1);
+  });
+
+  it('throws for a result without outputs', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await expect(stageAPostUpdate(execution, {} as never, deps)).rejects.toThrow(/no "outputs" list/);
+  });
+});
+
+describe('stageAOnError', () => {
+  it('puts the original message on the DLQ and records FAILED with the Lambda error cause', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '{');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const cause = JSON.stringify({
+      errorType: 'RecordParseError',
+      errorMessage: 'Cannot read records from x.json:1: bad',
+      trace: [],
+    });
+    const result = await stageAOnError(execution, { Error: 'RecordParseError', Cause: cause }, deps, {
+      deadLetterQueueUrl: dlq,
+      ttlDays: 30,
+    });
+    expect(result).toEqual({
+      executionId: execution.executionId,
+      status: 'FAILED',
+      error: 'RecordParseError',
+      cause: 'Cannot read records from x.json:1: bad',
+    });
+    expect(deps.queue.bodies(dlq)).toEqual([execution.message]);
+    expect(deps.metadata.executions.get(execution.executionId)).toMatchObject({
+      status: 'FAILED',
+      failure: { error: 'RecordParseError', cause: 'Cannot read records from x.json:1: bad' },
+    });
+    expect(deps.metadata.pipelines.get('demoteam-standard-stage-a')?.lastExecution.status).toBe('FAILED');
+    expect(deps.queue.bodies(execution.stageBQueueUrl)).toEqual([]);
+  });
+
+  it('records FAILED even when pre-update never ran', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await stageAOnError(execution, { Error: 'States.Timeout', Cause: 'timed out' }, deps, {
+      deadLetterQueueUrl: dlq,
+      ttlDays: 30,
+    });
+    expect(deps.metadata.executions.get(execution.executionId)?.transitions.map((t) => t.status)).toEqual(['STARTED', 'FAILED']);
+  });
+
+  it('changes nothing for a duplicate run of an execution that SUCCEEDED', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    await stageAPostUpdate(execution, { outputs: [] }, deps);
+    const result = await stageAOnError(execution, { Error: 'InvalidTransitionError', Cause: 'x' }, deps, {
+      deadLetterQueueUrl: dlq,
+      ttlDays: 30,
+    });
+    expect(result.status).toBe('SUCCEEDED');
+    expect(deps.queue.bodies(dlq)).toEqual([]);
+  });
+});
