@@ -1,0 +1,183 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
+import { projectPaths } from '../config/paths.js';
+import { SdlfError } from '../core/errors.js';
+import { type HandlerName, USER_TRANSFORM_MODULE } from '../runtime/contract.js';
+
+const here = fileURLToPath(import.meta.url);
+const requireFromHere = createRequire(import.meta.url);
+
+/** Whether this copy of sdlf runs from its TypeScript sources (tests) rather than from `dist/`. */
+export const RUNNING_FROM_SOURCE = here.endsWith('.ts');
+
+/** Root folder of the installed sdlf package (the folder holding its package.json). */
+export const PACKAGE_ROOT = findPackageRoot(dirname(here));
+
+function findPackageRoot(start: string): string {
+  let dir = start;
+  for (;;) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'sdlf') return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`Cannot find the sdlf package root above ${start}.`);
+    dir = parent;
+  }
+}
+
+/** Folder of the handler bundles the package build writes (`dist/handlers`). */
+export const DEFAULT_HANDLERS_DIR = join(PACKAGE_ROOT, 'dist', 'handlers');
+
+/**
+ * Returns the folder holding `index.mjs` of a prebuilt handler bundle, to use with `Code.fromAsset`. Throws when
+ * the package was not built (a broken install or a source checkout without `npm run build`).
+ */
+export function handlerAssetDir(name: Exclude<HandlerName, 'light-transform'>, handlersDir = DEFAULT_HANDLERS_DIR): string {
+  const dir = join(handlersDir, name);
+  if (!existsSync(join(dir, 'index.mjs'))) {
+    throw new Error(`The ${name} handler bundle is missing: ${join(dir, 'index.mjs')}. Build the package with "npm run build".`);
+  }
+  return dir;
+}
+
+/** Entry points of `sdlf` and its subpaths, as files of this copy of the package. */
+const PACKAGE_ENTRIES: Record<string, string> = {
+  sdlf: 'index',
+  'sdlf/constructs': 'constructs/index',
+  'sdlf/transform': 'runtime/transform/index',
+};
+
+/** Resolves `sdlf`, `sdlf/constructs` or `sdlf/transform` to the file of this copy of the package. */
+export function resolvePackageEntry(specifier: string): string | undefined {
+  const entry = PACKAGE_ENTRIES[specifier];
+  if (!entry) return undefined;
+  return RUNNING_FROM_SOURCE ? join(PACKAGE_ROOT, 'src', `${entry}.ts`) : join(PACKAGE_ROOT, 'dist', `${entry}.js`);
+}
+
+/**
+ * An esbuild plugin that resolves `sdlf` imports of user code to this copy of the package, so a project needs no
+ * build step of its own. With `external`, the imports stay imports, rewritten to absolute file URLs (used for
+ * pipeline modules, which must share the app's construct classes); otherwise they are bundled (transforms).
+ */
+export function sdlfPackagePlugin(options: { external?: readonly string[] } = {}): Plugin {
+  const external = options.external ?? [];
+  return {
+    name: 'sdlf-package',
+    setup(build) {
+      build.onResolve({ filter: /^sdlf(\/.*)?$/ }, (args) => {
+        const file = resolvePackageEntry(args.path);
+        if (!file) {
+          return {
+            errors: [
+              { text: `"${args.path}" is not an entry point of sdlf; use one of ${Object.keys(PACKAGE_ENTRIES).join(', ')}.` },
+            ],
+          };
+        }
+        return external.length > 0 ? { path: pathToFileURL(file).href, external: true } : { path: file };
+      });
+      if (external.length === 0) return;
+      const pattern = new RegExp(
+        `^(${external.map((name) => name.replaceAll(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})(/.*)?$`,
+      );
+      build.onResolve({ filter: pattern }, (args) => {
+        // Import the very module instance the app uses: construct classes are compared with instanceof.
+        return { path: pathToFileURL(requireFromHere.resolve(args.path)).href, external: true };
+      });
+    },
+  };
+}
+
+/** Options of {@link bundleLightTransform}. */
+export interface BundleLightTransformOptions {
+  /** Root of the user's project. */
+  readonly projectRoot: string;
+  /** Name of the light transform (`transforms/light/<name>.ts`). */
+  readonly transform: string;
+  /** Where bundles are cached by content. @default `<tmpdir>/sdlf-bundles` */
+  readonly cacheDir?: string;
+  /** Entry of the light-transform handler. @default the package's `runtime/handlers/light-transform/handler` */
+  readonly handlerEntry?: string;
+}
+
+/** Entry of the light-transform handler in this copy of the package. */
+export function lightTransformHandlerEntry(): string {
+  return RUNNING_FROM_SOURCE
+    ? join(PACKAGE_ROOT, 'src', 'runtime', 'handlers', 'light-transform', 'handler.ts')
+    : join(PACKAGE_ROOT, 'dist', 'runtime', 'handlers', 'light-transform', 'handler.js');
+}
+
+/**
+ * Bundles the light-transform handler together with the user's `transforms/light/<name>.ts` into one minified ESM
+ * file (`index.mjs`), the way the package build bundles the other handlers. Returns the folder holding it, to use
+ * with `Code.fromAsset`. Identical inputs give the same folder, so the asset hash is stable.
+ */
+export async function bundleLightTransform(options: BundleLightTransformOptions): Promise<string> {
+  const { build } = await import('esbuild');
+  const userFile = resolve(options.projectRoot, projectPaths.lightTransform(options.transform));
+  if (!existsSync(userFile)) {
+    throw new SdlfError(
+      `The light transform "${options.transform}" has no file ${projectPaths.lightTransform(options.transform)}.`,
+      {
+        code: 'MISSING_TRANSFORM',
+        suggestions: [`Create ${projectPaths.lightTransform(options.transform)}, or scaffold it with "sdlf add-dataset".`],
+      },
+    );
+  }
+  const entry = options.handlerEntry ?? lightTransformHandlerEntry();
+  if (!existsSync(entry)) throw new Error(`The light-transform handler is missing: ${entry}. Reinstall or rebuild sdlf.`);
+  const result = await build({
+    entryPoints: [entry],
+    write: false,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    minify: true,
+    sourcemap: false,
+    legalComments: 'none',
+    mainFields: ['module', 'main'],
+    outfile: 'index.mjs',
+    nodePaths: [join(PACKAGE_ROOT, 'node_modules')],
+    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    logLevel: 'silent',
+    plugins: [
+      sdlfPackagePlugin(),
+      {
+        name: 'sdlf-user-transform',
+        setup(b) {
+          b.onResolve({ filter: new RegExp(`^${USER_TRANSFORM_MODULE}$`) }, () => ({ path: userFile }));
+        },
+      },
+    ],
+  }).catch((error: { errors?: Array<{ text: string; location?: { file: string; line: number } | null }> }) => {
+    const first = error.errors?.[0];
+    const where = first?.location ? ` (${first.location.file}:${first.location.line})` : '';
+    throw new SdlfError(`The light transform "${options.transform}" does not bundle: ${first?.text ?? String(error)}${where}.`, {
+      code: 'TRANSFORM_BUILD_FAILED',
+      suggestions: [
+        `Fix ${projectPaths.lightTransform(options.transform)}; "npx tsc --noEmit" in the project shows type errors.`,
+      ],
+    });
+  });
+  const output = result.outputFiles[0];
+  if (!output) throw new Error('esbuild produced no output for the light transform');
+  const hash = createHash('sha256').update(output.contents).digest('hex').slice(0, 20);
+  const dir = join(options.cacheDir ?? join(tmpdir(), 'sdlf-bundles'), `light-${hash}`);
+  if (!existsSync(join(dir, 'index.mjs'))) {
+    // Written beside, then renamed: a concurrent synth never sees a half-written bundle.
+    const temp = `${dir}.${process.pid}.${Date.now()}.tmp`;
+    await mkdir(temp, { recursive: true });
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(join(temp, 'index.mjs'), output.contents);
+    await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {
+      await rm(temp, { recursive: true, force: true });
+      if (!existsSync(join(dir, 'index.mjs'))) throw error;
+    });
+  }
+  return dir;
+}

@@ -1,0 +1,222 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import {
+  CfnDatabase,
+  Code as GlueCode,
+  GlueVersion,
+  PySparkEtlJob,
+  SecurityConfiguration,
+  WorkerType,
+} from 'aws-cdk-lib/aws-glue';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
+import type { Code } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { Construct } from 'constructs';
+import type { DatasetConfig } from '../config/model.js';
+import { Naming } from '../config/naming.js';
+import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
+import { FoundationsReferences } from './foundations-references.js';
+import { MonitoredQueue } from './monitored-queue.js';
+import { acknowledge, acknowledgeWildcards } from './nag.js';
+import { commonEnvironment } from './runtime-environment.js';
+import { SdlfFunction } from './sdlf-function.js';
+
+/** Version of the {@link DatasetParameter} layout the runtime reads. */
+export const DATASET_PARAMETER_VERSION = 1;
+
+/** The stage B part of a dataset: its Glue job and the queue of staged objects waiting for it. */
+export interface HeavyTransformProps {
+  /** Absolute path of `transforms/heavy/<name>/`, holding `main.py` and optionally `transform.sql`. */
+  readonly dir: string;
+  /** Glue workers per run. @default 2 */
+  readonly numberOfWorkers?: number;
+  /** Longest a job run may take. @default Duration.hours(2) */
+  readonly timeout?: Duration;
+}
+
+/** Properties of {@link DatasetResources}. */
+export interface DatasetResourcesProps {
+  /** Names of the environment. */
+  readonly naming: Naming;
+  /** The dataset's configuration. */
+  readonly config: DatasetConfig;
+  /** Code of the light-transform function (the handler bundled with the dataset's transform). */
+  readonly lightTransformCode: Code;
+  /** Stage B resources; omit for a pipeline without stage B. @default no Glue job, stage B queue or grants */
+  readonly heavyTransform?: HeavyTransformProps;
+  /** Retention of the light-transform function's logs. @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: RetentionDays;
+  /** Memory of the light-transform function in MB. @default 1024 */
+  readonly lightTransformMemorySize?: number;
+}
+
+/**
+ * Defines what belongs to one dataset: its light-transform function (reads `raw/{team}/{dataset}/`, writes
+ * `stage/{team}/{dataset}/`), its Glue database, and with a heavy transform its Glue 5.0 job (the project's
+ * `main.py` and `transform.sql` as assets), its stage B queue with dead-letter queue and alarm, and the Lake
+ * Formation grants of the job's role on the database; finally the dataset's configuration as a native SSM
+ * parameter ({@link DatasetParameter}) at `/{prefix}/{env}/datasets/{team}/{dataset}`.
+ */
+export class DatasetResources extends Construct {
+  /** The light-transform function. */
+  readonly lightTransformFunction: SdlfFunction;
+  /** The Glue database. */
+  readonly database: CfnDatabase;
+  /** The Glue job, with a heavy transform. */
+  readonly glueJob?: PySparkEtlJob;
+  /** The Glue job's role, with a heavy transform. */
+  readonly glueRole?: Role;
+  /** The stage B queue, with a heavy transform. */
+  readonly stageBQueue?: MonitoredQueue;
+  /** The dataset's configuration parameter. */
+  readonly parameter: StringParameter;
+  /** What the parameter holds. */
+  readonly parameterValue: DatasetParameter;
+
+  constructor(scope: Construct, id: string, props: DatasetResourcesProps) {
+    super(scope, id);
+    const { naming, config } = props;
+    const { team, dataset } = config;
+    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
+    const memorySize = props.lightTransformMemorySize ?? 1024;
+    const foundations = FoundationsReferences.of(this, naming);
+    const prefix = Naming.datasetPrefix(team, dataset);
+    const databaseName = naming.glueDatabase(team, dataset);
+
+    this.lightTransformFunction = new SdlfFunction(this, 'LightTransform', {
+      functionName: naming.lightTransformFunction(team, dataset),
+      roleName: naming.datasetRole(team, dataset, 'light-transform'),
+      code: props.lightTransformCode,
+      description: `Light transform ${config.stageATransform} of ${team}/${dataset}`,
+      memorySize,
+      timeout: Duration.minutes(15),
+      logRetention,
+      environment: {
+        ...commonEnvironment(foundations, naming),
+        [HANDLER_ENV['light-transform'].team]: team,
+        [HANDLER_ENV['light-transform'].dataset]: dataset,
+        [HANDLER_ENV['light-transform'].stageBucket]: foundations.bucket('stage').bucketName,
+      },
+    });
+    const transformRole = this.lightTransformFunction.role;
+    foundations.bucket('raw').grantRead(transformRole, `${prefix}*`);
+    foundations.bucketKey('raw').grantDecrypt(transformRole);
+    foundations.bucket('stage').grantPut(transformRole, `${prefix}*`);
+    foundations.bucketKey('stage').grantEncryptDecrypt(transformRole);
+
+    this.database = new CfnDatabase(this, 'Database', {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseInput: {
+        name: databaseName,
+        description: `sdlf dataset ${team}/${dataset}`,
+        locationUri: `s3://${foundations.bucket('analytics').bucketName}/${prefix}`,
+      },
+    });
+
+    if (props.heavyTransform) {
+      const heavy = props.heavyTransform;
+      const script = join(heavy.dir, 'main.py');
+      const sql = join(heavy.dir, 'transform.sql');
+      this.stageBQueue = new MonitoredQueue(this, 'StageBQueue', {
+        queueName: naming.stageBQueue(team, dataset),
+        deadLetterQueueName: naming.stageBDeadLetterQueue(team, dataset),
+        alarmTopic: foundations.alarmTopic,
+        visibilityTimeout: Duration.minutes(15),
+      });
+      this.glueRole = new Role(this, 'GlueRole', {
+        roleName: naming.datasetRole(team, dataset, 'glue'),
+        assumedBy: new ServicePrincipal('glue.amazonaws.com'),
+        description: `Glue job role of ${team}/${dataset}`,
+      });
+      foundations.bucket('stage').grantRead(this.glueRole, `${prefix}*`);
+      foundations.bucket('artifacts').grantRead(this.glueRole, `manifests/${prefix}*`);
+      foundations.bucket('analytics').grantReadWrite(this.glueRole, `${prefix}*`);
+      for (const kind of ['stage', 'artifacts', 'analytics'] as const)
+        foundations.bucketKey(kind).grantEncryptDecrypt(this.glueRole);
+      this.glueJob = new PySparkEtlJob(this, 'GlueJob', {
+        jobName: naming.glueJob(team, dataset),
+        description: `Heavy transform ${config.stageBTransform} of ${team}/${dataset}`,
+        role: this.glueRole,
+        glueVersion: GlueVersion.V5_0,
+        workerConfiguration: { workerType: WorkerType.G_1X, numberOfWorkers: heavy.numberOfWorkers ?? 2 },
+        timeout: heavy.timeout ?? Duration.hours(2),
+        maxConcurrentRuns: 1,
+        maxRetries: 0,
+        script: GlueCode.fromAsset(script),
+        extraFiles: existsSync(sql) ? [GlueCode.fromAsset(sql)] : undefined,
+        securityConfiguration: SecurityConfiguration.fromSecurityConfigurationName(
+          this,
+          'SecurityConfiguration',
+          foundations.glueSecurityConfiguration,
+        ),
+        defaultArguments: {
+          // Bookmarks would skip staged files on a rerun: the manifest says exactly what to process.
+          '--job-bookmark-option': 'job-bookmark-disable',
+          '--stage-bucket': foundations.bucket('stage').bucketName,
+          '--analytics-bucket': foundations.bucket('analytics').bucketName,
+        },
+      });
+      const principal = { dataLakePrincipalIdentifier: this.glueRole.roleArn };
+      const grants = [
+        new CfnPrincipalPermissions(this, 'DatabaseGrant', {
+          principal,
+          resource: { database: { catalogId: Aws.ACCOUNT_ID, name: databaseName } },
+          permissions: ['CREATE_TABLE', 'ALTER', 'DROP', 'DESCRIBE'],
+          permissionsWithGrantOption: [],
+        }),
+        new CfnPrincipalPermissions(this, 'TablesGrant', {
+          principal,
+          resource: { table: { catalogId: Aws.ACCOUNT_ID, databaseName, tableWildcard: {} } },
+          permissions: ['SELECT', 'INSERT', 'DELETE', 'DESCRIBE', 'ALTER', 'DROP'],
+          permissionsWithGrantOption: [],
+        }),
+        new CfnPrincipalPermissions(this, 'LocationGrant', {
+          principal,
+          resource: { dataLocation: { catalogId: Aws.ACCOUNT_ID, resourceArn: foundations.bucket('analytics').bucketArn } },
+          permissions: ['DATA_LOCATION_ACCESS'],
+          permissionsWithGrantOption: [],
+        }),
+      ];
+      for (const grant of grants) grant.addResourceDependency(this.database);
+      acknowledgeWildcards(
+        this.glueRole,
+        `The Glue job reads and writes only ${prefix} of the data buckets and its own assets.`,
+        [
+          /^Action::(s3|kms):[A-Za-z]*\*$/,
+          /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/.*\*$/,
+          /^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-[^/]+\/\*$/,
+        ],
+      );
+      acknowledge(this.glueJob, 'AwsSolutions-GL1', 'Logs are encrypted by the security configuration the job references.');
+      acknowledge(this.glueJob, 'AwsSolutions-GL3', 'Bookmarks are off and encrypted by the security configuration.');
+    }
+
+    this.parameterValue = {
+      team,
+      dataset,
+      pipeline: config.pipeline,
+      stageATransform: config.stageATransform,
+      stageBTransform: config.stageBTransform,
+      minItemsProcess: config.minItemsProcess,
+      maxItemsProcess: config.maxItemsProcess,
+      lightTransformFunction: naming.lightTransformFunction(team, dataset),
+      stageBQueueUrl: this.stageBQueue?.queue.queueUrl ?? '',
+      stageBDeadLetterQueueUrl: this.stageBQueue?.deadLetterQueue.queueUrl ?? '',
+      glueJob: this.glueJob ? naming.glueJob(team, dataset) : '',
+      glueDatabase: databaseName,
+      version: DATASET_PARAMETER_VERSION,
+    };
+    this.parameter = new StringParameter(this, 'Parameter', {
+      parameterName: naming.datasetParameter(team, dataset),
+      description: `sdlf configuration of dataset ${team}/${dataset}`,
+      stringValue: Stack.of(this).toJsonString(this.parameterValue),
+    });
+    acknowledgeWildcards(transformRole, `The light transform reads raw/${prefix} and writes stage/${prefix} only.`, [
+      /^Action::(s3|kms):[A-Za-z]*\*$/,
+      /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/.*\*$/,
+    ]);
+  }
+}

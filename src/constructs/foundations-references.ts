@@ -1,0 +1,89 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { type IKey, Key } from 'aws-cdk-lib/aws-kms';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import { Construct, type IConstruct } from 'constructs';
+import type { BucketKind, Naming, TableKind } from '../config/naming.js';
+import { FOUNDATIONS_PARAMETERS, type KeyedBucketKind, pascal } from './foundations.js';
+
+/**
+ * The foundations of an environment as seen from another stack: every value is read from the SSM parameters the
+ * foundations stack writes (`AWS::SSM::Parameter::Value<String>` template parameters, resolved at deploy time),
+ * never from CloudFormation exports, so the foundations can change without "export in use" failures. One instance
+ * per stack: use {@link FoundationsReferences.of}.
+ */
+export class FoundationsReferences extends Construct {
+  /** Returns the references of the stack that holds `scope`, creating them on first use. */
+  static of(scope: IConstruct, naming: Naming): FoundationsReferences {
+    const stack = Stack.of(scope);
+    const existing = stack.node.tryFindChild(REFERENCES_ID);
+    if (existing instanceof FoundationsReferences) return existing;
+    return new FoundationsReferences(stack, REFERENCES_ID, naming);
+  }
+
+  private readonly cache = new Map<string, unknown>();
+
+  private constructor(
+    scope: Construct,
+    id: string,
+    /** Names of the environment. */
+    readonly naming: Naming,
+  ) {
+    super(scope, id);
+  }
+
+  /** Reads a foundations parameter (a deploy-time token). */
+  value(key: string): string {
+    return StringParameter.valueForStringParameter(this, this.naming.foundationsParameter(key));
+  }
+
+  /** A bucket of the environment. */
+  bucket(kind: BucketKind): IBucket {
+    return this.memo(`bucket:${kind}`, () =>
+      Bucket.fromBucketName(this, `${pascal(kind)}Bucket`, this.value(FOUNDATIONS_PARAMETERS.bucket(kind))),
+    );
+  }
+
+  /** The key that encrypts a bucket. */
+  bucketKey(kind: KeyedBucketKind): IKey {
+    return this.memo(`key:${kind}`, () =>
+      Key.fromKeyArn(this, `${pascal(kind)}Key`, this.value(FOUNDATIONS_PARAMETERS.bucketKey(kind))),
+    );
+  }
+
+  /** A metadata table. */
+  table(kind: TableKind): ITable {
+    return this.memo(`table:${kind}`, () =>
+      Table.fromTableName(this, `${pascal(kind)}Table`, this.value(FOUNDATIONS_PARAMETERS.table(kind))),
+    );
+  }
+
+  /** The alarm topic. */
+  get alarmTopic(): ITopic {
+    return this.memo('topic', () => Topic.fromTopicArn(this, 'AlarmTopic', this.value(FOUNDATIONS_PARAMETERS.alarmTopicArn)));
+  }
+
+  /** Name of the Glue security configuration. */
+  get glueSecurityConfiguration(): string {
+    return this.value(FOUNDATIONS_PARAMETERS.glueSecurityConfiguration);
+  }
+
+  /** ARN of a resource of this stack's account and region, e.g. a function known by name. */
+  arn(service: string, resource: string, resourceName: string, colon = false): string {
+    return Stack.of(this).formatArn({
+      service,
+      resource,
+      resourceName,
+      arnFormat: colon ? ArnFormat.COLON_RESOURCE_NAME : ArnFormat.SLASH_RESOURCE_NAME,
+    });
+  }
+
+  private memo<T>(key: string, create: () => T): T {
+    if (!this.cache.has(key)) this.cache.set(key, create());
+    return this.cache.get(key) as T;
+  }
+}
+
+const REFERENCES_ID = 'SdlfFoundations';

@@ -1,0 +1,252 @@
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import type { Naming } from '../config/naming.js';
+import { HANDLER_ENV } from '../runtime/contract.js';
+import { FoundationsReferences } from './foundations-references.js';
+import { MonitoredQueue } from './monitored-queue.js';
+import { MonitoredStateMachine } from './monitored-state-machine.js';
+import { acknowledgeWildcards } from './nag.js';
+import { commonEnvironment } from './runtime-environment.js';
+import { SdlfFunction } from './sdlf-function.js';
+
+/** Properties of a {@link LightTransformStage}. */
+export interface LightTransformStageProps {
+  /** Names of the environment. */
+  readonly naming: Naming;
+  /** The team. */
+  readonly team: string;
+  /** The pipeline type's name. */
+  readonly pipeline: string;
+  /** Code of the routing, stage-a-trigger and step handlers. */
+  readonly code: { readonly routing: Code; readonly stageATrigger: Code; readonly step: Code };
+  /** Retention of the functions' and state machine's logs. @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: RetentionDays;
+  /** Longest a stage A execution may run. @default Duration.minutes(30) */
+  readonly executionTimeout?: Duration;
+  /** Most stage A messages one trigger invocation starts. @default 10 */
+  readonly batchSize?: number;
+  /** Receives of a stage A message before it moves to the dead-letter queue. @default 3 */
+  readonly maxReceiveCount?: number;
+}
+
+/**
+ * Stage A, the light transform, shared by a team's datasets: routing (an S3 event becomes a message on the team's
+ * FIFO queue, grouped by dataset, deduplicated by object version), the queue and its dead-letter queue, the
+ * trigger that starts one execution per message (partial batch failures reported), and the state machine
+ * pre-update → Process (invokes the dataset's light-transform function named in the input) → post-update, with
+ * every failure recorded by the error step before the execution fails.
+ */
+export class LightTransformStage extends Construct {
+  /** Routing: the target of each dataset's S3 event rule. */
+  readonly routingFunction: SdlfFunction;
+  /** Pre-update, post-update and error steps of both stages. */
+  readonly stepFunction: SdlfFunction;
+  /** Starts executions from the queue. */
+  readonly triggerFunction: SdlfFunction;
+  /** The stage A queue and its dead-letter queue. */
+  readonly queue: MonitoredQueue;
+  /** The stage A state machine. */
+  readonly stateMachine: StateMachine;
+  /** The state machine with its log group and alarm. */
+  readonly monitoredStateMachine: MonitoredStateMachine;
+
+  constructor(scope: Construct, id: string, props: LightTransformStageProps) {
+    super(scope, id);
+    const { naming, team, pipeline } = props;
+    const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
+    const executionTimeout = props.executionTimeout ?? Duration.minutes(30);
+    const batchSize = props.batchSize ?? 10;
+    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    const foundations = FoundationsReferences.of(this, naming);
+    const common = commonEnvironment(foundations, naming);
+    const datasetParameters = foundations.arn('ssm', 'parameter', naming.datasetParameter(team, '*').slice(1));
+    const stageBQueues = Stack.of(this).formatArn({ service: 'sqs', resource: naming.stageBQueue(team, '*') });
+
+    this.queue = new MonitoredQueue(this, 'Queue', {
+      queueName: naming.stageAQueue(team, pipeline),
+      deadLetterQueueName: naming.stageADeadLetterQueue(team, pipeline),
+      alarmTopic: foundations.alarmTopic,
+      visibilityTimeout: Duration.minutes(6),
+      maxReceiveCount,
+    });
+
+    this.routingFunction = new SdlfFunction(this, 'Routing', {
+      functionName: naming.pipelineFunction(team, pipeline, 'routing'),
+      roleName: naming.pipelineRole(team, pipeline, 'routing'),
+      code: props.code.routing,
+      description: `Routes new raw objects of ${team}'s datasets to stage A of ${pipeline}`,
+      logRetention,
+      environment: {
+        ...common,
+        [HANDLER_ENV.routing.team]: team,
+        [HANDLER_ENV.routing.pipeline]: pipeline,
+        [HANDLER_ENV.routing.stageAQueueUrl]: this.queue.queue.queueUrl,
+      },
+    });
+    this.queue.queue.grantSendMessages(this.routingFunction.role);
+    foundations.table('object-metadata').grantReadWriteData(this.routingFunction.role);
+    foundations.table('datasets').grantReadData(this.routingFunction.role);
+    this.routingFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [datasetParameters] }),
+    );
+
+    this.stepFunction = new SdlfFunction(this, 'Step', {
+      functionName: naming.pipelineFunction(team, pipeline, 'step'),
+      roleName: naming.pipelineRole(team, pipeline, 'step'),
+      code: props.code.step,
+      description: `Pre-update, post-update and error steps of ${team}'s ${pipeline} pipeline`,
+      logRetention,
+      environment: {
+        ...common,
+        [HANDLER_ENV.step.team]: team,
+        [HANDLER_ENV.step.pipeline]: pipeline,
+        [HANDLER_ENV.step.stageBucket]: foundations.bucket('stage').bucketName,
+        [HANDLER_ENV.step.analyticsBucket]: foundations.bucket('analytics').bucketName,
+        [HANDLER_ENV.step.stageADeadLetterQueueUrl]: this.queue.deadLetterQueue.queueUrl,
+      },
+    });
+    const step = this.stepFunction.role;
+    for (const kind of ['object-metadata', 'datasets', 'pipelines', 'execution-history'] as const) {
+      foundations.table(kind).grantReadWriteData(step);
+    }
+    this.queue.deadLetterQueue.grantSendMessages(step);
+    step.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [stageBQueues] }),
+    );
+    step.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [datasetParameters] }));
+    foundations.bucket('stage').grantRead(step, `${team}/*`);
+    foundations.bucketKey('stage').grantDecrypt(step);
+
+    const definition = stageDefinition(this, this.stepFunction.function, {
+      id: 'Process',
+      comment: "Runs the dataset's light transform on the raw object",
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Aws.PARTITION}:states:::lambda:invoke`,
+        Parameters: {
+          'FunctionName.$': '$$.Execution.Input.lightTransformFunction',
+          Payload: {
+            'bucket.$': '$$.Execution.Input.bucket',
+            'key.$': '$$.Execution.Input.key',
+            'team.$': '$$.Execution.Input.team',
+            'dataset.$': '$$.Execution.Input.dataset',
+            'executionId.$': '$$.Execution.Input.executionId',
+          },
+        },
+        ResultSelector: { 'outputs.$': '$.Payload.outputs' },
+        ResultPath: '$.result',
+      },
+      retryErrors: [
+        'Lambda.ServiceException',
+        'Lambda.AWSLambdaException',
+        'Lambda.SdkClientException',
+        'Lambda.TooManyRequestsException',
+      ],
+    });
+    this.monitoredStateMachine = new MonitoredStateMachine(this, 'StateMachine', {
+      stateMachineName: naming.stateMachine(team, pipeline, 'a'),
+      definitionBody: DefinitionBody.fromChainable(definition),
+      alarmTopic: foundations.alarmTopic,
+      timeout: executionTimeout,
+      logRetention,
+    });
+    this.stateMachine = this.monitoredStateMachine.stateMachine;
+    const lightTransforms = foundations.arn('lambda', 'function', `${naming.lightTransformFunction(team, '*')}`, true);
+    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [lightTransforms] }));
+
+    this.triggerFunction = new SdlfFunction(this, 'Trigger', {
+      functionName: naming.pipelineFunction(team, pipeline, 'stage-a-trigger'),
+      roleName: naming.pipelineRole(team, pipeline, 'stage-a-trigger'),
+      code: props.code.stageATrigger,
+      description: `Starts a stage A execution of ${team}'s ${pipeline} pipeline per queued object`,
+      logRetention,
+      environment: { ...common, [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: this.stateMachine.stateMachineArn },
+    });
+    this.stateMachine.grantStartExecution(this.triggerFunction.role);
+    this.triggerFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [datasetParameters] }),
+    );
+    foundations.table('execution-history').grantReadWriteData(this.triggerFunction.role);
+    this.triggerFunction.function.addEventSource(
+      new SqsEventSource(this.queue.queue, { batchSize, reportBatchItemFailures: true }),
+    );
+
+    acknowledgeWildcards(
+      this,
+      `Scoped to ${team}'s resources by name: its datasets' parameters, queues and functions, and the grants CDK generates for named tables, buckets and keys.`,
+      [
+        /^Action::(s3|kms|dynamodb|sqs|states|lambda):[A-Za-z]*\*$/,
+        /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
+        /^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table\/<SsmParameterValue[A-Za-z0-9]+>\/index\/\*$/,
+        /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/[a-z0-9-]+\/\*$/,
+        wildcardName(naming.datasetParameter(team, '*').slice(1)),
+        wildcardName(naming.stageBQueue(team, '*')),
+        wildcardName(naming.lightTransformFunction(team, '*')),
+      ],
+    );
+  }
+}
+
+/** Matches a nag finding for an ARN ending in `name`, where `name` holds the one `*` that scopes it to a team. */
+export function wildcardName(name: string): RegExp {
+  const escaped = name.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^Resource::arn:<AWS::Partition>:[a-z]+:[^:]*:[^:]*:.*${escaped}$`);
+}
+
+/** The middle state of a stage: a custom task state with its id and Amazon States Language. */
+export interface StageTask {
+  readonly id: string;
+  readonly comment: string;
+  readonly stateJson: Record<string, unknown>;
+  /** Transient service errors to retry (with backoff) before failing. */
+  readonly retryErrors: readonly string[];
+  /** Wait before the first retry. @default Duration.seconds(2) */
+  readonly retryInterval?: Duration;
+  /** @default 4 */
+  readonly retryAttempts?: number;
+}
+
+/**
+ * Builds pre-update → task → post-update, where any failure goes to the error step (which records it) and then
+ * to a Fail state carrying the original error. Service errors of Lambda and Glue calls are retried.
+ */
+export function stageDefinition(scope: Construct, step: IFunction, task: StageTask) {
+  const execution = JsonPath.objectAt('$$.Execution.Input');
+  const invokeStep = (id: string, comment: string, payload: Record<string, unknown>) =>
+    new LambdaInvoke(scope, id, {
+      comment,
+      lambdaFunction: step,
+      payload: TaskInput.fromObject(payload),
+      payloadResponseOnly: true,
+      resultPath: JsonPath.DISCARD,
+      retryOnServiceExceptions: true,
+    });
+  const fail = new Fail(scope, 'Failed', { errorPath: '$.error.Error', causePath: '$.error.Cause' });
+  const recordFailure = invokeStep('RecordFailure', 'Records the failure and its cause', {
+    step: 'error',
+    execution,
+    error: JsonPath.objectAt('$.error'),
+  }).next(fail);
+  const preUpdate = invokeStep('PreUpdate', 'Records the execution as STARTED', { step: 'pre-update', execution });
+  const work = new CustomState(scope, task.id, { stateJson: { Comment: task.comment, ...task.stateJson } });
+  const postUpdate = invokeStep('PostUpdate', 'Records the outputs and hands them to the next stage', {
+    step: 'post-update',
+    execution,
+    result: JsonPath.objectAt('$.result'),
+  });
+  for (const state of [preUpdate, postUpdate]) state.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+  work.addRetry({
+    errors: [...task.retryErrors],
+    interval: task.retryInterval ?? Duration.seconds(2),
+    maxAttempts: task.retryAttempts ?? 4,
+    backoffRate: 2,
+  });
+  work.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+  return preUpdate.next(work).next(postUpdate);
+}

@@ -1,0 +1,79 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+/** Properties of a {@link MonitoredQueue}. */
+export interface MonitoredQueueProps {
+  /** Physical name of the queue; ends with `.fifo` for a FIFO queue. */
+  readonly queueName: string;
+  /** Physical name of its dead-letter queue; ends with `.fifo` when the queue does. */
+  readonly deadLetterQueueName: string;
+  /** Topic the dead-letter alarm notifies. */
+  readonly alarmTopic: ITopic;
+  /** How long a received message stays invisible; at least the consumer's timeout. @default Duration.minutes(5) */
+  readonly visibilityTimeout?: Duration;
+  /** Receives before a message moves to the dead-letter queue. @default 3 */
+  readonly maxReceiveCount?: number;
+  /** How long a dead letter is kept for inspection and redrive. @default Duration.days(14) */
+  readonly deadLetterRetention?: Duration;
+}
+
+/**
+ * Defines a queue that cannot lose messages silently: a dead-letter queue after `maxReceiveCount` receives, and a
+ * CloudWatch alarm to the alarm topic as soon as one message lands there. Both queues are encrypted (SSE-SQS) and
+ * refuse non-TLS requests. FIFO when the name ends with `.fifo`.
+ */
+export class MonitoredQueue extends Construct {
+  /** The queue. */
+  readonly queue: Queue;
+  /** Its dead-letter queue. */
+  readonly deadLetterQueue: Queue;
+  /** The alarm on the dead-letter queue. */
+  readonly deadLetterAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: MonitoredQueueProps) {
+    super(scope, id);
+    const fifo = props.queueName.endsWith('.fifo');
+    if (fifo !== props.deadLetterQueueName.endsWith('.fifo')) {
+      throw new Error(
+        `Queue ${props.queueName} and its dead-letter queue ${props.deadLetterQueueName} must both be FIFO or both standard.`,
+      );
+    }
+    const visibilityTimeout = props.visibilityTimeout ?? Duration.minutes(5);
+    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    const deadLetterRetention = props.deadLetterRetention ?? Duration.days(14);
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      queueName: props.deadLetterQueueName,
+      fifo: fifo || undefined,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: deadLetterRetention,
+    });
+    this.queue = new Queue(this, 'Queue', {
+      queueName: props.queueName,
+      fifo: fifo || undefined,
+      contentBasedDeduplication: fifo ? false : undefined,
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout,
+      retentionPeriod: deadLetterRetention,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: `Messages of ${props.queueName} failed ${maxReceiveCount} times and wait in ${props.deadLetterQueueName}; fix the cause, then "sdlf redrive".`,
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: 'Maximum',
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+  }
+}

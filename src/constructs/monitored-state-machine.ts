@@ -1,0 +1,79 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { Naming } from '../config/naming.js';
+import { acknowledgeWildcards } from './nag.js';
+
+/** Properties of a {@link MonitoredStateMachine}. */
+export interface MonitoredStateMachineProps {
+  /** Physical name of the state machine (from the naming module). */
+  readonly stateMachineName: string;
+  /** The definition. */
+  readonly definitionBody: DefinitionBody;
+  /** Topic the failure alarm notifies. */
+  readonly alarmTopic: ITopic;
+  /** Longest an execution may run. @default Duration.hours(2) */
+  readonly timeout?: Duration;
+  /** Retention of the execution log group. @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * Defines a standard state machine with full execution logging to its own log group (with a retention), X-Ray
+ * tracing, and one alarm to the alarm topic whenever an execution fails, times out or is aborted.
+ */
+export class MonitoredStateMachine extends Construct {
+  /** The state machine. */
+  readonly stateMachine: StateMachine;
+  /** Its execution log group. */
+  readonly logGroup: LogGroup;
+  /** The alarm on failed, timed-out and aborted executions. */
+  readonly failureAlarm: Alarm;
+
+  constructor(scope: Construct, id: string, props: MonitoredStateMachineProps) {
+    super(scope, id);
+    const timeout = props.timeout ?? Duration.hours(2);
+    const retention = props.logRetention ?? RetentionDays.ONE_YEAR;
+
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      logGroupName: Naming.stateMachineLogGroup(props.stateMachineName),
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'StateMachine', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: props.definitionBody,
+      timeout,
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
+    });
+    acknowledgeWildcards(
+      this.stateMachine,
+      'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.',
+      [/^Resource::\*$/],
+    );
+    const period = Duration.minutes(5);
+    this.failureAlarm = new Alarm(this, 'FailureAlarm', {
+      alarmDescription: `Executions of ${props.stateMachineName} failed, timed out or were aborted; "sdlf status" lists them.`,
+      metric: new MathExpression({
+        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+        usingMetrics: {
+          failed: this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+          timedOut: this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+          aborted: this.stateMachine.metricAborted({ period, statistic: 'Sum' }),
+        },
+        period,
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    this.failureAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+  }
+}

@@ -1,0 +1,37 @@
+import { Aspects, type IAspect, Validations } from 'aws-cdk-lib';
+import { CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
+import { rules } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+
+/** Acknowledges one cdk-nag finding on one construct (and its children), with the reason it is acceptable. */
+export function acknowledge(construct: IConstruct, id: string, reason: string): void {
+  Validations.of(construct).acknowledge({ id, reason });
+}
+
+/**
+ * Acknowledges the `AwsSolutions-IAM5` wildcard findings of the IAM policies under `scope` whose finding matches
+ * one of `allowed` (e.g. `/^Resource::arn:<AWS::Partition>:lambda:.*:function:ddk-dev-team-\*-light-transform$/`).
+ * Any other wildcard still fails the synth, so a new grant is reviewed rather than silently accepted.
+ */
+export function acknowledgeWildcards(scope: IConstruct, reason: string, allowed: readonly RegExp[]): void {
+  Aspects.of(scope).add(new WildcardAcknowledger(reason, allowed));
+}
+
+class WildcardAcknowledger implements IAspect {
+  constructor(
+    private readonly reason: string,
+    private readonly allowed: readonly RegExp[],
+  ) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnPolicy || node instanceof CfnRole)) return;
+    // The same rule cdk-nag runs, so the acknowledged ids are exactly the ones it reports.
+    const findings = rules.iam.IAMNoWildcardPermissions(node);
+    if (!Array.isArray(findings)) return;
+    for (const finding of findings) {
+      if (this.allowed.some((pattern) => pattern.test(finding))) {
+        Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: this.reason });
+      }
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { type Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { Naming } from '../config/naming.js';
+import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './settings.js';
+
+/** Properties of an {@link SdlfFunction}. */
+export interface SdlfFunctionProps {
+  /** Physical name of the function (from the naming module). */
+  readonly functionName: string;
+  /** Physical name of its execution role (from the naming module). @default a name CloudFormation generates */
+  readonly roleName?: string;
+  /** The bundle: a folder holding `index.mjs` that exports `handler`. */
+  readonly code: Code;
+  /** Environment variables. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Memory in MB. @default 256 */
+  readonly memorySize?: number;
+  /** @default Duration.minutes(1) */
+  readonly timeout?: Duration;
+  /** Retention of the function's log group. @default RetentionDays.ONE_YEAR */
+  readonly logRetention?: RetentionDays;
+  /** Description shown in the console. @default none */
+  readonly description?: string;
+}
+
+/**
+ * Defines a Node.js function the sdlf way: newest runtime, ARM64, its own role with nothing but write access to
+ * its own log group (callers add grants), and an explicit log group with a retention, so no `LogRetention`
+ * custom resource is needed.
+ */
+export class SdlfFunction extends Construct {
+  /** The function. */
+  readonly function: LambdaFunction;
+  /** Its execution role. */
+  readonly role: Role;
+  /** Its log group, `/aws/lambda/{functionName}`. */
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: SdlfFunctionProps) {
+    super(scope, id);
+    const memorySize = props.memorySize ?? 256;
+    const timeout = props.timeout ?? Duration.minutes(1);
+    const retention = props.logRetention ?? RetentionDays.ONE_YEAR;
+
+    // Logs expire on their own; keeping the group after a stack is deleted would only block the next deploy.
+    this.logGroup = new LogGroup(this, 'LogGroup', {
+      logGroupName: Naming.lambdaLogGroup(props.functionName),
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.role = new Role(this, 'Role', {
+      roleName: props.roleName,
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.functionName}`,
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+    );
+    this.function = new LambdaFunction(this, 'Function', {
+      functionName: props.functionName,
+      description: props.description,
+      code: props.code,
+      handler: 'index.handler',
+      runtime: LAMBDA_RUNTIME,
+      architecture: LAMBDA_ARCHITECTURE,
+      memorySize,
+      timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: { ...props.environment },
+    });
+  }
+}

@@ -1,0 +1,100 @@
+import type { Duration } from 'aws-cdk-lib';
+import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { Naming } from '../config/naming.js';
+import { DatasetResources } from './dataset-resources.js';
+import { FoundationsReferences } from './foundations-references.js';
+import { HeavyTransformStage } from './heavy-transform-stage.js';
+import { LightTransformStage } from './light-transform-stage.js';
+import { type DatasetRegistration, definePipelineType, type Pipeline, type PipelineContext } from './pipeline.js';
+import { S3EventCapture } from './s3-event-capture.js';
+import { logRetention } from './settings.js';
+
+/** Properties of a {@link StandardPipeline}. */
+export interface StandardPipelineProps {
+  /** The team, environment and handler code. */
+  readonly context: PipelineContext;
+  /** How often stage B batches staged objects. @default Duration.minutes(5) */
+  readonly stageBSchedule?: Duration;
+}
+
+/**
+ * The seed's reference pipeline: S3 event capture → stage A (light transform, per object) → stage B (Glue job,
+ * per batch). The team's stages live in the pipeline stack; each dataset adds its event rule, light-transform
+ * function, Glue database and job, stage B queue, grants and configuration in its own stack.
+ */
+export class StandardPipeline extends Construct implements Pipeline {
+  /** The type name datasets use in `parameters.json`. */
+  static readonly PIPELINE_TYPE = 'standard';
+  readonly pipelineType: string;
+  /** Stage A. */
+  readonly lightTransform: LightTransformStage;
+  /** Stage B. */
+  readonly heavyTransform: HeavyTransformStage;
+  private readonly context: PipelineContext;
+
+  constructor(scope: Construct, id: string, props: StandardPipelineProps) {
+    super(scope, id);
+    const { context } = props;
+    this.context = context;
+    this.pipelineType = context.pipeline;
+    const retention = logRetention(context.environment.logRetentionDays);
+    this.lightTransform = new LightTransformStage(this, 'LightTransform', {
+      naming: context.naming,
+      team: context.team,
+      pipeline: context.pipeline,
+      code: {
+        routing: context.handlerCode('routing'),
+        stageATrigger: context.handlerCode('stage-a-trigger'),
+        step: context.handlerCode('step'),
+      },
+      logRetention: retention,
+    });
+    this.heavyTransform = new HeavyTransformStage(this, 'HeavyTransform', {
+      naming: context.naming,
+      team: context.team,
+      pipeline: context.pipeline,
+      stepFunction: this.lightTransform.stepFunction.function,
+      triggerCode: context.handlerCode('stage-b-trigger'),
+      schedule: props.stageBSchedule,
+      logRetention: retention,
+    });
+  }
+
+  registerDataset(scope: Construct, dataset: string, registration: DatasetRegistration): void {
+    captureDataset(scope, this.context, dataset);
+    new DatasetResources(scope, 'Dataset', {
+      naming: this.context.naming,
+      config: registration.config,
+      lightTransformCode: registration.lightTransformCode,
+      heavyTransform: { dir: registration.heavyTransformDir },
+      logRetention: logRetention(this.context.environment.logRetentionDays),
+    });
+  }
+}
+
+/**
+ * Routes a dataset's new raw objects to its team's pipeline: an {@link S3EventCapture} on `raw/{team}/{dataset}/`
+ * whose target is the pipeline's routing function, referred to by name so no export links the stacks.
+ */
+export function captureDataset(scope: Construct, context: PipelineContext, dataset: string): S3EventCapture {
+  const { naming, team, pipeline } = context;
+  const foundations = FoundationsReferences.of(scope, naming);
+  const routing = LambdaFunction.fromFunctionAttributes(scope, 'Routing', {
+    functionArn: foundations.arn('lambda', 'function', naming.pipelineFunction(team, pipeline, 'routing'), true),
+    sameEnvironment: true,
+  });
+  return new S3EventCapture(scope, 'S3EventCapture', {
+    bucket: foundations.bucket('raw'),
+    prefix: Naming.datasetPrefix(team, dataset),
+    ruleName: naming.datasetRule(team, dataset),
+    target: routing,
+  });
+}
+
+/** The built-in `standard` pipeline type. */
+export const standardPipelineType = definePipelineType({
+  pipelineType: StandardPipeline.PIPELINE_TYPE,
+  description: 'S3 event → stage A light transform (Lambda) → stage B heavy transform (Glue)',
+  create: (scope: Construct, context: PipelineContext): Pipeline => new StandardPipeline(scope, 'Pipeline', { context }),
+});

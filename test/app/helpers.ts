@@ -1,0 +1,106 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import type { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
+import { expect } from 'vitest';
+import type { BuildAppOptions } from '../../src/app/build-app.js';
+import { DEFAULT_HANDLERS_DIR, lightTransformHandlerEntry } from '../../src/bundling/index.js';
+import { ddkJson, repoRoot, tempDir, writeJsonFiles } from '../helpers/project.js';
+
+const FIXTURES = join(repoRoot, 'test', 'app', 'fixtures');
+const PIPELINE_HANDLERS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger'];
+
+/** Whether the package was built with every handler bundle (tests then use the real bundles). */
+export const REAL_HANDLERS = PIPELINE_HANDLERS.every((name) => existsSync(join(DEFAULT_HANDLERS_DIR, name, 'index.mjs')));
+/** Whether the runtime's light-transform handler exists. */
+export const REAL_LIGHT_HANDLER = existsSync(lightTransformHandlerEntry());
+
+/** Options of buildApp for tests: real handler bundles when built, no WASM template validation (one test keeps it). */
+export function testBuildOptions(extra: BuildAppOptions = {}): BuildAppOptions {
+  return {
+    handlersDir: REAL_HANDLERS ? undefined : join(FIXTURES, 'handlers'),
+    lightTransformHandler: REAL_LIGHT_HANDLER ? undefined : join(FIXTURES, 'light-transform-handler.ts'),
+    validation: false,
+    bundleCacheDir: join(tempDir('sdlf-bundles-'), 'cache'),
+    ...extra,
+  };
+}
+
+/** One dataset entry of parameters.json. */
+export interface DatasetEntry {
+  team: string;
+  dataset: string;
+  pipeline?: string;
+  stage_a_transform?: string;
+  stage_b_transform?: string;
+}
+
+/** Writes a project with the given datasets, their transforms and Glue scripts; returns its root. */
+export function writeProject(
+  datasets: Record<string, DatasetEntry[]>,
+  options: { ddk?: Record<string, unknown>; files?: Record<string, string>; dir?: string } = {},
+): string {
+  const dir = options.dir ?? tempDir('sdlf-app-');
+  writeJsonFiles(dir, { 'ddk.json': options.ddk ?? ddkJson(), 'parameters.json': datasets });
+  const files: Record<string, string> = { ...options.files };
+  for (const entry of Object.values(datasets).flat()) {
+    const light = entry.stage_a_transform ?? 'sdlf_light_transform';
+    const heavy = entry.stage_b_transform ?? 'sdlf_heavy_transform';
+    files[`transforms/light/${light}.ts`] ??= LIGHT_TRANSFORM;
+    files[`transforms/heavy/${heavy}/main.py`] ??= 'print("heavy transform")\n';
+    files[`transforms/heavy/${heavy}/transform.sql`] ??= 'create table t as select * from staged;\n';
+  }
+  for (const [path, contents] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), contents);
+  }
+  return dir;
+}
+
+/** A light transform as a project would write it. */
+export const LIGHT_TRANSFORM = `import type { LightTransform } from 'sdlf/transform';
+
+const transform: LightTransform = async function* (input, context) {
+  yield { table: context.dataset.replaceAll('-', '_'), record: { key: input.key } };
+};
+export default transform;
+`;
+
+/** A bare stack for construct tests, with an account and region, no template validation. */
+export function testStack(id = 'TestStack'): Stack {
+  const app = new App({ builtinCloudFormationValidation: false, analyticsReporting: false });
+  return new Stack(app, id, { env: { account: '222222222222', region: 'us-east-1' } });
+}
+
+/** A synthesized template: its resources by logical id. */
+export interface TemplateJson {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DeletionPolicy?: string }>;
+  Outputs?: Record<string, { Export?: unknown }>;
+  Parameters?: Record<string, { Type: string; Default?: string }>;
+}
+
+/**
+ * Synthesizes an app and asserts that cdk-nag (AwsSolutionsChecks, attached by buildApp) reported zero
+ * unacknowledged findings for every stack; returns the assembly.
+ */
+export function synthNagClean(app: App): CloudAssembly {
+  const assembly = app.synth();
+  const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
+    pluginReports: Array<{ violations?: Array<{ ruleName: string; violatingResources: Array<{ constructPath?: string }> }> }>;
+  };
+  const findings = report.pluginReports.flatMap((plugin) =>
+    (plugin.violations ?? []).flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)),
+  );
+  expect(findings).toEqual([]);
+  return assembly;
+}
+
+/** Every stack of an assembly, including those of nested (CI/CD stage) assemblies. */
+export function allStackArtifacts(assembly: CloudAssembly): CloudFormationStackArtifact[] {
+  return [...assembly.stacks, ...assembly.nestedAssemblies.flatMap((nested) => allStackArtifacts(nested.nestedAssembly))];
+}
+
+/** The template of a stack artifact. */
+export function templateOf(stack: CloudFormationStackArtifact): TemplateJson {
+  return stack.template as TemplateJson;
+}
