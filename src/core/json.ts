@@ -26,7 +26,7 @@ function locate(text: string, message: string): { line?: number; column?: number
   const lineCol = /line (\d+) column (\d+)/.exec(message);
   if (lineCol) return { line: Number(lineCol[1]), column: Number(lineCol[2]) };
   const position = /position (\d+)/.exec(message);
-  const offset = position ? Number(position[1]) : message.includes('Unexpected end') ? text.length : undefined;
+  const offset = position ? Number(position[1]) : message.includes('Unexpected end') ? text.length : firstBadOffset(text);
   if (offset === undefined) return {};
   const before = text.slice(0, offset).split('\n');
   return { line: before.length, column: (before.at(-1)?.length ?? 0) + 1 };
@@ -48,4 +48,32 @@ export function detectJsonStyle(text: string): JsonStyle {
 /** Serialises a value as JSON in the given style. */
 export function stringifyJson(value: unknown, style: JsonStyle = { indent: 2, finalNewline: true }): string {
   return JSON.stringify(value, null, style.indent) + (style.finalNewline ? '\n' : '');
+}
+
+/**
+ * Finds the offset of the first character that makes `text` invalid JSON, for the V8 messages that give no
+ * position (`Unexpected token ',', "…" is not valid JSON`). A prefix is fine while parsing it fails only for
+ * running out of input, so a binary search over prefix lengths finds the first bad character.
+ */
+function firstBadOffset(text: string): number | undefined {
+  const fine = (length: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, length));
+      return true;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (message.includes('Unexpected end')) return true;
+      const position = /position (\d+)/.exec(message);
+      return position ? Number(position[1]) >= length : false;
+    }
+  };
+  if (fine(text.length)) return undefined;
+  let good = 0;
+  let bad = text.length;
+  while (bad - good > 1) {
+    const middle = Math.floor((good + bad) / 2);
+    if (fine(middle)) good = middle;
+    else bad = middle;
+  }
+  return bad - 1;
 }
