@@ -1,0 +1,205 @@
+/**
+ * {@link MetadataStore} on the four DynamoDB metadata tables.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  paginateScan,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../core/executions.js';
+import {
+  type DatasetItem,
+  datasetKeyOf,
+  type ExecutionItem,
+  type ExecutionStatus,
+  METADATA_KEYS,
+  type NewExecution,
+  type ObjectMetadataItem,
+  type PipelineItem,
+  type PipelineRun,
+  pipelineKeyOf,
+  type TransitionDetails,
+} from '../core/model.js';
+import {
+  InvalidTransitionError,
+  type ListExecutionsOptions,
+  type MetadataStore,
+  type StartExecutionResult,
+} from '../core/ports.js';
+import { isAwsError } from './clients.js';
+
+/** Physical names of the metadata tables. */
+export interface MetadataTables {
+  readonly objectMetadata: string;
+  readonly datasets: string;
+  readonly pipelines: string;
+  readonly executionHistory: string;
+}
+
+/** Times a conditional write is retried when another writer changed the item in between. */
+const MAX_CONFLICTS = 5;
+
+/**
+ * Reads and writes the metadata tables. Execution items change by read → apply the shared rules
+ * (`core/executions.ts`) → conditional put on the status and `updatedAt` read, retried on a conflict, so two
+ * concurrent steps can never both win.
+ */
+export class DynamoMetadataStore implements MetadataStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    private readonly tables: MetadataTables,
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async putObject(item: ObjectMetadataItem): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tables.objectMetadata, Item: item }));
+  }
+
+  async getDataset(team: string, dataset: string): Promise<DatasetItem | undefined> {
+    const response = await this.doc.send(
+      new GetCommand({
+        TableName: this.tables.datasets,
+        Key: { [METADATA_KEYS.datasets.partitionKey]: datasetKeyOf(team, dataset) },
+      }),
+    );
+    return response.Item as DatasetItem | undefined;
+  }
+
+  async putDataset(item: DatasetItem): Promise<void> {
+    await this.doc.send(new PutCommand({ TableName: this.tables.datasets, Item: item }));
+  }
+
+  async startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
+    for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
+      const existing = await this.getExecution(execution.id);
+      if (existing && !canRestart(existing)) return { execution: existing, existed: true };
+      const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
+      try {
+        await this.doc.send(
+          new PutCommand({
+            TableName: this.tables.executionHistory,
+            Item: item,
+            ...(existing
+              ? unchangedSince(existing)
+              : { ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
+          }),
+        );
+        return { execution: item, existed: false };
+      } catch (error) {
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      }
+    }
+    throw new Error(
+      `Execution ${execution.id} kept changing while it was being started; giving up after ${MAX_CONFLICTS} tries.`,
+    );
+  }
+
+  async transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
+    for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
+      const item = await this.getExecution(executionId);
+      if (!item) throw new InvalidTransitionError(executionId, undefined, status);
+      const next = applyTransition(item, status, details);
+      if (!next) return item;
+      try {
+        await this.doc.send(new PutCommand({ TableName: this.tables.executionHistory, Item: next, ...unchangedSince(item) }));
+        return next;
+      } catch (error) {
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      }
+    }
+    throw new Error(`Execution ${executionId} kept changing while moving to ${status}; giving up after ${MAX_CONFLICTS} tries.`);
+  }
+
+  async getExecution(executionId: string): Promise<ExecutionItem | undefined> {
+    const response = await this.doc.send(
+      new GetCommand({ TableName: this.tables.executionHistory, Key: { id: executionId }, ConsistentRead: true }),
+    );
+    return response.Item as ExecutionItem | undefined;
+  }
+
+  async listExecutions(options: ListExecutionsOptions): Promise<ExecutionItem[]> {
+    const { datasetIndex } = METADATA_KEYS.executionHistory;
+    if (options.team !== undefined && options.dataset !== undefined) {
+      const items: ExecutionItem[] = [];
+      const pages = paginateQuery(
+        { client: this.doc, pageSize: Math.min(options.limit, 100) },
+        {
+          TableName: this.tables.executionHistory,
+          IndexName: datasetIndex.name,
+          KeyConditionExpression: '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': datasetIndex.partitionKey },
+          ExpressionAttributeValues: { ':pk': datasetKeyOf(options.team, options.dataset) },
+          ScanIndexForward: false,
+        },
+      );
+      for await (const page of pages) {
+        items.push(...((page.Items ?? []) as ExecutionItem[]));
+        if (items.length >= options.limit) break;
+      }
+      return items.slice(0, options.limit);
+    }
+    const items: ExecutionItem[] = [];
+    const pages = paginateScan(
+      { client: this.doc },
+      {
+        TableName: this.tables.executionHistory,
+        ...(options.team === undefined
+          ? {}
+          : {
+              FilterExpression: '#team = :team',
+              ExpressionAttributeNames: { '#team': 'team' },
+              ExpressionAttributeValues: { ':team': options.team },
+            }),
+      },
+    );
+    for await (const page of pages) items.push(...((page.Items ?? []) as ExecutionItem[]));
+    return items.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, options.limit);
+  }
+
+  async recordPipelineRun(run: PipelineRun): Promise<void> {
+    const item: PipelineItem = {
+      name: pipelineKeyOf(run.team, run.pipeline, run.stage),
+      team: run.team,
+      pipeline: run.pipeline,
+      stage: run.stage,
+      lastExecution: run.execution,
+      updatedAt: run.execution.at,
+    };
+    await this.doc.send(new PutCommand({ TableName: this.tables.pipelines, Item: item }));
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tables.datasets,
+          Key: { [METADATA_KEYS.datasets.partitionKey]: datasetKeyOf(run.team, run.execution.dataset) },
+          UpdateExpression: 'SET #last = :last, #updatedAt = :at',
+          ConditionExpression: 'attribute_exists(#name)',
+          ExpressionAttributeNames: {
+            '#last': run.stage === 'a' ? 'lastStageA' : 'lastStageB',
+            '#updatedAt': 'updatedAt',
+            '#name': METADATA_KEYS.datasets.partitionKey,
+          },
+          ExpressionAttributeValues: { ':last': run.execution, ':at': run.execution.at },
+        }),
+      );
+    } catch (error) {
+      // No Datasets item (the dataset was never registered by a pre-update): nothing to keep up to date.
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+    }
+  }
+}
+
+/** Condition of a write that must not overwrite a change made since `item` was read. */
+function unchangedSince(item: ExecutionItem) {
+  return {
+    ConditionExpression: '#status = :status AND #updatedAt = :updatedAt AND #attempt = :attempt',
+    ExpressionAttributeNames: { '#status': 'status', '#updatedAt': 'updatedAt', '#attempt': 'attempt' },
+    ExpressionAttributeValues: { ':status': item.status, ':updatedAt': item.updatedAt, ':attempt': item.attempt },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * {@link ObjectStore} on Amazon S3.
+ */
+import { Readable } from 'node:stream';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type PutObjectOptions } from '../core/ports.js';
+import { isAwsError } from './clients.js';
+
+/** Part size of multipart uploads of streamed bodies. */
+const PART_SIZE = 8 * 1024 * 1024;
+
+/**
+ * Stores objects in S3. Text and bytes are written with one `PutObject`; a stream with a multipart upload of 8 MB
+ * parts (two in flight), so memory stays flat whatever the size. A stream that fails aborts the upload: no
+ * object, and no parts, are left.
+ */
+export class S3ObjectStore implements ObjectStore {
+  constructor(private readonly s3: S3Client) {}
+
+  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    try {
+      const response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!response.Body) throw new ObjectNotFoundError(bucket, key);
+      return response.Body as Readable;
+    } catch (error) {
+      if (isAwsError(error, 'NoSuchKey', 'NotFound')) throw new ObjectNotFoundError(bucket, key);
+      throw error;
+    }
+  }
+
+  async put(bucket: string, key: string, body: ObjectBody, options: PutObjectOptions = {}): Promise<ObjectInfo> {
+    const contentType = options.contentType ?? 'application/octet-stream';
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+      const response = await this.s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }),
+      );
+      return {
+        bucket,
+        key,
+        size: bytes.length,
+        ...(response.ETag ? { etag: response.ETag } : {}),
+        ...(response.VersionId ? { versionId: response.VersionId } : {}),
+      };
+    }
+    let size = 0;
+    const counted = Readable.from(
+      (async function* () {
+        for await (const chunk of body) {
+          size += chunk.length;
+          yield chunk;
+        }
+      })(),
+    );
+    const upload = new Upload({
+      client: this.s3,
+      params: { Bucket: bucket, Key: key, Body: counted, ContentType: contentType },
+      partSize: PART_SIZE,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    const response = await upload.done();
+    return {
+      bucket,
+      key,
+      size,
+      ...(response.ETag ? { etag: response.ETag } : {}),
+      ...(response.VersionId ? { versionId: response.VersionId } : {}),
+    };
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        yield {
+          bucket,
+          key: object.Key,
+          size: object.Size ?? 0,
+          ...(object.ETag ? { etag: object.ETag } : {}),
+          ...(object.LastModified ? { lastModified: object.LastModified.toISOString() } : {}),
+        };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const response = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return {
+        bucket,
+        key,
+        size: response.ContentLength ?? 0,
+        ...(response.ETag ? { etag: response.ETag } : {}),
+        ...(response.VersionId ? { versionId: response.VersionId } : {}),
+        ...(response.LastModified ? { lastModified: response.LastModified.toISOString() } : {}),
+      };
+    } catch (error) {
+      if (isAwsError(error, 'NotFound', 'NoSuchKey')) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Stage B trigger: on its schedule, batches each dataset's stage B queue into stage B executions.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import type { Context, ScheduledEvent } from 'aws-lambda';
+import { runtimeClientConfig } from '../../aws/clients.js';
+import { DynamoMetadataStore } from '../../aws/dynamo-metadata-store.js';
+import { S3ObjectStore } from '../../aws/s3-object-store.js';
+import { SfnWorkflow } from '../../aws/sfn-workflow.js';
+import { SqsQueue } from '../../aws/sqs-queue.js';
+import { SsmDatasetConfigs } from '../../aws/ssm-dataset-configs.js';
+import { HANDLER_ENV } from '../../contract.js';
+import { cachedDatasetConfig } from '../../core/ports.js';
+import { type DatasetTriggerResult, triggerStageB } from '../../core/stage-b.js';
+import { readCommonEnv, requireEnv } from '../env.js';
+import { createLogger } from '../logger.js';
+
+const common = readCommonEnv();
+const env = HANDLER_ENV['stage-b-trigger'];
+const options = {
+  team: requireEnv(env.team),
+  pipeline: requireEnv(env.pipeline),
+  stateMachineArn: requireEnv(env.stateMachineArn),
+  artifactsBucket: requireEnv(env.artifactsBucket),
+};
+const logger = createLogger('stage-b-trigger', { team: options.team, pipeline: options.pipeline });
+const clientConfig = runtimeClientConfig();
+const deps = {
+  store: new S3ObjectStore(new S3Client(clientConfig)),
+  metadata: new DynamoMetadataStore(new DynamoDBClient(clientConfig), common.tables),
+  queue: new SqsQueue(new SQSClient(clientConfig)),
+  configs: cachedDatasetConfig(new SsmDatasetConfigs(new SSMClient(clientConfig), common)),
+  workflow: new SfnWorkflow(new SFNClient(clientConfig)),
+  logger,
+};
+
+/**
+ * Starts the stage B batches of every dataset of the team's pipeline. Throws after handling every dataset when
+ * a batch could not start (its messages are retried on the next schedule), so the failure shows in the metrics.
+ */
+export async function handler(_event: ScheduledEvent, context?: Context): Promise<DatasetTriggerResult[]> {
+  if (context) logger.addContext(context);
+  const results = await triggerStageB(deps, options);
+  const failed = results.flatMap((r) => r.failed.map((f) => `${r.team}/${r.dataset} ${f.executionId}: ${f.error}`));
+  for (const result of results) {
+    logger.info('Stage B trigger result', {
+      team: result.team,
+      dataset: result.dataset,
+      started: result.executions.filter((e) => e.started).length,
+      held: result.held,
+      invalid: result.invalid,
+    });
+  }
+  if (failed.length > 0) throw new Error(`${failed.length} stage B batch(es) could not start: ${failed.join('; ')}`);
+  return results;
+}

@@ -1,0 +1,300 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { HANDLER_ENV, type StageAExecutionInput, type StageBExecutionInput } from '../../../src/runtime/contract.js';
+import type { ExecutionItem } from '../../../src/runtime/core/model.js';
+import { defineLightTransform, flattenRecord, readRecords, tableNameOf } from '../../../src/runtime/transform/index.js';
+import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
+
+// The light-transform handler imports the user's transform from this module; the CDK app bundles the real one.
+vi.mock('sdlf:user-transform', () => ({
+  default: defineLightTransform(async function* (input) {
+    const table = tableNameOf(input.key);
+    for await (const record of readRecords(input)) yield { table, record: flattenRecord(record) };
+  }),
+}));
+
+type Handlers = {
+  routing: typeof import('../../../src/runtime/handlers/routing/handler.js').handler;
+  stageATrigger: typeof import('../../../src/runtime/handlers/stage-a-trigger/handler.js').handler;
+  step: typeof import('../../../src/runtime/handlers/step/handler.js').handler;
+  stageBTrigger: typeof import('../../../src/runtime/handlers/stage-b-trigger/handler.js').handler;
+  lightTransform: typeof import('../../../src/runtime/handlers/light-transform/handler.js').handler;
+};
+
+let lake: LakeFixture;
+let handlers: Handlers;
+let c: ReturnType<typeof motoClients>;
+
+beforeAll(async () => {
+  useMoto();
+  c = motoClients();
+  lake = await createLake();
+  Object.assign(process.env, lake.env_);
+  // Each handler reads its environment once, at import (cold start).
+  process.env[HANDLER_ENV['stage-a-trigger'].stateMachineArn] = lake.stateMachines.a;
+  const stageATrigger = (await import('../../../src/runtime/handlers/stage-a-trigger/handler.js')).handler;
+  process.env[HANDLER_ENV['stage-b-trigger'].stateMachineArn] = lake.stateMachines.b;
+  const stageBTrigger = (await import('../../../src/runtime/handlers/stage-b-trigger/handler.js')).handler;
+  handlers = {
+    routing: (await import('../../../src/runtime/handlers/routing/handler.js')).handler,
+    stageATrigger,
+    step: (await import('../../../src/runtime/handlers/step/handler.js')).handler,
+    stageBTrigger,
+    lightTransform: (await import('../../../src/runtime/handlers/light-transform/handler.js')).handler,
+  };
+});
+
+/** Uploads a raw object and returns the EventBridge event S3 would emit for it. */
+async function upload(key: string, body: string) {
+  const put = await c.s3.send(new PutObjectCommand({ Bucket: lake.buckets.raw, Key: key, Body: body }));
+  return {
+    version: '0',
+    id: 'event',
+    'detail-type': 'Object Created' as const,
+    source: 'aws.s3' as const,
+    account: '123456789012',
+    time: new Date().toISOString(),
+    region: 'us-east-1',
+    resources: [`arn:aws:s3:::${lake.buckets.raw}`],
+    detail: {
+      version: '0',
+      bucket: { name: lake.buckets.raw },
+      object: {
+        key,
+        size: body.length,
+        etag: (put.ETag ?? '').replaceAll('"', ''),
+        'version-id': put.VersionId ?? '',
+        sequencer: '1',
+      },
+      'request-id': 'r',
+      requester: '123456789012',
+      'source-ip-address': '127.0.0.1',
+      reason: 'PutObject' as const,
+    },
+  };
+}
+
+/**
+ * Takes every visible message off a queue, as the Lambda event source mapping does (it deletes what the function
+ * handled), and returns them as an SQS event for a trigger.
+ */
+async function drain(queueUrl: string): Promise<SQSEvent> {
+  const records: SQSEvent['Records'] = [];
+  for (;;) {
+    const response = await c.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    if (!response.Messages?.length) break;
+    for (const m of response.Messages) {
+      await c.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle }));
+      records.push({
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        body: m.Body ?? '',
+        attributes: {} as SQSEvent['Records'][number]['attributes'],
+        messageAttributes: {},
+        md5OfBody: m.MD5OfBody ?? '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q.fifo',
+        awsRegion: 'us-east-1',
+      });
+    }
+  }
+  return { Records: records };
+}
+
+async function queueDepth(queueUrl: string): Promise<number> {
+  const response = await c.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(response.Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(response.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+async function executionsOf(stateMachineArn: string) {
+  return (await c.sfn.send(new ListExecutionsCommand({ stateMachineArn }))).executions ?? [];
+}
+
+async function executionInput<T>(executionArn: string | undefined): Promise<T> {
+  const described = await c.sfn.send(new DescribeExecutionCommand({ executionArn }));
+  return JSON.parse(described.input ?? '{}') as T;
+}
+
+async function historyItem(id: string): Promise<ExecutionItem | undefined> {
+  const response = await c.dynamo.send(new GetItemCommand({ TableName: lake.tables.executionHistory, Key: { id: { S: id } } }));
+  return response.Item ? (unmarshall(response.Item) as ExecutionItem) : undefined;
+}
+
+async function objectText(bucket: string, key: string): Promise<string> {
+  const response = await c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return (await response.Body?.transformToString()) ?? '';
+}
+
+/** Runs stage A of one execution as its state machine would: pre-update → process → post-update, or error. */
+async function runStageA(execution: StageAExecutionInput) {
+  await handlers.step({ step: 'pre-update', execution });
+  try {
+    const result = await handlers.lightTransform({
+      bucket: execution.bucket,
+      key: execution.key,
+      team: execution.team,
+      dataset: execution.dataset,
+      executionId: execution.executionId,
+    });
+    return await handlers.step({ step: 'post-update', execution, result });
+  } catch (error) {
+    const cause = JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message });
+    return handlers.step({ step: 'error', execution, error: { Error: (error as Error).name, Cause: cause } });
+  }
+}
+
+describe('pipeline on moto_server', () => {
+  it('routes a raw object through stage A to a stage B batch, recording every step', async () => {
+    // Given a JSON Lines raw object under the dataset prefix
+    const event = await upload(
+      'demoteam/legislators/persons.json',
+      '{"id":1,"name":{"given":"Ada"}}\n{"id":2,"name":{"given":"Bo"}}\n',
+    );
+    // When routing handles its event
+    const routed = await handlers.routing(event);
+    expect(routed.status).toBe('routed');
+    // And the stage A trigger handles the queued message
+    const sqsEvent = await drain(lake.queues.stageA);
+    expect(sqsEvent.Records).toHaveLength(1);
+    expect(await handlers.stageATrigger(sqsEvent)).toEqual({ batchItemFailures: [] });
+    const [run] = await executionsOf(lake.stateMachines.a);
+    const execution = await executionInput<StageAExecutionInput>(run?.executionArn);
+    expect(execution).toMatchObject({ stage: 'a', key: 'demoteam/legislators/persons.json', stageBQueueUrl: lake.queues.stageB });
+    // And the stage A steps run
+    await runStageA(execution);
+    // Then the records are staged as flattened JSON Lines and the execution SUCCEEDED
+    expect(await objectText(lake.buckets.stage, 'demoteam/legislators/persons/persons.jsonl')).toBe(
+      '{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n',
+    );
+    const item = await historyItem(execution.executionId);
+    expect(item).toMatchObject({ status: 'SUCCEEDED', datasetKey: 'demoteam-legislators', attempt: 1 });
+    expect(item?.transitions.map((t) => t.status)).toEqual(['STARTED', 'PROCESSING', 'SUCCEEDED']);
+    // And the staged key waits on the stage B queue; the trigger batches it into a stage B execution
+    const [batch] = await handlers.stageBTrigger({} as never);
+    expect(batch?.executions).toEqual([expect.objectContaining({ started: true, keys: 1 })]);
+    expect(await queueDepth(lake.queues.stageB)).toBe(0);
+    const [bRun] = await executionsOf(lake.stateMachines.b);
+    const stageB = await executionInput<StageBExecutionInput>(bRun?.executionArn);
+    expect(stageB).toMatchObject({
+      stage: 'b',
+      keys: ['demoteam/legislators/persons/persons.jsonl'],
+      glueJob: lake.config.glueJob,
+    });
+    const manifestKey = stageB.manifest.replace(`s3://${lake.buckets.artifacts}/`, '');
+    expect(JSON.parse(await objectText(lake.buckets.artifacts, manifestKey))).toEqual([
+      `s3://${lake.buckets.stage}/demoteam/legislators/persons/persons.jsonl`,
+    ]);
+    // And stage B's steps record the job's tables
+    await handlers.step({ step: 'pre-update', execution: stageB });
+    await c.s3.send(
+      new PutObjectCommand({
+        Bucket: lake.buckets.artifacts,
+        Key: manifestKey.replace(/\.json$/, '.result.json'),
+        Body: JSON.stringify({
+          executionId: stageB.executionId,
+          tables: [{ table: 'persons', location: `s3://${lake.buckets.analytics}/demoteam/legislators/persons/`, records: 2 }],
+        }),
+      }),
+    );
+    await handlers.step({ step: 'post-update', execution: stageB, result: { Id: 'jr_1', JobRunState: 'SUCCEEDED' } });
+    expect(await historyItem(stageB.executionId)).toMatchObject({
+      status: 'SUCCEEDED',
+      outputs: [{ table: 'persons', bucket: lake.buckets.analytics, records: 2 }],
+    });
+    const pipelines = await c.dynamo.send(
+      new GetItemCommand({ TableName: lake.tables.pipelines, Key: { name: { S: 'demoteam-standard-stage-b' } } }),
+    );
+    expect(unmarshall(pipelines.Item ?? {})).toMatchObject({
+      lastExecution: { status: 'SUCCEEDED', executionId: stageB.executionId },
+    });
+  });
+
+  it('turns a duplicate S3 event into a no-op', async () => {
+    const event = await upload('demoteam/legislators/duplicate.json', '[{"id":1}]');
+    await handlers.routing(event);
+    await handlers.routing(event);
+    expect((await drain(lake.queues.stageA)).Records).toHaveLength(1);
+  });
+
+  it('does not start a second execution when SQS redelivers a message', async () => {
+    const event = await upload('demoteam/legislators/redelivered.json', '[{"id":1}]');
+    await handlers.routing(event);
+    const sqsEvent = await drain(lake.queues.stageA);
+    const before = (await executionsOf(lake.stateMachines.a)).length;
+    expect(await handlers.stageATrigger(sqsEvent)).toEqual({ batchItemFailures: [] });
+    expect(await handlers.stageATrigger(sqsEvent)).toEqual({ batchItemFailures: [] });
+    expect(await executionsOf(lake.stateMachines.a)).toHaveLength(before + 1);
+  });
+
+  it('fails only the object whose transform throws: FAILED with the cause, message on the DLQ', async () => {
+    // Given a broken object and a good one
+    await handlers.routing(await upload('demoteam/legislators/broken.json', '{"id":1}\n{"id":\n'));
+    await handlers.routing(await upload('demoteam/legislators/good.json', '[{"id":7}]'));
+    const sqsEvent = await drain(lake.queues.stageA);
+    await handlers.stageATrigger(sqsEvent);
+    const inputs = await Promise.all(
+      sqsEvent.Records.map((r) => JSON.parse(r.body) as { objectId: string }).map(async ({ objectId }) => {
+        const run = (await executionsOf(lake.stateMachines.a)).find((e) => e.name === objectId);
+        return executionInput<StageAExecutionInput>(run?.executionArn);
+      }),
+    );
+    // When both run stage A
+    for (const execution of inputs) await runStageA(execution);
+    // Then the broken one is FAILED with the parse error, and its original message is on the DLQ
+    const broken = inputs.find((e) => e.key.endsWith('broken.json'));
+    const good = inputs.find((e) => e.key.endsWith('good.json'));
+    expect(await historyItem(broken?.executionId ?? '')).toMatchObject({
+      status: 'FAILED',
+      failure: { error: 'RecordParseError', cause: expect.stringContaining('demoteam/legislators/broken.json:2') },
+    });
+    const dlq = await drain(lake.queues.stageADlq);
+    expect(dlq.Records.map((r) => r.body)).toEqual([broken?.message]);
+    // And the good one succeeded
+    expect((await historyItem(good?.executionId ?? ''))?.status).toBe('SUCCEEDED');
+    expect(await objectText(lake.buckets.stage, 'demoteam/legislators/good/good.jsonl')).toBe('{"id":7}\n');
+  });
+
+  it('records and drops an object under an unknown prefix', async () => {
+    const event = await upload('demoteam/unknown/x.json', '[]');
+    const depth = await queueDepth(lake.queues.stageA);
+    expect(await handlers.routing(event)).toMatchObject({ status: 'unknown-dataset' });
+    const item = await c.dynamo.send(
+      new GetItemCommand({
+        TableName: lake.tables.objectMetadata,
+        Key: { id: { S: `s3://${lake.buckets.raw}/demoteam/unknown/x.json` } },
+      }),
+    );
+    expect(unmarshall(item.Item ?? {})).toMatchObject({ status: 'UNKNOWN_DATASET', team: 'demoteam' });
+    expect(await queueDepth(lake.queues.stageA)).toBe(depth);
+  });
+
+  it('reports a message that cannot start as a partial batch failure, with the messages after it', async () => {
+    const good = await upload('demoteam/legislators/after.json', '[]');
+    await handlers.routing(good);
+    const sqsEvent = await drain(lake.queues.stageA);
+    const bad = { ...sqsEvent.Records[0], messageId: 'bad', body: '{"not":"a message"}' } as SQSEvent['Records'][number];
+    const response = await handlers.stageATrigger({ Records: [bad, ...sqsEvent.Records] });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['bad', ...sqsEvent.Records.map((r) => r.messageId)]);
+  });
+
+  it('rejects a light transform input for another dataset', async () => {
+    await expect(
+      handlers.lightTransform({ bucket: lake.buckets.raw, key: 'x', team: 'demoteam', dataset: 'orders', executionId: 'a-1' }),
+    ).rejects.toThrow(/this function transforms demoteam\/legislators/);
+  });
+});
