@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -25,6 +26,8 @@ export interface ReplacedFile {
  * files of the user's project go through `writeFiles` instead.
  */
 export async function replaceFile(target: string, body: string | Uint8Array | AsyncIterable<Uint8Array>): Promise<ReplacedFile> {
+  // A stream destroyed before it is read would emit an unobserved 'error'; the read below reports it instead.
+  if (body instanceof EventEmitter) body.on('error', () => undefined);
   await mkdir(dirname(target), { recursive: true });
   const temp = `${target}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
   const hash = createHash('md5');

@@ -1,15 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../runtime/core/executions.js';
 import {
-  ALLOWED_TRANSITIONS,
   type DatasetItem,
   datasetKeyOf,
   type ExecutionItem,
-  type ExecutionStatus,
   type ObjectMetadataItem,
   type PipelineItem,
   pipelineKeyOf,
-  TERMINAL_STATUSES,
 } from '../runtime/core/model.js';
 import { InvalidTransitionError, type MetadataStore } from '../runtime/core/ports.js';
 import { replaceFile } from './atomic.js';
@@ -49,8 +47,9 @@ export interface LocalMetadataStore extends MetadataStore {
 
 /**
  * Creates the metadata store of `sdlf run --local`: the four metadata tables as JSON files (a sorted array of
- * items each, in the DynamoDB item shapes) under `dir`. It behaves as the DynamoDB adapter does: conditional
- * execution starts, transitions only along `ALLOWED_TRANSITIONS`, TTL-expired executions invisible. Every change
+ * items each, in the DynamoDB item shapes) under `dir`. It applies the same execution rules as the DynamoDB
+ * adapter (`src/runtime/core/executions.ts`): conditional starts, restarts of FAILED executions, transitions only
+ * along `ALLOWED_TRANSITIONS`; TTL-expired executions are invisible. Every change
  * rewrites its table file atomically, so an interrupted run leaves each table as it was before or after a change.
  * Operations are serialised; one process at a time may use a folder (the local run holds a lock).
  */
@@ -95,21 +94,8 @@ export function createLocalMetadataStore(options: LocalMetadataStoreOptions): Lo
     startExecution: (execution, at) =>
       serial(async (t) => {
         const existing = live(t.executionHistory.get(execution.id));
-        if (existing && existing.status !== 'FAILED') return { execution: existing, existed: true };
-        const attempt = existing ? existing.attempt + 1 : 1;
-        const { failure: _cleared, endedAt: _ended, durationMs: _duration, ...kept } = existing ?? ({} as Partial<ExecutionItem>);
-        const item: ExecutionItem = {
-          ...kept,
-          ...execution,
-          status: 'STARTED',
-          attempt,
-          startedAt: at,
-          updatedAt: at,
-          transitions: [
-            ...(existing?.transitions ?? []),
-            { status: 'STARTED', at, attempt, note: existing ? 'redrive' : 'start' },
-          ],
-        };
+        if (existing && !canRestart(existing)) return { execution: existing, existed: true };
+        const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
         t.executionHistory.set(item.id, item);
         await save(t, 'executionHistory');
         return { execution: item, existed: false };
@@ -118,25 +104,8 @@ export function createLocalMetadataStore(options: LocalMetadataStoreOptions): Lo
       serial(async (t) => {
         const existing = live(t.executionHistory.get(executionId));
         if (!existing) throw new InvalidTransitionError(executionId, undefined, status);
-        if (existing.status === status) return existing;
-        if (!ALLOWED_TRANSITIONS[existing.status].includes(status)) {
-          throw new InvalidTransitionError(executionId, existing.status, status);
-        }
-        const terminal = (TERMINAL_STATUSES as readonly ExecutionStatus[]).includes(status);
-        const item: ExecutionItem = {
-          ...existing,
-          status,
-          updatedAt: details.at,
-          transitions: [
-            ...existing.transitions,
-            { status, at: details.at, attempt: existing.attempt, ...(details.note ? { note: details.note } : {}) },
-          ],
-          ...(details.outputs ? { outputs: details.outputs } : {}),
-          ...(details.failure ? { failure: details.failure } : {}),
-          ...(terminal
-            ? { endedAt: details.at, durationMs: Math.max(0, Date.parse(details.at) - Date.parse(existing.startedAt)) }
-            : {}),
-        };
+        const item = applyTransition(existing, status, details);
+        if (!item) return existing;
         t.executionHistory.set(executionId, item);
         await save(t, 'executionHistory');
         return item;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative, resolve, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   type ObjectBody,
   type ObjectInfo,
@@ -31,6 +31,8 @@ export interface LocalObjectStoreOptions {
 export interface LocalObjectStore extends ObjectStore {
   /** Absolute path of an object's file (which may not exist). */
   pathOf(bucket: string, key: string): string;
+  /** Absolute path of the folder holding the objects under a prefix (`team/dataset/`). */
+  folderOf(bucket: string, prefix: string): string;
 }
 
 /**
@@ -82,6 +84,7 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
 
   return {
     pathOf,
+    folderOf: (bucket, prefix) => dirname(pathOf(bucket, `${prefix.replace(/\/*$/, '')}/_`)),
     async get(bucket, key) {
       const path = pathOf(bucket, key);
       const stats = await stat(path).catch(() => undefined);

@@ -82,6 +82,7 @@ describe('createLocalMetadataStore', () => {
     expect(restarted.execution.failure).toBeUndefined();
     expect(restarted.execution.endedAt).toBeUndefined();
     expect(restarted.execution.transitions.map((t) => t.status)).toEqual(['STARTED', 'FAILED', 'STARTED']);
+    expect(restarted.execution.transitions.at(-1)?.attempt).toBe(2);
   });
 
   it('lists executions newest first, by dataset or team, up to the limit, without expired ones', async () => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLocalObjectStore } from '../../src/local/object-store.js';
 import { ObjectNotFoundError } from '../../src/runtime/core/ports.js';
@@ -89,6 +90,16 @@ describe('createLocalObjectStore', () => {
     await expect(s.put('stage', 'a.txt', failing())).rejects.toThrow('network gone');
     expect(readFileSync(join(dir, 'stage', 'a.txt'), 'utf8')).toBe('old');
     expect(readdirSync(join(dir, 'stage'))).toEqual(['a.txt']);
+  });
+
+  it('rejects a put whose stream is destroyed before it is read, leaving no file', async () => {
+    const { dir, store: s } = store();
+    const stream = new PassThrough();
+    const stored = s.put('stage', 'late.txt', stream);
+    stream.write('partial');
+    stream.destroy(new Error('transform failed'));
+    await expect(stored).rejects.toThrow('transform failed');
+    expect(existsSync(join(dir, 'stage', 'late.txt'))).toBe(false);
   });
 
   it('throws for a key outside its bucket and for an unknown bucket', async () => {

@@ -1,0 +1,423 @@
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import type { DatasetConfig, DeploymentEnvironment } from '../config/model.js';
+import { Naming } from '../config/naming.js';
+import type { Io } from '../core/io.js';
+import type { DatasetParameter, StageAExecutionInput, StageBExecutionInput } from '../runtime/contract.js';
+import type { PipelineDeps } from '../runtime/core/deps.js';
+import { jobResultKeyOf, parseS3Uri } from '../runtime/core/ids.js';
+import type { ExecutionFailure, ExecutionItem } from '../runtime/core/model.js';
+import type { CoreLogger } from '../runtime/core/ports.js';
+import { routeObject } from '../runtime/core/route.js';
+import type { TransformStatement } from '../runtime/core/sql.js';
+import { processObject, startStageA } from '../runtime/core/stage-a.js';
+import type { StageBJobResult } from '../runtime/core/stage-b.js';
+import { triggerStageB } from '../runtime/core/stage-b.js';
+import { runStep } from '../runtime/core/step.js';
+import { MemoryQueue, MemoryWorkflow, StaticDatasetConfigs } from '../runtime/memory/index.js';
+import type { LightTransform } from '../runtime/transform/types.js';
+import { runTransformSqlWithDuckDb } from './duckdb-transform.js';
+import { createLocalMetadataStore, type LocalMetadataStore } from './metadata-store.js';
+import { createLocalObjectStore, type LocalObjectStore } from './object-store.js';
+
+/** Days a local execution history item is kept, as the deployed tables keep them. */
+export const LOCAL_EXECUTION_TTL_DAYS = 90;
+
+/** Layout of `.sdlf/local/<env>/`: one folder per bucket, the metadata tables, bundles and DuckDB spill space. */
+export function localLayout(localDir: string) {
+  return {
+    root: localDir,
+    raw: join(localDir, 'raw'),
+    stage: join(localDir, 'stage'),
+    analytics: join(localDir, 'analytics'),
+    artifacts: join(localDir, 'artifacts'),
+    metadata: join(localDir, 'metadata'),
+    build: join(localDir, 'build'),
+    tmp: join(localDir, 'tmp'),
+  } as const;
+}
+
+/** How stage B runs for a dataset locally. */
+export type LocalHeavyTransform =
+  | { readonly kind: 'sql'; readonly statements: readonly TransformStatement[] }
+  | { readonly kind: 'glue-only'; readonly reason: string }
+  | { readonly kind: 'none'; readonly reason: string };
+
+/** One input file and the raw key it is uploaded as. */
+export interface LocalInput {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** Raw key: `{team}/{dataset}/{relative name}`. */
+  readonly key: string;
+}
+
+/** Options of {@link runLocalPipeline}. */
+export interface RunLocalPipelineOptions {
+  readonly environment: DeploymentEnvironment;
+  /** Every dataset of the environment (the team's pipeline sees them all, as on AWS). */
+  readonly datasets: readonly DatasetConfig[];
+  readonly dataset: DatasetConfig;
+  readonly inputs: readonly LocalInput[];
+  readonly transform: LightTransform;
+  readonly heavy: LocalHeavyTransform;
+  /** `.sdlf/local/<env>/`, absolute. */
+  readonly localDir: string;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+/** What happened to one input object. */
+export interface LocalObjectRun {
+  readonly file: string;
+  readonly key: string;
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'NOT_ROUTED';
+  readonly executionId?: string;
+  readonly durationMs?: number;
+  readonly outputs: ReadonlyArray<{ readonly table: string; readonly key: string; readonly records?: number }>;
+  readonly failure?: ExecutionFailure;
+  /** Why a NOT_ROUTED object was not processed. */
+  readonly reason?: string;
+}
+
+/** One table stage B wrote. */
+export interface LocalTableRun {
+  readonly table: string;
+  readonly rows: number;
+  /** Absolute folder of the table. */
+  readonly dir: string;
+  readonly partitionBy: readonly string[];
+  /** Parquet files written. */
+  readonly files: number;
+}
+
+/** What stage B did. */
+export interface LocalStageBRun {
+  /**
+   * SUCCEEDED / FAILED: it ran. GLUE_ONLY: the heavy transform is PySpark without a transform.sql. NOT_IN_PIPELINE:
+   * the pipeline has no stage B. NO_INPUT: stage A staged nothing. UNCHANGED: this exact batch ran before.
+   */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'GLUE_ONLY' | 'NOT_IN_PIPELINE' | 'NO_INPUT' | 'UNCHANGED';
+  readonly executionId?: string;
+  readonly durationMs?: number;
+  readonly tables: readonly LocalTableRun[];
+  readonly failure?: ExecutionFailure;
+  readonly reason?: string;
+}
+
+/** What {@link runLocalPipeline} did. */
+export interface LocalPipelineRun {
+  readonly objects: readonly LocalObjectRun[];
+  readonly stageB: LocalStageBRun;
+  /** Milliseconds spent per stage. */
+  readonly timings: { readonly routingMs: number; readonly stageAMs: number; readonly stageBMs: number };
+}
+
+/**
+ * Runs one dataset's pipeline locally with the pipeline core the Lambda functions run (`src/runtime/core`),
+ * behind local adapters: the input files are put in the raw bucket folder and routed as S3 "Object Created"
+ * events; the stage A queue is drained into in-process stage A executions (pre-update → light transform →
+ * post-update, or error); then the stage B trigger batches the staged keys into one stage B execution whose job
+ * runs `transform.sql` with DuckDB and writes the result file the Glue runner writes.
+ */
+export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io): Promise<LocalPipelineRun> {
+  const clock = options.clock ?? (() => new Date());
+  const layout = localLayout(options.localDir);
+  const naming = Naming.forEnvironment(options.environment);
+  const { team, dataset, pipeline } = options.dataset;
+  const buckets = {
+    raw: naming.bucket('raw'),
+    stage: naming.bucket('stage'),
+    analytics: naming.bucket('analytics'),
+    artifacts: naming.bucket('artifacts'),
+  };
+  const store: LocalObjectStore = createLocalObjectStore({
+    clock,
+    buckets: {
+      [buckets.raw]: { dir: layout.raw, versioned: true },
+      [buckets.stage]: { dir: layout.stage },
+      [buckets.analytics]: { dir: layout.analytics },
+      [buckets.artifacts]: { dir: layout.artifacts },
+    },
+  });
+  const metadata: LocalMetadataStore = createLocalMetadataStore({ dir: layout.metadata, clock });
+  const queue = new MemoryQueue(() => clock().getTime());
+  const queueUrl = (name: string) => `local://sqs/${name}`;
+  const stateMachines = { a: naming.stateMachine(team, pipeline, 'a'), b: naming.stateMachine(team, pipeline, 'b') };
+  const configs = new StaticDatasetConfigs(options.datasets.map((d) => localDatasetParameter(naming, d, queueUrl)));
+  const stepOptions = {
+    ttlDays: LOCAL_EXECUTION_TTL_DAYS,
+    stageADeadLetterQueueUrl: queueUrl(naming.stageADeadLetterQueue(team, pipeline)),
+    stageBucket: buckets.stage,
+  };
+  const stageBRuns = new Map<string, { tables: LocalTableRun[] }>();
+
+  /** The two state machines, run in-process to their end when the core starts them. */
+  const machines: Record<string, (input: unknown) => Promise<void>> = {
+    [stateMachines.a]: async (input) => {
+      const execution = input as StageAExecutionInput;
+      try {
+        await runStep({ step: 'pre-update', execution }, deps, stepOptions);
+        const result = await processObject(
+          {
+            bucket: execution.bucket,
+            key: execution.key,
+            team,
+            dataset,
+            executionId: execution.executionId,
+            size: execution.size,
+          },
+          options.transform,
+          deps,
+          { stageBucket: buckets.stage, env: options.environment.id },
+        );
+        await runStep({ step: 'post-update', execution, result }, deps, stepOptions);
+      } catch (error) {
+        await runStep({ step: 'error', execution, error: catchOutput(error) }, deps, stepOptions);
+      }
+    },
+    [stateMachines.b]: async (input) => {
+      const execution = input as StageBExecutionInput;
+      try {
+        await runStep({ step: 'pre-update', execution }, deps, stepOptions);
+        const tables = await runHeavyJob(execution);
+        stageBRuns.set(execution.executionId, { tables });
+        await runStep({ step: 'post-update', execution, result: { Id: `local-${execution.executionId}` } }, deps, stepOptions);
+      } catch (error) {
+        await runStep({ step: 'error', execution, error: catchOutput(error) }, deps, stepOptions);
+      }
+    },
+  };
+  const workflow = new MemoryWorkflow(async ({ stateMachine, input }) => {
+    const machine = machines[stateMachine];
+    if (!machine) throw new Error(`No local state machine "${stateMachine}".`);
+    await machine(input);
+  });
+  const deps: PipelineDeps = { store, metadata, queue, configs, workflow, logger: coreLogger(io), clock };
+
+  /** The Glue job's local twin: the batch manifest's staged files → transform.sql → Parquet + result file. */
+  async function runHeavyJob(execution: StageBExecutionInput): Promise<LocalTableRun[]> {
+    if (options.heavy.kind !== 'sql') throw new Error(options.heavy.reason);
+    const manifest = parseS3Uri(execution.manifest);
+    const uris = JSON.parse(await readAll(await store.get(manifest.bucket, manifest.key))) as string[];
+    const inputs: Record<string, string[]> = {};
+    for (const uri of uris) {
+      const { bucket, key } = parseS3Uri(uri);
+      const table = key.split('/')[2];
+      if (!table) throw new Error(`Staged key "${key}" is not {team}/{dataset}/{table}/….`);
+      inputs[table] = [...(inputs[table] ?? []), store.pathOf(bucket, key)];
+    }
+    const outputDir = store.folderOf(buckets.analytics, `${team}/${dataset}/`);
+    const written = await runTransformSqlWithDuckDb({
+      statements: options.heavy.statements,
+      inputs,
+      outputDir,
+      executionId: execution.executionId,
+      spillDir: layout.tmp,
+    });
+    const result: StageBJobResult = {
+      executionId: execution.executionId,
+      tables: written.map((table) => ({
+        table: table.table,
+        location: `s3://${buckets.analytics}/${team}/${dataset}/${table.table}/`,
+        partitionBy: table.partitionBy,
+        partitions: [...new Set(table.files.map((f) => f.split('/').slice(0, -1).join('/')).filter((p) => p.length > 0))],
+        files: table.files.length,
+        records: table.rows,
+      })),
+    };
+    await store.put(manifest.bucket, jobResultKeyOf(manifest.key), `${JSON.stringify(result, null, 2)}\n`);
+    return written.map((table) => ({
+      table: table.table,
+      rows: table.rows,
+      dir: table.dir,
+      partitionBy: table.partitionBy,
+      files: table.files.length,
+    }));
+  }
+
+  // Routing: put each file in the raw bucket (a new version each run) and route its "Object Created" event.
+  let started = clock().getTime();
+  const routed = new Map<string, { input: LocalInput; objectId?: string; reason?: string }>();
+  for (const input of options.inputs) {
+    const info = await store.put(buckets.raw, input.key, createReadStream(input.file));
+    const result = await routeObject(objectCreatedEvent(info), deps, {
+      team,
+      pipeline,
+      stageAQueueUrl: queueUrl(naming.stageAQueue(team, pipeline)),
+    });
+    routed.set(input.key, {
+      input,
+      ...(result.status === 'routed' ? { objectId: result.message.objectId } : { reason: result.reason }),
+    });
+  }
+  const routingMs = clock().getTime() - started;
+  io.info(`routing: ${options.inputs.length} object(s) put in raw/ and routed (${routingMs} ms)`);
+
+  // Stage A: the trigger starts one execution per queued object; each runs to its end in-process.
+  started = clock().getTime();
+  const stageAQueue = queueUrl(naming.stageAQueue(team, pipeline));
+  for (;;) {
+    const messages = await queue.receive(stageAQueue, { max: 10 });
+    if (messages.length === 0) break;
+    for (const message of messages) {
+      await startStageA(message.body, deps, { stateMachineArn: stateMachines.a });
+      await queue.delete(stageAQueue, [message.receiptHandle]);
+    }
+  }
+  const objects: LocalObjectRun[] = [];
+  for (const { input, objectId, reason } of routed.values()) {
+    const item = objectId ? await metadata.getExecution(objectId) : undefined;
+    objects.push(objectRun(input, item, reason));
+    const last = objects.at(-1);
+    if (last) io.info(`stage A: ${input.key} ${last.status}${last.failure ? ` (${last.failure.cause.split('\n')[0]})` : ''}`);
+  }
+  const stageAMs = clock().getTime() - started;
+
+  // Stage B: batch everything staged in this run into one execution (locally min 1 item, no max).
+  started = clock().getTime();
+  const stageB = await runStageB();
+  const stageBMs = clock().getTime() - started;
+  io.info(`stage B: ${stageB.status}${stageB.reason ? ` (${stageB.reason})` : ''} (${stageBMs} ms)`);
+  return { objects, stageB, timings: { routingMs, stageAMs, stageBMs } };
+
+  async function runStageB(): Promise<LocalStageBRun> {
+    if (options.heavy.kind === 'none') return { status: 'NOT_IN_PIPELINE', tables: [], reason: options.heavy.reason };
+    const stageBQueue = queueUrl(naming.stageBQueue(team, dataset));
+    if (queue.bodies(stageBQueue).length === 0) {
+      return { status: 'NO_INPUT', tables: [], reason: 'stage A staged no objects in this run' };
+    }
+    if (options.heavy.kind === 'glue-only') return { status: 'GLUE_ONLY', tables: [], reason: options.heavy.reason };
+    const results = await triggerStageB(deps, {
+      team,
+      pipeline,
+      stateMachineArn: stateMachines.b,
+      artifactsBucket: buckets.artifacts,
+    });
+    const mine = results.find((r) => r.team === team && r.dataset === dataset);
+    const execution = mine?.executions[0];
+    if (!execution) {
+      const why = mine?.failed[0]?.error ?? 'the stage B trigger planned no batch';
+      return { status: 'FAILED', tables: [], failure: { error: 'StageBTrigger', cause: why } };
+    }
+    const item = await metadata.getExecution(execution.executionId);
+    const ran = stageBRuns.get(execution.executionId);
+    if (!execution.started && !ran) {
+      return {
+        status: 'UNCHANGED',
+        executionId: execution.executionId,
+        tables: item?.status === 'SUCCEEDED' ? await tablesOf(item) : [],
+        reason: `this batch of staged objects already ran as ${execution.executionId} (${item?.status ?? 'unknown'}); pass --fresh to run stage B again from an empty local lake`,
+      };
+    }
+    const base = {
+      executionId: execution.executionId,
+      ...(item?.durationMs === undefined ? {} : { durationMs: item.durationMs }),
+    };
+    if (item?.status === 'SUCCEEDED') return { status: 'SUCCEEDED', ...base, tables: ran?.tables ?? [] };
+    return { status: 'FAILED', ...base, tables: [], ...(item?.failure ? { failure: item.failure } : {}) };
+  }
+
+  /** Tables of an earlier stage B execution, from the job result file beside its manifest. */
+  async function tablesOf(item: ExecutionItem | undefined): Promise<LocalTableRun[]> {
+    if (!item) return [];
+    const manifest = parseS3Uri(item.source);
+    const resultKey = jobResultKeyOf(manifest.key);
+    if (!(await store.head(manifest.bucket, resultKey))) return [];
+    const result = JSON.parse(await readAll(await store.get(manifest.bucket, resultKey))) as StageBJobResult;
+    return result.tables.map((table) => {
+      const location = parseS3Uri(table.location);
+      return {
+        table: table.table,
+        rows: table.records ?? 0,
+        dir: store.folderOf(location.bucket, location.key),
+        partitionBy: table.partitionBy ?? [],
+        files: table.files ?? 0,
+      };
+    });
+  }
+}
+
+function objectRun(input: LocalInput, item: ExecutionItem | undefined, reason: string | undefined): LocalObjectRun {
+  if (!item) return { file: input.file, key: input.key, status: 'NOT_ROUTED', outputs: [], reason: reason ?? 'not routed' };
+  return {
+    file: input.file,
+    key: input.key,
+    status: item.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+    executionId: item.id,
+    ...(item.durationMs === undefined ? {} : { durationMs: item.durationMs }),
+    outputs: (item.outputs ?? []).map((o) => ({
+      table: o.table,
+      key: o.key,
+      ...(o.records === undefined ? {} : { records: o.records }),
+    })),
+    ...(item.failure
+      ? { failure: item.failure }
+      : item.status !== 'SUCCEEDED'
+        ? { failure: { error: 'Unfinished', cause: `the execution ended in ${item.status}` } }
+        : {}),
+  };
+}
+
+/** What a state machine's `Catch` hands the error step when a Lambda task throws: `{ Error, Cause }`. */
+function catchOutput(error: unknown): { Error: string; Cause: string } {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  return { Error: name, Cause: JSON.stringify({ errorType: name, errorMessage: message }) };
+}
+
+/** The EventBridge "Object Created" event S3 sends for a new object. */
+function objectCreatedEvent(info: { bucket: string; key: string; size: number; etag?: string; versionId?: string }) {
+  return {
+    source: 'aws.s3',
+    'detail-type': 'Object Created',
+    detail: {
+      bucket: { name: info.bucket },
+      object: {
+        key: info.key,
+        size: info.size,
+        ...(info.etag ? { etag: info.etag } : {}),
+        ...(info.versionId ? { 'version-id': info.versionId } : {}),
+      },
+    },
+  };
+}
+
+/**
+ * A dataset's configuration as the CDK app stores it in SSM, with local queue URLs. Locally a stage B batch takes
+ * every staged object of the run (min 1, max 10,000) rather than the dataset's deployed batch limits.
+ */
+function localDatasetParameter(naming: Naming, d: DatasetConfig, queueUrl: (name: string) => string): DatasetParameter {
+  return {
+    team: d.team,
+    dataset: d.dataset,
+    pipeline: d.pipeline,
+    stageATransform: d.stageATransform,
+    stageBTransform: d.stageBTransform,
+    minItemsProcess: 1,
+    maxItemsProcess: 10_000,
+    lightTransformFunction: naming.lightTransformFunction(d.team, d.dataset),
+    stageBQueueUrl: queueUrl(naming.stageBQueue(d.team, d.dataset)),
+    stageBDeadLetterQueueUrl: queueUrl(naming.stageBDeadLetterQueue(d.team, d.dataset)),
+    glueJob: naming.glueJob(d.team, d.dataset),
+    glueDatabase: naming.glueDatabase(d.team, d.dataset),
+    version: 1,
+  };
+}
+
+/** Sends the core's structured logs to `--verbose` output; warnings stay visible. */
+function coreLogger(io: Io): CoreLogger {
+  const line = (message: string, extra: Array<Record<string, unknown>>) =>
+    extra.length === 0 ? message : `${message} ${JSON.stringify(Object.assign({}, ...extra))}`;
+  return {
+    debug: (message, ...extra) => io.debug(line(message, extra)),
+    info: (message, ...extra) => io.debug(line(message, extra)),
+    warn: (message, ...extra) => io.warn(line(message, extra)),
+    error: (message, ...extra) => io.debug(line(message, extra)),
+  };
+}
+
+async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,341 @@
+import { existsSync } from 'node:fs';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
+import { basename, join, relative, resolve, sep } from 'node:path';
+import { assertName, loadProject } from '../config/load.js';
+import type { DatasetConfig, DeploymentEnvironment, Project } from '../config/model.js';
+import { projectPaths } from '../config/paths.js';
+import { SdlfError } from '../core/errors.js';
+import { displayPath } from '../core/files.js';
+import type { Io } from '../core/io.js';
+import { didYouMean } from '../core/suggest.js';
+import { loadLightTransform } from '../local/light-transform.js';
+import { acquireLocalLock, LOCK_FILE } from '../local/lock.js';
+import {
+  type LocalHeavyTransform,
+  type LocalInput,
+  type LocalObjectRun,
+  type LocalStageBRun,
+  localLayout,
+  runLocalPipeline,
+} from '../local/pipeline.js';
+import { parseTransformSql, TransformSqlError } from '../runtime/core/sql.js';
+
+/** Options of {@link runLocal}. */
+export interface RunLocalOptions {
+  /** Project root. */
+  readonly root: string;
+  readonly team: string;
+  readonly dataset: string;
+  /** Environment id from `ddk.json`. @default the first environment of ddk.json */
+  readonly env?: string;
+  /** Input files or folders (absolute, or relative to `root`). @default data/<team>/<dataset>/ */
+  readonly inputs?: readonly string[];
+  /** Deletes `.sdlf/local/<env>/` (local outputs and run history) before running. @default false */
+  readonly fresh?: boolean;
+  /** @default () => new Date() */
+  readonly clock?: () => Date;
+}
+
+/** One input object in a {@link RunLocalResult}. */
+export interface RunLocalObject {
+  /** The input file, relative to the project when inside it. */
+  readonly input: string;
+  /** Its raw key. */
+  readonly key: string;
+  readonly status: LocalObjectRun['status'];
+  readonly executionId?: string;
+  readonly durationMs?: number;
+  /** Staged objects, with their path relative to the project. */
+  readonly outputs: ReadonlyArray<{ readonly table: string; readonly path: string; readonly records?: number }>;
+  readonly error?: string;
+  readonly reason?: string;
+}
+
+/** One output table in a {@link RunLocalResult}. */
+export interface RunLocalTable {
+  readonly table: string;
+  readonly rows: number;
+  /** Folder of the table's Parquet files, relative to the project. */
+  readonly path: string;
+  readonly partitionBy: readonly string[];
+  readonly files: number;
+}
+
+/** What {@link runLocal} did. */
+export interface RunLocalResult {
+  readonly root: string;
+  readonly env: string;
+  readonly team: string;
+  readonly dataset: string;
+  readonly pipeline: string;
+  /** `.sdlf/local/<env>`, relative to the project. */
+  readonly localDir: string;
+  readonly objects: readonly RunLocalObject[];
+  readonly stageB: {
+    readonly status: LocalStageBRun['status'];
+    readonly executionId?: string;
+    readonly durationMs?: number;
+    readonly error?: string;
+    readonly reason?: string;
+  };
+  readonly tables: readonly RunLocalTable[];
+  /** Objects (and stage B) that failed. */
+  readonly failed: number;
+  readonly timings: {
+    readonly routingMs: number;
+    readonly stageAMs: number;
+    readonly stageBMs: number;
+    readonly totalMs: number;
+  };
+}
+
+/**
+ * Runs a dataset's pipeline on local files with the pipeline logic the Lambda functions run: routing, stage A
+ * (the project's light transform, bundled as synth bundles it) and stage B (`transform.sql` with DuckDB), writing
+ * `raw/`, `stage/`, `analytics/` and the metadata tables under `.sdlf/local/<env>/`. An object that fails is
+ * reported FAILED with its reason and the others go on. Throws an {@link SdlfError} for a wrong environment,
+ * dataset or input, a light transform that does not bundle, or a `transform.sql` that breaks the convention.
+ */
+export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLocalResult> {
+  const clock = options.clock ?? (() => new Date());
+  const begun = clock().getTime();
+  assertName('team', options.team);
+  assertName('dataset', options.dataset);
+  const project = await loadProject(options.root);
+  for (const warning of project.warnings) io.warn(warning);
+  const environment = pickEnvironment(project, options.env);
+  const datasets = project.datasets[environment.id] ?? [];
+  const dataset = pickDataset(project, environment, datasets, options.team, options.dataset);
+  const inputs = await resolveInputs(project.root, dataset, options.inputs);
+  const heavy = await heavyTransformOf(project.root, dataset);
+
+  const localDir = join(project.root, projectPaths.localRun(environment.id));
+  const layout = localLayout(localDir);
+  const release = await acquireLocalLock(localDir);
+  try {
+    if (options.fresh) await clearLocalDir(localDir, io, project.root);
+    io.info(`bundling transforms/light/${dataset.stageATransform}.ts`);
+    const transform = await loadLightTransform({
+      projectRoot: project.root,
+      transform: dataset.stageATransform,
+      outDir: layout.build,
+    });
+    const run = await runLocalPipeline({ environment, datasets, dataset, inputs, transform, heavy, localDir, clock }, io);
+    const show = (path: string) => displayPath(path, project.root);
+    const stagePath = (key: string) => show(join(layout.stage, ...key.split('/')));
+    const objects: RunLocalObject[] = run.objects.map((object) => ({
+      input: show(object.file),
+      key: object.key,
+      status: object.status,
+      ...(object.executionId ? { executionId: object.executionId } : {}),
+      ...(object.durationMs === undefined ? {} : { durationMs: object.durationMs }),
+      outputs: object.outputs.map((o) => ({
+        table: o.table,
+        path: stagePath(o.key),
+        ...(o.records === undefined ? {} : { records: o.records }),
+      })),
+      ...(object.failure ? { error: `${object.failure.error}: ${object.failure.cause}` } : {}),
+      ...(object.reason ? { reason: object.reason } : {}),
+    }));
+    const { stageB } = run;
+    const failed = objects.filter((o) => o.status !== 'SUCCEEDED').length + (stageB.status === 'FAILED' ? 1 : 0);
+    return {
+      root: project.root,
+      env: environment.id,
+      team: dataset.team,
+      dataset: dataset.dataset,
+      pipeline: dataset.pipeline,
+      localDir: show(localDir),
+      objects,
+      stageB: {
+        status: stageB.status,
+        ...(stageB.executionId ? { executionId: stageB.executionId } : {}),
+        ...(stageB.durationMs === undefined ? {} : { durationMs: stageB.durationMs }),
+        ...(stageB.failure ? { error: `${stageB.failure.error}: ${stageB.failure.cause}` } : {}),
+        ...(stageB.reason ? { reason: stageB.reason } : {}),
+      },
+      tables: stageB.tables.map((t) => ({
+        table: t.table,
+        rows: t.rows,
+        path: show(t.dir),
+        partitionBy: t.partitionBy,
+        files: t.files,
+      })),
+      failed,
+      timings: { ...run.timings, totalMs: clock().getTime() - begun },
+    };
+  } finally {
+    await release();
+  }
+}
+
+/** Empties `.sdlf/local/<env>/` but for the lock this run holds: derived data only, never the project's files. */
+async function clearLocalDir(localDir: string, io: Io, root: string): Promise<void> {
+  const entries = await readdir(localDir).catch(() => [] as string[]);
+  for (const entry of entries) if (entry !== LOCK_FILE) await rm(join(localDir, entry), { recursive: true, force: true });
+  io.info(`fresh run: emptied ${displayPath(localDir, root)}`);
+}
+
+function pickEnvironment(project: Project, env: string | undefined): DeploymentEnvironment {
+  const ids = project.environments.map((e) => e.id);
+  const environment = env === undefined ? project.environments[0] : project.environments.find((e) => e.id === env);
+  if (environment) return environment;
+  if (env === undefined) {
+    throw new SdlfError(`${project.ddkFile} defines no deployment environment to run in.`, {
+      code: 'NO_ENVIRONMENT',
+      suggestions: [`Add one to ${project.ddkFile}, e.g. "dev": { "account": "…", "region": "…" }.`],
+    });
+  }
+  throw new SdlfError(`Environment "${env}" is not in ${project.ddkFile}: ${didYouMean(env, ids)}`, {
+    code: 'UNKNOWN_ENVIRONMENT',
+    suggestions: [ids.length > 0 ? `Use --env ${ids[0]}.` : `Add "${env}" to ${project.ddkFile}.`],
+  });
+}
+
+function pickDataset(
+  project: Project,
+  environment: DeploymentEnvironment,
+  datasets: readonly DatasetConfig[],
+  team: string,
+  name: string,
+): DatasetConfig {
+  const found = datasets.find((d) => d.team === team && d.dataset === name);
+  if (found) return found;
+  const known = datasets.map((d) => `${d.team}/${d.dataset}`);
+  throw new SdlfError(
+    `Dataset "${team}/${name}" is not registered for environment "${environment.id}" in ${project.parametersFile}: ${didYouMean(`${team}/${name}`, known)}`,
+    {
+      code: 'UNKNOWN_DATASET',
+      suggestions: [`Register it with "sdlf add-dataset --team ${team} --dataset ${name}", or pick a registered one.`],
+    },
+  );
+}
+
+/** Turns files and folders into raw keys `{team}/{dataset}/{name}`; folders contribute their files recursively. */
+async function resolveInputs(root: string, dataset: DatasetConfig, given: readonly string[] | undefined): Promise<LocalInput[]> {
+  const prefix = `${dataset.team}/${dataset.dataset}/`;
+  const sampleDir = projectPaths.sampleData(dataset.team, dataset.dataset);
+  const sources = given && given.length > 0 ? given.map((p) => resolve(root, p)) : [join(root, sampleDir)];
+  const inputs: LocalInput[] = [];
+  for (const source of sources) {
+    const stats = await stat(source).catch(() => undefined);
+    if (!stats) {
+      throw new SdlfError(`Input ${source} does not exist.`, {
+        code: 'INPUT_NOT_FOUND',
+        suggestions: given?.length
+          ? ['Pass existing files or folders with --input.']
+          : [`Put sample files in ${sampleDir}/, or pass them with --input.`],
+      });
+    }
+    if (stats.isFile()) inputs.push({ file: source, key: `${prefix}${basename(source)}` });
+    else
+      for (const file of await listDataFiles(source))
+        inputs.push({ file, key: `${prefix}${relative(source, file).split(sep).join('/')}` });
+  }
+  if (inputs.length === 0) {
+    throw new SdlfError(`There is no input file in ${sources.map((s) => displayPath(s, root)).join(', ')}.`, {
+      code: 'NO_INPUT',
+      suggestions: [`Put sample files in ${sampleDir}/, or pass them with --input.`],
+    });
+  }
+  const seen = new Map<string, string>();
+  for (const input of inputs) {
+    const other = seen.get(input.key);
+    if (other && other !== input.file) {
+      throw new SdlfError(`Inputs ${other} and ${input.file} would both be uploaded as ${input.key}.`, {
+        code: 'DUPLICATE_INPUT',
+        suggestions: ['Rename one of the files, or run them one at a time.'],
+      });
+    }
+    seen.set(input.key, input.file);
+  }
+  return [...new Map(inputs.map((i) => [i.key, i])).values()];
+}
+
+/** Data files under a folder, sorted; hidden files (`.gitkeep`) and folders are skipped. */
+async function listDataFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listDataFiles(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out.sort();
+}
+
+/** Decides how stage B runs locally: `transform.sql` with DuckDB, or Glue only, or not at all (custom pipeline). */
+async function heavyTransformOf(root: string, dataset: DatasetConfig): Promise<LocalHeavyTransform> {
+  if (dataset.pipeline === 'custom') {
+    return { kind: 'none', reason: 'the custom pipeline has stage A only' };
+  }
+  const sqlFile = projectPaths.heavyTransformSql(dataset.stageBTransform);
+  const scriptFile = projectPaths.heavyTransformScript(dataset.stageBTransform);
+  if (!existsSync(join(root, sqlFile))) {
+    return { kind: 'glue-only', reason: `${scriptFile} has no transform.sql beside it: it runs only on AWS Glue` };
+  }
+  if (existsSync(join(root, scriptFile))) {
+    const script = await readFile(join(root, scriptFile), 'utf8');
+    if (!script.includes('transform.sql')) {
+      return {
+        kind: 'glue-only',
+        reason: `${scriptFile} is custom PySpark that does not run transform.sql: it runs only on AWS Glue`,
+      };
+    }
+  }
+  try {
+    return { kind: 'sql', statements: parseTransformSql(await readFile(join(root, sqlFile), 'utf8'), sqlFile) };
+  } catch (error) {
+    if (!(error instanceof TransformSqlError)) throw error;
+    throw new SdlfError(error.message, {
+      code: 'INVALID_TRANSFORM_SQL',
+      suggestions: [
+        `Fix ${sqlFile}: statements are "CREATE TABLE <name> [PARTITIONED BY (<col>)] AS SELECT …" or "CREATE VIEW <name> AS SELECT …".`,
+      ],
+    });
+  }
+}
+
+/** Renders a {@link RunLocalResult} for people: objects, stage B, tables with row counts, timings. */
+export function formatRunLocalSummary(result: RunLocalResult): string[] {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const ms = (value: number | undefined) => (value === undefined ? '' : `${n(value)} ms`);
+  const lines = [
+    `Local run of ${result.team}/${result.dataset} (environment ${result.env}, pipeline ${result.pipeline}) in ${result.localDir}`,
+    '',
+    'Objects (routing → stage A)',
+  ];
+  const width = Math.max(...result.objects.map((o) => o.key.length));
+  for (const object of result.objects) {
+    const head = `  ${object.status.padEnd(10)} ${object.key.padEnd(width)}`;
+    if (object.status === 'SUCCEEDED') {
+      const outputs = object.outputs.map((o) => `${o.table} (${n(o.records ?? 0)} records)`).join(', ') || 'no records';
+      lines.push(`${head}  → ${outputs}  ${ms(object.durationMs)}`.trimEnd());
+    } else {
+      lines.push(`${head}  ${object.error ?? object.reason ?? ''}`.trimEnd());
+    }
+  }
+  const { stageB } = result;
+  lines.push(
+    '',
+    `Stage B: ${stageB.status}${stageB.executionId ? ` (${stageB.executionId})` : ''}${stageB.durationMs === undefined ? '' : ` in ${ms(stageB.durationMs)}`}`,
+  );
+  if (stageB.reason) lines.push(`  ${stageB.reason}`);
+  if (stageB.error) lines.push(`  ${stageB.error}`);
+  if (result.tables.length > 0) {
+    lines.push('', 'Tables');
+    const name = Math.max(...result.tables.map((t) => t.table.length));
+    const rows = Math.max(...result.tables.map((t) => n(t.rows).length));
+    for (const table of result.tables) {
+      const partitions = table.partitionBy.length > 0 ? `  (partitioned by ${table.partitionBy.join(', ')})` : '';
+      lines.push(`  ${table.table.padEnd(name)}  ${n(table.rows).padStart(rows)} rows  ${table.path}${partitions}`);
+    }
+  }
+  const t = result.timings;
+  lines.push(
+    '',
+    `Timings: routing ${ms(t.routingMs)}, stage A ${ms(t.stageAMs)}, stage B ${ms(t.stageBMs)}, total ${ms(t.totalMs)}`,
+  );
+  if (result.failed > 0) lines.push(`${result.failed} failed: see the reasons above (also in ${result.localDir}/metadata/).`);
+  return lines;
+}
