@@ -11,7 +11,8 @@ export default class AddDataset extends SdlfCommand<typeof AddDataset> {
     'form the file already uses and keeping its formatting. Scaffolds the light transform ' +
     'transforms/light/<stage-a-transform>.ts and the heavy transform transforms/heavy/<stage-b-transform>/ (Glue ' +
     'script + SQL) unless transforms of those names exist: transforms are shared by name. Creates ' +
-    'data/<team>/<dataset>/ for sample input. Checks everything before writing anything.';
+    'data/<team>/<dataset>/ for sample input. Checks everything before writing anything. Run again for a dataset ' +
+    'registered already, it scaffolds the transforms it lacks.';
   static override examples = [
     '<%= config.bin %> add-dataset --team demoteam --dataset orders',
     '<%= config.bin %> add-dataset --team sales --dataset orders --pipeline custom --stage-a-transform orders_light',
@@ -26,9 +27,8 @@ export default class AddDataset extends SdlfCommand<typeof AddDataset> {
       default: 'standard',
     }),
     'stage-a-transform': Flags.string({
-      description: 'Light transform (transforms/light/<name>.ts), shared by name.',
+      description: 'Light transform (transforms/light/<name>.ts), shared by name. (default: sdlf_light_transform)',
       env: 'SDLF_STAGE_A_TRANSFORM',
-      default: 'sdlf_light_transform',
     }),
     'stage-b-transform': Flags.string({
       description: 'Heavy transform (transforms/heavy/<name>/), shared by name. (default: <team>_<dataset>)',
@@ -64,11 +64,20 @@ export default class AddDataset extends SdlfCommand<typeof AddDataset> {
     );
     if (!this.jsonEnabled()) {
       const name = `${result.team}/${result.dataset}`;
-      this.log(
-        result.dryRun
-          ? `Dry run: would register dataset ${name} in ${result.environments.join(', ')}; nothing was written.`
-          : `Registered dataset ${name} (pipeline ${result.pipeline}) in ${result.environments.join(', ')} of ${result.parametersFile}.`,
-      );
+      const where = `${result.environments.join(', ')} of ${result.parametersFile}`;
+      if (result.environments.length > 0) {
+        this.log(
+          result.dryRun
+            ? `Dry run: would register dataset ${name} (pipeline ${result.pipeline}) in ${where}; nothing was written.`
+            : `Registered dataset ${name} (pipeline ${result.pipeline}) in ${where}.`,
+        );
+      }
+      if (result.alreadyRegistered.length > 0) {
+        const created = result.files.filter((f) => f.action !== 'identical').length;
+        this.log(
+          `Dataset ${name} was registered in ${result.alreadyRegistered.join(', ')} already; ${created} missing file(s) ${result.dryRun ? 'would be' : 'were'} scaffolded.`,
+        );
+      }
       this.log(`  light transform: transforms/light/${result.stageATransform}.ts`);
       this.log(`  heavy transform: transforms/heavy/${result.stageBTransform}/`);
       this.log(`  sample input:    data/${result.team}/${result.dataset}/`);

@@ -49,8 +49,10 @@ export interface AddDatasetResult {
   readonly pipeline: string;
   readonly stageATransform: string;
   readonly stageBTransform: string;
-  /** Environments the dataset was registered in. */
+  /** Environments the dataset was registered in by this call. */
   readonly environments: readonly string[];
+  /** Environments where the dataset was registered already (its missing transforms were scaffolded). */
+  readonly alreadyRegistered: readonly string[];
   /** `parameters.json` or the seed's `data_lake/pipelines/parameters.json`. */
   readonly parametersFile: string;
   /** Transforms that existed already and are now shared with this dataset. */
@@ -93,26 +95,22 @@ export function defaultStageBTransform(team: string, dataset: string): string {
  * transform (Glue script + SQL) unless transforms of those names exist already (transforms are shared by name),
  * and `data/<team>/<dataset>/`.
  *
+ * Re-running it for a dataset registered already (in the same pipeline, with the same transforms) registers it in
+ * the environments that lack it and scaffolds transforms that are missing, so it also repairs what
+ * `sdlf validate` reports as a missing transform.
+ *
  * The project must load cleanly first. Names, the pipeline type, the environments, duplicates (also in another
  * pipeline of the team) and every resulting physical name are checked before anything is written. The entry is
  * added in the form the file already uses (flat keys or a nested `config`), keeping its indentation and its
  * other content.
  */
 export async function addDataset(options: AddDatasetOptions, io: Io): Promise<AddDatasetResult> {
-  const dataset: DatasetConfig = {
-    team: options.team,
-    dataset: options.dataset,
-    pipeline: options.pipeline ?? DEFAULTS.pipeline,
-    stageATransform: options.stageATransform ?? DEFAULTS.stageATransform,
-    stageBTransform: options.stageBTransform ?? defaultStageBTransform(options.team, options.dataset),
-    minItemsProcess: DEFAULTS.minItemsProcess,
-    maxItemsProcess: DEFAULTS.maxItemsProcess,
-  };
+  const pipeline = options.pipeline ?? DEFAULTS.pipeline;
   const syntax = (
     [
-      ['team', '--team', dataset.team],
-      ['dataset', '--dataset', dataset.dataset],
-      ['pipeline', '--pipeline', dataset.pipeline],
+      ['team', '--team', options.team],
+      ['dataset', '--dataset', options.dataset],
+      ['pipeline', '--pipeline', pipeline],
       ['transform', '--stage-a-transform', options.stageATransform],
       ['transform', '--stage-b-transform', options.stageBTransform],
     ] as const
@@ -124,17 +122,41 @@ export async function addDataset(options: AddDatasetOptions, io: Io): Promise<Ad
   if (syntax.length > 0) throw SdlfError.fromProblems('sdlf add-dataset got invalid names:', syntax);
 
   const project = await loadProject(options.root);
-  assertPipelineExists(project, dataset.pipeline);
+  assertPipelineExists(project, pipeline);
   const { text, value } = await readParameters(project);
   const envs = targetEnvironments(project, value, options.envs);
-  const problems = checkRegistration(project, dataset, envs);
+  const registered = envs.flatMap((env) =>
+    (project.datasets[env] ?? [])
+      .filter((d) => d.team === options.team && d.dataset === options.dataset)
+      .map((d) => ({ env, d })),
+  );
+  // A dataset already registered keeps its transforms unless they are given: re-running scaffolds what is missing.
+  const dataset: DatasetConfig = {
+    team: options.team,
+    dataset: options.dataset,
+    pipeline,
+    stageATransform: options.stageATransform ?? registered[0]?.d.stageATransform ?? DEFAULTS.stageATransform,
+    stageBTransform:
+      options.stageBTransform ?? registered[0]?.d.stageBTransform ?? defaultStageBTransform(options.team, options.dataset),
+    minItemsProcess: DEFAULTS.minItemsProcess,
+    maxItemsProcess: DEFAULTS.maxItemsProcess,
+  };
+  const newEnvs = envs.filter((env) => !registered.some((r) => r.env === env));
+  const problems = [...checkRegistered(project, dataset, registered), ...checkRegistration(project, dataset, newEnvs)];
   if (problems.length > 0) throw SdlfError.fromProblems(`Cannot add dataset "${dataset.team}/${dataset.dataset}":`, problems);
+  const already = registered.map((r) => r.env);
+  if (already.length > 0) {
+    io.info(
+      `Dataset ${dataset.team}/${dataset.dataset} is registered in ${already.join(', ')} already; scaffolding what it lacks.`,
+    );
+  }
 
-  const parameters = addEntry(value, envs, dataset, text);
   const { files, reused } = await planScaffold(project.root, dataset);
   for (const name of reused) io.info(`Reusing the existing transform ${name}: it is shared with the datasets that name it.`);
+  const parameters: PlannedFile[] =
+    newEnvs.length > 0 ? [{ path: project.parametersFile, contents: addEntry(value, newEnvs, dataset, text), update: true }] : [];
   const changes = await writeFiles(
-    { root: project.root, files: [...files, { path: project.parametersFile, contents: parameters, update: true }] },
+    { root: project.root, files: [...files, ...parameters] },
     { dryRun: options.dryRun ?? false, force: options.force ?? false },
     io,
   );
@@ -146,11 +168,46 @@ export async function addDataset(options: AddDatasetOptions, io: Io): Promise<Ad
     pipeline: dataset.pipeline,
     stageATransform: dataset.stageATransform,
     stageBTransform: dataset.stageBTransform,
-    environments: envs,
+    environments: newEnvs,
+    alreadyRegistered: already,
     parametersFile: project.parametersFile,
     reusedTransforms: reused,
     files: changes,
   };
+}
+
+/** Checks that the environments where the dataset is registered already agree with what was asked. */
+function checkRegistered(
+  project: Project,
+  dataset: DatasetConfig,
+  registered: ReadonlyArray<{ env: string; d: DatasetConfig }>,
+): Problem[] {
+  const file = project.parametersFile;
+  return registered.flatMap(({ env, d }): Problem[] => {
+    if (d.pipeline !== dataset.pipeline) {
+      return [
+        {
+          code: 'DATASET_EXISTS',
+          file,
+          path: env,
+          message: `Dataset "${d.dataset}" of team "${d.team}" is already registered in "${env}" in pipeline "${d.pipeline}"; a dataset belongs to one pipeline of its team.`,
+          suggestion: `Choose another dataset name, or move it by editing ${file}.`,
+        },
+      ];
+    }
+    if (d.stageATransform !== dataset.stageATransform || d.stageBTransform !== dataset.stageBTransform) {
+      return [
+        {
+          code: 'DATASET_EXISTS',
+          file,
+          path: env,
+          message: `Dataset "${d.dataset}" of team "${d.team}" is already registered in "${env}" with transforms "${d.stageATransform}" and "${d.stageBTransform}".`,
+          suggestion: `Leave out --stage-a-transform and --stage-b-transform, or change the transforms by editing ${file}.`,
+        },
+      ];
+    }
+    return [];
+  });
 }
 
 function assertPipelineExists(project: Project, pipeline: string): void {
@@ -199,22 +256,6 @@ function checkRegistration(project: Project, dataset: DatasetConfig, envs: reado
   const { team, dataset: name, pipeline } = dataset;
   for (const env of envs) {
     const existing = project.datasets[env] ?? [];
-    const same = existing.find((d) => d.team === team && d.dataset === name);
-    if (same) {
-      problems.push({
-        code: 'DATASET_EXISTS',
-        file,
-        path: env,
-        message:
-          same.pipeline === pipeline
-            ? `Dataset "${name}" of team "${team}" is already registered in "${env}".`
-            : `Dataset "${name}" of team "${team}" is already registered in "${env}" in pipeline "${same.pipeline}"; a dataset belongs to one pipeline of its team.`,
-        suggestion:
-          same.pipeline === pipeline
-            ? 'Choose another dataset name, or leave out --env for environments that have it.'
-            : `Choose another dataset name, or move it by editing ${file}.`,
-      });
-    }
     if (existing.some((d) => d.team === team && d.pipeline === name)) {
       problems.push({
         code: 'NAME_CLASH',
