@@ -57,7 +57,7 @@ export class TransformSqlError extends Error {
 const NAME = '([a-z_][a-z0-9_]*)';
 const TABLE = new RegExp(`^create\\s+table\\s+${NAME}\\s*(?:partitioned\\s+by\\s*\\(([^)]*)\\)\\s*)?as\\s+([\\s\\S]+)$`, 'i');
 const VIEW = new RegExp(`^create\\s+(?:(?:temp|temporary)\\s+)?view\\s+${NAME}\\s+as\\s+([\\s\\S]+)$`, 'i');
-const SELECT = /^(?:select|with|\()\b/i;
+const SELECT = /^(?:(?:select|with)(?![a-z0-9_])|\()/i;
 
 /**
  * Parses a `transform.sql` by the convention above. Throws a {@link TransformSqlError} for a statement that is
@@ -74,7 +74,7 @@ export function parseTransformSql(text: string, file = 'transform.sql'): Transfo
       throw new TransformSqlError(
         file,
         line,
-        `expected "CREATE TABLE <name> [PARTITIONED BY (<col>)] AS SELECT …" or "CREATE VIEW <name> AS SELECT …", found "${sql.slice(0, 60)}". Names are lowercase letters, digits and _.`,
+        `expected "CREATE TABLE <name> [PARTITIONED BY (<col>)] AS SELECT ..." or "CREATE VIEW <name> AS SELECT ...", found "${sql.slice(0, 60)}". Names are lowercase letters, digits and _.`,
       );
     }
     const name = ((table ?? view)?.[1] ?? '').toLowerCase();
@@ -98,7 +98,7 @@ export function parseTransformSql(text: string, file = 'transform.sql'): Transfo
     }
   }
   if (!statements.some((s) => s.kind === 'table')) {
-    throw new TransformSqlError(file, 1, 'no "CREATE TABLE <name> AS SELECT …" statement: the transform would write nothing.');
+    throw new TransformSqlError(file, 1, 'no "CREATE TABLE <name> AS SELECT ..." statement: the transform would write nothing.');
   }
   return statements;
 }
