@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
@@ -11,10 +12,9 @@ import { CicdPipelineStack } from '../constructs/cicd-pipeline-stack.js';
 import { Foundations } from '../constructs/foundations.js';
 import type { Pipeline, PipelineContext } from '../constructs/pipeline.js';
 import { dataRemovalPolicy } from '../constructs/settings.js';
-import { SdlfError } from '../core/errors.js';
+import { type Problem, SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { didYouMean } from '../core/suggest.js';
-import { checkTransformFiles } from '../services/validate-project.js';
 import { loadPipelineTypes } from './load-pipelines.js';
 import type { PipelineTypeRegistry } from './registry.js';
 
@@ -63,11 +63,7 @@ export interface EnvironmentStacks {
  */
 export async function buildApp(project: Project, options: BuildAppOptions = {}): Promise<App> {
   const environments = selectEnvironments(project, options.env);
-  const selected = new Set(environments.map((e) => e.id));
-  const problems = checkTransformFiles({
-    ...project,
-    datasets: Object.fromEntries(Object.entries(project.datasets).filter(([id]) => selected.has(id))),
-  });
+  const problems = checkLightTransforms(project, environments);
   if (problems.length > 0) {
     throw SdlfError.fromProblems(`The project at ${project.root} has ${problems.length} problem(s):`, problems);
   }
@@ -198,6 +194,30 @@ export function addEnvironmentStacks(
     datasetStacks.set(`${config.team}/${config.dataset}`, stack);
   }
   return { foundations, pipelines: pipelineStacks, datasets: datasetStacks };
+}
+
+/**
+ * Lists the datasets whose light transform file is missing. (A Glue script is needed only by pipelines with a
+ * stage B, so the construct that uses it checks it.)
+ */
+export function checkLightTransforms(project: Project, environments: readonly DeploymentEnvironment[]): Problem[] {
+  const problems: Problem[] = [];
+  const reported = new Set<string>();
+  for (const environment of environments) {
+    for (const d of project.datasets[environment.id] ?? []) {
+      const file = projectPaths.lightTransform(d.stageATransform);
+      if (reported.has(file) || existsSync(join(project.root, file))) continue;
+      reported.add(file);
+      problems.push({
+        code: 'MISSING_TRANSFORM',
+        file: project.parametersFile,
+        path: environment.id,
+        message: `Dataset "${d.team}/${d.dataset}" needs ${file}, which does not exist.`,
+        suggestion: `Create ${file}, or scaffold it with "sdlf add-dataset --team ${d.team} --dataset ${d.dataset} --pipeline ${d.pipeline} --force".`,
+      });
+    }
+  }
+  return problems;
 }
 
 async function bundleTransforms(

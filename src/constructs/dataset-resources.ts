@@ -17,6 +17,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { DatasetConfig } from '../config/model.js';
 import { Naming } from '../config/naming.js';
+import { SdlfError } from '../core/errors.js';
 import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { MonitoredQueue } from './monitored-queue.js';
@@ -120,6 +121,12 @@ export class DatasetResources extends Construct {
       const heavy = props.heavyTransform;
       const script = join(heavy.dir, 'main.py');
       const sql = join(heavy.dir, 'transform.sql');
+      if (!existsSync(script)) {
+        throw new SdlfError(`Dataset "${team}/${dataset}" needs the Glue script ${script}, which does not exist.`, {
+          code: 'MISSING_TRANSFORM',
+          suggestions: [`Create transforms/heavy/${config.stageBTransform}/main.py (the PySpark script of stage B).`],
+        });
+      }
       this.stageBQueue = new MonitoredQueue(this, 'StageBQueue', {
         queueName: naming.stageBQueue(team, dataset),
         deadLetterQueueName: naming.stageBDeadLetterQueue(team, dataset),

@@ -1,6 +1,7 @@
 /**
  * The constructs of sdlf, for custom pipeline types (`pipelines/<name>.ts` imports them from `sdlf/constructs`).
  */
+export type { Construct } from 'constructs';
 export type { DatasetConfig, DeploymentEnvironment } from '../config/model.js';
 export { Naming } from '../config/naming.js';
 export { CustomPipeline, type CustomPipelineProps, customPipelineType } from './custom-pipeline.js';

@@ -18,7 +18,11 @@ describe('buildApp', () => {
     // Given the default project: one team, one standard dataset
     const stacks = await synth(DEFAULT_DATASETS);
     // Then three stacks with the documented names exist and cdk-nag found nothing
-    expect(stacks.map((s) => s.stackName).sort()).toEqual(['ddk-dev-demoteam-legislators', 'ddk-dev-demoteam-standard', 'ddk-dev-foundations']);
+    expect(stacks.map((s) => s.stackName).sort()).toEqual([
+      'ddk-dev-demoteam-legislators',
+      'ddk-dev-demoteam-standard',
+      'ddk-dev-foundations',
+    ]);
     for (const stack of stacks) expect(stack.environment).toMatchObject({ account: '222222222222', region: 'us-east-1' });
   });
 
@@ -26,7 +30,9 @@ describe('buildApp', () => {
     const stacks = await synth({ dev: [...DEFAULT_DATASETS.dev, { team: 'demoteam', dataset: 'other', pipeline: 'custom' }] });
     const types = new Set(stacks.flatMap((s) => Object.values(templateOf(s).Resources).map((r) => r.Type)));
     // The full inventory of resource types: none is a custom resource
-    expect([...types].filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource')).toEqual([]);
+    expect([...types].filter((type) => type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource')).toEqual(
+      [],
+    );
     expect([...types].sort()).toMatchInlineSnapshot(`
       [
         "AWS::CloudWatch::Alarm",

@@ -104,3 +104,36 @@ export function allStackArtifacts(assembly: CloudAssembly): CloudFormationStackA
 export function templateOf(stack: CloudFormationStackArtifact): TemplateJson {
   return stack.template as TemplateJson;
 }
+
+const NAME_KEYS = [
+  'BucketName',
+  'TableName',
+  'FunctionName',
+  'RoleName',
+  'QueueName',
+  'StateMachineName',
+  'TopicName',
+  'AliasName',
+  'LogGroupName',
+  'JobName',
+];
+
+/** Every explicit physical name in a template's resources, as `Type name` (names are unique per resource type). */
+export function physicalNames(resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>): string[] {
+  const names: string[] = [];
+  for (const resource of Object.values(resources)) {
+    const props = resource.Properties ?? {};
+    for (const key of NAME_KEYS) if (typeof props[key] === 'string') names.push(`${resource.Type} ${props[key]}`);
+    if (
+      ['AWS::SSM::Parameter', 'AWS::Events::Rule', 'AWS::Glue::SecurityConfiguration', 'AWS::Glue::Job'].includes(
+        resource.Type,
+      ) &&
+      typeof props.Name === 'string'
+    ) {
+      names.push(`${resource.Type} ${props.Name}`);
+    }
+    const database = (props.DatabaseInput as { Name?: string } | undefined)?.Name;
+    if (resource.Type === 'AWS::Glue::Database' && database) names.push(`${resource.Type} ${database}`);
+  }
+  return names;
+}

@@ -1,0 +1,166 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Code } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import type { DatasetConfig } from '../../src/config/model.js';
+import { Naming } from '../../src/config/naming.js';
+import { DatasetResources } from '../../src/constructs/dataset-resources.js';
+import { isSdlfError } from '../../src/core/errors.js';
+import { physicalNames, testStack } from '../app/helpers.js';
+import { tempDir } from '../helpers/project.js';
+
+const naming = new Naming({ prefix: 'ddk', env: 'dev', account: '222222222222', region: 'us-east-1' });
+const config = (dataset = 'legislators'): DatasetConfig => ({
+  team: 'demoteam',
+  dataset,
+  pipeline: 'standard',
+  stageATransform: 'sdlf_light_transform',
+  stageBTransform: 'sdlf_heavy_transform',
+  minItemsProcess: 1,
+  maxItemsProcess: 100,
+});
+
+function heavyDir(withSql = true): string {
+  const dir = join(tempDir(), 'sdlf_heavy_transform');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'main.py'), 'print("job")\n');
+  if (withSql) writeFileSync(join(dir, 'transform.sql'), 'create table t as select 1;\n');
+  return dir;
+}
+
+function dataset(props: Partial<ConstructorParameters<typeof DatasetResources>[2]> = {}) {
+  const stack = testStack();
+  const construct = new DatasetResources(stack, 'Dataset', {
+    naming,
+    config: config(),
+    lightTransformCode: Code.fromInline('export const handler = async () => ({});'),
+    ...props,
+  });
+  return { construct, template: Template.fromStack(stack) };
+}
+
+describe('DatasetResources', () => {
+  describe('with defaults (no heavy transform)', () => {
+    const { template, construct } = dataset();
+
+    it('creates the light-transform function with 1024 MB, 15 minutes and a one-year log group', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'ddk-dev-demoteam-legislators-light-transform',
+        MemorySize: 1024,
+        Timeout: 900,
+        Runtime: 'nodejs24.x',
+      });
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: '/aws/lambda/ddk-dev-demoteam-legislators-light-transform',
+        RetentionInDays: 365,
+      });
+    });
+
+    it('creates the Glue database but no Glue job, stage B queue or grants', () => {
+      template.hasResourceProperties('AWS::Glue::Database', {
+        DatabaseInput: Match.objectLike({ Name: 'ddk_dev_demoteam_legislators' }),
+      });
+      template.resourceCountIs('AWS::Glue::Job', 0);
+      template.resourceCountIs('AWS::SQS::Queue', 0);
+      template.resourceCountIs('AWS::LakeFormation::PrincipalPermissions', 0);
+      expect(construct.parameterValue).toMatchObject({ glueJob: '', stageBQueueUrl: '' });
+    });
+
+    it('writes the dataset configuration as a native SSM parameter', () => {
+      template.hasResourceProperties('AWS::SSM::Parameter', { Name: '/ddk/dev/datasets/demoteam/legislators', Type: 'String' });
+      expect(construct.parameterValue).toMatchObject({
+        team: 'demoteam',
+        dataset: 'legislators',
+        pipeline: 'standard',
+        lightTransformFunction: 'ddk-dev-demoteam-legislators-light-transform',
+        glueDatabase: 'ddk_dev_demoteam_legislators',
+        minItemsProcess: 1,
+        maxItemsProcess: 100,
+        version: 1,
+      });
+    });
+  });
+
+  describe('with custom props', () => {
+    it('adds the Glue 5.0 job with its script and SQL as assets, the stage B queue and the Lake Formation grants', () => {
+      const { template, construct } = dataset({
+        heavyTransform: { dir: heavyDir() },
+        lightTransformMemorySize: 2048,
+        logRetention: RetentionDays.ONE_MONTH,
+      });
+      template.hasResourceProperties('AWS::Glue::Job', {
+        Name: 'ddk-dev-demoteam-legislators-heavy-transform',
+        GlueVersion: '5.0',
+        WorkerType: 'G.1X',
+        NumberOfWorkers: 2,
+        Timeout: 120,
+        MaxRetries: 0,
+        ExecutionProperty: { MaxConcurrentRuns: 1 },
+        SecurityConfiguration: Match.anyValue(),
+        Command: { Name: 'glueetl', ScriptLocation: Match.anyValue(), PythonVersion: '3' },
+        DefaultArguments: Match.objectLike({
+          '--job-bookmark-option': 'job-bookmark-disable',
+          '--extra-files': Match.anyValue(),
+          '--stage-bucket': Match.anyValue(),
+        }),
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'ddk-dev-demoteam-legislators-stage-b.fifo',
+        FifoQueue: true,
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'ddk-dev-demoteam-legislators-stage-b-dlq.fifo' });
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+      template.resourceCountIs('AWS::LakeFormation::PrincipalPermissions', 3);
+      template.hasResourceProperties('AWS::LakeFormation::PrincipalPermissions', {
+        Resource: { Database: { Name: 'ddk_dev_demoteam_legislators', CatalogId: Match.anyValue() } },
+        Permissions: ['CREATE_TABLE', 'ALTER', 'DROP', 'DESCRIBE'],
+      });
+      template.resourceCountIs('AWS::LakeFormation::DataLakeSettings', 0);
+      template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 2048 });
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      expect(construct.parameterValue.glueJob).toBe('ddk-dev-demoteam-legislators-heavy-transform');
+    });
+
+    it('applies the worker count and job timeout', () => {
+      const { template } = dataset({
+        heavyTransform: { dir: heavyDir(false), numberOfWorkers: 5, timeout: Duration.minutes(30) },
+      });
+      template.hasResourceProperties('AWS::Glue::Job', { NumberOfWorkers: 5, Timeout: 30 });
+      const job = Object.values(template.findResources('AWS::Glue::Job'))[0];
+      expect(JSON.stringify(job)).not.toContain('--extra-files');
+    });
+
+    it('throws MISSING_TRANSFORM when the heavy transform has no main.py', () => {
+      const dir = tempDir();
+      const error = (() => {
+        try {
+          dataset({ heavyTransform: { dir } });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(isSdlfError(error) && error.code).toBe('MISSING_TRANSFORM');
+      expect((error as Error).message).toContain('main.py');
+    });
+  });
+
+  describe('two instances', () => {
+    it('of two datasets share no physical name', () => {
+      const stack = testStack();
+      for (const name of ['orders', 'customers']) {
+        new DatasetResources(stack, name, {
+          naming,
+          config: config(name),
+          lightTransformCode: Code.fromInline('export const handler = async () => ({});'),
+          heavyTransform: { dir: heavyDir() },
+        });
+      }
+      const names = physicalNames(Template.fromStack(stack).toJSON().Resources);
+      expect(names.length).toBeGreaterThan(12);
+      expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+    });
+  });
+});

@@ -1,0 +1,333 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { Naming } from '../../src/config/naming.js';
+import { HeavyTransformStage } from '../../src/constructs/heavy-transform-stage.js';
+import { LightTransformStage } from '../../src/constructs/light-transform-stage.js';
+import { LAMBDA_RUNTIME } from '../../src/constructs/settings.js';
+import { COMMON_ENV, HANDLER_ENV } from '../../src/runtime/contract.js';
+import { physicalNames, testStack } from '../app/helpers.js';
+
+const naming = new Naming({ prefix: 'ddk', env: 'dev', account: '222222222222', region: 'us-east-1' });
+const code = () => Code.fromInline('export const handler = async () => ({});');
+const codes = () => ({ routing: code(), stageATrigger: code(), step: code() });
+
+function lightStage(props: Partial<ConstructorParameters<typeof LightTransformStage>[2]> = {}) {
+  const stack = testStack();
+  const stage = new LightTransformStage(stack, 'Light', {
+    naming,
+    team: 'demoteam',
+    pipeline: 'standard',
+    code: codes(),
+    ...props,
+  });
+  return { stage, template: Template.fromStack(stack) };
+}
+
+function heavyStage(props: Partial<ConstructorParameters<typeof HeavyTransformStage>[2]> = {}) {
+  const stack = testStack();
+  const step = new LambdaFunction(stack, 'Step', { code: code(), handler: 'index.handler', runtime: LAMBDA_RUNTIME });
+  new HeavyTransformStage(stack, 'Heavy', {
+    naming,
+    team: 'demoteam',
+    pipeline: 'standard',
+    stepFunction: step,
+    triggerCode: code(),
+    ...props,
+  });
+  return { template: Template.fromStack(stack) };
+}
+
+/** The state machine's definition, with CloudFormation intrinsics flattened to text. */
+function definition(template: Template): Record<string, unknown> {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  if (!machine) throw new Error('no state machine in the template');
+  const body = (machine.Properties as { DefinitionString: unknown }).DefinitionString;
+  const text =
+    typeof body === 'string'
+      ? body
+      : (body as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+          .map((part) => (typeof part === 'string' ? part : 'TOKEN'))
+          .join('');
+  return JSON.parse(text);
+}
+
+describe('LightTransformStage', () => {
+  describe('with defaults', () => {
+    const { template } = lightStage();
+
+    it('creates the FIFO stage A queue with a dead-letter queue after 3 receives and an alarm on it', () => {
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'ddk-dev-demoteam-standard-stage-a.fifo',
+        FifoQueue: true,
+        ContentBasedDeduplication: false,
+        SqsManagedSseEnabled: true,
+        VisibilityTimeout: 360,
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },
+      });
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'ddk-dev-demoteam-standard-stage-a-dlq.fifo',
+        MessageRetentionPeriod: 1209600,
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [Match.anyValue()],
+      });
+    });
+
+    it('creates routing, step and trigger functions on the newest Node.js runtime, ARM64, with a log group each', () => {
+      for (const fn of ['routing', 'step', 'stage-a-trigger'] as const) {
+        const name = naming.pipelineFunction('demoteam', 'standard', fn);
+        template.hasResourceProperties('AWS::Lambda::Function', {
+          FunctionName: name,
+          Runtime: 'nodejs24.x',
+          Architectures: ['arm64'],
+          MemorySize: 256,
+          Timeout: 60,
+          Role: Match.anyValue(),
+          LoggingConfig: { LogGroup: Match.anyValue() },
+        });
+        template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/${name}`, RetentionInDays: 365 });
+        template.hasResourceProperties('AWS::IAM::Role', { RoleName: naming.pipelineRole('demoteam', 'standard', fn) });
+      }
+      template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
+    });
+
+    it('sets exactly the environment of the runtime contract', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'ddk-dev-demoteam-standard-routing',
+        Environment: {
+          Variables: {
+            [COMMON_ENV.prefix]: 'ddk',
+            [COMMON_ENV.env]: 'dev',
+            [COMMON_ENV.objectMetadataTable]: Match.anyValue(),
+            [COMMON_ENV.datasetsTable]: Match.anyValue(),
+            [COMMON_ENV.pipelinesTable]: Match.anyValue(),
+            [COMMON_ENV.executionHistoryTable]: Match.anyValue(),
+            [COMMON_ENV.executionTtlDays]: '90',
+            [HANDLER_ENV.routing.team]: 'demoteam',
+            [HANDLER_ENV.routing.pipeline]: 'standard',
+            [HANDLER_ENV.routing.stageAQueueUrl]: Match.anyValue(),
+          },
+        },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'ddk-dev-demoteam-standard-stage-a-trigger',
+        Environment: { Variables: Match.objectLike({ [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: Match.anyValue() }) },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'ddk-dev-demoteam-standard-step',
+        Environment: {
+          Variables: Match.objectLike({
+            [HANDLER_ENV.step.stageBucket]: Match.anyValue(),
+            [HANDLER_ENV.step.analyticsBucket]: Match.anyValue(),
+            [HANDLER_ENV.step.stageADeadLetterQueueUrl]: Match.anyValue(),
+          }),
+        },
+      });
+    });
+
+    it('reads the foundations from typed SSM parameters, never from exports', () => {
+      const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
+      const ssm = Object.values(parameters).filter((p) => p.Type === 'AWS::SSM::Parameter::Value<String>');
+      expect(ssm.map((p) => p.Default)).toContain('/ddk/dev/foundations/tables/object-metadata');
+      expect(JSON.stringify(template.toJSON())).not.toContain('Fn::ImportValue');
+    });
+
+    it('triggers on batches of 10 messages and reports partial batch failures', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
+    it('runs pre-update → Process (the function named in the input) → post-update, and records any failure', () => {
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        StateMachineName: 'ddk-dev-demoteam-standard-stage-a',
+        TracingConfiguration: { Enabled: true },
+        LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: true, Destinations: Match.anyValue() },
+      });
+      const asl = definition(template) as {
+        StartAt: string;
+        TimeoutSeconds: number;
+        States: Record<string, Record<string, unknown>>;
+      };
+      expect(asl.StartAt).toBe('PreUpdate');
+      expect(asl.TimeoutSeconds).toBe(1800);
+      expect(asl.States.PreUpdate).toMatchObject({
+        Next: 'Process',
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }],
+      });
+      expect(asl.States.Process).toMatchObject({
+        Parameters: {
+          'FunctionName.$': '$$.Execution.Input.lightTransformFunction',
+          Payload: { 'key.$': '$$.Execution.Input.key' },
+        },
+        Next: 'PostUpdate',
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure' }],
+        Retry: [expect.objectContaining({ ErrorEquals: expect.arrayContaining(['Lambda.TooManyRequestsException']) })],
+      });
+      expect(asl.States.RecordFailure).toMatchObject({ Next: 'Failed' });
+      expect(asl.States.Failed).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
+    });
+
+    it("may invoke only the team's light-transform functions, by name pattern", () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'lambda:InvokeFunction',
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  [
+                    'arn:',
+                    { Ref: 'AWS::Partition' },
+                    ':lambda:us-east-1:222222222222:function:ddk-dev-demoteam-*-light-transform',
+                  ],
+                ],
+              },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('alarms on failed, timed-out and aborted executions', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)' })]),
+        AlarmActions: [Match.anyValue()],
+      });
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+    });
+  });
+
+  describe('with custom props', () => {
+    it('applies log retention, batch size, execution timeout and receive count', () => {
+      const { template } = lightStage({
+        logRetention: RetentionDays.ONE_MONTH,
+        batchSize: 5,
+        executionTimeout: Duration.minutes(10),
+        maxReceiveCount: 7,
+      });
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 5 });
+      expect((definition(template) as { TimeoutSeconds: number }).TimeoutSeconds).toBe(600);
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 7 },
+      });
+    });
+  });
+
+  describe('two instances', () => {
+    it('of two teams share no physical name', () => {
+      const stack = testStack();
+      new LightTransformStage(stack, 'A', { naming, team: 'sales', pipeline: 'standard', code: codes() });
+      new LightTransformStage(stack, 'B', { naming, team: 'marketing', pipeline: 'standard', code: codes() });
+      const names = physicalNames(Template.fromStack(stack).toJSON().Resources);
+      expect(names.length).toBeGreaterThan(15);
+      expect(new Set(names).size).toBe(names.length);
+    });
+  });
+});
+
+describe('HeavyTransformStage', () => {
+  describe('with defaults', () => {
+    const { template } = heavyStage();
+
+    it('runs the Glue job named in the input with glue:startJobRun.sync and the batch arguments', () => {
+      const asl = definition(template) as { TimeoutSeconds: number; States: Record<string, Record<string, unknown>> };
+      expect(asl.TimeoutSeconds).toBe(6 * 3600);
+      expect(asl.States.RunGlueJob).toMatchObject({
+        Type: 'Task',
+        Parameters: {
+          'JobName.$': '$$.Execution.Input.glueJob',
+          Arguments: {
+            '--manifest.$': '$$.Execution.Input.manifest',
+            '--team.$': '$$.Execution.Input.team',
+            '--dataset.$': '$$.Execution.Input.dataset',
+            '--database.$': '$$.Execution.Input.glueDatabase',
+            '--execution-id.$': '$$.Execution.Input.executionId',
+          },
+        },
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'RecordFailure', ResultPath: '$.error' }],
+        Next: 'PostUpdate',
+      });
+      // No polling loop: the .sync integration waits, and FAILED/STOPPED/TIMEOUT/ERROR fail the task into Catch
+      expect(JSON.stringify(template.toJSON())).toContain(':states:::glue:startJobRun.sync');
+      expect(Object.values(asl.States).map((state) => state.Type)).not.toContain('Wait');
+      expect(Object.values(asl.States).map((state) => state.Type)).not.toContain('Choice');
+    });
+
+    it("may run only the team's Glue jobs", () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':glue:us-east-1:222222222222:job/ddk-dev-demoteam-*-heavy-transform'],
+                ],
+              },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('starts the trigger every 5 minutes, and the trigger may be invoked by that rule only', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        Name: 'ddk-dev-demoteam-standard-stage-b',
+        ScheduleExpression: 'rate(5 minutes)',
+      });
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Principal: 'events.amazonaws.com',
+        SourceArn: Match.anyValue(),
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'ddk-dev-demoteam-standard-stage-b-trigger',
+        Timeout: 300,
+        Environment: {
+          Variables: Match.objectLike({
+            [HANDLER_ENV['stage-b-trigger'].team]: 'demoteam',
+            [HANDLER_ENV['stage-b-trigger'].pipeline]: 'standard',
+            [HANDLER_ENV['stage-b-trigger'].stateMachineArn]: Match.anyValue(),
+            [HANDLER_ENV['stage-b-trigger'].artifactsBucket]: Match.anyValue(),
+          }),
+        },
+      });
+    });
+  });
+
+  describe('with custom props', () => {
+    it('applies the schedule, log retention and execution timeout', () => {
+      const { template } = heavyStage({
+        schedule: Duration.minutes(30),
+        logRetention: RetentionDays.ONE_WEEK,
+        executionTimeout: Duration.hours(1),
+      });
+      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)' });
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+      expect((definition(template) as { TimeoutSeconds: number }).TimeoutSeconds).toBe(3600);
+    });
+  });
+
+  describe('two instances', () => {
+    it('of two pipelines of a team share no physical name', () => {
+      const stack = testStack();
+      const step = new LambdaFunction(stack, 'Step', { code: code(), handler: 'index.handler', runtime: LAMBDA_RUNTIME });
+      for (const pipeline of ['standard', 'fast']) {
+        new HeavyTransformStage(stack, pipeline, { naming, team: 'demoteam', pipeline, stepFunction: step, triggerCode: code() });
+      }
+      const names = physicalNames(Template.fromStack(stack).toJSON().Resources);
+      expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
+      expect(names).toContain('AWS::Events::Rule ddk-dev-demoteam-fast-stage-b');
+    });
+  });
+});
