@@ -1,0 +1,130 @@
+// CLI start-up: `sdlf --help` and `sdlf --version` against `node -e 0`, measured with hyperfine in one run so the
+// ratios compare like with like. Writes the "## CLI start-up" section of BENCHMARKS.md.
+// Target: `sdlf --help` takes at most 3× `node -e 0`. Exits 1 when the target is missed.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const TARGET = 3;
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const WARMUP = 5;
+
+ensureHyperfine();
+if (!existsSync(join(root, 'oclif.manifest.json')) || !existsSync(join(root, 'dist', 'commands'))) {
+  console.log('dist/ or oclif.manifest.json is missing: building first');
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+}
+
+const node = process.execPath;
+const bin = join(root, 'bin', 'run.js');
+const commands = [
+  { label: '`node -e 0`', command: `${node} -e 0` },
+  { label: '`sdlf --help`', command: `${node} ${bin} --help` },
+  { label: '`sdlf --version`', command: `${node} ${bin} --version` },
+];
+const work = mkdtempSync(join(tmpdir(), 'sdlf-bench-'));
+const report = join(work, 'hyperfine.json');
+const run = spawnSync(
+  'hyperfine',
+  [
+    '--shell=none',
+    '--warmup',
+    String(WARMUP),
+    '--runs',
+    String(RUNS),
+    '--style',
+    'basic',
+    '--export-json',
+    report,
+    ...commands.map((c) => c.command),
+  ],
+  { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
+);
+if (run.status !== 0) {
+  console.error(`hyperfine failed (exit ${run.status})`);
+  process.exit(1);
+}
+const { results } = JSON.parse(readFileSync(report, 'utf8'));
+rmSync(work, { recursive: true, force: true });
+
+const ms = (seconds) => `${(seconds * 1000).toFixed(1)} ms`;
+const baseline = results[0].mean;
+const rows = results.map((r, i) => ({
+  label: commands[i].label,
+  mean: r.mean,
+  stddev: r.stddev ?? 0,
+  min: r.min,
+  ratio: r.mean / baseline,
+}));
+const help = rows[1];
+const met = help.ratio <= TARGET;
+const cpu = cpus();
+const section = [
+  '## CLI start-up',
+  '',
+  `Measured by \`npm run bench -- startup\` (bench/startup.mjs): hyperfine ${hyperfineVersion()}, ${WARMUP} warm-up runs and`,
+  `${RUNS} runs per command, no shell, all three commands in one run. Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'},`,
+  `load average ${loadavg()[0].toFixed(2)} at the start, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  '',
+  '| command | mean | σ | min | × `node -e 0` |',
+  '|---|---:|---:|---:|---:|',
+  ...rows.map((r) => `| ${r.label} | ${ms(r.mean)} | ${ms(r.stddev)} | ${ms(r.min)} | ${r.ratio.toFixed(2)} |`),
+  '',
+  `Target: \`sdlf --help\` at most ${TARGET}× \`node -e 0\` — **${met ? 'met' : 'missed'}** (${help.ratio.toFixed(2)}×).`,
+  '',
+  'How it stays fast: the oclif manifest (`oclif.manifest.json`, written by the build) lets `--help` and',
+  '`--version` answer without loading any command module; commands import their service, and services import',
+  'handlebars, `@inquirer/prompts`, aws-cdk-lib and the CDK toolkit only when they run.',
+  '',
+].join('\n');
+writeSection(join(root, 'BENCHMARKS.md'), section);
+console.log(
+  `\nsdlf --help: ${ms(help.mean)} = ${help.ratio.toFixed(2)}× node -e 0 (${ms(baseline)}); target ≤ ${TARGET}×: ${met ? 'met' : 'MISSED'}`,
+);
+console.log(`sdlf --version: ${ms(rows[2].mean)} = ${rows[2].ratio.toFixed(2)}× node -e 0`);
+console.log('Wrote the "## CLI start-up" section of BENCHMARKS.md');
+process.exit(met ? 0 : 1);
+
+/** Replaces the section that starts with the same heading, or appends it; other sections stay as they are. */
+function writeSection(file, text) {
+  const heading = text.split('\n', 1)[0];
+  const current = existsSync(file)
+    ? readFileSync(file, 'utf8')
+    : '# Benchmarks\n\nMeasured on the machine that ran `npm run bench`; each section says how.\n';
+  const lines = current.split('\n');
+  const start = lines.findIndex((line) => line.trim() === heading);
+  let next;
+  if (start < 0) next = `${current.trimEnd()}\n\n${text}`;
+  else {
+    const after = lines.findIndex((line, i) => i > start && /^## /.test(line));
+    const tail = after < 0 ? '' : `\n${lines.slice(after).join('\n')}`;
+    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${text}${tail}`;
+  }
+  writeFileSync(file, `${next.trimEnd()}\n`);
+}
+
+function hyperfineVersion() {
+  return execFileSync('hyperfine', ['--version'], { encoding: 'utf8' })
+    .trim()
+    .replace(/^hyperfine /, '');
+}
+
+function ensureHyperfine() {
+  if (spawnSync('hyperfine', ['--version'], { stdio: 'ignore' }).status === 0) return;
+  console.log('hyperfine is missing: installing it with apt-get');
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
+  const install = spawnSync(
+    sudo[0] ?? 'apt-get',
+    [...sudo.slice(1), ...(sudo.length ? ['apt-get'] : []), 'install', '-y', 'hyperfine'],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (install.status !== 0) {
+    console.error('Could not install hyperfine; install it (apt-get install -y hyperfine) and re-run.');
+    process.exit(1);
+  }
+}
