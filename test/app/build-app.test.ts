@@ -1,9 +1,11 @@
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app/index.js';
 import { loadProject } from '../../src/config/load.js';
 import { isSdlfError } from '../../src/core/errors.js';
 import { ddkJson, tempDir } from '../helpers/project.js';
-import { allStackArtifacts, synthNagClean, templateOf, testBuildOptions, writeProject } from './helpers.js';
+import { allStackArtifacts, physicalNames, synthNagClean, templateOf, testBuildOptions, writeProject } from './helpers.js';
 
 const DEFAULT_DATASETS = { dev: [{ team: 'demoteam', dataset: 'legislators' }] };
 
@@ -82,5 +84,92 @@ describe('buildApp', () => {
     const error = await buildApp(await loadProject(root), testBuildOptions()).catch((e: unknown) => e);
     expect(isSdlfError(error) && error.code).toBe('MISSING_TRANSFORM');
     expect((error as Error).message).toContain('transforms/light/sdlf_light_transform.ts');
+  });
+});
+
+describe('buildApp environments', () => {
+  it('gives dev and prod in one account and region no physical name in common', async () => {
+    // Given dev and prod in the same account and region, with the same datasets
+    const ddk = ddkJson({ prod: { account: '222222222222', region: 'us-east-1', resource_prefix: 'ddk' } });
+    const datasets = [...DEFAULT_DATASETS.dev, { team: 'demoteam', dataset: 'other', pipeline: 'custom' }];
+    const stacks = await synth({ dev: datasets, prod: datasets }, { ddk });
+    // Then the names of dev and prod resources are disjoint
+    const namesOf = (env: string) =>
+      stacks.filter((s) => s.stackName.startsWith(`ddk-${env}-`)).flatMap((s) => physicalNames(templateOf(s).Resources));
+    const dev = namesOf('dev');
+    const prod = new Set(namesOf('prod'));
+    expect(dev.length).toBeGreaterThan(60);
+    expect(dev.filter((name) => prod.has(name))).toEqual([]);
+    expect(new Set(stacks.map((s) => s.stackName)).size).toBe(stacks.length);
+  });
+
+  it('uses at most 2 customer-managed keys for the default project, and retains data stores and keys', async () => {
+    const stacks = await synth(DEFAULT_DATASETS);
+    const resources = stacks.flatMap((s) => Object.values(templateOf(s).Resources));
+    expect(resources.filter((r) => r.Type === 'AWS::KMS::Key')).toHaveLength(2);
+    for (const r of resources.filter((r) => ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::KMS::Key'].includes(r.Type))) {
+      expect(r.DeletionPolicy).toBe('Retain');
+    }
+  });
+
+  it('applies remove_data_on_destroy, kms_strategy, notification_email, log_retention_days and tags of ddk.json', async () => {
+    const ddk = ddkJson({
+      dev: {
+        account: '222222222222',
+        region: 'us-east-1',
+        remove_data_on_destroy: true,
+        kms_strategy: 'per-bucket',
+        notification_email: 'team@example.com',
+        log_retention_days: 30,
+        tags: { costcenter: 'data' },
+      },
+    });
+    const stacks = await synth(DEFAULT_DATASETS, { ddk });
+    const resources = stacks.flatMap((s) => Object.values(templateOf(s).Resources));
+    expect(resources.filter((r) => r.Type === 'AWS::KMS::Key')).toHaveLength(6);
+    expect(resources.filter((r) => r.Type === 'AWS::S3::Bucket').every((r) => r.DeletionPolicy === 'Delete')).toBe(true);
+    expect(resources.filter((r) => r.Type === 'AWS::SNS::Subscription')).toEqual([
+      expect.objectContaining({ Properties: expect.objectContaining({ Endpoint: 'team@example.com', Protocol: 'email' }) }),
+    ]);
+    const logGroups = resources.filter((r) => r.Type === 'AWS::Logs::LogGroup');
+    expect(logGroups.length).toBeGreaterThan(5);
+    for (const group of logGroups) expect(group.Properties?.RetentionInDays).toBe(30);
+    for (const stack of stacks) {
+      expect(stack.tags).toMatchObject({ 'sdlf:project': 'ddk', 'sdlf:environment': 'dev', costcenter: 'data' });
+    }
+    expect(stacks.find((s) => s.stackName === 'ddk-dev-demoteam-legislators')?.tags).toMatchObject({
+      'sdlf:team': 'demoteam',
+      'sdlf:dataset': 'legislators',
+    });
+  });
+
+  it('changes no other stack when a dataset is added', async () => {
+    // Given a project synthesized with one dataset
+    const root = writeProject(DEFAULT_DATASETS);
+    const build = async () => {
+      const app = await buildApp(await loadProject(root), testBuildOptions({ outdir: tempDir('sdlf-out-'), nag: false }));
+      return new Map(allStackArtifacts(app.synth()).map((s) => [s.stackName, JSON.stringify(s.template)]));
+    };
+    const before = await build();
+    // When a second dataset of the same team and pipeline is added
+    writeProject({ dev: [...DEFAULT_DATASETS.dev, { team: 'demoteam', dataset: 'orders' }] }, { dir: root });
+    const after = await build();
+    // Then only the new dataset stack is new, and every existing template is byte-identical
+    expect([...after.keys()].filter((name) => !before.has(name))).toEqual(['ddk-dev-demoteam-orders']);
+    for (const [name, template] of before) expect(after.get(name), name).toBe(template);
+  });
+
+  it('runs the built-in CloudFormation validation when asked', async () => {
+    const stacks = await synth(DEFAULT_DATASETS, {}, { validation: true });
+    expect(stacks).toHaveLength(3);
+  });
+
+  it('synthesizes templates that cfn-lint accepts', async () => {
+    const stacks = await synth({ dev: [...DEFAULT_DATASETS.dev, { team: 'demoteam', dataset: 'other', pipeline: 'custom' }] });
+    const files = stacks.map((s) => join(s.assembly.directory, s.templateFile));
+    // E3002 and friends cover properties; W (warnings) are reported but do not fail
+    const lint = await execa('cfn-lint', ['--format', 'parseable', '--', ...files], { reject: false });
+    const errors = lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+    expect(errors).toEqual([]);
   });
 });

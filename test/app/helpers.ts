@@ -1,25 +1,29 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import type { CloudAssembly, CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
 import { expect } from 'vitest';
 import type { BuildAppOptions } from '../../src/app/build-app.js';
-import { DEFAULT_HANDLERS_DIR, lightTransformHandlerEntry } from '../../src/bundling/index.js';
-import { ddkJson, repoRoot, tempDir, writeJsonFiles } from '../helpers/project.js';
+import { DEFAULT_HANDLERS_DIR } from '../../src/bundling/index.js';
+import { ensureBuilt } from '../helpers/cli.js';
+import { ddkJson, tempDir, writeJsonFiles } from '../helpers/project.js';
 
-const FIXTURES = join(repoRoot, 'test', 'app', 'fixtures');
-const PIPELINE_HANDLERS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger'];
+/**
+ * A private copy of the package's handler bundles (`dist/handlers`), taken under the build lock: the tests use the
+ * real bundles, and a concurrent `npm run build` (which empties dist/) cannot pull them away mid-test.
+ */
+export const HANDLERS_DIR = (() => {
+  ensureBuilt();
+  const dir = join(tempDir('sdlf-handlers-'), 'handlers');
+  execFileSync('flock', ['/tmp/sdlf-build.lock', 'cp', '-r', DEFAULT_HANDLERS_DIR, dir]);
+  return dir;
+})();
 
-/** Whether the package was built with every handler bundle (tests then use the real bundles). */
-export const REAL_HANDLERS = PIPELINE_HANDLERS.every((name) => existsSync(join(DEFAULT_HANDLERS_DIR, name, 'index.mjs')));
-/** Whether the runtime's light-transform handler exists. */
-export const REAL_LIGHT_HANDLER = existsSync(lightTransformHandlerEntry());
-
-/** Options of buildApp for tests: real handler bundles when built, no WASM template validation (one test keeps it). */
+/** Options of buildApp for tests: the real handler bundles, no WASM template validation (one test keeps it). */
 export function testBuildOptions(extra: BuildAppOptions = {}): BuildAppOptions {
   return {
-    handlersDir: REAL_HANDLERS ? undefined : join(FIXTURES, 'handlers'),
-    lightTransformHandler: REAL_LIGHT_HANDLER ? undefined : join(FIXTURES, 'light-transform-handler.ts'),
+    handlersDir: HANDLERS_DIR,
     validation: false,
     bundleCacheDir: join(tempDir('sdlf-bundles-'), 'cache'),
     ...extra,
