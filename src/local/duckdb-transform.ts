@@ -128,15 +128,15 @@ async function runStatement(
  * timestamp or UUID detection), numbers, booleans, objects and arrays keep their JSON types.
  */
 async function selectStaged(connection: DuckDBConnection, files: readonly string[]): Promise<string> {
-  const list = files.map((file) => literal(file)).join(', ');
-  const source = `read_json([${list}], format = 'newline_delimited', union_by_name = true, dateformat = 'disabled', timestampformat = 'disabled')`;
-  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${source}`);
-  const recast = described
+  const list = `[${files.map((file) => literal(file)).join(', ')}]`;
+  const detect = `read_json(${list}, format = 'newline_delimited', union_by_name = true, dateformat = 'disabled', timestampformat = 'disabled')`;
+  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${detect}`);
+  // Fix the detected schema in the view, so that queries read the files without detecting it again.
+  const columns = described
     .getRows()
-    .map(([name, type]) => ({ name: String(name), type: String(type) }))
-    .filter(({ type }) => /\bUUID\b/.test(type))
-    .map(({ name, type }) => `CAST(${ident(name)} AS ${type.replaceAll(/\bUUID\b/g, 'VARCHAR')}) AS ${ident(name)}`);
-  return recast.length === 0 ? `SELECT * FROM ${source}` : `SELECT * REPLACE (${recast.join(', ')}) FROM ${source}`;
+    .map(([name, type]) => `${literal(String(name))}: ${literal(String(type).replaceAll(/\bUUID\b/g, 'VARCHAR'))}`)
+    .join(', ');
+  return `SELECT * FROM read_json(${list}, format = 'newline_delimited', columns = {${columns}})`;
 }
 
 async function copyToParquet(

@@ -101,6 +101,26 @@ describe('runTransformSqlWithDuckDb', () => {
     expect(second.find((t) => t.table === 'memberships')?.rows).toBe(10_439);
   });
 
+  it('unites the columns of several staged files of one table by name', async () => {
+    const a = join(dir, 'stage', 'part-a.jsonl');
+    const b = join(dir, 'stage', 'part-b.jsonl');
+    writeFileSync(a, '{"id": "1", "score": 3}\n');
+    writeFileSync(b, '{"id": "2", "label": "two"}\n');
+    const out = join(dir, 'analytics-u');
+    const tables = await runTransformSqlWithDuckDb({
+      statements: parseTransformSql('CREATE TABLE parts AS SELECT * FROM parts ORDER BY id;'),
+      inputs: { parts: [a, b] },
+      outputDir: out,
+      executionId: 'u',
+      spillDir: join(dir, 'spill'),
+    });
+    expect(tables[0]?.rows).toBe(2);
+    expect(await readParquet(join(out, 'parts', '*.parquet'))).toEqual([
+      { id: '1', score: 3n, label: null },
+      { id: '2', score: null, label: 'two' },
+    ]);
+  });
+
   it('runs views and lets later statements read earlier tables', async () => {
     const out = join(dir, 'analytics-e');
     const sql = `
