@@ -205,7 +205,9 @@ export async function processObject(
         writer = new TableWriter(deps.store, options.stageBucket, stagedKeyOf(input.team, input.dataset, table, input.key));
         writers.set(table, writer);
       }
-      await writer.write(`${JSON.stringify(output.record)}\n`);
+      // Awaits only when the write buffer is flushed: a promise per record would dominate the run time.
+      const flushed = writer.write(`${JSON.stringify(output.record)}\n`);
+      if (flushed) await flushed;
     }
     const outputs = [];
     for (const [table, writer] of [...writers].sort(([a], [b]) => a.localeCompare(b))) {
@@ -241,10 +243,11 @@ class TableWriter {
     this.stored.catch(() => undefined);
   }
 
-  async write(line: string): Promise<void> {
+  /** Buffers a line; returns a promise only when the buffer is flushed to the stream. */
+  write(line: string): Promise<void> | undefined {
     this.pending += line;
     this.records++;
-    if (this.pending.length >= WRITE_CHUNK) await this.flush();
+    return this.pending.length >= WRITE_CHUNK ? this.flush() : undefined;
   }
 
   private async flush(): Promise<void> {
