@@ -91,6 +91,10 @@ export class CicdPipelineStack extends Stack {
       'AwsSolutions-S1',
       'Pipeline artifacts are transient build outputs; CodePipeline records every access.',
     );
+    // Environments in other regions get a support stack with a replication bucket for the artifacts.
+    for (const support of Object.values(this.pipeline.pipeline.crossRegionSupport)) {
+      acknowledge(support.replicationBucket, 'AwsSolutions-S1', 'Transient copies of pipeline artifacts for another region.');
+    }
     for (const child of this.pipeline.node.findAll()) {
       if (child.node.id === 'CdkBuildProject' || child.node.path.endsWith('/Synth/CdkBuildProject')) {
         acknowledge(child, 'AwsSolutions-CB4', 'Build artifacts are encrypted with the pipeline key by CodePipeline.');

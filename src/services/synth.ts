@@ -117,7 +117,10 @@ function collectStacks(assembly: Assembly, project: Project): SynthesizedStack[]
     }
   }
   return flatten(assembly).map(({ stack, dir }) => {
-    const known = stack.stackName === cicdName ? { kind: 'cicd' as const, environment: 'cicd' } : kinds.get(stack.stackName);
+    // The pipeline stack, and the support stacks CDK Pipelines adds for environments in other regions.
+    const known = stack.stackName.startsWith(cicdName)
+      ? { kind: 'cicd' as const, environment: 'cicd' }
+      : kinds.get(stack.stackName);
     if (!known) throw new Error(`unreachable: stack ${stack.stackName} is not one sdlf creates`);
     return {
       stackName: stack.stackName,
