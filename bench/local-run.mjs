@@ -56,7 +56,7 @@ try {
     const median = samples[Math.floor(samples.length / 2)];
     results.push({ scale, memberships: LEGISLATORS_COUNTS.memberships * scale, runs, ...median });
     console.log(
-      `${scale}×: wall ${ms(median.wallMs)} (routing ${ms(median.timings.routingMs)}, stage A ${ms(median.timings.stageAMs)}, ` +
+      `${scale}×: wall ${ms(median.wallMs)}, CPU ${ms(median.cpuMs)} (routing ${ms(median.timings.routingMs)}, stage A ${ms(median.timings.stageAMs)}, ` +
         `stage B ${ms(median.timings.stageBMs)}), peak RSS ${mib(median.rssKb)}`,
     );
   }
@@ -86,11 +86,11 @@ const lines = [
   `reports. ${runsAtScale1} run(s) at 1× (median), one at larger scales. Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'},`,
   `load average ${load.toFixed(2)} at the start, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
   '',
-  '| memberships | wall (cold process) | × 1× | routing | stage A | stage B | peak RSS | history rows |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|',
+  '| memberships | wall (cold process) | × 1× | CPU (user+sys) | routing | stage A | stage B | peak RSS | history rows |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...results.map(
     (r) =>
-      `| ${r.scale}× (${r.memberships.toLocaleString('en-US')}) | ${ms(r.wallMs)} | ${(r.ratio ?? 1).toFixed(1)} | ` +
+      `| ${r.scale}× (${r.memberships.toLocaleString('en-US')}) | ${ms(r.wallMs)} | ${(r.ratio ?? 1).toFixed(1)} | ${ms(r.cpuMs)} | ` +
       `${ms(r.timings.routingMs)} | ${ms(r.timings.stageAMs)} | ${ms(r.timings.stageBMs)} | ${mib(r.rssKb)} | ` +
       `${(r.tables.history ?? 0).toLocaleString('en-US')} |`,
   ),
@@ -108,14 +108,14 @@ process.exit(checks.every((c) => c.met) ? 0 : 1);
 
 /** Runs the legislators dataset once in a new process; returns wall time, peak RSS and the run's own report. */
 function runOnce(project) {
-  const args = ['-f', '%e %M', process.execPath, bin, 'run', '--local', '--team', 'demoteam', '--dataset', 'legislators'];
+  const args = ['-f', '%e %M %U %S', process.execPath, bin, 'run', '--local', '--team', 'demoteam', '--dataset', 'legislators'];
   const run = spawnSync(TIME, [...args, '--path', project, '--fresh', '--json'], {
     env,
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
   const timeLine = run.stderr.trim().split('\n').at(-1) ?? '';
-  const [seconds, rss] = timeLine.split(' ').map(Number);
+  const [seconds, rss, user, system] = timeLine.split(' ').map(Number);
   if (run.status !== 0 || !Number.isFinite(seconds)) {
     console.error(run.stderr);
     throw new Error(`sdlf run --local failed (exit ${run.status})`);
@@ -124,6 +124,7 @@ function runOnce(project) {
   if (report.failed > 0) throw new Error(`the run reported ${report.failed} failure(s)`);
   return {
     wallMs: Math.round(seconds * 1000),
+    cpuMs: Math.round((user + system) * 1000),
     rssKb: rss,
     timings: report.timings,
     tables: Object.fromEntries(report.tables.map((t) => [t.table, t.rows])),

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT, sdlfPackagePlugin } from '../bundling/index.js';
@@ -18,11 +19,17 @@ export interface LoadLightTransformOptions {
   readonly outDir: string;
 }
 
+/** What a bundle was built from: every input file with its content hash, so an unchanged transform skips esbuild. */
+interface BundleCache {
+  readonly bundle: string;
+  readonly inputs: Readonly<Record<string, string>>;
+}
+
 /**
  * Bundles `transforms/light/<name>.ts` with esbuild as synth does for the stage A Lambda (same `sdlf` package
  * plugin, platform and module format; `sdlf/transform` resolved to this copy of the package, so the project
- * needs no `npm install`) and imports its default export. The bundle is named by its content hash, so an
- * edited transform is reloaded and an unchanged one is reused.
+ * needs no `npm install`) and imports its default export. The bundle is named by its content hash and recorded
+ * with the hashes of every file it was built from: when none changed, the next run imports it without esbuild.
  */
 export async function loadLightTransform(options: LoadLightTransformOptions): Promise<LightTransform> {
   const relativeFile = projectPaths.lightTransform(options.transform);
@@ -33,15 +40,52 @@ export async function loadLightTransform(options: LoadLightTransformOptions): Pr
       suggestions: [`Create ${relativeFile}, or scaffold it with "sdlf add-dataset".`],
     });
   }
+  const cacheFile = join(options.outDir, `light-${options.transform}.inputs.json`);
+  const bundle = (await cachedBundle(cacheFile, options.outDir)) ?? (await buildBundle(file, relativeFile, options, cacheFile));
+  const loaded = (await import(pathToFileURL(bundle).href)) as { default?: unknown };
+  if (typeof loaded.default !== 'function') {
+    throw new SdlfError(`${relativeFile} has no default export function (found ${typeof loaded.default}).`, {
+      code: 'INVALID_TRANSFORM',
+      suggestions: [`Export the transform as "export default defineLightTransform(async function* (input) { … })".`],
+    });
+  }
+  return loaded.default as LightTransform;
+}
+
+/** Returns the cached bundle when every file it was built from is unchanged. */
+async function cachedBundle(cacheFile: string, outDir: string): Promise<string | undefined> {
+  const text = await readFile(cacheFile, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let cache: BundleCache;
+  try {
+    cache = JSON.parse(text) as BundleCache;
+  } catch {
+    return undefined;
+  }
+  const bundle = join(outDir, cache.bundle);
+  if (!existsSync(bundle)) return undefined;
+  for (const [input, hash] of Object.entries(cache.inputs)) {
+    if ((await hashFile(input)) !== hash) return undefined;
+  }
+  return bundle;
+}
+
+async function buildBundle(
+  file: string,
+  relativeFile: string,
+  options: LoadLightTransformOptions,
+  cacheFile: string,
+): Promise<string> {
   const { build } = await import('esbuild');
   const result = await build({
     entryPoints: [file],
+    absWorkingDir: resolve(options.projectRoot),
     write: false,
+    metafile: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    sourcemap: 'inline',
     legalComments: 'none',
     mainFields: ['module', 'main'],
     outfile: 'transform.mjs',
@@ -59,15 +103,21 @@ export async function loadLightTransform(options: LoadLightTransformOptions): Pr
   });
   const output = result.outputFiles[0];
   if (!output) throw new Error(`esbuild produced no output for ${relativeFile}`);
-  const hash = createHash('sha256').update(output.contents).digest('hex').slice(0, 16);
-  const bundle = join(options.outDir, `light-${options.transform}-${hash}.mjs`);
+  const name = `light-${options.transform}-${createHash('sha256').update(output.contents).digest('hex').slice(0, 16)}.mjs`;
+  const bundle = join(options.outDir, name);
   if (!existsSync(bundle)) await replaceFile(bundle, output.contents);
-  const loaded = (await import(pathToFileURL(bundle).href)) as { default?: unknown };
-  if (typeof loaded.default !== 'function') {
-    throw new SdlfError(`${relativeFile} has no default export function (found ${typeof loaded.default}).`, {
-      code: 'INVALID_TRANSFORM',
-      suggestions: [`Export the transform as "export default defineLightTransform(async function* (input) { … })".`],
-    });
+  const inputs: Record<string, string> = {};
+  for (const input of Object.keys(result.metafile.inputs)) {
+    const path = resolve(options.projectRoot, input);
+    const hash = await hashFile(path);
+    if (hash) inputs[path] = hash;
   }
-  return loaded.default as LightTransform;
+  const cache: BundleCache = { bundle: name, inputs };
+  await replaceFile(cacheFile, `${JSON.stringify(cache, null, 2)}\n`);
+  return bundle;
+}
+
+async function hashFile(path: string): Promise<string | undefined> {
+  const bytes = await readFile(path).catch(() => undefined);
+  return bytes ? createHash('sha256').update(bytes).digest('hex') : undefined;
 }
