@@ -24,7 +24,7 @@ export type StepResult = ExecutionItem | OnErrorResult;
  * Runs one step of a stage A or stage B execution, as the state machine's task input names it. Throws
  * {@link MalformedInputError} for an input without a known `step` and `execution.stage`.
  */
-export async function runStep(input: StepInput, deps: PipelineDeps, options: StepOptions): Promise<StepResult> {
+export async function runStep(input: StepInput, deps: Omit<PipelineDeps, 'workflow'>, options: StepOptions): Promise<StepResult> {
   const execution = input?.execution;
   if (!execution || (execution.stage !== 'a' && execution.stage !== 'b')) {
     throw new MalformedInputError(

@@ -3,14 +3,12 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
 import { runtimeClientConfig } from '../../aws/clients.js';
 import { DynamoMetadataStore } from '../../aws/dynamo-metadata-store.js';
 import { S3ObjectStore } from '../../aws/s3-object-store.js';
-import { SfnWorkflow } from '../../aws/sfn-workflow.js';
 import { SqsQueue } from '../../aws/sqs-queue.js';
 import { SsmDatasetConfigs } from '../../aws/ssm-dataset-configs.js';
 import { HANDLER_ENV, type StepInput } from '../../contract.js';
@@ -37,7 +35,6 @@ const deps = {
   metadata: new DynamoMetadataStore(new DynamoDBClient(clientConfig), common.tables),
   queue: new SqsQueue(new SQSClient(clientConfig)),
   configs: cachedDatasetConfig(new SsmDatasetConfigs(new SSMClient(clientConfig), common)),
-  workflow: new SfnWorkflow(new SFNClient(clientConfig)),
   logger,
   clock: () => new Date(),
 };
