@@ -15,7 +15,7 @@ async function synth(datasets: Parameters<typeof writeProject>[0], options: Para
   return allStackArtifacts(synthNagClean(app));
 }
 
-describe('buildApp', () => {
+describe('buildApp', { timeout: 240_000 }, () => {
   it('builds foundations, one stack per team × pipeline and one per dataset, cdk-nag clean', async () => {
     // Given the default project: one team, one standard dataset
     const stacks = await synth(DEFAULT_DATASETS);
@@ -87,7 +87,7 @@ describe('buildApp', () => {
   });
 });
 
-describe('buildApp environments', () => {
+describe('buildApp environments', { timeout: 240_000 }, () => {
   it('gives dev and prod in one account and region no physical name in common', async () => {
     // Given dev and prod in the same account and region, with the same datasets
     const ddk = ddkJson({ prod: { account: '222222222222', region: 'us-east-1', resource_prefix: 'ddk' } });

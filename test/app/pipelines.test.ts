@@ -54,7 +54,7 @@ describe('PipelineTypeRegistry', () => {
   });
 });
 
-describe('custom pipeline types', () => {
+describe('custom pipeline types', { timeout: 240_000 }, () => {
   it('loads pipelines/<name>.ts from the project and synthesizes its datasets, cdk-nag clean', async () => {
     // Given the module add-pipeline scaffolds, and a dataset registered to it
     const root = writeProject(
@@ -100,7 +100,7 @@ describe('custom pipeline types', () => {
   });
 });
 
-describe('CI/CD', () => {
+describe('CI/CD', { timeout: 240_000 }, () => {
   const cicdDdk = (extra: Record<string, unknown> = {}) => ({
     environments: {
       cicd: { account: '111111111111', region: 'us-east-1', repository: 'my-lake', cicd_enabled: true, ...extra },

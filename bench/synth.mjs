@@ -1,0 +1,230 @@
+// Synth of the embedded CDK app: the default project (1 team, 1 standard dataset) and a generated project of
+// 10 teams × 10 datasets (5 standard + 5 custom per team), each synthesized in a fresh node process the way
+// `sdlf synth` does it (build the app, bundle light transforms, cdk-nag, write cdk.out). Reports synth time,
+// stack count, the largest stack's resource count, and a resource inventory of the default project beside the
+// seed's. Writes the "## Synth" section of BENCHMARKS.md.
+// Targets: no stack above 200 resources at 10 × 10; time(100 datasets) ≤ 8 × time(1 dataset). Exits 1 when missed.
+// Usage: node bench/synth.mjs            (RUNS=3 per project by default; BENCH_RUNS overrides)
+//        node bench/synth.mjs --child <project> <outdir> <validation:on|off>   (internal: one measured synth)
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const MAX_RESOURCES = 200;
+const MAX_RATIO = 8;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SEED = { foundations: 68, pipeline: 48, dataset: 13, cicd: 47, lambdas: 17, kmsKeys: 11, queues: 4, ssmParameters: 21 };
+
+if (process.argv[2] === '--child') {
+  await child(process.argv[3], process.argv[4], process.argv[5] === 'on');
+  process.exit(0);
+}
+
+if (!existsSync(join(root, 'dist', 'app', 'index.js')) || !existsSync(join(root, 'dist', 'handlers', 'routing', 'index.mjs'))) {
+  console.log('dist/ is missing: building first');
+  execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs')], { cwd: root, stdio: 'inherit' });
+}
+
+const work = mkdtempSync(join(tmpdir(), 'sdlf-bench-synth-'));
+const LIGHT = `import type { LightTransform } from 'sdlf/transform';
+
+const transform: LightTransform = async function* (input) {
+  yield { table: 'objects', record: { key: input.key } };
+};
+export default transform;
+`;
+const small = writeProject('default', [{ team: 'demoteam', dataset: 'legislators' }]);
+const teams = Array.from({ length: 10 }, (_, t) => `team${t}`);
+const large = writeProject(
+  'ten-by-ten',
+  teams.flatMap((team) =>
+    Array.from({ length: 10 }, (_, d) => ({ team, dataset: `dataset${d}`, pipeline: d < 5 ? 'standard' : 'custom' })),
+  ),
+);
+const cicd = writeProject('default-cicd', [{ team: 'demoteam', dataset: 'legislators' }], true);
+
+const measure = (project, validation) => {
+  const runs = [];
+  for (let i = 0; i < RUNS; i++) {
+    const outdir = join(work, `out-${Date.now()}-${i}`);
+    const started = process.hrtime.bigint();
+    const run = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--child', project, outdir, validation ? 'on' : 'off'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' },
+      },
+    );
+    const wall = Number(process.hrtime.bigint() - started) / 1e6;
+    if (run.status !== 0) {
+      console.error(run.stderr);
+      throw new Error(`synth of ${project} failed (exit ${run.status})`);
+    }
+    const result = JSON.parse(run.stdout.trim().split('\n').at(-1));
+    runs.push({ ...result, wall });
+    rmSync(outdir, { recursive: true, force: true });
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { ...runs[0], synthMs: median(runs.map((r) => r.synthMs)), wall: median(runs.map((r) => r.wall)) };
+};
+
+console.log(`measuring the default project (${RUNS} runs)…`);
+const smallResult = measure(small, false);
+const smallValidated = measure(small, true);
+console.log(`measuring the 10 × 10 project (${RUNS} runs)…`);
+const largeResult = measure(large, false);
+console.log('measuring the default project with CI/CD…');
+const cicdResult = measure(cicd, false);
+rmSync(work, { recursive: true, force: true });
+
+const ratio = largeResult.synthMs / smallResult.synthMs;
+const largest = largeResult.stacks.reduce((a, b) => (b.resources > a.resources ? b : a));
+const met = largest.resources <= MAX_RESOURCES && ratio <= MAX_RATIO;
+const s = (ms) => `${(ms / 1000).toFixed(2)} s`;
+const byKind = (result, kind) => result.stacks.filter((st) => st.kind === kind);
+const count = (result, type) => result.stacks.reduce((sum, st) => sum + (st.types[type] ?? 0), 0);
+const cicdStack = byKind(cicdResult, 'cicd').find((st) => st.stackName.endsWith('-cicd-pipeline'));
+
+const section = [
+  '## Synth',
+  '',
+  `Measured by \`npm run bench -- synth\` (bench/synth.mjs): each synth in a fresh \`node\` process, as \`sdlf synth\` does it`,
+  '(build the app from the config, bundle the light transforms with esbuild, load custom pipeline types, cdk-nag',
+  '`AwsSolutionsChecks`, write `cdk.out`); "synth" is that work measured inside the process, "process" adds node start-up',
+  `and module loading. Median of ${RUNS} runs. Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'},`,
+  `load average ${loadavg()[0].toFixed(2)} at the start, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  '',
+  '| project | stacks | largest stack (resources) | synth | process |',
+  '|---|---:|---|---:|---:|',
+  `| default (1 team, 1 standard dataset) | ${smallResult.stacks.length} | ${maxOf(smallResult)} | ${s(smallResult.synthMs)} | ${s(smallResult.wall)} |`,
+  `| default, with aws-cdk-lib's template validation on | ${smallValidated.stacks.length} | ${maxOf(smallValidated)} | ${s(smallValidated.synthMs)} | ${s(smallValidated.wall)} |`,
+  `| 10 teams × 10 datasets (5 standard + 5 custom each) | ${largeResult.stacks.length} | ${largest.stackName} (${largest.resources}) | ${s(largeResult.synthMs)} | ${s(largeResult.wall)} |`,
+  '',
+  `Targets: largest stack ≤ ${MAX_RESOURCES} resources — **${largest.resources <= MAX_RESOURCES ? 'met' : 'missed'}** (${largest.resources});`,
+  `time(100 datasets) / time(1 dataset) ≤ ${MAX_RATIO} — **${ratio <= MAX_RATIO ? 'met' : 'missed'}** (${ratio.toFixed(2)}, synth time of the same run).`,
+  '',
+  '### Resource inventory of the default project',
+  '',
+  'sdlf: `sdlf init` defaults (1 team, 1 standard dataset; the CI/CD stack from the same project with `cicd_enabled`).',
+  "Seed: the seed's TypeScript synth, as measured for issue #4.",
+  '',
+  '| | seed | sdlf |',
+  '|---|---:|---:|',
+  `| foundations stack (resources) | ${SEED.foundations} | ${sum(byKind(smallResult, 'foundations'))} |`,
+  `| team pipeline stack (resources) | ${SEED.pipeline} | ${sum(byKind(smallResult, 'pipeline'))} |`,
+  `| dataset stack (resources) | ${SEED.dataset} | ${sum(byKind(smallResult, 'dataset'))} |`,
+  `| CI/CD stack (resources) | ${SEED.cicd} | ${cicdStack?.resources ?? 'n/a'} |`,
+  `| Lambda functions | ${SEED.lambdas} | ${count(smallResult, 'AWS::Lambda::Function')} |`,
+  `| customer-managed KMS keys | ${SEED.kmsKeys} | ${count(smallResult, 'AWS::KMS::Key')} |`,
+  `| SQS queues | ${SEED.queues} | ${count(smallResult, 'AWS::SQS::Queue')} |`,
+  `| SSM parameters | ${SEED.ssmParameters} | ${count(smallResult, 'AWS::SSM::Parameter')} |`,
+  `| CloudWatch alarms | — | ${count(smallResult, 'AWS::CloudWatch::Alarm')} |`,
+  `| custom resources | — | ${smallResult.stacks.reduce(
+    (n, st) =>
+      n +
+      Object.entries(st.types)
+        .filter(([t]) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource')
+        .reduce((a, [, c]) => a + c, 0),
+    0,
+  )} |`,
+  '',
+  'Per stack (default project):',
+  '',
+  '| stack | resources |',
+  '|---|---:|',
+  ...smallResult.stacks.map((st) => `| ${st.stackName} | ${st.resources} |`),
+  ...(cicdStack ? [`| ${cicdStack.stackName} (CI/CD on) | ${cicdStack.resources} |`] : []),
+  '',
+  'Why it scales: each dataset is its own stack and the pipeline stacks do not list datasets, so adding one adds',
+  'one template and changes none; stacks read the foundations through SSM parameters, not exports.',
+].join('\n');
+
+writeSection(join(root, 'BENCHMARKS.md'), section);
+console.log(section);
+console.log('\nWrote the "## Synth" section of BENCHMARKS.md');
+process.exit(met ? 0 : 1);
+
+function maxOf(result) {
+  const top = result.stacks.reduce((a, b) => (b.resources > a.resources ? b : a));
+  return `${top.stackName} (${top.resources})`;
+}
+
+function sum(stacks) {
+  return stacks.reduce((n, st) => n + st.resources, 0);
+}
+
+/** One measured synth, printed as a JSON line. */
+async function child(project, outdir, validation) {
+  const started = process.hrtime.bigint();
+  const { loadProject } = await import(pathToFileURL(join(root, 'dist', 'config', 'load.js')).href);
+  const { buildApp } = await import(pathToFileURL(join(root, 'dist', 'app', 'index.js')).href);
+  const loaded = process.hrtime.bigint();
+  const app = await buildApp(await loadProject(project), {
+    outdir,
+    validation,
+    bundleCacheDir: join(outdir, '..', `bundles-${Date.now()}`),
+  });
+  const assembly = app.synth();
+  const done = process.hrtime.bigint();
+  const flatten = (a) => [...a.stacks, ...a.nestedAssemblies.flatMap((n) => flatten(n.nestedAssembly))];
+  const stacks = flatten(assembly).map((st) => {
+    const resources = Object.values(st.template.Resources ?? {});
+    const types = {};
+    for (const r of resources) types[r.Type] = (types[r.Type] ?? 0) + 1;
+    const name = st.stackName;
+    const kind = name.includes('-cicd-pipeline')
+      ? 'cicd'
+      : name.endsWith('-foundations')
+        ? 'foundations'
+        : /-(standard|custom)$/.test(name)
+          ? 'pipeline'
+          : 'dataset';
+    return { stackName: name, kind, resources: resources.length, types };
+  });
+  process.stdout.write(
+    `${JSON.stringify({ synthMs: Number(done - loaded) / 1e6, loadMs: Number(loaded - started) / 1e6, stacks })}\n`,
+  );
+}
+
+function writeProject(name, datasets, cicdEnabled = false) {
+  const dir = join(work, name);
+  const files = {
+    'ddk.json': JSON.stringify({
+      environments: {
+        cicd: { account: '111111111111', region: 'us-east-1', cicd_enabled: cicdEnabled },
+        dev: { account: '222222222222', region: 'us-east-1', resource_prefix: 'ddk' },
+      },
+    }),
+    'parameters.json': JSON.stringify({ dev: datasets }),
+    'transforms/light/sdlf_light_transform.ts': LIGHT,
+    'transforms/heavy/sdlf_heavy_transform/main.py': 'print("heavy transform")\n',
+    'transforms/heavy/sdlf_heavy_transform/transform.sql': 'create table objects_out as select * from objects;\n',
+  };
+  for (const [path, contents] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), contents);
+  }
+  return dir;
+}
+
+/** Replaces the section that starts with the same heading, or appends it; other sections stay as they are. */
+function writeSection(file, text) {
+  const heading = text.split('\n', 1)[0];
+  const current = existsSync(file)
+    ? readFileSync(file, 'utf8')
+    : '# Benchmarks\n\nMeasured on the machine that ran `npm run bench`; each section says how.\n';
+  const lines = current.split('\n');
+  const start = lines.findIndex((line) => line.trim() === heading);
+  let next;
+  if (start < 0) next = `${current.trimEnd()}\n\n${text}`;
+  else {
+    const after = lines.findIndex((line, i) => i > start && /^## /.test(line));
+    const tail = after < 0 ? '' : `\n${lines.slice(after).join('\n')}`;
+    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${text}${tail}`;
+  }
+  writeFileSync(file, `${next.trimEnd()}\n`);
+}

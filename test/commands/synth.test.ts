@@ -1,0 +1,90 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { writeProject } from '../app/helpers.js';
+import { ensureBuilt, oneLine, sdlf } from '../helpers/cli.js';
+import { ddkJson } from '../helpers/project.js';
+
+beforeAll(() => ensureBuilt());
+
+/** The default project: one team, one standard dataset, with its transforms and a tsconfig/package.json-less root. */
+function freshProject(): string {
+  return writeProject({ dev: [{ team: 'demoteam', dataset: 'legislators' }] }, { ddk: ddkJson() });
+}
+
+// A synth takes seconds on an idle machine and much longer on a loaded CI runner.
+describe('sdlf synth', { timeout: 240_000 }, () => {
+  it('synthesizes the default project offline, cdk-nag clean, and prints its stacks', async () => {
+    // Given a project with one team and one standard dataset
+    const root = freshProject();
+    // When it is synthesized
+    const run = await sdlf(['synth', '--path', root]);
+    // Then every stack is listed with its resource count, progress went to stderr, templates to cdk.out
+    expect(run.stderr).toContain('Synthesizing and running cdk-nag');
+    expect(run.exitCode).toBe(0);
+    expect(run.stdout).toMatch(/^STACK\s+ENV\s+KIND\s+RESOURCES$/m);
+    expect(run.stdout).toMatch(/^ddk-dev-foundations\s+dev\s+foundations\s+\d+$/m);
+    expect(run.stdout).toMatch(/^ddk-dev-demoteam-standard\s+dev\s+pipeline\s+\d+$/m);
+    expect(run.stdout).toMatch(/^ddk-dev-demoteam-legislators\s+dev\s+dataset\s+\d+$/m);
+    expect(existsSync(join(root, 'cdk.out', 'ddk-dev-foundations.template.json'))).toBe(true);
+  });
+
+  it('lists the stacks under --json and writes to --output', async () => {
+    const root = freshProject();
+    const run = await sdlf(['synth', '--path', root, '--json', '--env', 'dev', '--output', 'build/assembly', '--no-validation']);
+    expect(run.exitCode).toBe(0);
+    const result = JSON.parse(run.stdout);
+    expect(result.outdir).toBe(join(root, 'build', 'assembly'));
+    expect(result.stacks).toContainEqual(
+      expect.objectContaining({
+        stackName: 'ddk-dev-foundations',
+        kind: 'foundations',
+        environment: 'dev',
+        resources: expect.any(Number),
+      }),
+    );
+    for (const stack of result.stacks) expect(existsSync(join(result.outdir, stack.templateFile))).toBe(true);
+  });
+
+  it('synthesizes a dataset of a custom pipeline type made by add-pipeline', async () => {
+    const root = freshProject();
+    expect((await sdlf(['add-pipeline', 'fast', '--path', root])).exitCode).toBe(0);
+    expect(
+      (await sdlf(['add-dataset', '--path', root, '--team', 'sales', '--dataset', 'orders', '--pipeline', 'fast'])).exitCode,
+    ).toBe(0);
+    const run = await sdlf(['synth', '--path', root, '--json', '--no-validation']);
+    expect(run.exitCode).toBe(0);
+    const names = JSON.parse(run.stdout).stacks.map((s: { stackName: string }) => s.stackName);
+    expect(names).toEqual(expect.arrayContaining(['ddk-dev-sales-fast', 'ddk-dev-sales-orders']));
+  });
+
+  it('fails on an unknown environment and leaves the previous cdk.out as it was', async () => {
+    const root = freshProject();
+    mkdirSync(join(root, 'cdk.out'));
+    writeFileSync(join(root, 'cdk.out', 'marker'), 'previous');
+    const run = await sdlf(['synth', '--path', root, '--env', 'dve']);
+    expect(run.exitCode).toBe(2);
+    expect(oneLine(run.stderr)).toContain('Environment "dve" is not in ddk.json; did you mean "dev"?');
+    expect(readFileSync(join(root, 'cdk.out', 'marker'), 'utf8')).toBe('previous');
+  });
+
+  it('fails with PIPELINE_BUILD_FAILED naming the file and line of a pipeline module that does not compile', async () => {
+    const root = freshProject();
+    mkdirSync(join(root, 'pipelines'));
+    writeFileSync(join(root, 'pipelines', 'broken.ts'), "export default {\n  pipelineType: 'broken',\n  create( {\n};\n");
+    const run = await sdlf(['synth', '--path', root, '--json']);
+    expect(run.exitCode).toBe(2);
+    const { error } = JSON.parse(run.stdout);
+    expect(error.code).toBe('PIPELINE_BUILD_FAILED');
+    expect(error.message).toContain('pipelines/broken.ts');
+  });
+
+  it('fails with INVALID_PIPELINE_TYPE when a module does not export a pipeline type', async () => {
+    const root = freshProject();
+    mkdirSync(join(root, 'pipelines'));
+    writeFileSync(join(root, 'pipelines', 'empty.ts'), 'export const value = 1;\n');
+    const run = await sdlf(['synth', '--path', root, '--json']);
+    expect(run.exitCode).toBe(2);
+    expect(JSON.parse(run.stdout).error).toMatchObject({ code: 'INVALID_PIPELINE_TYPE' });
+  });
+});
