@@ -63,7 +63,10 @@ export function createLocalMetadataStore(options: LocalMetadataStoreOptions): Lo
       objectMetadata: await readTable<ObjectMetadataItem>(options.dir, 'objectMetadata', (i) => i.id),
       datasets: await readTable<DatasetItem>(options.dir, 'datasets', (i) => i.name),
       pipelines: await readTable<PipelineItem>(options.dir, 'pipelines', (i) => i.name),
-      executionHistory: await readTable<ExecutionItem>(options.dir, 'executionHistory', (i) => i.id),
+      // Expired items are dropped as DynamoDB's TTL deletes them; the next write leaves them out of the file.
+      executionHistory: new Map(
+        [...(await readTable<ExecutionItem>(options.dir, 'executionHistory', (i) => i.id))].filter(([, item]) => live(item)),
+      ),
     }))();
     return loaded;
   };

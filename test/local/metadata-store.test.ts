@@ -106,6 +106,19 @@ describe('createLocalMetadataStore', () => {
     expect((await store.listExecutions({ limit: 10 })).map((e) => e.id)).toContain('gone');
   });
 
+  it('drops expired executions from the file at the next write', async () => {
+    const { dir, now, store, open } = setup();
+    await store.startExecution(
+      execution('old', { expiresAt: Date.parse('2026-01-02T00:00:00.000Z') / 1000 }),
+      '2026-01-01T00:00:00.000Z',
+    );
+    now.value = new Date('2026-01-03T00:00:00.000Z');
+    const later = open();
+    await later.startExecution(execution('new'), '2026-01-03T00:00:00.000Z');
+    const items = JSON.parse(readFileSync(join(dir, LOCAL_TABLE_FILES.executionHistory), 'utf8')) as Array<{ id: string }>;
+    expect(items.map((i) => i.id)).toEqual(['new']);
+  });
+
   it('persists every table as a sorted JSON array that a new store reads back', async () => {
     const { dir, store, open } = setup();
     await store.putObject({
