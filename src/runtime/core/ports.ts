@@ -207,32 +207,53 @@ export interface CoreLogger {
 /** Returns the current time; core functions call it each time they stamp something. */
 export type Clock = () => Date;
 
+/** Options of {@link cachedDatasetConfig}. */
+export interface DatasetConfigCacheOptions {
+  /** How long a found configuration is reused. @default 60_000 ms */
+  readonly ttlMs?: number;
+  /**
+   * How long "not registered" is reused: short, so objects of a dataset that was just deployed are not dropped
+   * for long. @default 5_000 ms
+   */
+  readonly unknownTtlMs?: number;
+  /** @default () => new Date() */
+  readonly clock?: Clock;
+}
+
 /**
- * Wraps a {@link DatasetConfigSource} so each dataset is read at most once per `ttlMs` (per Lambda container).
- * Unknown datasets are cached too, for the same time, so a stream of events under a wrong prefix does not hammer
- * SSM. @param ttlMs @default 60_000
+ * Wraps a {@link DatasetConfigSource} so each dataset is read at most once per TTL (per Lambda container). An
+ * unknown dataset is cached for a shorter time, so a stream of events under a wrong prefix does not hammer SSM.
+ * A failed read is not cached.
  */
-export function cachedDatasetConfig(
-  source: DatasetConfigSource,
-  ttlMs = 60_000,
-  clock: Clock = () => new Date(),
-): DatasetConfigSource {
-  const one = new Map<string, { at: number; value: Promise<DatasetParameter | undefined> }>();
+export function cachedDatasetConfig(source: DatasetConfigSource, options: DatasetConfigCacheOptions = {}): DatasetConfigSource {
+  const ttlMs = options.ttlMs ?? 60_000;
+  const unknownTtlMs = options.unknownTtlMs ?? 5_000;
+  const clock = options.clock ?? (() => new Date());
+  const one = new Map<string, { at: number; value: Promise<DatasetParameter | undefined>; found?: boolean }>();
   const many = new Map<string, { at: number; value: Promise<DatasetParameter[]> }>();
-  const fresh = (at: number) => clock().getTime() - at < ttlMs;
+  const age = (at: number) => clock().getTime() - at;
   return {
     get(team, dataset) {
       const key = `${team}/${dataset}`;
       const hit = one.get(key);
-      if (hit && fresh(hit.at)) return hit.value;
+      if (hit && age(hit.at) < (hit.found === false ? unknownTtlMs : ttlMs)) return hit.value;
       const value = source.get(team, dataset);
-      one.set(key, { at: clock().getTime(), value });
-      value.catch(() => one.delete(key));
+      const entry: { at: number; value: Promise<DatasetParameter | undefined>; found?: boolean } = {
+        at: clock().getTime(),
+        value,
+      };
+      one.set(key, entry);
+      value.then(
+        (config) => {
+          entry.found = config !== undefined;
+        },
+        () => one.delete(key),
+      );
       return value;
     },
     list(team) {
       const hit = many.get(team);
-      if (hit && fresh(hit.at)) return hit.value;
+      if (hit && age(hit.at) < ttlMs) return hit.value;
       const value = source.list(team);
       many.set(team, { at: clock().getTime(), value });
       value.catch(() => many.delete(team));

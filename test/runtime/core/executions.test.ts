@@ -153,7 +153,7 @@ describe('ids', () => {
 });
 
 describe('cachedDatasetConfig', () => {
-  it('reads each dataset once per TTL, unknown ones included, and again after it', async () => {
+  it('reads a known dataset once per TTL and an unknown one once per shorter TTL', async () => {
     let reads = 0;
     let now = 0;
     const source: DatasetConfigSource = {
@@ -166,7 +166,7 @@ describe('cachedDatasetConfig', () => {
         return [datasetConfig()];
       },
     };
-    const cached = cachedDatasetConfig(source, 60_000, () => new Date(now));
+    const cached = cachedDatasetConfig(source, { clock: () => new Date(now) });
     await cached.get('demoteam', 'legislators');
     await cached.get('demoteam', 'legislators');
     await cached.get('demoteam', 'unknown');
@@ -174,9 +174,16 @@ describe('cachedDatasetConfig', () => {
     await cached.list('demoteam');
     await cached.list('demoteam');
     expect(reads).toBe(3);
-    now = 60_000;
+    // @default unknownTtlMs 5 s: the unknown dataset is read again, the known one is not
+    now = 5_000;
+    await cached.get('demoteam', 'unknown');
     await cached.get('demoteam', 'legislators');
     expect(reads).toBe(4);
+    // @default ttlMs 60 s
+    now = 60_000;
+    await cached.get('demoteam', 'legislators');
+    await cached.list('demoteam');
+    expect(reads).toBe(6);
   });
 
   it('does not cache a failed read', async () => {
