@@ -156,12 +156,12 @@ function nagError(staging: string): SdlfError | undefined {
   if (!existsSync(file)) return undefined;
   const report = JSON.parse(readFileSync(file, 'utf8')) as {
     pluginReports?: Array<{
-      violations?: Array<{ ruleName: string; description?: string; violatingResources: Array<{ constructPath?: string }> }>;
+      violations?: Array<{ ruleName: string; description?: string; violatingConstructs: Array<{ constructPath?: string }> }>;
     }>;
   };
   const findings = (report.pluginReports ?? []).flatMap((plugin) =>
     (plugin.violations ?? []).flatMap((v) =>
-      v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath ?? '?'}: ${v.description ?? ''}`),
+      v.violatingConstructs.map((r) => `${v.ruleName} at ${r.constructPath ?? '?'}: ${v.description ?? ''}`),
     ),
   );
   if (findings.length === 0) return undefined;

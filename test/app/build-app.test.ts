@@ -70,6 +70,35 @@ describe('buildApp', { timeout: 240_000 }, () => {
     }
   });
 
+  it('alarms on every dead-letter queue and state machine, invokes no function without a source ARN, and scopes IAM to named resources', async () => {
+    const stacks = await synth({ dev: [...DEFAULT_DATASETS.dev, { team: 'demoteam', dataset: 'other', pipeline: 'custom' }] });
+    const resources = stacks.flatMap((s) => Object.values(templateOf(s).Resources));
+    const of = (type: string) => resources.filter((r) => r.Type === type);
+    // Every queue has a dead-letter queue; every dead-letter queue and state machine has an alarm
+    const queues = of('AWS::SQS::Queue');
+    const withDlq = queues.filter((q) => q.Properties?.RedrivePolicy);
+    expect(withDlq.length * 2).toBe(queues.length);
+    expect(of('AWS::CloudWatch::Alarm')).toHaveLength(withDlq.length + of('AWS::StepFunctions::StateMachine').length);
+    for (const alarm of of('AWS::CloudWatch::Alarm')) expect(alarm.Properties?.AlarmActions).toHaveLength(1);
+    // Every Lambda permission names its source
+    expect(of('AWS::Lambda::Permission').length).toBeGreaterThan(0);
+    for (const permission of of('AWS::Lambda::Permission')) expect(permission.Properties?.SourceArn).toBeDefined();
+    // Resource "*" only for actions without resource-level permissions (X-Ray, log delivery)
+    const statements = of('AWS::IAM::Policy').flatMap(
+      (p) =>
+        (p.Properties?.PolicyDocument as { Statement?: Array<{ Action: string | string[]; Resource: unknown }> } | undefined)
+          ?.Statement ?? [],
+    );
+    const star = statements.filter((st) => st.Resource === '*' || (Array.isArray(st.Resource) && st.Resource.includes('*')));
+    for (const st of star) {
+      for (const action of [st.Action].flat())
+        expect(action).toMatch(/^(xray:|logs:(Create|Get|Update|Delete|List|Put|Describe)[A-Za-z]*)/);
+    }
+    // Every function has an explicit log group with a retention
+    expect(of('AWS::Logs::LogGroup').length).toBeGreaterThanOrEqual(of('AWS::Lambda::Function').length);
+    for (const group of of('AWS::Logs::LogGroup')) expect(group.Properties?.RetentionInDays).toBe(365);
+  });
+
   it('throws UNKNOWN_ENVIRONMENT for an environment ddk.json does not have', async () => {
     const project = await loadProject(writeProject(DEFAULT_DATASETS));
     const error = await buildApp(project, testBuildOptions({ env: 'prd' })).catch((e: unknown) => e);

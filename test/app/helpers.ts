@@ -90,10 +90,10 @@ export interface TemplateJson {
 export function synthNagClean(app: App): CloudAssembly {
   const assembly = app.synth();
   const report = JSON.parse(readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8')) as {
-    pluginReports: Array<{ violations?: Array<{ ruleName: string; violatingResources: Array<{ constructPath?: string }> }> }>;
+    pluginReports: Array<{ violations?: Array<{ ruleName: string; violatingConstructs: Array<{ constructPath?: string }> }> }>;
   };
   const findings = report.pluginReports.flatMap((plugin) =>
-    (plugin.violations ?? []).flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} at ${r.constructPath}`)),
+    (plugin.violations ?? []).flatMap((v) => v.violatingConstructs.map((r) => `${v.ruleName} at ${r.constructPath}`)),
   );
   expect(findings).toEqual([]);
   return assembly;
