@@ -11,5 +11,10 @@ export {
   type EnvironmentStacks,
   selectEnvironments,
 } from './build-app.js';
-export { importPipelineModule, type LoadPipelineTypesOptions, loadPipelineTypes } from './load-pipelines.js';
+export {
+  checkPipelineModules,
+  importPipelineModule,
+  type LoadPipelineTypesOptions,
+  loadPipelineTypes,
+} from './load-pipelines.js';
 export { checkPipelineType, PipelineTypeRegistry, type RegisteredPipelineType } from './registry.js';

@@ -6,7 +6,7 @@ import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT, sdlfPackagePlugin } from '../bundling/index.js';
 import type { Project } from '../config/model.js';
-import { SdlfError } from '../core/errors.js';
+import { isSdlfError, type Problem, SdlfError } from '../core/errors.js';
 import { PipelineTypeRegistry } from './registry.js';
 
 /** Packages a pipeline module shares with the app instead of bundling a copy (constructs are compared by class). */
@@ -26,18 +26,45 @@ export interface LoadPipelineTypesOptions {
 export async function loadPipelineTypes(project: Project, options: LoadPipelineTypesOptions = {}): Promise<PipelineTypeRegistry> {
   const registry = PipelineTypeRegistry.withBuiltIns();
   for (const [name, file] of Object.entries(project.customPipelineFiles)) {
-    const module = await importPipelineModule(project.root, file, options.cacheDir);
-    const type = module.default ?? module.pipelineType;
-    registry.register(type, file);
-    const registered = registry.get((type as { pipelineType: string }).pipelineType);
-    if (registered.pipelineType !== name) {
-      throw new SdlfError(`${file} defines pipeline type "${registered.pipelineType}", but its file name says "${name}".`, {
-        code: 'INVALID_PIPELINE_TYPE',
-        suggestions: [`Set pipelineType to "${name}" in ${file}, or rename the file to pipelines/${registered.pipelineType}.ts.`],
+    await registerModule(registry, project.root, name, file, options.cacheDir);
+  }
+  return registry;
+}
+
+/**
+ * Checks every `pipelines/*.ts` of a project (compiles, loads, exports a pipeline type named like its file) and
+ * returns one problem per module that fails, for `sdlf validate`.
+ */
+export async function checkPipelineModules(project: Project, options: LoadPipelineTypesOptions = {}): Promise<Problem[]> {
+  const problems: Problem[] = [];
+  for (const [name, file] of Object.entries(project.customPipelineFiles)) {
+    const registry = PipelineTypeRegistry.withBuiltIns();
+    try {
+      await registerModule(registry, project.root, name, file, options.cacheDir);
+    } catch (error) {
+      if (!isSdlfError(error)) throw error;
+      problems.push({
+        code: error.code ?? 'INVALID_PIPELINE_TYPE',
+        file,
+        message: error.message,
+        suggestion: error.suggestions?.[0],
       });
     }
   }
-  return registry;
+  return problems;
+}
+
+async function registerModule(registry: PipelineTypeRegistry, root: string, name: string, file: string, cacheDir?: string) {
+  const module = await importPipelineModule(root, file, cacheDir);
+  const type = module.default ?? module.pipelineType;
+  registry.register(type, file);
+  const registered = registry.get((type as { pipelineType: string }).pipelineType);
+  if (registered.pipelineType !== name) {
+    throw new SdlfError(`${file} defines pipeline type "${registered.pipelineType}", but its file name says "${name}".`, {
+      code: 'INVALID_PIPELINE_TYPE',
+      suggestions: [`Set pipelineType to "${name}" in ${file}, or rename the file to pipelines/${registered.pipelineType}.ts.`],
+    });
+  }
 }
 
 /** Compiles and imports one pipeline module of a project. */

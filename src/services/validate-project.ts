@@ -37,6 +37,11 @@ export interface ValidateProjectResult {
 export async function validateProject(options: ValidateProjectOptions, io: Io): Promise<ValidateProjectResult> {
   const project = await loadProject(options.root);
   const problems = checkTransformFiles(project);
+  if (Object.keys(project.customPipelineFiles).length > 0) {
+    // Loaded only when there are custom types: it compiles them with esbuild and imports aws-cdk-lib.
+    const { checkPipelineModules } = await import('../app/load-pipelines.js');
+    problems.push(...(await checkPipelineModules(project)));
+  }
   if (problems.length > 0) {
     throw SdlfError.fromProblems(`The project at ${project.root} has ${problems.length} problem(s):`, problems);
   }

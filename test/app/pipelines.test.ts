@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { buildApp, loadPipelineTypes, PipelineTypeRegistry } from '../../src/app/index.js';
 import { loadProject } from '../../src/config/load.js';
 import { isSdlfError } from '../../src/core/errors.js';
+import { createRecordingIo } from '../../src/core/io.js';
+import { validateProject } from '../../src/services/validate-project.js';
 import { repoRoot, tempDir } from '../helpers/project.js';
 import { allStackArtifacts, synthNagClean, templateOf, testBuildOptions, writeProject } from './helpers.js';
 
@@ -144,5 +146,28 @@ describe('CI/CD', { timeout: 240_000 }, () => {
     expect(pipeline).toContain('"BranchName":"trunk"');
     expect(pipeline).toContain(connection);
     expect(allStackArtifacts(assembly).some((s) => s.stackName.startsWith('ddk-prod-'))).toBe(false);
+  });
+});
+
+describe('validateProject with custom pipeline types', { timeout: 240_000 }, () => {
+  it('accepts a project whose pipelines/*.ts export valid types', async () => {
+    const root = writeProject(
+      { dev: [{ team: 'sales', dataset: 'orders', pipeline: 'fast' }] },
+      { files: { 'pipelines/fast.ts': scaffolded } },
+    );
+    const result = await validateProject({ root }, createRecordingIo());
+    expect(result.pipelineTypes).toEqual(['standard', 'custom', 'fast']);
+  });
+
+  it('fails listing each module that does not compile or export a pipeline type', async () => {
+    const root = writeProject(
+      { dev: [{ team: 'sales', dataset: 'orders' }] },
+      { files: { 'pipelines/broken.ts': 'export default {\n', 'pipelines/empty.ts': 'export const x = 1;\n' } },
+    );
+    const error = await rejection(validateProject({ root }, createRecordingIo()));
+    expect(error.problems.map((p) => [p.code, p.file])).toEqual([
+      ['PIPELINE_BUILD_FAILED', 'pipelines/broken.ts'],
+      ['INVALID_PIPELINE_TYPE', 'pipelines/empty.ts'],
+    ]);
   });
 });
