@@ -33,7 +33,7 @@ export default class Run extends SdlfCommand<typeof Run> {
       multiple: true,
     }),
     fresh: Flags.boolean({
-      description: 'Start from an empty local lake: delete .sdlf/local/<env>/ (local outputs and run history) first.',
+      description: 'Start from an empty local lake: delete the outputs and run history in .sdlf/local/<env>/ first.',
       env: 'SDLF_FRESH',
       default: false,
     }),

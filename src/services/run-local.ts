@@ -30,7 +30,7 @@ export interface RunLocalOptions {
   readonly env?: string;
   /** Input files or folders (absolute, or relative to `root`). @default data/<team>/<dataset>/ */
   readonly inputs?: readonly string[];
-  /** Deletes `.sdlf/local/<env>/` (local outputs and run history) before running. @default false */
+  /** Empties `.sdlf/local/<env>/` (local outputs and run history; the bundle cache stays) first. @default false */
   readonly fresh?: boolean;
   /** @default () => new Date() */
   readonly clock?: () => Date;
@@ -169,10 +169,14 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
   }
 }
 
-/** Empties `.sdlf/local/<env>/` but for the lock this run holds: derived data only, never the project's files. */
+/**
+ * Empties `.sdlf/local/<env>/` (the local lake and its history: derived data only, never the project's files),
+ * keeping the lock this run holds and the light transform bundle cache, which holds no data.
+ */
 async function clearLocalDir(localDir: string, io: Io, root: string): Promise<void> {
+  const keep = new Set([LOCK_FILE, basename(localLayout(localDir).build)]);
   const entries = await readdir(localDir).catch(() => [] as string[]);
-  for (const entry of entries) if (entry !== LOCK_FILE) await rm(join(localDir, entry), { recursive: true, force: true });
+  for (const entry of entries) if (!keep.has(entry)) await rm(join(localDir, entry), { recursive: true, force: true });
   io.info(`fresh run: emptied ${displayPath(localDir, root)}`);
 }
 

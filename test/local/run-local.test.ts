@@ -189,6 +189,7 @@ export default defineLightTransform(async function* (input) {
       readFileSync(join(root, '.sdlf', 'local', 'dev', 'metadata', LOCAL_TABLE_FILES.executionHistory), 'utf8'),
     ) as Row[];
     expect(history).toHaveLength(2);
+    expect(readdirSync(join(root, '.sdlf', 'local', 'dev', 'build')).some((f) => f.endsWith('.inputs.json'))).toBe(true);
   });
 
   it.each([
