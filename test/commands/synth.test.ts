@@ -1,9 +1,11 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createRecordingIo } from '../../src/core/io.js';
+import { initProject } from '../../src/services/init-project.js';
 import { writeProject } from '../app/helpers.js';
 import { ensureBuilt, oneLine, sdlf } from '../helpers/cli.js';
-import { ddkJson } from '../helpers/project.js';
+import { ddkJson, tempDir } from '../helpers/project.js';
 
 beforeAll(() => ensureBuilt());
 
@@ -27,6 +29,21 @@ describe('sdlf synth', { timeout: 240_000 }, () => {
     expect(run.stdout).toMatch(/^ddk-dev-demoteam-standard\s+dev\s+pipeline\s+\d+$/m);
     expect(run.stdout).toMatch(/^ddk-dev-demoteam-legislators\s+dev\s+dataset\s+\d+$/m);
     expect(existsSync(join(root, 'cdk.out', 'ddk-dev-foundations.template.json'))).toBe(true);
+  });
+
+  it('synthesizes a project freshly made by sdlf init', async () => {
+    // Given the project "sdlf init --yes" writes (legislators demo included)
+    const root = join(tempDir(), 'demo');
+    await initProject({ directory: root, yes: true }, createRecordingIo());
+    // When it is synthesized offline
+    const run = await sdlf(['synth', '--path', root, '--json', '--no-validation']);
+    // Then it succeeds with cdk-nag clean and the three stacks of the demo
+    expect(run.exitCode).toBe(0);
+    const names = JSON.parse(run.stdout).stacks.map((s: { stackName: string }) => s.stackName);
+    expect(names).toHaveLength(3);
+    expect(names).toEqual(
+      expect.arrayContaining([expect.stringMatching(/-foundations$/), expect.stringMatching(/-legislators$/)]),
+    );
   });
 
   it('lists the stacks under --json and writes to --output', async () => {

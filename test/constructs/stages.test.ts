@@ -281,6 +281,11 @@ describe('HeavyTransformStage', () => {
       });
     });
 
+    it('keeps the trigger and execution logs for one year', () => {
+      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+      template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    });
+
     it('starts the trigger every 5 minutes, and the trigger may be invoked by that rule only', () => {
       template.hasResourceProperties('AWS::Events::Rule', {
         Name: 'ddk-dev-demoteam-standard-stage-b',
