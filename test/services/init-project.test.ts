@@ -212,6 +212,16 @@ describe('initProject', () => {
     );
   });
 
+  it('defaults the deployment account and region to the CI/CD ones under --yes', async () => {
+    const directory = join(tempDir(), 'lake');
+    const result = await initProject(
+      { directory, yes: true, cicd: true, cicdAccount: '210987654321', cicdRegion: 'eu-central-1' },
+      createRecordingIo(),
+    );
+    expect(result.environment).toEqual({ id: 'dev', account: '210987654321', region: 'eu-central-1' });
+    expect(result.placeholders).toEqual([]);
+  });
+
   it('gives the same bytes for the same answers', async () => {
     const a = join(tempDir(), 'lake');
     const b = join(tempDir(), 'lake');
