@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { loadProject } from '../../src/config/load.js';
 import { isSdlfError, type SdlfError } from '../../src/core/errors.js';
 import { createRecordingIo } from '../../src/core/io.js';
+import { parseTransformSql } from '../../src/runtime/core/sql.js';
 import {
   type AddDatasetOptions,
   addDataset,
@@ -70,6 +71,15 @@ describe('addDataset', () => {
     expect(readFileSync(join(root, 'transforms/heavy/sales_orders/transform.sql'), 'utf8')).toContain(
       'CREATE TABLE orders_curated AS\nSELECT *\nFROM orders;',
     );
+  });
+
+  it('scaffolds SQL that follows the transform.sql convention, reading the table named after the dataset', async () => {
+    const root = project();
+    await addDataset({ root, team: 'sales', dataset: 'click-stream' }, createRecordingIo());
+    const sql = readFileSync(join(root, 'transforms/heavy/sales_click_stream/transform.sql'), 'utf8');
+    expect(parseTransformSql(sql)).toEqual([
+      { kind: 'table', name: 'click_stream_curated', partitionBy: [], select: 'SELECT *\nFROM click_stream', line: 15 },
+    ]);
   });
 
   it('keeps transforms that exist and shares them', async () => {
