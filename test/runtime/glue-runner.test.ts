@@ -185,6 +185,15 @@ except ValueError as e:
     ).toMatch(/does not match the partition columns org_name/);
   });
 
+  it.each([
+    ['[TABLE_OR_VIEW_NOT_FOUND] The table or view `memberships` cannot be found. Verify the spelling', 'memberships'],
+    ['[TABLE_OR_VIEW_NOT_FOUND] The table or view `spark_catalog`.`db`.`Orgs` cannot be found.', 'orgs'],
+    ['Table or view not found: persons; line 1 pos 14', 'persons'],
+    ['[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column with name `x` cannot be resolved', null],
+  ])('reads the missing relation of the Spark error %j', (message, name) => {
+    expect(python('out = m.missing_relation(data)', message)).toBe(name);
+  });
+
   it('merges catalog columns: new types win, old columns are kept, new ones appended', () => {
     const merged = python('out = m.merge_columns(data[0], data[1])', [
       [

@@ -14,6 +14,10 @@
  *   unchanged on both Spark SQL and DuckDB (standard SQL: joins, `CAST`, `COALESCE`, window functions…).
  * - Anything else is an error naming the statement's line.
  *
+ * A batch holds the files that arrived since the last one, so it may lack a table the SQL reads. A statement
+ * whose query reads a table or view that does not exist in the run is skipped (and listed under `skipped` in the
+ * job result); the others still run. Any other SQL error fails the run.
+ *
  * Writes are append-only per run and idempotent: a run writes its Parquet files under the table's folder (and
  * its `col=value/` partition folders) with names starting with the run's execution id, `{executionId}-…parquet`.
  * Before writing, it deletes only the files of the same table whose names start with that execution id (a rerun

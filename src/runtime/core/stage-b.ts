@@ -280,6 +280,8 @@ export interface StageBTableResult {
 export interface StageBJobResult {
   readonly executionId: string;
   readonly tables: readonly StageBTableResult[];
+  /** Statements skipped because the batch lacked a table they read. */
+  readonly skipped?: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
 }
 
 /**
@@ -298,6 +300,13 @@ export async function stageBPostUpdate(
   if (await deps.store.head(manifest.bucket, resultKey)) {
     const text = await readText(await deps.store.get(manifest.bucket, resultKey));
     const result = JSON.parse(text) as StageBJobResult;
+    for (const { name, reason } of result.skipped ?? []) {
+      deps.logger.warn('The heavy transform skipped a statement', {
+        executionId: execution.executionId,
+        statement: name,
+        reason,
+      });
+    }
     for (const table of result.tables ?? []) {
       const location = parseS3Uri(table.location.endsWith('/') ? table.location : `${table.location}/`);
       outputs.push({

@@ -23,6 +23,10 @@ The transform.sql convention (the same as ``src/runtime/core/sql.ts`` of sdlf, w
   * ``CREATE [TEMP|TEMPORARY] VIEW <name> AS <select>`` defines an intermediate view that is not written.
   * ``<name>`` is lowercase letters, digits and ``_``, starting with a letter or ``_``; a ``<select>`` starts with
     SELECT, WITH or ``(`` and should be SQL that Spark and DuckDB both run.
+  * A batch holds the files that arrived since the last one, so it may lack a table the SQL reads. A statement
+    whose query reads a table or view that does not exist in this run (no staged files of that table in the
+    batch, or a statement skipped for that reason) is skipped, and listed under "skipped" in the job result; the
+    other statements still run. Any other SQL error fails the job.
   * Writes are append-only per run and idempotent: this run's files are named ``<execution-id>-<n>.parquet``.
     Before writing a table, the run deletes only the files of that table whose names start with its execution id
     (a rerun of the same batch). Files of other runs are never deleted or rewritten, and there are no job
@@ -251,6 +255,20 @@ def parse_manifest(text, team, dataset):
     return tables
 
 
+MISSING_RELATION = re.compile(
+    r"(?:The table or view (\S+) cannot be found|Table or view not found: ([^\s;,]+))", re.IGNORECASE
+)
+
+
+def missing_relation(message):
+    """Returns the table or view a Spark analysis error says is missing (its last name part), or None."""
+    match = MISSING_RELATION.search(message or "")
+    if not match:
+        return None
+    name = match.group(1) or match.group(2)
+    return name.split(".")[-1].strip("`").lower()
+
+
 def result_key_of(manifest_key):
     """Key of the job result written beside the manifest: ``<manifest>.result.json``."""
     return re.sub(r"\.json$", "", manifest_key) + RESULT_SUFFIX
@@ -436,12 +454,19 @@ def run(argv):
     dataset_prefix = "%s/%s/" % (team, dataset)
     staging_root = "%s_sdlf_staging/%s/" % (dataset_prefix, execution_id)
     results = []
+    skipped = []
     for statement in statements:
         name = statement["name"]
         try:
             df = spark.sql(statement["select"])
         except Exception as error:  # noqa: BLE001 - Spark's analysis errors are not importable portably
-            raise TransformSqlError(sql_file, statement["line"], "%s: %s" % (name, error))
+            missing = missing_relation(str(error))
+            if missing is None:
+                raise TransformSqlError(sql_file, statement["line"], "%s: %s" % (name, error))
+            reason = "reads %s, which this batch does not have" % missing
+            skipped.append({"name": name, "reason": reason})
+            print("sdlf: skipped %s: %s" % (name, reason))
+            continue
         if statement["kind"] == "view":
             df.createOrReplaceTempView(name)
             continue
@@ -488,7 +513,7 @@ def run(argv):
         )
         print("sdlf: wrote %s (%d record(s), %d file(s)) to %s" % (name, records, len(copies), location))
 
-    result = {"executionId": execution_id, "tables": results}
+    result = {"executionId": execution_id, "tables": results, "skipped": skipped}
     s3.put_object(
         Bucket=manifest_bucket,
         Key=result_key_of(manifest_key),
