@@ -99,7 +99,9 @@ const lines = [
   '',
   'Stage A streams each raw object through the light transform into JSON Lines (flat memory); stage B runs',
   'transform.sql in DuckDB with a 512 MB memory limit and spills to `.sdlf/local/<env>/tmp` beyond it. The rest of',
-  'the wall time is process start-up, loading the project and bundling the light transform with esbuild.',
+  'the wall time is process start-up, loading the project and bundling the light transform with esbuild (cached',
+  'while the transform and its imports are unchanged). The work is mostly on one thread, so on an idle machine the',
+  'wall time approaches the CPU time; at a high load average it is a multiple of it.',
 ];
 writeSection(join(root, 'BENCHMARKS.md'), lines.join('\n'));
 console.log(`\n${checks.map((c) => `${c.met ? 'met   ' : 'MISSED'} ${c.what}`).join('\n')}`);

@@ -1,15 +1,15 @@
 // npm run demo: builds the package if needed, creates a fresh demo project in ./demo with `sdlf init --yes`, and
 // runs the legislators pipeline locally (`sdlf run --local`), printing each table with its row count.
 // ./demo is replaced when it is a previous demo project (it holds the marker file below); any other ./demo is
-// left alone and the script stops.
+// left alone and the script stops. Usage: node scripts/demo.mjs [folder]   (default: ./demo in the repository)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
-const demo = join(root, 'demo');
+const demo = resolve(root, process.argv[2] ?? 'demo');
 const MARKER = '.sdlf-demo';
 const MARKER_TEXT = 'Created by "npm run demo"; the next "npm run demo" replaces this folder.\n';
 const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' };
@@ -41,15 +41,18 @@ if (existsSync(demo) && !existsSync(join(demo, MARKER))) {
 }
 
 // 3. Create the new project beside, then swap it in: a failed init leaves the previous demo as it was.
-const scratch = mkdtempSync(join(root, '.demo-'));
+const scratch = mkdtempSync(join(dirname(demo), '.demo-'));
 try {
   // init's own "next steps" name the scratch folder: keep its progress (stderr), not its summary.
-  const status = sdlf(['init', 'demo', '--yes', '--path', scratch], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (status !== 0) fail(`"sdlf init" failed (exit ${status}); the previous demo, if any, is unchanged.`);
-  writeFileSync(join(scratch, 'demo', MARKER), MARKER_TEXT);
+  const status = sdlf(['init', basename(demo), '--yes', '--path', scratch], { stdio: ['ignore', 'ignore', 'inherit'] });
+  if (status !== 0) {
+    rmSync(scratch, { recursive: true, force: true });
+    fail(`"sdlf init" failed (exit ${status}); the previous demo, if any, is unchanged.`);
+  }
+  writeFileSync(join(scratch, basename(demo), MARKER), MARKER_TEXT);
   rmSync(demo, { recursive: true, force: true });
-  renameSync(join(scratch, 'demo'), demo);
-  process.stderr.write(`demo: created the project ${demo} (sdlf init demo --yes)\n`);
+  renameSync(join(scratch, basename(demo)), demo);
+  process.stderr.write(`demo: created the project ${demo} (sdlf init ${basename(demo)} --yes)\n`);
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }
@@ -61,6 +64,6 @@ if (status !== 0) fail(`"sdlf run --local" exited with ${status}.`);
 
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 process.stderr.write(
-  `\ndemo: done in ${((Date.now() - started) / 1000).toFixed(1)} s with sdlf ${manifest.version}. Next: open demo/README.md, ` +
-    'edit demo/transforms/heavy/*/transform.sql and run "npx sdlf run --local --team demoteam --dataset legislators --path demo".\n',
+  `\ndemo: done in ${((Date.now() - started) / 1000).toFixed(1)} s with sdlf ${manifest.version}. Next: open ${join(demo, 'README.md')}, ` +
+    `edit the SQL in transforms/heavy/ and run "npx sdlf run --local --team demoteam --dataset legislators --path ${demo}".\n`,
 );
