@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import {
   CfnDatabase,
   Code as GlueCode,
@@ -9,7 +9,7 @@ import {
   SecurityConfiguration,
   WorkerType,
 } from 'aws-cdk-lib/aws-glue';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
 import type { Code } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -143,6 +143,45 @@ export class DatasetResources extends Construct {
       foundations.bucket('analytics').grantReadWrite(this.glueRole, `${prefix}*`);
       for (const kind of ['stage', 'artifacts', 'analytics'] as const)
         foundations.bucketKey(kind).grantEncryptDecrypt(this.glueRole);
+      const stack = Stack.of(this);
+      // Lake Formation grants the data; IAM must still allow the catalog calls, on this dataset's database only.
+      this.glueRole.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: [
+            'glue:GetDatabase',
+            'glue:GetTable',
+            'glue:GetTables',
+            'glue:CreateTable',
+            'glue:UpdateTable',
+            'glue:DeleteTable',
+            'glue:GetPartition',
+            'glue:GetPartitions',
+            'glue:BatchGetPartition',
+            'glue:CreatePartition',
+            'glue:BatchCreatePartition',
+            'glue:UpdatePartition',
+          ],
+          resources: [
+            stack.formatArn({ service: 'glue', resource: 'catalog' }),
+            stack.formatArn({ service: 'glue', resource: 'database', resourceName: databaseName }),
+            stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${databaseName}/*` }),
+          ],
+        }),
+      );
+      this.glueRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['lakeformation:GetDataAccess'], resources: ['*'] }));
+      // Job logs go to /aws-glue/*, encrypted with the security configuration's key.
+      const glueLogs = stack.formatArn({
+        service: 'logs',
+        resource: 'log-group',
+        resourceName: '/aws-glue/*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      this.glueRole.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:AssociateKmsKey'],
+          resources: [glueLogs],
+        }),
+      );
       this.glueJob = new PySparkEtlJob(this, 'GlueJob', {
         jobName: naming.glueJob(team, dataset),
         description: `Heavy transform ${config.stageBTransform} of ${team}/${dataset}`,
@@ -195,6 +234,10 @@ export class DatasetResources extends Construct {
           /^Action::(s3|kms):[A-Za-z]*\*$/,
           /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/.*\*$/,
           /^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-[^/]+\/\*$/,
+          new RegExp(`^Resource::arn:<AWS::Partition>:glue:[^:]*:[^:]*:table/${databaseName}/\\*$`),
+          /^Resource::arn:<AWS::Partition>:logs:[^:]*:[^:]*:log-group:\/aws-glue\/\*$/,
+          // GetDataAccess has no resource-level permissions; the Lake Formation grants decide what it returns.
+          /^Resource::\*$/,
         ],
       );
       acknowledge(this.glueJob, 'AwsSolutions-GL1', 'Logs are encrypted by the security configuration the job references.');

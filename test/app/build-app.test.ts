@@ -83,7 +83,7 @@ describe('buildApp', { timeout: 240_000 }, () => {
     // Every Lambda permission names its source
     expect(of('AWS::Lambda::Permission').length).toBeGreaterThan(0);
     for (const permission of of('AWS::Lambda::Permission')) expect(permission.Properties?.SourceArn).toBeDefined();
-    // Resource "*" only for actions without resource-level permissions (X-Ray, log delivery)
+    // Resource "*" only for actions without resource-level permissions (X-Ray, log delivery, Lake Formation data access)
     const statements = of('AWS::IAM::Policy').flatMap(
       (p) =>
         (p.Properties?.PolicyDocument as { Statement?: Array<{ Action: string | string[]; Resource: unknown }> } | undefined)
@@ -92,7 +92,7 @@ describe('buildApp', { timeout: 240_000 }, () => {
     const star = statements.filter((st) => st.Resource === '*' || (Array.isArray(st.Resource) && st.Resource.includes('*')));
     for (const st of star) {
       for (const action of [st.Action].flat())
-        expect(action).toMatch(/^(xray:|logs:(Create|Get|Update|Delete|List|Put|Describe)[A-Za-z]*)/);
+        expect(action).toMatch(/^(xray:|logs:(Create|Get|Update|Delete|List|Put|Describe)[A-Za-z]*|lakeformation:GetDataAccess$)/);
     }
     // Every function has an explicit log group with a retention
     expect(of('AWS::Logs::LogGroup').length).toBeGreaterThanOrEqual(of('AWS::Lambda::Function').length);
