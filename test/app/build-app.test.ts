@@ -92,7 +92,9 @@ describe('buildApp', { timeout: 240_000 }, () => {
     const star = statements.filter((st) => st.Resource === '*' || (Array.isArray(st.Resource) && st.Resource.includes('*')));
     for (const st of star) {
       for (const action of [st.Action].flat())
-        expect(action).toMatch(/^(xray:|logs:(Create|Get|Update|Delete|List|Put|Describe)[A-Za-z]*|lakeformation:GetDataAccess$)/);
+        expect(action).toMatch(
+          /^(xray:|logs:(Create|Get|Update|Delete|List|Put|Describe)[A-Za-z]*|lakeformation:GetDataAccess$)/,
+        );
     }
     // Every function has an explicit log group with a retention
     expect(of('AWS::Logs::LogGroup').length).toBeGreaterThanOrEqual(of('AWS::Lambda::Function').length);
