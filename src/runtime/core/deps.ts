@@ -11,7 +11,7 @@ export interface PipelineDeps {
   readonly configs: DatasetConfigSource;
   readonly workflow: WorkflowPort;
   readonly logger: CoreLogger;
-  /** Called each time a timestamp is taken. @default () => new Date() in the handlers */
+  /** Called each time a timestamp is taken; the handlers pass `() => new Date()`. */
   readonly clock: Clock;
 }
 

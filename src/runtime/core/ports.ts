@@ -158,7 +158,7 @@ export interface ReceivedMessage {
 export interface ReceiveOptions {
   /** Most messages to receive (the port pages through the queue's 10-per-call limit). */
   readonly max: number;
-  /** Seconds the received messages stay hidden from other consumers. @default the queue's visibility timeout */
+  /** Seconds the received messages stay hidden from other consumers; when omitted, the queue's own timeout applies. */
   readonly visibilityTimeoutSeconds?: number;
 }
 

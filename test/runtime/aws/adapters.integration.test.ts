@@ -1,4 +1,4 @@
-import { ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import {
@@ -48,6 +48,18 @@ describe('S3ObjectStore', () => {
     const listed = [];
     for await (const info of store.list(lake.buckets.stage, 'adapters/')) listed.push(info.key);
     expect(listed).toEqual(['adapters/a.txt', 'adapters/b.bin', 'adapters/c.txt']);
+  });
+
+  it('stores objects as application/octet-stream unless told otherwise', async () => {
+    const store = new S3ObjectStore(c.s3);
+    await store.put(lake.buckets.stage, 'adapters/typed.bin', 'x');
+    await store.put(lake.buckets.stage, 'adapters/typed.json', '{}', { contentType: 'application/json' });
+    await store.put(lake.buckets.stage, 'adapters/typed-stream.jsonl', chunks(1, 2), { contentType: 'application/x-ndjson' });
+    const type = async (key: string) =>
+      (await c.s3.send(new HeadObjectCommand({ Bucket: lake.buckets.stage, Key: key }))).ContentType;
+    expect(await type('adapters/typed.bin')).toBe('application/octet-stream');
+    expect(await type('adapters/typed.json')).toBe('application/json');
+    expect(await type('adapters/typed-stream.jsonl')).toBe('application/x-ndjson');
   });
 
   it('streams a large body as a multipart upload', async () => {

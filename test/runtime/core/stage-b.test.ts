@@ -169,6 +169,25 @@ describe('triggerStageB', () => {
     expect(await deps.queue.receive(datasetConfig().stageBQueueUrl, { max: 10 })).toHaveLength(1);
   });
 
+  it('starts at most 10 batches per dataset and hides received messages for 300 s by default', async () => {
+    // Given 12 staged keys and batches of one
+    const deps = memoryDeps([datasetConfig({ minItemsProcess: 1, maxItemsProcess: 1 })]);
+    await stageBMessages(deps, 12);
+    const receive = deps.queue.receive.bind(deps.queue);
+    const asked: unknown[] = [];
+    deps.queue.receive = async (url, options) => {
+      asked.push(options);
+      return receive(url, options);
+    };
+    // When the trigger runs with its defaults
+    const [result] = await triggerStageB(deps, triggerOptions);
+    // Then 10 batches start (@default maxBatchesPerDataset 10) and 2 keys stay queued
+    expect(result?.executions).toHaveLength(10);
+    expect(deps.queue.bodies(datasetConfig().stageBQueueUrl)).toHaveLength(2);
+    // @default visibilityTimeoutSeconds 300
+    expect(asked).toEqual([{ max: 10, visibilityTimeoutSeconds: 300 }]);
+  });
+
   it('only batches datasets of its own pipeline', async () => {
     const deps = memoryDeps([datasetConfig({ pipeline: 'custom' })]);
     await stageBMessages(deps, 1);
