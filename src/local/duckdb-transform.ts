@@ -32,16 +32,30 @@ export interface WrittenTable {
   readonly files: readonly string[];
 }
 
+/** A statement skipped because the batch lacks a table it reads. */
+export interface SkippedStatement {
+  readonly name: string;
+  readonly reason: string;
+}
+
+/** What {@link runTransformSqlWithDuckDb} did. */
+export interface TransformSqlRun {
+  readonly tables: readonly WrittenTable[];
+  readonly skipped: readonly SkippedStatement[];
+}
+
 /**
  * Runs a `transform.sql` with DuckDB the way the Glue runner does with Spark SQL: every input table becomes a
  * view over its staged files, each `CREATE VIEW` an intermediate view, each `CREATE TABLE … AS` a table written
  * as Parquet (Hive-style `col=value/` folders for `PARTITIONED BY`) and then readable by the statements after it.
+ * A statement that reads a table or view this batch does not have is skipped and listed, as the Glue runner
+ * does; any other SQL error fails the run.
  *
  * A local run holds the result of its last run: each output table is written to a temporary folder and swapped
  * into place only after every statement succeeded, so a failing SQL leaves the previous tables untouched and a
  * second run of the same inputs gives the same tables, never duplicated rows.
  */
-export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions): Promise<WrittenTable[]> {
+export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions): Promise<TransformSqlRun> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
   await mkdir(options.spillDir, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
@@ -57,8 +71,10 @@ export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions)
       await connection.run(`CREATE VIEW ${ident(table)} AS ${await selectStaged(connection, files)}`);
     }
     const written: PendingTable[] = [];
+    const skipped: SkippedStatement[] = [];
     for (const statement of options.statements) {
-      await runStatement(connection, statement, staging, options.executionId, written);
+      const skip = await runStatement(connection, statement, staging, options.executionId, written);
+      if (skip) skipped.push(skip);
     }
     const tables: WrittenTable[] = [];
     for (const { temp, ...table } of written) {
@@ -66,7 +82,7 @@ export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions)
       await swapInto(temp, dir);
       tables.push({ ...table, dir });
     }
-    return tables;
+    return { tables, skipped };
   } finally {
     connection.closeSync();
     instance.closeSync();
@@ -97,12 +113,12 @@ async function runStatement(
   staging: string,
   executionId: string,
   written: PendingTable[],
-): Promise<void> {
+): Promise<SkippedStatement | undefined> {
   const label = `${statement.kind === 'view' ? 'CREATE VIEW' : 'CREATE TABLE'} ${statement.name}`;
   try {
     if (statement.kind === 'view') {
       await connection.run(`CREATE OR REPLACE VIEW ${ident(statement.name)} AS ${statement.select}`);
-      return;
+      return undefined;
     }
     // Materialise under an internal name first: the select may read an input view of the same name.
     const internal = ident(`__sdlf_table_${statement.name}`);
@@ -117,10 +133,17 @@ async function runStatement(
       files: await listFiles(temp),
       temp,
     });
+    return undefined;
   } catch (error) {
-    throw new TransformSqlRunError(statement.line, label, (error as Error).message);
+    const message = (error as Error).message;
+    const missing = MISSING_RELATION.exec(message)?.[1];
+    if (missing) return { name: statement.name, reason: `reads ${missing.toLowerCase()}, which this batch does not have` };
+    throw new TransformSqlRunError(statement.line, label, message);
   }
 }
+
+/** DuckDB's error for a table or view that does not exist. */
+const MISSING_RELATION = /Catalog Error: Table with name "?([^\s"!]+)"? does not exist/i;
 
 /**
  * Selects a batch's staged JSON Lines files, typed as Spark's JSON reader types them so that the same SQL behaves

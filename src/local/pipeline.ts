@@ -16,7 +16,7 @@ import { triggerStageB } from '../runtime/core/stage-b.js';
 import { runStep } from '../runtime/core/step.js';
 import { MemoryQueue, MemoryWorkflow, StaticDatasetConfigs } from '../runtime/memory/index.js';
 import type { LightTransform } from '../runtime/transform/types.js';
-import { runTransformSqlWithDuckDb } from './duckdb-transform.js';
+import { runTransformSqlWithDuckDb, type SkippedStatement } from './duckdb-transform.js';
 import { createLocalMetadataStore, type LocalMetadataStore } from './metadata-store.js';
 import { createLocalObjectStore, type LocalObjectStore } from './object-store.js';
 
@@ -102,6 +102,8 @@ export interface LocalStageBRun {
   readonly tables: readonly LocalTableRun[];
   readonly failure?: ExecutionFailure;
   readonly reason?: string;
+  /** Statements of transform.sql skipped because the batch lacked a table they read. */
+  readonly skipped?: readonly SkippedStatement[];
 }
 
 /** What {@link runLocalPipeline} did. */
@@ -149,7 +151,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     stageADeadLetterQueueUrl: queueUrl(naming.stageADeadLetterQueue(team, pipeline)),
     stageBucket: buckets.stage,
   };
-  const stageBRuns = new Map<string, { tables: LocalTableRun[] }>();
+  const stageBRuns = new Map<string, { tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }>();
 
   /** The two state machines, run in-process to their end when the core starts them. */
   const machines: Record<string, (input: unknown) => Promise<void>> = {
@@ -179,8 +181,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       const execution = input as StageBExecutionInput;
       try {
         await runStep({ step: 'pre-update', execution }, deps, stepOptions);
-        const tables = await runHeavyJob(execution);
-        stageBRuns.set(execution.executionId, { tables });
+        stageBRuns.set(execution.executionId, await runHeavyJob(execution));
         await runStep({ step: 'post-update', execution, result: { Id: `local-${execution.executionId}` } }, deps, stepOptions);
       } catch (error) {
         await runStep({ step: 'error', execution, error: catchOutput(error) }, deps, stepOptions);
@@ -195,7 +196,9 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
   const deps: PipelineDeps = { store, metadata, queue, configs, workflow, logger: coreLogger(io), clock };
 
   /** The Glue job's local twin: the batch manifest's staged files → transform.sql → Parquet + result file. */
-  async function runHeavyJob(execution: StageBExecutionInput): Promise<LocalTableRun[]> {
+  async function runHeavyJob(
+    execution: StageBExecutionInput,
+  ): Promise<{ tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }> {
     if (options.heavy.kind !== 'sql') throw new Error(options.heavy.reason);
     const manifest = parseS3Uri(execution.manifest);
     const uris = JSON.parse(await readAll(await store.get(manifest.bucket, manifest.key))) as string[];
@@ -207,7 +210,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       inputs[table] = [...(inputs[table] ?? []), store.pathOf(bucket, key)];
     }
     const outputDir = store.folderOf(buckets.analytics, `${team}/${dataset}/`);
-    const written = await runTransformSqlWithDuckDb({
+    const { tables: written, skipped } = await runTransformSqlWithDuckDb({
       statements: options.heavy.statements,
       inputs,
       outputDir,
@@ -224,15 +227,18 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
         files: table.files.length,
         records: table.rows,
       })),
+      skipped,
     };
     await store.put(manifest.bucket, jobResultKeyOf(manifest.key), `${JSON.stringify(result, null, 2)}\n`);
-    return written.map((table) => ({
+    for (const { name, reason } of skipped) io.warn(`stage B skipped ${name}: it ${reason}`);
+    const tables = written.map((table) => ({
       table: table.table,
       rows: table.rows,
       dir: table.dir,
       partitionBy: table.partitionBy,
       files: table.files.length,
     }));
+    return { tables, skipped };
   }
 
   // Routing: put each file in the raw bucket (a new version each run) and route its "Object Created" event.
@@ -313,7 +319,9 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       executionId: execution.executionId,
       ...(item?.durationMs === undefined ? {} : { durationMs: item.durationMs }),
     };
-    if (item?.status === 'SUCCEEDED') return { status: 'SUCCEEDED', ...base, tables: ran?.tables ?? [] };
+    if (item?.status === 'SUCCEEDED') {
+      return { status: 'SUCCEEDED', ...base, tables: ran?.tables ?? [], skipped: ran?.skipped ?? [] };
+    }
     return { status: 'FAILED', ...base, tables: [], ...(item?.failure ? { failure: item.failure } : {}) };
   }
 

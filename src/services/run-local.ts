@@ -77,6 +77,8 @@ export interface RunLocalResult {
     readonly durationMs?: number;
     readonly error?: string;
     readonly reason?: string;
+    /** Statements skipped because the batch lacked a table they read. */
+    readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
   };
   readonly tables: readonly RunLocalTable[];
   /** Objects (and stage B) that failed. */
@@ -153,6 +155,7 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
         ...(stageB.durationMs === undefined ? {} : { durationMs: stageB.durationMs }),
         ...(stageB.failure ? { error: `${stageB.failure.error}: ${stageB.failure.cause}` } : {}),
         ...(stageB.reason ? { reason: stageB.reason } : {}),
+        skipped: stageB.skipped ?? [],
       },
       tables: stageB.tables.map((t) => ({
         table: t.table,
@@ -326,6 +329,7 @@ export function formatRunLocalSummary(result: RunLocalResult): string[] {
   );
   if (stageB.reason) lines.push(`  ${stageB.reason}`);
   if (stageB.error) lines.push(`  ${stageB.error}`);
+  for (const skip of stageB.skipped) lines.push(`  skipped ${skip.name}: it ${skip.reason}`);
   if (result.tables.length > 0) {
     lines.push('', 'Tables');
     const name = Math.max(...result.tables.map((t) => t.table.length));

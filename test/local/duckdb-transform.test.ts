@@ -50,14 +50,16 @@ describe('runTransformSqlWithDuckDb', () => {
     staged = stageSample(join(dir, 'stage'));
   });
 
-  const run = (outputDir: string, sql = legislatorsSql, executionId = 'exec-1') =>
-    runTransformSqlWithDuckDb({
-      statements: parseTransformSql(sql),
-      inputs: staged.inputs,
-      outputDir,
-      executionId,
-      spillDir: join(dir, 'spill'),
-    });
+  const run = async (outputDir: string, sql = legislatorsSql, executionId = 'exec-1', inputs = staged.inputs) =>
+    (
+      await runTransformSqlWithDuckDb({
+        statements: parseTransformSql(sql),
+        inputs,
+        outputDir,
+        executionId,
+        spillDir: join(dir, 'spill'),
+      })
+    ).tables;
 
   it('writes the four legislators tables with the expected row counts', async () => {
     // Given the staged sample and the demo SQL
@@ -107,7 +109,7 @@ describe('runTransformSqlWithDuckDb', () => {
     writeFileSync(a, '{"id": "1", "score": 3}\n');
     writeFileSync(b, '{"id": "2", "label": "two"}\n');
     const out = join(dir, 'analytics-u');
-    const tables = await runTransformSqlWithDuckDb({
+    const { tables } = await runTransformSqlWithDuckDb({
       statements: parseTransformSql('CREATE TABLE parts AS SELECT * FROM parts ORDER BY id;'),
       inputs: { parts: [a, b] },
       outputDir: out,
@@ -118,6 +120,25 @@ describe('runTransformSqlWithDuckDb', () => {
     expect(await readParquet(join(out, 'parts', '*.parquet'))).toEqual([
       { id: '1', score: 3n, label: null },
       { id: '2', score: null, label: 'two' },
+    ]);
+  });
+
+  it('skips the statements that read a table the batch lacks, and runs the others', async () => {
+    // Given a batch with persons only
+    const out = join(dir, 'analytics-s');
+    const result = await runTransformSqlWithDuckDb({
+      statements: parseTransformSql(legislatorsSql),
+      inputs: { persons: staged.inputs.persons ?? [] },
+      outputDir: out,
+      executionId: 's',
+      spillDir: join(dir, 'spill'),
+    });
+    // Then persons is written and the three statements needing memberships or organizations are listed as skipped
+    expect(result.tables.map((t) => [t.table, t.rows])).toEqual([['persons', 1961]]);
+    expect(result.skipped).toEqual([
+      { name: 'memberships', reason: 'reads memberships, which this batch does not have' },
+      { name: 'organizations', reason: 'reads organizations, which this batch does not have' },
+      { name: 'history', reason: expect.stringMatching(/^reads (memberships|organizations), which this batch does not have$/) },
     ]);
   });
 

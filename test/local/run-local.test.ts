@@ -179,6 +179,15 @@ export default defineLightTransform(async function* (input) {
     expect(tableRows(result)).toEqual({ regions: 554 });
   });
 
+  it('writes the tables a partial batch can make and lists the statements it skipped', async () => {
+    const root = await createLegislatorsProject();
+    const result = await run(root, { inputs: [join(root, 'data', 'demoteam', 'legislators', 'persons.json')] });
+    expect(result.stageB.status).toBe('SUCCEEDED');
+    expect(tableRows(result)).toEqual({ persons: 1961 });
+    expect(result.stageB.skipped.map((s) => s.name)).toEqual(['memberships', 'organizations', 'history']);
+    expect(formatRunLocalSummary(result).join('\n')).toContain('skipped history: it reads');
+  });
+
   it('starts from an empty local lake with fresh', async () => {
     const root = await createLegislatorsProject({ sql: 'CREATE TABLE regions AS SELECT * FROM regions;' });
     const input = join(root, 'data', 'demoteam', 'legislators', 'regions.json');
