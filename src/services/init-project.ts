@@ -464,11 +464,24 @@ export function createTerminalPrompter(): Prompter {
   return {
     input: async (question) => {
       const { input } = await import('@inquirer/prompts');
-      return input({ message: question.message, default: question.default, validate: question.validate }, context);
+      return input({ message: question.message, default: question.default, validate: question.validate }, context).catch(
+        cancelled,
+      );
     },
     confirm: async (question) => {
       const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: question.message, default: question.default }, context);
+      return confirm({ message: question.message, default: question.default }, context).catch(cancelled);
     },
   };
+}
+
+/** Turns Ctrl+C at a prompt (inquirer's `ExitPromptError`) into a user error; questions come before any write. */
+function cancelled(error: unknown): never {
+  if (error instanceof Error && error.name === 'ExitPromptError') {
+    throw new SdlfError('sdlf init was cancelled at a question; nothing was written.', {
+      code: 'CANCELLED',
+      suggestions: ['Run it again, or pass every answer as a flag (see sdlf init --help).'],
+    });
+  }
+  throw error;
 }

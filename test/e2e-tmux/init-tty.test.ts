@@ -7,7 +7,7 @@ import { snapshotTree, tempDir } from '../helpers/project.js';
 
 // A private tmux server (its own socket), so the test never touches anyone's sessions.
 const socket = `sdlf-test-${process.pid}`;
-const session = 'init';
+let session = 'init';
 
 function tmux(...args: string[]): string {
   return execFileSync('tmux', ['-L', socket, ...args], { encoding: 'utf8' });
@@ -111,5 +111,27 @@ describe('sdlf init on a terminal', () => {
     const tty = snapshotTree(join(parent, 'tty'));
     expect(Object.keys(tty).length).toBeGreaterThan(10);
     expect(tty).toEqual(snapshotTree(join(parent, 'flags')));
+  });
+  it('exits 2 and writes nothing when a question is cancelled with Ctrl+C', async () => {
+    session = 'cancel';
+    const parent = tempDir();
+    const done = join(parent, 'exit-code');
+    const command = [
+      'env -i',
+      `PATH="${process.env.PATH ?? ''}"`,
+      `HOME="${process.env.HOME ?? '/tmp'}"`,
+      'TERM=xterm-256color',
+      `node "${binPath}" init lake --path "${parent}"`,
+      `; echo $? > "${done}"; sleep 600`,
+    ].join(' ');
+    tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', command);
+    await answer('Resource prefix', 'acme');
+    await waitFor('AWS account id of the environment');
+    tmux('send-keys', '-t', session, 'C-c');
+    const deadline = Date.now() + 30_000;
+    while (!existsSync(done) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(readFileSync(done, 'utf8').trim()).toBe('2');
+    expect(screen()).toContain('sdlf init was cancelled at a question; nothing was written.');
+    expect(Object.keys(snapshotTree(parent))).toEqual(['exit-code']);
   });
 });
