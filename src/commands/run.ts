@@ -30,7 +30,9 @@ export default class Run extends SdlfCommand<typeof Run> {
     input: Flags.string({
       char: 'i',
       description: 'Input file or folder; repeat for several (default: data/<team>/<dataset>/).',
+      env: 'SDLF_INPUT',
       multiple: true,
+      delimiter: ',',
     }),
     fresh: Flags.boolean({
       description: 'Start from an empty local lake: delete the outputs and run history in .sdlf/local/<env>/ first.',
