@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -172,7 +172,6 @@ export async function bundleLightTransform(options: BundleLightTransformOptions)
     // Written beside, then renamed: a concurrent synth never sees a half-written bundle.
     const temp = `${dir}.${process.pid}.${Date.now()}.tmp`;
     await mkdir(temp, { recursive: true });
-    const { writeFile } = await import('node:fs/promises');
     await writeFile(join(temp, 'index.mjs'), output.contents);
     await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {
       await rm(temp, { recursive: true, force: true });
