@@ -1,7 +1,8 @@
 import {
+  DescribeStackResourcesCommand,
   DescribeStacksCommand,
-  paginateDescribeStacks,
   paginateListStackResources,
+  paginateListStacks,
   type Stack,
   type StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
@@ -18,6 +19,8 @@ export interface StackInfo {
   readonly id: string;
   readonly status: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Template parameters and their current values. */
+  readonly parameters: Readonly<Record<string, string>>;
   readonly statusReason?: string;
 }
 
@@ -27,6 +30,7 @@ const toInfo = (stack: Stack): StackInfo => ({
   status: stack.StackStatus ?? 'UNKNOWN',
   statusReason: stack.StackStatusReason,
   tags: Object.fromEntries((stack.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+  parameters: Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])),
 });
 
 /** Describes one stack by name; undefined when it does not exist (or only exists as `DELETE_COMPLETE`). */
@@ -41,11 +45,18 @@ export async function describeStack(clients: AwsClients, name: string): Promise<
   }
 }
 
-/** Lists every live stack of the account and region. */
+/** Lists every live stack of the account and region, with its tags. */
 export async function listStacks(clients: AwsClients): Promise<StackInfo[]> {
+  const names: string[] = [];
+  for await (const page of paginateListStacks({ client: clients.cloudFormation }, {})) {
+    for (const summary of page.StackSummaries ?? []) {
+      if (summary.StackName && summary.StackStatus !== 'DELETE_COMPLETE') names.push(summary.StackName);
+    }
+  }
   const stacks: StackInfo[] = [];
-  for await (const page of paginateDescribeStacks({ client: clients.cloudFormation }, {})) {
-    for (const stack of page.Stacks ?? []) if (stack.StackStatus !== 'DELETE_COMPLETE') stacks.push(toInfo(stack));
+  for (const name of [...new Set(names)]) {
+    const stack = await describeStack(clients, name);
+    if (stack) stacks.push(stack);
   }
   return stacks;
 }
@@ -53,8 +64,17 @@ export async function listStacks(clients: AwsClients): Promise<StackInfo[]> {
 /** Lists the resources of a stack. */
 export async function listStackResources(clients: AwsClients, stackName: string): Promise<StackResourceSummary[]> {
   const resources: StackResourceSummary[] = [];
-  for await (const page of paginateListStackResources({ client: clients.cloudFormation }, { StackName: stackName })) {
-    resources.push(...(page.StackResourceSummaries ?? []));
+  try {
+    for await (const page of paginateListStackResources({ client: clients.cloudFormation }, { StackName: stackName })) {
+      resources.push(...(page.StackResourceSummaries ?? []));
+    }
+  } catch (error) {
+    // Some CloudFormation emulators (moto) fail ListStackResources where DescribeStackResources works; the latter
+    // returns up to 100 resources, which a stack of this project never exceeds by design.
+    const reply = await clients.cloudFormation.send(new DescribeStackResourcesCommand({ StackName: stackName })).catch(() => {
+      throw error;
+    });
+    return (reply.StackResources ?? []).map((r) => ({ ...r, LastUpdatedTimestamp: r.Timestamp ?? new Date() }));
   }
   return resources;
 }

@@ -9,6 +9,7 @@ import {
   writeDataLakeSettings,
 } from '../aws/lake-formation.js';
 import { type AwsCommandOptions, openSession } from '../aws/session.js';
+import { BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf } from '../aws/target.js';
 import { SDLF_TAG_KEYS } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
@@ -67,7 +68,17 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
     }
   }
   const partition = identity.arn.split(':')[1] ?? 'aws';
+  const existing = await describeStack(clients, BOOTSTRAP_STACK);
+  const current = {
+    trusted: listParameter(existing?.parameters.TrustedAccounts),
+    lookup: listParameter(existing?.parameters.TrustedAccountsForLookup),
+    policies: listParameter(existing?.parameters.CloudFormationExecutionPolicies),
+  };
+  // Trust is appended to what the stack has; execution policies change only when given (or on a first bootstrap).
+  const trusted = union(current.trusted, trust);
+  const lookup = union(current.lookup, trust);
   let policies = [...(options.cloudFormationExecutionPolicies ?? [])];
+  if (policies.length === 0) policies = current.policies;
   if (policies.length === 0) {
     policies = [ADMIN_POLICY.replace(':aws:', `:${partition}:`)];
     io.warn(
@@ -76,15 +87,22 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
         'Step Functions, Glue, Lake Formation, EventBridge, SNS, SSM, IAM and CloudWatch Logs.',
     );
   }
+  const unchanged =
+    existing !== undefined &&
+    sameList(trusted, current.trusted) &&
+    sameList(lookup, current.lookup) &&
+    sameList(policies, current.policies);
 
   io.info(`Bootstrapping aws://${target.account}/${target.region} (environment "${target.envId}")…`);
   const { toolkit, lib } = await createToolkit({ io, region: target.region, profile: options.profile, ioHost: options.ioHost });
   const result = await toolkit.bootstrap(lib.BootstrapEnvironments.fromList([`aws://${target.account}/${target.region}`]), {
-    parameters: lib.BootstrapStackParameters.withExisting({
-      trustedAccounts: trust,
-      trustedAccountsForLookup: trust,
-      cloudFormationExecutionPolicies: policies,
-    }),
+    parameters: unchanged
+      ? lib.BootstrapStackParameters.onlyExisting()
+      : lib.BootstrapStackParameters.withExisting({
+          trustedAccounts: trusted,
+          trustedAccountsForLookup: lookup,
+          cloudFormationExecutionPolicies: policies,
+        }),
   });
   const toolkitStack = result.environments.every((e) => e.status === 'no-op') ? 'unchanged' : 'created-or-updated';
   io.info(`CDK bootstrap stack: ${toolkitStack === 'unchanged' ? 'no changes' : 'deployed'}.`);
@@ -94,14 +112,13 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
     account: target.account,
     region: target.region,
     toolkitStack,
-    trustedAccounts: trust,
+    trustedAccounts: trusted,
     cloudFormationExecutionPolicies: policies,
   } as const;
   if (target.envId === CICD_ENVIRONMENT || !target.environment) return base;
 
   const admins = [cdkExecutionRoleArn(target.account, target.region, partition), identity.principalArn];
-  const current = await readDataLakeSettings(clients);
-  const plan = planLakeFormationAdmins(current, admins);
+  const plan = planLakeFormationAdmins(await readDataLakeSettings(clients), admins);
   if (plan.changed) {
     await writeDataLakeSettings(clients, plan.next);
     for (const arn of plan.addedAdmins) io.info(`Lake Formation: added data lake administrator ${arn}.`);
@@ -167,4 +184,20 @@ export async function readRecordedAdmins(clients: AwsClients, name: string): Pro
     if (isAwsError(error, 'ParameterNotFound')) return [];
     throw error;
   }
+}
+
+/** Splits a comma-separated CloudFormation list parameter. */
+function listParameter(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(',')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+}
+
+function union(a: readonly string[], b: readonly string[]): string[] {
+  return [...new Set([...a, ...b])];
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
 }

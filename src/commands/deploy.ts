@@ -1,0 +1,62 @@
+import { Flags } from '@oclif/core';
+import { SdlfCommand } from '../cli/base-command.js';
+import { sharedFlags } from '../cli/flags.js';
+import type { DeployProjectResult } from '../services/deploy.js';
+import { REQUIRE_APPROVAL } from '../toolkit/io-host.js';
+
+/** `sdlf deploy`: the CI/CD pipeline, or an environment's stacks directly. */
+export default class Deploy extends SdlfCommand<typeof Deploy> {
+  static override summary = 'Deploy the CI/CD pipeline, or an environment directly.';
+  static override description =
+    'With CI/CD on (ddk.json cicd_enabled), deploys the {prefix}-cicd-pipeline stack to the cicd account; pushes to ' +
+    'the repository then deploy the environments. With --direct (or CI/CD off) it deploys the stacks of --env ' +
+    '(foundations, team pipelines, datasets) in dependency order, with progress per stack on stderr.\n\n' +
+    'A preflight runs before any change: the credentials reach the configured account, the account and region are ' +
+    'bootstrapped ("sdlf bootstrap"), Lake Formation lists the CDK execution role as an admin, and no stack is busy ' +
+    'or stuck. --require-approval works as in cdk (default broadening: asks before IAM/security widening changes); ' +
+    'without a terminal a needed approval fails instead of prompting: pass --require-approval never in CI.';
+  static override examples = [
+    '<%= config.bin %> deploy',
+    '<%= config.bin %> deploy --env dev --direct',
+    '<%= config.bin %> deploy --env dev --direct --require-approval never --profile dev-admin',
+  ];
+  static override flags = {
+    env: sharedFlags.env,
+    profile: sharedFlags.profile,
+    region: sharedFlags.region,
+    direct: Flags.boolean({
+      description: 'Deploy the environment from here even when CI/CD is on.',
+      env: 'SDLF_DIRECT',
+      default: false,
+    }),
+    'require-approval': Flags.option({
+      description: 'When to ask before deploying changes.',
+      options: REQUIRE_APPROVAL,
+      env: 'SDLF_REQUIRE_APPROVAL',
+      default: 'broadening' as const,
+    })(),
+  };
+
+  public async run(): Promise<DeployProjectResult> {
+    const { deployProject } = await import('../services/deploy.js');
+    const result = await deployProject(
+      {
+        root: this.flags.path,
+        env: this.flags.env,
+        profile: this.flags.profile,
+        region: this.flags.region,
+        direct: this.flags.direct,
+        requireApproval: this.flags['require-approval'],
+      },
+      this.io,
+    );
+    if (!this.jsonEnabled()) {
+      this.log(
+        `Deployed ${result.mode === 'pipeline' ? 'the CI/CD pipeline' : `environment ${result.env}`} to aws://${result.account}/${result.region}:`,
+      );
+      for (const stack of result.stacks) this.log(`  ${stack.name}: ${stack.status}`);
+      for (const line of result.next) this.log(line);
+    }
+    return result;
+  }
+}

@@ -1,0 +1,47 @@
+import { Args, Flags } from '@oclif/core';
+import { SdlfCommand } from '../cli/base-command.js';
+import { sharedFlags } from '../cli/flags.js';
+import type { UploadDataResult } from '../services/upload.js';
+
+/** `sdlf upload`: puts files into a dataset's raw prefix. */
+export default class Upload extends SdlfCommand<typeof Upload> {
+  static override summary = "Upload files into a dataset's raw prefix, which starts its pipeline.";
+  static override description =
+    'Puts the given files and folders (default: data/<team>/<dataset>/ of the project) into the raw bucket of --env ' +
+    "under <team>/<dataset>/, encrypted with the environment's data key (SSE-KMS). Folders keep their layout. The " +
+    'dataset must be registered in parameters.json.';
+  static override examples = [
+    '<%= config.bin %> upload --team demoteam --dataset legislators',
+    '<%= config.bin %> upload --env dev --team demoteam --dataset legislators exports/persons.json',
+  ];
+  static override strict = false;
+  static override args = { files: Args.string({ description: 'Files or folders to upload (default: data/<team>/<dataset>/).' }) };
+  static override flags = {
+    env: sharedFlags.env,
+    profile: sharedFlags.profile,
+    region: sharedFlags.region,
+    team: Flags.string({ description: 'Team of the dataset.', required: true, env: 'SDLF_TEAM' }),
+    dataset: Flags.string({ description: 'Dataset to upload to.', required: true, env: 'SDLF_DATASET' }),
+  };
+
+  public async run(): Promise<UploadDataResult> {
+    const { argv } = await this.parse(Upload);
+    const { uploadData } = await import('../services/upload.js');
+    const result = await uploadData(
+      {
+        root: this.flags.path,
+        env: this.flags.env,
+        profile: this.flags.profile,
+        region: this.flags.region,
+        team: this.flags.team,
+        dataset: this.flags.dataset,
+        files: argv.map(String),
+      },
+      this.io,
+    );
+    if (!this.jsonEnabled()) {
+      this.log(`Uploaded ${result.objects.length} file(s) to s3://${result.bucket}/${result.prefix} (SSE-KMS ${result.kmsKey}).`);
+    }
+    return result;
+  }
+}

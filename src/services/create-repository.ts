@@ -1,0 +1,184 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateRepositoryCommand, GetRepositoryCommand, type RepositoryMetadata } from '@aws-sdk/client-codecommit';
+import { GetConnectionCommand } from '@aws-sdk/client-codestar-connections';
+import { isAwsError } from '../aws/errors.js';
+import { type AwsCommandOptions, openSession } from '../aws/session.js';
+import { CICD_ENVIRONMENT } from '../aws/target.js';
+import { loadProject } from '../config/load.js';
+import { SDLF_TAG_KEYS } from '../config/naming.js';
+import { SdlfError } from '../core/errors.js';
+import type { Io } from '../core/io.js';
+
+const run = promisify(execFile);
+
+/** Options of {@link createRepository}. */
+export interface CreateRepositoryOptions extends Omit<AwsCommandOptions, 'env'> {
+  /** Repository name; must equal the one in ddk.json. @default ddk.json's cicd repository */
+  readonly name?: string;
+}
+
+/** What {@link createRepository} did. */
+export type CreateRepositoryResult =
+  | {
+      readonly provider: 'codecommit';
+      readonly repository: string;
+      readonly account: string;
+      readonly region: string;
+      /** `created`, or `exists` when it was already there. */
+      readonly status: 'created' | 'exists';
+      readonly cloneUrl: string;
+      /** What happened to the git remote `origin`. */
+      readonly remote: 'added' | 'unchanged';
+      /** Whether the project folder was made a git repository. */
+      readonly gitInitialised: boolean;
+      readonly pushCommand: string;
+    }
+  | {
+      readonly provider: 'codeconnections';
+      readonly repository: string;
+      readonly connectionArn: string;
+      /** `AVAILABLE`, `PENDING` (needs the console step) or `ERROR`. */
+      readonly connectionStatus: string;
+      readonly instructions: readonly string[];
+    };
+
+/**
+ * Prepares the CI/CD source. For CodeCommit (the default) it creates the repository in the cicd account if it is
+ * missing (idempotent), points the project's git remote `origin` at it (initialising git when the folder is not
+ * a repository yet, never touching existing history) and returns the push command. For a CodeConnections source it
+ * checks the connection and explains the one console step a new connection needs.
+ */
+export async function createRepository(options: CreateRepositoryOptions, io: Io): Promise<CreateRepositoryResult> {
+  const project = await loadProject(options.root);
+  const source = project.cicd.source;
+  if (options.name !== undefined && options.name !== source.repository) {
+    throw new SdlfError(`Repository "${options.name}" differs from the one in ddk.json, "${source.repository}".`, {
+      code: 'REPOSITORY_MISMATCH',
+      suggestions: [
+        `Run "sdlf create-repository ${source.repository}", or set environments.cicd.repository to "${options.name}" in ddk.json.`,
+      ],
+    });
+  }
+  const { clients, target } = await openSession({ ...options, env: CICD_ENVIRONMENT }, io, { allowCicd: true });
+
+  if (source.provider === 'codeconnections') {
+    const reply = await clients.codeConnections
+      .send(new GetConnectionCommand({ ConnectionArn: source.connectionArn }))
+      .catch((error: unknown) => {
+        if (isAwsError(error, 'ResourceNotFoundException')) {
+          throw new SdlfError(`Connection ${source.connectionArn} does not exist in aws://${target.account}/${target.region}.`, {
+            code: 'CONNECTION_NOT_FOUND',
+            suggestions: ['Create it in the console (Developer Tools > Settings > Connections) and put its ARN in ddk.json.'],
+          });
+        }
+        throw error;
+      });
+    const status = reply.Connection?.ConnectionStatus ?? 'UNKNOWN';
+    const instructions =
+      status === 'AVAILABLE'
+        ? [
+            `Connection is AVAILABLE: pushes to ${source.repository}@${source.branch} will start the pipeline once it is deployed ("sdlf deploy").`,
+          ]
+        : [
+            `Connection is ${status}: a new connection must be approved once by a person.`,
+            `Open the console: Developer Tools > Settings > Connections > ${source.connectionArn.split('/').pop()} > "Update pending connection", and authorise access to ${source.repository}.`,
+            'Then run "sdlf create-repository" again to check it.',
+          ];
+    for (const line of instructions) io.info(line);
+    return {
+      provider: 'codeconnections',
+      repository: source.repository,
+      connectionArn: source.connectionArn,
+      connectionStatus: status,
+      instructions,
+    };
+  }
+
+  let metadata: RepositoryMetadata | undefined;
+  let status: 'created' | 'exists' = 'exists';
+  try {
+    metadata = (await clients.codeCommit.send(new GetRepositoryCommand({ repositoryName: source.repository })))
+      .repositoryMetadata;
+  } catch (error) {
+    if (!isAwsError(error, 'RepositoryDoesNotExistException')) throw error;
+  }
+  if (metadata) {
+    if (metadata.defaultBranch && metadata.defaultBranch !== source.branch) {
+      throw new SdlfError(
+        `Repository ${source.repository} already exists with default branch "${metadata.defaultBranch}", but ddk.json's pipeline follows "${source.branch}".`,
+        {
+          code: 'REPOSITORY_SETTINGS',
+          suggestions: [
+            `Set environments.cicd.branch to "${metadata.defaultBranch}" in ddk.json, or change the repository's default branch to "${source.branch}".`,
+          ],
+        },
+      );
+    }
+    io.info(`Repository ${source.repository} already exists in aws://${target.account}/${target.region}.`);
+  } else {
+    metadata = (
+      await clients.codeCommit.send(
+        new CreateRepositoryCommand({
+          repositoryName: source.repository,
+          repositoryDescription: `Serverless data lake (sdlf) project, prefix "${project.cicd.resourcePrefix}"`,
+          tags: { [SDLF_TAG_KEYS.project]: project.cicd.resourcePrefix },
+        }),
+      )
+    ).repositoryMetadata;
+    status = 'created';
+    io.info(`Created repository ${source.repository} in aws://${target.account}/${target.region}.`);
+  }
+  const cloneUrl =
+    metadata?.cloneUrlHttp ?? `https://git-codecommit.${target.region}.amazonaws.com/v1/repos/${source.repository}`;
+
+  const gitInitialised = !existsSync(join(project.root, '.git'));
+  if (gitInitialised) {
+    await git(project.root, ['init', '--initial-branch', source.branch]);
+    io.info(`Initialised git in ${project.root} (branch ${source.branch}).`);
+  }
+  const remotes = (await git(project.root, ['remote'])).split('\n').filter(Boolean);
+  let remote: 'added' | 'unchanged' = 'unchanged';
+  if (remotes.includes('origin')) {
+    const current = (await git(project.root, ['remote', 'get-url', 'origin'])).trim();
+    if (current !== cloneUrl) {
+      throw new SdlfError(`The git remote "origin" points to ${current}, not to the repository ${cloneUrl}.`, {
+        code: 'REMOTE_EXISTS',
+        suggestions: [`Point it at the repository with "git remote set-url origin ${cloneUrl}", or add it under another name.`],
+      });
+    }
+  } else {
+    await git(project.root, ['remote', 'add', 'origin', cloneUrl]);
+    remote = 'added';
+    io.info(`Added git remote origin → ${cloneUrl}.`);
+  }
+  const pushCommand = `git push --set-upstream origin ${source.branch}`;
+  return {
+    provider: 'codecommit',
+    repository: source.repository,
+    account: target.account,
+    region: target.region,
+    status,
+    cloneUrl,
+    remote,
+    gitInitialised,
+    pushCommand,
+  };
+}
+
+async function git(cwd: string, args: string[]): Promise<string> {
+  try {
+    return (await run('git', args, { cwd })).stdout;
+  } catch (error) {
+    const { code, stderr } = error as { code?: string; stderr?: string };
+    if (code === 'ENOENT') {
+      throw new SdlfError('git is not installed, so sdlf cannot set the remote.', {
+        code: 'GIT_MISSING',
+        suggestions: ['Install git (2.28 or later), then re-run "sdlf create-repository".'],
+      });
+    }
+    throw new Error(`git ${args.join(' ')} failed in ${cwd}: ${stderr ?? String(error)}`);
+  }
+}

@@ -1,0 +1,272 @@
+import { GetRepositoryCommand, ListTagsForResourceCommand as ListRepositoryTagsCommand } from '@aws-sdk/client-codecommit';
+import { DescribeTableCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeKeyCommand, paginateListAliases } from '@aws-sdk/client-kms';
+import { paginateGetResources } from '@aws-sdk/client-resource-groups-tagging-api';
+import { bucketExists, bucketTags } from '../../aws/buckets.js';
+import type { AwsClients } from '../../aws/clients.js';
+import { isAwsError } from '../../aws/errors.js';
+import { environmentStackPrefix, environmentStacks, type StackRole } from '../../aws/project-stacks.js';
+import { BOOTSTRAP_STACK, listStackResources, listStacks, type StackInfo } from '../../aws/stacks.js';
+import { type AwsTarget, namingOf } from '../../aws/target.js';
+import type { DeploymentEnvironment, Project } from '../../config/model.js';
+import { BUCKET_KINDS, Naming, SDLF_TAG_KEYS, TABLE_KINDS } from '../../config/naming.js';
+import { lakeFormationAdminsParameter, readRecordedAdmins } from '../bootstrap.js';
+import type { Inventory } from './plan.js';
+
+/** Options of {@link discoverInventory}. */
+export interface DiscoverOptions {
+  /** Includes the CodeCommit repository (only from the cicd account). */
+  readonly includeRepository: boolean;
+  /** Includes the CDK bootstrap stack (only when no other stack of the account and region remains). */
+  readonly includeBootstrap: boolean;
+}
+
+type Tags = Readonly<Record<string, string>>;
+
+const hasProjectTags = (tags: Tags, prefix: string, env?: string) =>
+  tags[SDLF_TAG_KEYS.project] === prefix && (env === undefined || tags[SDLF_TAG_KEYS.environment] === env);
+
+/**
+ * Finds what the project owns in the target's account and region, by stack name and `sdlf:project` /
+ * `sdlf:environment` tags together: a stack, bucket, table or key counts only when both match. Anything with a
+ * matching name but other tags, other environments' and prefixes' resources, and shared things (the CI/CD pipeline
+ * for an environment, the bootstrap stack while other stacks use it) are reported as untouched.
+ */
+export async function discoverInventory(
+  clients: AwsClients,
+  project: Project,
+  target: AwsTarget,
+  options: DiscoverOptions,
+): Promise<Inventory> {
+  const all = await listStacks(clients);
+  const untouched: string[] = [];
+  const stacks: Array<{ name: string; role: StackRole; status: string }> = [];
+  const environment = target.environment;
+  if (environment) {
+    stacks.push(...environmentOwnedStacks(all, project, environment, target, untouched));
+  }
+  const cicdName = Naming.cicdStack(project.cicd.resourcePrefix);
+  const cicdStack = all.find((s) => s.name === cicdName);
+  if (cicdStack) {
+    if (environment) {
+      untouched.push(
+        `stack ${cicdName}: the CI/CD pipeline serves every environment; delete it with "sdlf delete-all --env cicd"`,
+      );
+    } else if (hasProjectTags(cicdStack.tags, project.cicd.resourcePrefix)) {
+      stacks.push({ name: cicdName, role: 'cicd', status: cicdStack.status });
+    } else {
+      untouched.push(`stack ${cicdName}: it lacks the tag ${SDLF_TAG_KEYS.project}=${project.cicd.resourcePrefix}`);
+    }
+  }
+
+  const buckets = new Set<string>();
+  const tables = new Set<string>();
+  const keys = new Set<string>();
+  for (const stack of stacks) {
+    const resources = await listStackResources(clients, stack.name).catch((error: unknown) => {
+      untouched.push(
+        `resources of stack ${stack.name} could not be listed (${(error as Error).message}); its buckets, tables and keys are found by name and tags instead`,
+      );
+      return [];
+    });
+    for (const resource of resources) {
+      const id = resource.PhysicalResourceId;
+      if (!id || resource.ResourceStatus === 'DELETE_COMPLETE') continue;
+      if (resource.ResourceType === 'AWS::S3::Bucket') buckets.add(id);
+      else if (resource.ResourceType === 'AWS::DynamoDB::Table' || resource.ResourceType === 'AWS::DynamoDB::GlobalTable')
+        tables.add(id);
+      else if (resource.ResourceType === 'AWS::KMS::Key') keys.add(id);
+    }
+  }
+  if (environment) {
+    const naming = namingOf(target, environment);
+    const prefix = environment.resourcePrefix;
+    for (const bucket of BUCKET_KINDS.map((kind) => naming.bucket(kind))) {
+      if (buckets.has(bucket) || !(await bucketExists(clients, bucket))) continue;
+      if (hasProjectTags(await bucketTags(clients, bucket), prefix, environment.id)) buckets.add(bucket);
+      else
+        untouched.push(
+          `bucket ${bucket}: it lacks the tags ${SDLF_TAG_KEYS.project}=${prefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
+        );
+    }
+    for (const table of TABLE_KINDS.map((kind) => naming.table(kind))) {
+      if (tables.has(table)) continue;
+      const tags = await tableTags(clients, table);
+      if (!tags) continue;
+      if (hasProjectTags(tags, prefix, environment.id)) tables.add(table);
+      else
+        untouched.push(
+          `table ${table}: it lacks the tags ${SDLF_TAG_KEYS.project}=${prefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
+        );
+    }
+    const tagged = await taggedKeys(clients, prefix, environment.id).catch((error: unknown) => {
+      untouched.push(
+        `KMS keys could not be searched by tag (${(error as Error).message.split('\n')[0]}); keys are found through the stacks and aliases`,
+      );
+      return [];
+    });
+    for (const arn of tagged) keys.add(arn);
+    // Keys behind the environment's aliases (`alias/{prefix}-{env}-…`), while the foundations stack still has them.
+    for (const keyId of await aliasedKeys(clients, `alias/${prefix}-${environment.id}-`)) keys.add(keyId);
+  }
+  const liveKeys = new Set<string>();
+  for (const key of keys) {
+    const id = await liveCustomerKeyId(clients, key);
+    if (id) liveKeys.add(id);
+  }
+
+  const ours = new Set(stacks.map((s) => s.name));
+  const others = all.filter((s) => !ours.has(s.name) && s.name !== BOOTSTRAP_STACK);
+  let lakeFormation: Inventory['lakeFormation'];
+  if (environment) {
+    const parameter = lakeFormationAdminsParameter(target);
+    const admins = await readRecordedAdmins(clients, parameter);
+    const sharing = others.filter((s) => s.tags[SDLF_TAG_KEYS.project] !== undefined).map((s) => s.name);
+    if (admins.length > 0 && sharing.length > 0) {
+      untouched.push(`Lake Formation admins ${admins.join(', ')}: still needed by ${sharing.join(', ')}`);
+    } else if (admins.length > 0) {
+      lakeFormation = { admins, parameter };
+    }
+  }
+
+  let repository: string | undefined;
+  if (options.includeRepository) repository = await findRepository(clients, project, target, untouched);
+
+  let bootstrap: Inventory['bootstrap'];
+  const bootstrapStack = all.find((s) => s.name === BOOTSTRAP_STACK);
+  if (options.includeBootstrap && bootstrapStack) {
+    if (others.length > 0) {
+      untouched.push(`stack ${BOOTSTRAP_STACK}: other stacks still use it (${others.map((s) => s.name).join(', ')})`);
+    } else {
+      const staging = (await listStackResources(clients, BOOTSTRAP_STACK)).find(
+        (r) => r.ResourceType === 'AWS::S3::Bucket' && r.ResourceStatus !== 'DELETE_COMPLETE',
+      );
+      bootstrap = { stack: BOOTSTRAP_STACK, stagingBucket: staging?.PhysicalResourceId };
+    }
+  }
+  return {
+    stacks,
+    buckets: [...buckets].sort(),
+    tables: [...tables].sort(),
+    keys: [...liveKeys].sort(),
+    lakeFormation,
+    repository,
+    bootstrap,
+    untouched,
+  };
+}
+
+/** The environment's stacks: named `{prefix}-{env}-…` and tagged with the prefix and the environment. */
+function environmentOwnedStacks(
+  all: readonly StackInfo[],
+  project: Project,
+  environment: DeploymentEnvironment,
+  target: AwsTarget,
+  untouched: string[],
+): Array<{ name: string; role: StackRole; status: string }> {
+  const configured = new Map(
+    environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => [s.name, s.role]),
+  );
+  const foundations = namingOf(target, environment).foundationsStack();
+  const owned: Array<{ name: string; role: StackRole; status: string }> = [];
+  for (const stack of all) {
+    if (!stack.name.startsWith(environmentStackPrefix(environment))) continue;
+    if (!hasProjectTags(stack.tags, environment.resourcePrefix, environment.id)) {
+      untouched.push(
+        `stack ${stack.name}: it lacks the tags ${SDLF_TAG_KEYS.project}=${environment.resourcePrefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
+      );
+      continue;
+    }
+    // A stack no longer in parameters.json (a removed dataset) is still the project's: its tags say what it is.
+    const role: StackRole =
+      stack.name === foundations
+        ? 'foundations'
+        : (configured.get(stack.name) ??
+          (stack.tags[SDLF_TAG_KEYS.dataset] || !stack.tags[SDLF_TAG_KEYS.team] ? 'dataset' : 'pipeline'));
+    owned.push({ name: stack.name, role, status: stack.status });
+  }
+  return owned;
+}
+
+async function tableTags(clients: AwsClients, table: string): Promise<Tags | undefined> {
+  try {
+    const described = await clients.dynamoDb.send(new DescribeTableCommand({ TableName: table }));
+    const arn = described.Table?.TableArn;
+    if (!arn) return undefined;
+    const reply = await clients.dynamoDb.send(new ListTagsOfResourceCommand({ ResourceArn: arn }));
+    return Object.fromEntries((reply.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  } catch (error) {
+    if (isAwsError(error, 'ResourceNotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+async function taggedKeys(clients: AwsClients, prefix: string, env: string): Promise<string[]> {
+  const arns: string[] = [];
+  const pages = paginateGetResources(
+    { client: clients.tagging },
+    {
+      ResourceTypeFilters: ['kms:key'],
+      TagFilters: [
+        { Key: SDLF_TAG_KEYS.project, Values: [prefix] },
+        { Key: SDLF_TAG_KEYS.environment, Values: [env] },
+      ],
+    },
+  );
+  for await (const page of pages) for (const r of page.ResourceTagMappingList ?? []) if (r.ResourceARN) arns.push(r.ResourceARN);
+  return arns;
+}
+
+async function aliasedKeys(clients: AwsClients, aliasPrefix: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of paginateListAliases({ client: clients.kms }, {})) {
+    for (const alias of page.Aliases ?? [])
+      if (alias.AliasName?.startsWith(aliasPrefix) && alias.TargetKeyId) ids.push(alias.TargetKeyId);
+  }
+  return ids;
+}
+
+/** The id of a customer-managed key that is not pending deletion yet; undefined otherwise. */
+async function liveCustomerKeyId(clients: AwsClients, key: string): Promise<string | undefined> {
+  try {
+    const meta = (await clients.kms.send(new DescribeKeyCommand({ KeyId: key }))).KeyMetadata;
+    return meta?.KeyManager === 'CUSTOMER' && meta.KeyState !== 'PendingDeletion' ? meta.KeyId : undefined;
+  } catch (error) {
+    if (isAwsError(error, 'NotFoundException')) return undefined;
+    throw error;
+  }
+}
+
+async function findRepository(
+  clients: AwsClients,
+  project: Project,
+  target: AwsTarget,
+  untouched: string[],
+): Promise<string | undefined> {
+  const source = project.cicd.source;
+  if (source.provider !== 'codecommit') {
+    untouched.push(`repository ${source.repository}: it is on a CodeConnections provider; sdlf never deletes it`);
+    return undefined;
+  }
+  if (target.account !== project.cicd.account || target.region !== project.cicd.region) {
+    untouched.push(
+      `repository ${source.repository}: it lives in the cicd environment; use "sdlf delete-all --env cicd --include-repository"`,
+    );
+    return undefined;
+  }
+  try {
+    const reply = await clients.codeCommit.send(new GetRepositoryCommand({ repositoryName: source.repository }));
+    const arn = reply.repositoryMetadata?.Arn;
+    const tags = arn ? ((await clients.codeCommit.send(new ListRepositoryTagsCommand({ resourceArn: arn }))).tags ?? {}) : {};
+    if (tags[SDLF_TAG_KEYS.project] !== project.cicd.resourcePrefix) {
+      untouched.push(
+        `repository ${source.repository}: it lacks the tag ${SDLF_TAG_KEYS.project}=${project.cicd.resourcePrefix} (sdlf did not create it)`,
+      );
+      return undefined;
+    }
+    return source.repository;
+  } catch (error) {
+    if (isAwsError(error, 'RepositoryDoesNotExistException')) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,88 @@
+import type { StackRole } from '../../aws/project-stacks.js';
+
+/** One step of a delete-all plan, in the order steps run. */
+export type DeleteStep =
+  | { readonly kind: 'empty-bucket'; readonly bucket: string }
+  | { readonly kind: 'delete-stack'; readonly stack: string; readonly role: StackRole }
+  | { readonly kind: 'delete-bucket'; readonly bucket: string }
+  | { readonly kind: 'delete-table'; readonly table: string }
+  | { readonly kind: 'schedule-key-deletion'; readonly keyId: string; readonly days: number }
+  | { readonly kind: 'remove-lake-formation-admins'; readonly admins: readonly string[]; readonly parameter: string }
+  | { readonly kind: 'delete-repository'; readonly repository: string }
+  | { readonly kind: 'delete-bootstrap'; readonly stack: string; readonly stagingBucket?: string };
+
+/** What a project owns in one account and region, as discovered before deleting anything. */
+export interface Inventory {
+  /** The project's stacks: name and tags both match. */
+  readonly stacks: ReadonlyArray<{ readonly name: string; readonly role: StackRole; readonly status: string }>;
+  /** Buckets of those stacks, and leftover buckets with the project's names and tags. */
+  readonly buckets: readonly string[];
+  /** Tables of those stacks, and leftover tables with the project's names and tags. */
+  readonly tables: readonly string[];
+  /** Customer-managed keys of those stacks, and leftover keys with the project's tags, not yet pending deletion. */
+  readonly keys: readonly string[];
+  /** Lake Formation admins bootstrap added for this environment, with the SSM parameter that records them. */
+  readonly lakeFormation?: { readonly admins: readonly string[]; readonly parameter: string };
+  /** The CodeCommit repository, when asked for and it exists. */
+  readonly repository?: string;
+  /** The CDK bootstrap stack, when asked for and it exists. */
+  readonly bootstrap?: { readonly stack: string; readonly stagingBucket?: string };
+  /** What was found and is left alone, with the reason; printed with the plan. */
+  readonly untouched: readonly string[];
+}
+
+/** The minimum waiting period of a KMS key deletion, in days. */
+export const KEY_DELETION_DAYS = 7;
+
+const ROLE_ORDER: Record<StackRole, number> = { dataset: 0, pipeline: 1, foundations: 2, cicd: 3 };
+
+/**
+ * Orders what an inventory holds into the steps of delete-all: empty the buckets (every version and delete
+ * marker), delete the dataset and pipeline stacks (which stops the pipelines), empty the buckets again (objects
+ * that arrived meanwhile), delete foundations and the CI/CD stack, delete the buckets and tables the stacks
+ * retained, schedule the deletion of the keys that encrypted them (only now that their data is gone), remove the
+ * Lake Formation admins bootstrap added, and finally the repository and the bootstrap stack when asked.
+ */
+export function planDeletion(inventory: Inventory): DeleteStep[] {
+  const stacks = [...inventory.stacks].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
+  const early = stacks.filter((s) => s.role === 'dataset' || s.role === 'pipeline');
+  const late = stacks.filter((s) => s.role === 'foundations' || s.role === 'cicd');
+  const empty = inventory.buckets.map((bucket): DeleteStep => ({ kind: 'empty-bucket', bucket }));
+  const steps: DeleteStep[] = [
+    ...empty,
+    ...early.map((s): DeleteStep => ({ kind: 'delete-stack', stack: s.name, role: s.role })),
+    ...(early.length > 0 ? empty : []),
+    ...late.map((s): DeleteStep => ({ kind: 'delete-stack', stack: s.name, role: s.role })),
+    ...inventory.buckets.map((bucket): DeleteStep => ({ kind: 'delete-bucket', bucket })),
+    ...inventory.tables.map((table): DeleteStep => ({ kind: 'delete-table', table })),
+    ...inventory.keys.map((keyId): DeleteStep => ({ kind: 'schedule-key-deletion', keyId, days: KEY_DELETION_DAYS })),
+  ];
+  if (inventory.lakeFormation && inventory.lakeFormation.admins.length > 0) {
+    steps.push({ kind: 'remove-lake-formation-admins', ...inventory.lakeFormation });
+  }
+  if (inventory.repository) steps.push({ kind: 'delete-repository', repository: inventory.repository });
+  if (inventory.bootstrap) steps.push({ kind: 'delete-bootstrap', ...inventory.bootstrap });
+  return steps;
+}
+
+/** Renders one step as a line of the printed plan. */
+export function describeStep(step: DeleteStep): string {
+  switch (step.kind) {
+    case 'empty-bucket':
+      return `empty bucket        ${step.bucket} (every object version and delete marker)`;
+    case 'delete-stack':
+      return `delete stack        ${step.stack} (${step.role})`;
+    case 'delete-bucket':
+      return `delete bucket       ${step.bucket} (if its stack retained it)`;
+    case 'delete-table':
+      return `delete table        ${step.table} (if its stack retained it)`;
+    case 'schedule-key-deletion':
+      return `schedule deletion   KMS key ${step.keyId} (in ${step.days} days)`;
+    case 'remove-lake-formation-admins':
+      return `remove LF admins    ${step.admins.join(', ')}`;
+    case 'delete-repository':
+      return `delete repository   ${step.repository} (CodeCommit, with its history)`;
+    case 'delete-bootstrap':
+      return `delete stack        ${step.stack} (CDK bootstrap${step.stagingBucket ? `, with its bucket ${step.stagingBucket}` : ''})`;
+  }
+}

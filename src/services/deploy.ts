@@ -1,0 +1,180 @@
+import type { IIoHost, IoMessage } from '@aws-cdk/toolkit-lib';
+import type { AwsClients } from '../aws/clients.js';
+import { createAwsClients } from '../aws/clients.js';
+import { assertAccount, getCallerIdentity } from '../aws/identity.js';
+import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
+import { environmentStacks } from '../aws/project-stacks.js';
+import type { AwsCommandOptions } from '../aws/session.js';
+import { assertStackUsable, BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
+import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
+import { loadProject } from '../config/load.js';
+import { Naming } from '../config/naming.js';
+import { SdlfError } from '../core/errors.js';
+import type { Io } from '../core/io.js';
+import { type ProjectAppBuilder, projectAssemblySource } from '../toolkit/assembly.js';
+import type { RequireApproval } from '../toolkit/io-host.js';
+import { createToolkit } from '../toolkit/toolkit.js';
+
+/** Options of {@link deployProject}. */
+export interface DeployProjectOptions extends AwsCommandOptions {
+  /** Deploys the environment's stacks from here even when CI/CD is on. @default false */
+  readonly direct?: boolean;
+  /** When to ask before deploying changes. @default 'broadening' */
+  readonly requireApproval?: RequireApproval;
+  /** Replaces the embedded app (tests). */
+  readonly app?: ProjectAppBuilder;
+  /** Replaces the toolkit's IoHost (tests). */
+  readonly ioHost?: IIoHost;
+  /** Milliseconds between CloudFormation polls while a stack deploys. @default 2000 */
+  readonly pollingIntervalMs?: number;
+}
+
+/** One stack {@link deployProject} deployed. */
+export interface DeployedStackResult {
+  readonly name: string;
+  /** `deployed` when CloudFormation changed it, `unchanged` when its template was already deployed. */
+  readonly status: 'deployed' | 'unchanged';
+  readonly outputs: Readonly<Record<string, string>>;
+}
+
+/** What {@link deployProject} did. */
+export interface DeployProjectResult {
+  /** `pipeline`: the CI/CD pipeline stack; `direct`: the environment's stacks. */
+  readonly mode: 'pipeline' | 'direct';
+  readonly env: string;
+  readonly account: string;
+  readonly region: string;
+  readonly stacks: readonly DeployedStackResult[];
+  /** What to do next, for people. */
+  readonly next: readonly string[];
+}
+
+/**
+ * Deploys the project. With CI/CD on (and not `direct`) it deploys the `{prefix}-cicd-pipeline` stack to the cicd
+ * account, and the pipeline deploys the environments on each push. Otherwise it deploys the environment's stacks
+ * (foundations, pipelines, datasets) in dependency order. A preflight runs before any change: the credentials reach
+ * the configured account, the account and region are bootstrapped, (direct) Lake Formation lists the CDK execution
+ * role as an admin, and no stack of the project is busy or stuck.
+ */
+export async function deployProject(options: DeployProjectOptions, io: Io): Promise<DeployProjectResult> {
+  const project = await loadProject(options.root);
+  const viaPipeline = project.cicd.enabled && !options.direct;
+  const target: AwsTarget = viaPipeline
+    ? { envId: CICD_ENVIRONMENT, account: project.cicd.account, region: options.region ?? project.cicd.region }
+    : resolveTarget(project, { env: options.env, region: options.region });
+  const environment = viaPipeline ? undefined : requireDeploymentEnvironment(target, 'deploy');
+  const clients = createAwsClients({ region: target.region, profile: options.profile });
+
+  // Preflight: nothing changes until every check passed.
+  io.info(
+    `Preflight for ${environment ? `environment "${environment.id}"` : 'the CI/CD pipeline'} in aws://${target.account}/${target.region}…`,
+  );
+  const identity = await getCallerIdentity(clients);
+  assertAccount(identity, target.account, `environment "${target.envId}" in ddk.json`);
+  await assertBootstrapped(clients, target);
+  const stackNames = environment
+    ? environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => s.name)
+    : [Naming.cicdStack(project.cicd.resourcePrefix)];
+  if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws');
+  for (const name of stackNames) {
+    const stack = await describeStack(clients, name);
+    if (!stack) continue;
+    assertStackUsable(stack, target.region);
+    if (stack.status === 'ROLLBACK_COMPLETE') {
+      io.warn(`Stack ${name} is ROLLBACK_COMPLETE (its creation failed earlier); it will be deleted and created again.`);
+    }
+  }
+  io.info(
+    `Preflight passed: credentials for ${identity.account}, bootstrapped${viaPipeline ? '' : ', Lake Formation admin in place'}.`,
+  );
+
+  const noOp = new Set<string>();
+  const tap = (message: IoMessage<unknown>) => {
+    const data = message.data as { noOp?: boolean; stackArtifact?: { stackName?: string } } | undefined;
+    if (message.code === 'CDK_TOOLKIT_I5900' && data?.noOp && data.stackArtifact?.stackName)
+      noOp.add(data.stackArtifact.stackName);
+  };
+  const loaded = await createToolkit({
+    io,
+    region: target.region,
+    profile: options.profile,
+    requireApproval: options.requireApproval,
+    ioHost: options.ioHost,
+    tap,
+  });
+  const source = await projectAssemblySource(loaded, project, { app: options.app, env: environment?.id, cicd: !environment, io });
+  const { toolkit, lib } = loaded;
+  const assembly = await toolkit.synth(source, { stacks: { strategy: lib.StackSelectionStrategy.ALL_STACKS } });
+  let result: Awaited<ReturnType<typeof toolkit.deploy>>;
+  try {
+    const available = new Map(assembly.cloudAssembly.stacksRecursively.map((s) => [s.stackName, s.hierarchicalId]));
+    const missing = stackNames.filter((name) => !available.has(name));
+    if (missing.length > 0) {
+      throw new Error(
+        `The embedded app did not produce the stacks ${missing.join(', ')}; it produced ${[...available.keys()].join(', ')}.`,
+      );
+    }
+    result = await toolkit.deploy(assembly, {
+      stacks: {
+        strategy: lib.StackSelectionStrategy.PATTERN_MUST_MATCH,
+        patterns: stackNames.map((name) => available.get(name) ?? name),
+      },
+      deploymentMethod: { method: 'change-set' },
+      concurrency: 1,
+      stackEventPollingInterval: options.pollingIntervalMs,
+    });
+  } finally {
+    await assembly.dispose();
+  }
+
+  const stacks = result.stacks.map(
+    (s): DeployedStackResult => ({
+      name: s.stackName,
+      status: noOp.has(s.stackName) ? 'unchanged' : 'deployed',
+      outputs: s.outputs,
+    }),
+  );
+  const next = !environment
+    ? [
+        `The pipeline ${stackNames[0]} deploys the environments (${project.environments.map((e) => e.id).join(', ')}) on every push to ${project.cicd.source.branch}.`,
+        `Push your project to start it: git push origin ${project.cicd.source.branch}`,
+      ]
+    : [`Upload sample data with "sdlf upload --env ${environment.id} --team <team> --dataset <dataset>".`];
+  return {
+    mode: environment ? 'direct' : 'pipeline',
+    env: target.envId,
+    account: target.account,
+    region: target.region,
+    stacks,
+    next,
+  };
+}
+
+/** Fails with "run sdlf bootstrap" when the CDK bootstrap stack is missing or unusable. */
+async function assertBootstrapped(clients: AwsClients, target: AwsTarget): Promise<void> {
+  const stack = await describeStack(clients, BOOTSTRAP_STACK);
+  if (!stack || stack.status === 'ROLLBACK_COMPLETE') {
+    throw new SdlfError(
+      `aws://${target.account}/${target.region} is not bootstrapped for the CDK (no ${BOOTSTRAP_STACK} stack).`,
+      {
+        code: 'NOT_BOOTSTRAPPED',
+        suggestions: [`Run "sdlf bootstrap --env ${target.envId}" first.`],
+      },
+    );
+  }
+  assertStackUsable(stack, target.region);
+}
+
+/** Fails with "run sdlf bootstrap" when Lake Formation does not list the CDK execution role as an admin. */
+async function assertLakeFormationAdmin(clients: AwsClients, target: AwsTarget, partition: string): Promise<void> {
+  const role = cdkExecutionRoleArn(target.account, target.region, partition);
+  const settings = await readDataLakeSettings(clients);
+  if (isDataLakeAdmin(settings, role)) return;
+  throw new SdlfError(
+    `Lake Formation in aws://${target.account}/${target.region} does not list ${role} as a data lake administrator.`,
+    {
+      code: 'LAKE_FORMATION_NOT_READY',
+      suggestions: [`Run "sdlf bootstrap --env ${target.envId}": it adds the role and keeps the existing administrators.`],
+    },
+  );
+}

@@ -1,0 +1,57 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inject } from 'vitest';
+
+/** The account moto_server answers for with its default credentials. */
+export const MOTO_ACCOUNT = '123456789012';
+
+/**
+ * Points the AWS SDK and the toolkit of this test process at the shared moto_server, with dummy credentials that
+ * exist only inside this process.
+ */
+export function useMoto(): string {
+  // moto's CloudFormation reads template URLs on "localhost" path-style only, so use that name for 127.0.0.1.
+  const endpoint = inject('motoEndpoint').replace('127.0.0.1', 'localhost');
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: endpoint,
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_SESSION_TOKEN: 'testing',
+    AWS_REGION: 'us-east-1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    // Keeps toolkit caches (account lookups) out of the real home folder.
+    HOME: mkdtempSync(join(tmpdir(), 'sdlf-home-')),
+  });
+  delete process.env.AWS_PROFILE;
+  return endpoint;
+}
+
+/** Options of {@link writeProject}. */
+export interface ProjectFixture {
+  readonly region: string;
+  readonly prefix: string;
+  readonly envs?: readonly string[];
+  readonly cicdEnabled?: boolean;
+  readonly datasets?: ReadonlyArray<{ team: string; dataset: string; pipeline?: string }>;
+}
+
+/** Writes a project (ddk.json, parameters.json, sample data) for moto's account into a fresh folder. */
+export function writeProject(fixture: ProjectFixture): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sdlf-lifecycle-'));
+  const envs = fixture.envs ?? ['dev'];
+  const environments: Record<string, unknown> = {
+    cicd: { account: MOTO_ACCOUNT, region: fixture.region, cicd_enabled: fixture.cicdEnabled ?? false, repository: 'sdlf-demo' },
+  };
+  for (const env of envs) environments[env] = { account: MOTO_ACCOUNT, region: fixture.region, resource_prefix: fixture.prefix };
+  const datasets = fixture.datasets ?? [{ team: 'demoteam', dataset: 'legislators' }];
+  writeFileSync(join(dir, 'ddk.json'), `${JSON.stringify({ environments }, null, 2)}\n`);
+  writeFileSync(join(dir, 'parameters.json'), `${JSON.stringify(Object.fromEntries(envs.map((e) => [e, datasets])), null, 2)}\n`);
+  for (const { team, dataset } of datasets) {
+    mkdirSync(join(dir, 'data', team, dataset), { recursive: true });
+    writeFileSync(join(dir, 'data', team, dataset, 'persons.json'), '[{"id":1,"name":"Ada"},{"id":2,"name":"Grace"}]\n');
+    writeFileSync(join(dir, 'data', team, dataset, 'memberships.json'), '{"id":1,"org":"senate"}\n');
+  }
+  return dir;
+}
