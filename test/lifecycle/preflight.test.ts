@@ -1,0 +1,94 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetDataLakeSettingsCommand, LakeFormationClient } from '@aws-sdk/client-lakeformation';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createRecordingIo } from '../../src/core/io.js';
+import { deployProject } from '../../src/services/deploy.js';
+import { writeProject } from './moto.js';
+
+const sts = mockClient(STSClient);
+const cfn = mockClient(CloudFormationClient);
+const lf = mockClient(LakeFormationClient);
+const account = '123456789012';
+const region = 'us-east-1';
+const execRole = `arn:aws:iam::${account}:role/cdk-hnb659fds-cfn-exec-role-${account}-${region}`;
+const notFound = (name: string) => Object.assign(new Error(`Stack with id ${name} does not exist`), { name: 'ValidationError' });
+const stack = (name: string, status: string) => ({
+  Stacks: [{ StackName: name, StackId: `id-${name}`, StackStatus: status, CreationTime: new Date() }],
+});
+
+let root: string;
+beforeEach(() => {
+  root = writeProject({ region, prefix: 'demo' });
+  sts.on(GetCallerIdentityCommand).resolves({ Account: account, Arn: `arn:aws:iam::${account}:user/ci` });
+  cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
+    if (input.StackName === 'CDKToolkit') return stack('CDKToolkit', 'UPDATE_COMPLETE');
+    throw notFound(input.StackName);
+  });
+  lf.on(GetDataLakeSettingsCommand).resolves({
+    DataLakeSettings: { DataLakeAdmins: [{ DataLakePrincipalIdentifier: execRole }] },
+  });
+});
+afterEach(() => {
+  sts.reset();
+  cfn.reset();
+  lf.reset();
+});
+
+const deploy = () =>
+  deployProject(
+    { root, env: 'dev', direct: true, app: () => Promise.reject(new Error('the app must not be built')) },
+    createRecordingIo(),
+  );
+
+describe('deployProject preflight', () => {
+  it('throws WRONG_ACCOUNT before any change when the credentials belong to another account', async () => {
+    sts.on(GetCallerIdentityCommand).resolves({ Account: '999999999999', Arn: 'arn:aws:iam::999999999999:user/ci' });
+    await expect(deploy()).rejects.toMatchObject({ code: 'WRONG_ACCOUNT', message: expect.stringContaining('999999999999') });
+    expect(cfn.calls()).toHaveLength(0);
+  });
+
+  it('throws NOT_BOOTSTRAPPED with the bootstrap command when CDKToolkit is missing', async () => {
+    cfn.on(DescribeStacksCommand).rejects(notFound('CDKToolkit'));
+    const error = await deploy().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'NOT_BOOTSTRAPPED' });
+    expect((error as { suggestions: string[] }).suggestions).toEqual(['Run "sdlf bootstrap --env dev" first.']);
+  });
+
+  it('throws LAKE_FORMATION_NOT_READY when the execution role is not a data lake admin', async () => {
+    lf.on(GetDataLakeSettingsCommand).resolves({ DataLakeSettings: { DataLakeAdmins: [] } });
+    await expect(deploy()).rejects.toMatchObject({
+      code: 'LAKE_FORMATION_NOT_READY',
+      message: expect.stringContaining(execRole),
+    });
+  });
+
+  it.each([
+    ['UPDATE_ROLLBACK_FAILED', 'STACK_FAILED'],
+    ['UPDATE_IN_PROGRESS', 'STACK_BUSY'],
+  ])('throws %s → %s naming the stack', async (status, code) => {
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
+      if (input.StackName === 'CDKToolkit') return stack('CDKToolkit', 'CREATE_COMPLETE');
+      if (input.StackName === 'demo-dev-foundations') return stack('demo-dev-foundations', status);
+      throw notFound(input.StackName);
+    });
+    await expect(deploy()).rejects.toMatchObject({ code, message: expect.stringContaining('demo-dev-foundations') });
+  });
+
+  it('warns that a ROLLBACK_COMPLETE stack will be re-created, then goes on to build the app', async () => {
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
+      if (input.StackName === 'CDKToolkit') return stack('CDKToolkit', 'CREATE_COMPLETE');
+      if (input.StackName === 'demo-dev-foundations') return stack('demo-dev-foundations', 'ROLLBACK_COMPLETE');
+      throw notFound(input.StackName);
+    });
+    const io = createRecordingIo();
+    await expect(
+      deployProject({ root, env: 'dev', direct: true, app: () => Promise.reject(new Error('app built')) }, io),
+    ).rejects.toThrow('Assembly builder failed');
+    expect(io.lines).toContainEqual({
+      level: 'warn',
+      message: expect.stringContaining('demo-dev-foundations is ROLLBACK_COMPLETE'),
+    });
+  });
+});
