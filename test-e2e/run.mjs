@@ -9,14 +9,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 
+const say = (line) => process.stdout.write(`${line}\n`);
 const bin = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const region = process.env.AWS_REGION ?? 'us-east-1';
 let account;
 try {
   account = (await new STSClient({ region }).send(new GetCallerIdentityCommand({}))).Account;
 } catch (error) {
-  console.log(`test:e2e did nothing: no usable AWS credentials (${error.name}: ${error.message.split('\n')[0]}).`);
-  console.log('Set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and AWS_REGION for a sandbox account, then re-run.');
+  say(`test:e2e did nothing: no usable AWS credentials (${error.name}: ${error.message.split('\n')[0]}).`);
+  say('Set AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and AWS_REGION for a sandbox account, then re-run.');
   process.exit(0);
 }
 
@@ -25,7 +26,7 @@ const prefix = `e2e${Math.random().toString(36).slice(2, 7)}`;
 const project = join(dir, 'lake');
 const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true' };
 const sdlf = (...args) => {
-  console.log(`$ sdlf ${args.join(' ')}`);
+  say(`$ sdlf ${args.join(' ')}`);
   return execFileSync(process.execPath, [bin, ...args], { env, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 };
 const started = Date.now();
@@ -47,8 +48,8 @@ try {
     if (Date.now() > deadline) throw new Error('stage A and B did not both succeed within 30 minutes');
     await new Promise((r) => setTimeout(r, 30_000));
   }
-  console.log(sdlf('status', '--path', project, '--env', 'dev'));
+  say(sdlf('status', '--path', project, '--env', 'dev'));
 } finally {
   if (deployed) sdlf('delete-all', '--path', project, '--env', 'dev', '--yes');
-  console.log(`test:e2e finished in ${((Date.now() - started) / 60_000).toFixed(1)} min (project kept in ${project}).`);
+  say(`test:e2e finished in ${((Date.now() - started) / 60_000).toFixed(1)} min (project kept in ${project}).`);
 }
