@@ -318,7 +318,9 @@ export async function stageAPostUpdate(
       deduplicationId: deduplicationIdOf(execution.executionId, attempt, output.bucket, output.key),
     };
   });
-  if (messages.length > 0) await deps.queue.send(execution.stageBQueueUrl, messages);
+  // Pipelines without a stage B (the custom type, stage A only) register no stage B queue: the staged objects
+  // are the end of the line.
+  if (messages.length > 0 && execution.stageBQueueUrl !== '') await deps.queue.send(execution.stageBQueueUrl, messages);
   const done = await deps.metadata.transition(execution.executionId, 'SUCCEEDED', {
     at: deps.clock().toISOString(),
     note: 'post-update',

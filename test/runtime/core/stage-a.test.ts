@@ -307,6 +307,23 @@ describe('stageAPostUpdate', () => {
     expect(deps.queue.bodies(execution.stageBQueueUrl)).toHaveLength(1);
   });
 
+  it('queues nothing for a pipeline without stage B and still marks the execution SUCCEEDED', async () => {
+    // Given an execution of a stage-A-only pipeline, whose dataset registers no stage B queue
+    const deps = memoryDeps();
+    const started_ = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    const execution = { ...started_, stageBQueueUrl: '' };
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const result = await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    // When post-update runs
+    const done = await stageAPostUpdate(execution, result, deps);
+    // Then the staged objects are recorded and no message is sent anywhere
+    expect(done.status).toBe('SUCCEEDED');
+    expect(deps.queue.bodies('')).toEqual([]);
+    expect(deps.metadata.objects.get('s3://stage/demoteam/legislators/persons/persons.jsonl')).toMatchObject({
+      status: 'STAGED',
+    });
+  });
+
   it('throws for a result without outputs', async () => {
     const deps = memoryDeps();
     const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
