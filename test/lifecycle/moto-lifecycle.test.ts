@@ -122,6 +122,11 @@ describe('the AWS lifecycle against moto_server', () => {
     const again = await bootstrapEnvironment({ root, env: 'dev' }, createRecordingIo());
     expect(again.toolkitStack).toBe('unchanged');
     expect(again.lakeFormation).toMatchObject({ changed: false, addedAdmins: [] });
+
+    // The cicd environment holds no data lake: CDK bootstrap only.
+    const cicd = await bootstrapEnvironment({ root, env: 'cicd' }, createRecordingIo());
+    expect(cicd).toMatchObject({ env: 'cicd', toolkitStack: 'unchanged' });
+    expect(cicd.lakeFormation).toBeUndefined();
   });
 
   it('deploys the environment directly, its stacks in dependency order, after a preflight', async () => {
