@@ -28,11 +28,14 @@ export function objectIdOf(object: ObjectVersion): string {
 }
 
 /**
- * Id of a stage B batch: `b-` and 40 hex characters of a SHA-256 of the dataset and its sorted, distinct keys. A
- * redelivered batch gets the same id; any other set of keys a different one.
+ * Id of a stage B batch: `b-` and 40 hex characters of a SHA-256 of the dataset, its sorted, distinct keys and the
+ * sorted, distinct stage A executions that staged them. A redelivered batch gets the same id; another set of keys,
+ * or the same keys staged again from a new upload, a different one.
  */
-export function batchIdOf(team: string, dataset: string, keys: readonly string[]): string {
-  return `b-${digest(team, dataset, ...[...new Set(keys)].sort()).slice(0, 40)}`;
+export function batchIdOf(team: string, dataset: string, keys: readonly string[], sources: readonly string[] = []): string {
+  const sorted = (values: readonly string[]) => [...new Set(values)].sort();
+  const parts = sources.length === 0 ? sorted(keys) : [...sorted(keys), '|', ...sorted(sources)];
+  return `b-${digest(team, dataset, ...parts).slice(0, 40)}`;
 }
 
 /**

@@ -37,6 +37,9 @@ export interface BatchLimits {
 export interface PlannedBatch {
   /** Distinct staged objects, in arrival order. */
   readonly objects: ReadonlyArray<{ readonly bucket: string; readonly key: string }>;
+  /** Distinct stage A executions that staged them, sorted: part of the batch's identity, so a corrected upload
+   * (a new stage A execution writing the same staged key) starts a new stage B run. */
+  readonly sources: readonly string[];
   /** Every message the batch consumes (duplicates of a key included). */
   readonly receiptHandles: readonly string[];
 }
@@ -66,7 +69,10 @@ export function planBatches(
     throw new Error(`Invalid stage B batch limits: min ${minItems}, max ${maxItems} (need 1 <= min <= max).`);
   }
   const invalid: Array<{ message: ReceivedMessage; reason: string }> = [];
-  const groups = new Map<string, { object: { bucket: string; key: string }; messages: ReceivedMessage[] }>();
+  const groups = new Map<
+    string,
+    { object: { bucket: string; key: string }; messages: ReceivedMessage[]; sources: Set<string> }
+  >();
   for (const message of messages) {
     let parsed: StageBMessage;
     try {
@@ -84,8 +90,13 @@ export function planBatches(
       continue;
     }
     const id = `s3://${parsed.bucket}/${parsed.key}`;
-    const group = groups.get(id) ?? { object: { bucket: parsed.bucket, key: parsed.key }, messages: [] };
+    const group = groups.get(id) ?? {
+      object: { bucket: parsed.bucket, key: parsed.key },
+      messages: [],
+      sources: new Set<string>(),
+    };
     group.messages.push(message);
+    group.sources.add(parsed.sourceExecutionId);
     groups.set(id, group);
   }
   const items = [...groups.values()];
@@ -95,6 +106,7 @@ export function planBatches(
     const slice = items.slice(at, at + maxItems);
     batches.push({
       objects: slice.map((item) => item.object),
+      sources: [...new Set(slice.flatMap((item) => [...item.sources]))].sort(),
       receiptHandles: slice.flatMap((item) => item.messages.map((m) => m.receiptHandle)),
     });
     at += slice.length;
@@ -186,7 +198,7 @@ export async function triggerStageB(
     const failed: Array<{ executionId: string; error: string }> = [];
     for (const batch of plan.batches) {
       const uris = batch.objects.map((o) => `s3://${o.bucket}/${o.key}`);
-      const executionId = batchIdOf(team, dataset, uris);
+      const executionId = batchIdOf(team, dataset, uris, batch.sources);
       try {
         const attempt = await nextAttempt(deps, executionId);
         if (attempt === undefined) {

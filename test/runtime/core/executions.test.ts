@@ -129,6 +129,14 @@ describe('ids', () => {
     expect(batchIdOf('t', 'd', ['a'])).toMatch(/^b-[0-9a-f]{40}$/);
   });
 
+  it('derives a new batch id when the same keys were staged again by a new stage A execution', () => {
+    // Given the same staged key, once from the first upload and once from a corrected one
+    const first = batchIdOf('t', 'd', ['a'], ['e-1']);
+    // Then a redelivery of the first batch keeps its id, and the corrected one gets a new id
+    expect(batchIdOf('t', 'd', ['a'], ['e-1', 'e-1'])).toBe(first);
+    expect(batchIdOf('t', 'd', ['a'], ['e-2'])).not.toBe(first);
+  });
+
   it.each([
     ['t', 'd', 'persons', 't/d/persons.json', 't/d/persons/persons.jsonl'],
     ['t', 'd', 'persons', 't/d/2024/01/persons.csv.gz', 't/d/persons/2024__01__persons.jsonl'],

@@ -109,6 +109,7 @@ describe('triggerStageB', () => {
         'demoteam',
         'legislators',
         input.keys.map((k) => `s3://stage/${k}`),
+        ['a-1'],
       ),
     );
     expect(input.manifest).toBe(`s3://artifacts/manifests/demoteam/legislators/${input.executionId}.json`);
@@ -265,7 +266,7 @@ describe('stage B steps', () => {
     expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('FAILED');
   });
 
-  it('a redriven batch starts its next attempt', async () => {
+  it('a redriven batch starts one new run over the same keys, staged by the failed batch', async () => {
     const deps = memoryDeps();
     const execution = await startedBatch(deps);
     await stageBPreUpdate(execution, deps, { ttlDays: 7 });
@@ -275,9 +276,14 @@ describe('stage B steps', () => {
     deps.queue.queues.set(datasetConfig().stageBQueueUrl, dlq);
     deps.queue.queues.set(datasetConfig().stageBDeadLetterQueueUrl, []);
     const [result] = await triggerStageB(deps, triggerOptions);
-    expect(result?.executions).toEqual([
-      expect.objectContaining({ executionId: execution.executionId, name: `${execution.executionId}-2` }),
-    ]);
+    const redriven = batchIdOf(
+      'demoteam',
+      'legislators',
+      execution.keys.map((k) => `s3://stage/${k}`),
+      [execution.executionId],
+    );
+    expect(result?.executions).toEqual([expect.objectContaining({ executionId: redriven, started: true })]);
+    expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('FAILED');
   });
 });
 
