@@ -30,7 +30,7 @@ export interface CreateToolkitOptions {
   readonly requireApproval?: RequireApproval;
   /** Replaces the IoHost, e.g. with a {@link RecordingIoHost} in tests. @default an {@link SdlfIoHost} on `io` */
   readonly ioHost?: IIoHost;
-  /** Sees every toolkit message (with the default IoHost). */
+  /** Sees every toolkit message and request. */
   readonly tap?: SdlfIoHostOptions['tap'];
 }
 
@@ -47,7 +47,21 @@ export interface LoadedToolkit {
  */
 export async function createToolkit(options: CreateToolkitOptions): Promise<LoadedToolkit> {
   const lib = await loadToolkitLib();
-  const ioHost = options.ioHost ?? new SdlfIoHost(options.io, { requireApproval: options.requireApproval, tap: options.tap });
+  const { ioHost: custom, tap } = options;
+  // A replaced IoHost (tests) still feeds the tap, which services use to collect results such as diffs.
+  const ioHost: IIoHost =
+    custom && tap
+      ? {
+          notify: (message) => {
+            tap(message);
+            return custom.notify(message);
+          },
+          requestResponse: (request) => {
+            tap(request);
+            return custom.requestResponse(request);
+          },
+        }
+      : (custom ?? new SdlfIoHost(options.io, { requireApproval: options.requireApproval, tap }));
   const toolkit = new lib.Toolkit({
     ioHost,
     color: false,
