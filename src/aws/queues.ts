@@ -7,6 +7,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { deduplicationIdOf } from '../runtime/core/ids.js';
 import type { AwsClients } from './clients.js';
 import { isAwsError } from './errors.js';
 
@@ -47,9 +48,24 @@ export interface MoveMessagesOptions {
 }
 
 /**
+ * Deduplication id of a dead letter sent back to its FIFO source queue: a SHA-256 of its original deduplication id
+ * (or, without one, its message id) and the dead letter's own message id. Reusing the original id would let SQS
+ * drop the copy silently when it was first sent less than 5 minutes ago
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/using-messagededuplicationid-property.html).
+ * The dead letter's message id stays the same however often it is received, so a redrive that crashed after
+ * sending and is run again sends nothing twice; a later failure of the copy is a new dead letter with a new message
+ * id, so redriving it again gets through.
+ */
+export function redriveDeduplicationIdOf(message: Message): string {
+  const original = message.Attributes?.MessageDeduplicationId ?? message.MessageId ?? '';
+  return deduplicationIdOf('redrive', original, message.MessageId ?? '');
+}
+
+/**
  * Moves every message of queue `from` to queue `to`: each one is sent (body, message attributes, and for FIFO
- * queues its group id and deduplication id) and only then deleted, so a failure leaves a copy rather than losing
- * it. Messages the filter rejects are made visible again at the end. Returns the counts.
+ * queues its group id and a new deduplication id, see {@link redriveDeduplicationIdOf}) and only then deleted, so
+ * a failure leaves a copy rather than losing it. Messages the filter rejects are made visible again at the end.
+ * Returns the counts.
  */
 export async function moveMessages(clients: AwsClients, options: MoveMessagesOptions): Promise<{ moved: number; kept: number }> {
   const fifo = options.to.endsWith('.fifo');
@@ -82,7 +98,7 @@ export async function moveMessages(clients: AwsClients, options: MoveMessagesOpt
           ...(fifo
             ? {
                 MessageGroupId: message.Attributes?.MessageGroupId,
-                MessageDeduplicationId: message.Attributes?.MessageDeduplicationId,
+                MessageDeduplicationId: redriveDeduplicationIdOf(message),
               }
             : {}),
         }),

@@ -31,7 +31,8 @@ export interface RedriveDatasetResult {
 /**
  * Moves every message of a dataset's dead-letter queue back to its source queue after a fix, so the pipeline runs
  * them again: stage B from the dataset's own DLQ; stage A from the team pipeline's DLQ, which datasets share, so
- * only this dataset's messages move. FIFO group and deduplication ids are kept.
+ * only this dataset's messages move. FIFO group ids are kept; each copy gets a new deduplication id, so SQS does not
+ * drop it as a duplicate of its first send.
  */
 export async function redriveDataset(options: RedriveDatasetOptions, io: Io): Promise<RedriveDatasetResult> {
   const { project, target, clients } = await openSession(options, io);
