@@ -20,7 +20,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordingIo } from '../../src/core/io.js';
-import { planDeletion } from '../../src/services/delete-all/plan.js';
+import { describeStep, planDeletion } from '../../src/services/delete-all/plan.js';
 import { deleteAll } from '../../src/services/delete-all.js';
 import { snapshotTree } from '../helpers/project.js';
 import { writeProject } from './moto.js';
@@ -220,6 +220,22 @@ describe('planDeletion', () => {
       'delete-bucket:raw',
       'delete-table:t',
       'schedule-key-deletion:k',
+    ]);
+  });
+
+  it('labels the second round of emptying as such in the printed plan', () => {
+    // Given a plan with a dataset stack and one bucket
+    const steps = planDeletion({
+      stacks: [{ name: 'd', role: 'dataset', status: 'CREATE_COMPLETE' }],
+      buckets: ['raw'],
+      tables: [],
+      keys: [],
+      untouched: [],
+    });
+    // When it is rendered / Then the two rounds read differently
+    expect(steps.filter((s) => s.kind === 'empty-bucket').map(describeStep)).toEqual([
+      'empty bucket        raw (every object version and delete marker)',
+      'empty bucket again  raw (objects that arrived while the pipelines were being deleted)',
     ]);
   });
 });

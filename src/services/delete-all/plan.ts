@@ -2,7 +2,12 @@ import type { StackRole } from '../../aws/project-stacks.js';
 
 /** One step of a delete-all plan, in the order steps run. */
 export type DeleteStep =
-  | { readonly kind: 'empty-bucket'; readonly bucket: string }
+  | {
+      readonly kind: 'empty-bucket';
+      readonly bucket: string;
+      /** True for the second round, after the dataset and pipeline stacks are gone. */
+      readonly again?: boolean;
+    }
   | { readonly kind: 'delete-stack'; readonly stack: string; readonly role: StackRole }
   | { readonly kind: 'delete-bucket'; readonly bucket: string }
   | { readonly kind: 'delete-table'; readonly table: string }
@@ -47,11 +52,12 @@ export function planDeletion(inventory: Inventory): DeleteStep[] {
   const stacks = [...inventory.stacks].sort((a, b) => ROLE_ORDER[a.role] - ROLE_ORDER[b.role]);
   const early = stacks.filter((s) => s.role === 'dataset' || s.role === 'pipeline');
   const late = stacks.filter((s) => s.role === 'foundations' || s.role === 'cicd');
-  const empty = inventory.buckets.map((bucket): DeleteStep => ({ kind: 'empty-bucket', bucket }));
+  const empty = (again: boolean) =>
+    inventory.buckets.map((bucket): DeleteStep => ({ kind: 'empty-bucket', bucket, ...(again ? { again } : {}) }));
   const steps: DeleteStep[] = [
-    ...empty,
+    ...empty(false),
     ...early.map((s): DeleteStep => ({ kind: 'delete-stack', stack: s.name, role: s.role })),
-    ...(early.length > 0 ? empty : []),
+    ...(early.length > 0 ? empty(true) : []),
     ...late.map((s): DeleteStep => ({ kind: 'delete-stack', stack: s.name, role: s.role })),
     ...inventory.buckets.map((bucket): DeleteStep => ({ kind: 'delete-bucket', bucket })),
     ...inventory.tables.map((table): DeleteStep => ({ kind: 'delete-table', table })),
@@ -69,7 +75,9 @@ export function planDeletion(inventory: Inventory): DeleteStep[] {
 export function describeStep(step: DeleteStep): string {
   switch (step.kind) {
     case 'empty-bucket':
-      return `empty bucket        ${step.bucket} (every object version and delete marker)`;
+      return step.again
+        ? `empty bucket again  ${step.bucket} (objects that arrived while the pipelines were being deleted)`
+        : `empty bucket        ${step.bucket} (every object version and delete marker)`;
     case 'delete-stack':
       return `delete stack        ${step.stack} (${step.role})`;
     case 'delete-bucket':
