@@ -93,13 +93,14 @@ export async function readLocalStatus(options: ReadLocalStatusOptions): Promise<
   const datasets = [...byDataset.values()]
     .map((items) => {
       const first = items[0] as ExecutionItem;
-      return { team: first.team, dataset: first.dataset, pipeline: first.pipeline, executions: items.map(summarise) };
+      return { team: first.team, dataset: first.dataset, pipeline: first.pipeline, executions: items.map(summariseExecution) };
     })
     .sort((a, b) => (a.team === b.team ? a.dataset.localeCompare(b.dataset) : a.team.localeCompare(b.team)));
   return { source: 'local', env: options.env, location: dir, datasets };
 }
 
-function summarise(item: ExecutionItem): StatusExecution {
+/** Shapes an execution history item into a status listing entry; both `sdlf status` sources use it. */
+export function summariseExecution(item: ExecutionItem): StatusExecution {
   return {
     id: item.id,
     stage: item.stage,

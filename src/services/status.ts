@@ -5,9 +5,8 @@ import { namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/ta
 import { loadProject } from '../config/load.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
-import { type DatasetStatus, readLocalStatus, type StatusExecution } from '../local/status.js';
+import { type DatasetStatus, readLocalStatus, summariseExecution } from '../local/status.js';
 import { DynamoMetadataStore } from '../runtime/aws/dynamo-metadata-store.js';
-import type { ExecutionItem } from '../runtime/core/model.js';
 
 /** Options of {@link showStatus}. */
 export interface ShowStatusOptions extends AwsCommandOptions {
@@ -99,7 +98,7 @@ export async function showStatus(options: ShowStatusOptions, io: Io): Promise<Sh
       team: d.team,
       dataset: d.dataset,
       pipeline: d.pipeline,
-      executions: executions.map(summarise),
+      executions: executions.map(summariseExecution),
       deadLetters: {
         stageA: await depth(naming.stageADeadLetterQueue(d.team, d.pipeline)),
         stageB: await depth(naming.stageBDeadLetterQueue(d.team, d.dataset)),
@@ -107,23 +106,4 @@ export async function showStatus(options: ShowStatusOptions, io: Io): Promise<Sh
     });
   }
   return { source: 'aws', env: environment.id, datasets };
-}
-
-function summarise(item: ExecutionItem): StatusExecution {
-  return {
-    id: item.id,
-    stage: item.stage,
-    status: item.status,
-    attempt: item.attempt,
-    startedAt: item.startedAt,
-    ...(item.endedAt === undefined ? {} : { endedAt: item.endedAt }),
-    ...(item.durationMs === undefined ? {} : { durationMs: item.durationMs }),
-    source: item.source,
-    outputs: (item.outputs ?? []).map((o) => ({
-      table: o.table,
-      key: o.key,
-      ...(o.records === undefined ? {} : { records: o.records }),
-    })),
-    ...(item.failure ? { failure: item.failure } : {}),
-  };
 }
