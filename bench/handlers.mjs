@@ -5,12 +5,12 @@
 // one is missed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { loadAtStart, median, nodeAndCpu, root, utcNow, writeSubsection } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const TARGET_MS = 150;
 const TARGET_BYTES = 1.5 * 1024 * 1024;
@@ -125,12 +125,6 @@ function importOnce(file) {
   return Number(run.stdout);
 }
 
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
-
 function measure(file) {
   importOnce(file); // warm the file system cache
   const times = Array.from({ length: RUNS }, () => importOnce(file));
@@ -164,14 +158,13 @@ rmSync(project, { recursive: true, force: true });
 rmSync(work, { recursive: true, force: true });
 
 const missed = rows.filter((r) => r.shipped.median >= TARGET_MS || r.shipped.bytes >= TARGET_BYTES);
-const cpu = cpus();
 const section = [
   '### Handler cold start',
   '',
   `Measured by \`npm run bench -- handlers\` (bench/handlers.mjs): each bundle imported in ${RUNS} fresh \`node\``,
   'processes after one warm-up, import time measured inside the process (node start-up excluded), median (min–max).',
-  `Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, load average ${loadavg()[0].toFixed(2)} at the start,`,
-  `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. "Bundled" is what the build ships (\`dist/handlers\`; the`,
+  `${nodeAndCpu()}, ${loadAtStart()},`,
+  `${utcNow()}. "Bundled" is what the build ships (\`dist/handlers\`; the`,
   'light-transform bundle as the CDK app builds it with the default transform); "SDK external" is the same code',
   'with `@aws-sdk/*` left to the runtime.',
   '',
@@ -215,33 +208,4 @@ function kb(bytes) {
 
 function ms(m) {
   return `${m.median.toFixed(1)} ms (${m.min.toFixed(0)}–${m.max.toFixed(0)})`;
-}
-
-/**
- * Replaces the `### ` subsection that starts like `text` inside the `section` (`## …`) of a markdown file, or
- * appends it to that section (creating the section at the end when missing). Other sections stay as they are.
- */
-function writeSubsection(file, section, text) {
-  const heading = text.split('\n', 1)[0];
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const lines = current.trimEnd().split('\n');
-  let start = lines.findIndex((line) => line.trim() === section);
-  if (start < 0) {
-    lines.push('', section, '');
-    start = lines.length - 2;
-  }
-  let end = lines.findIndex((line, i) => i > start && /^## /.test(line));
-  if (end < 0) end = lines.length;
-  const body = lines.slice(start + 1, end);
-  const from = body.findIndex((line) => line.trim() === heading);
-  if (from < 0) {
-    while (body.length > 0 && body.at(-1)?.trim() === '') body.pop();
-    body.push('', ...text.trimEnd().split('\n'), '');
-  } else {
-    let to = body.findIndex((line, i) => i > from && /^### /.test(line));
-    if (to < 0) to = body.length;
-    body.splice(from, to - from, ...text.trimEnd().split('\n'), '');
-  }
-  const next = [...lines.slice(0, start + 1), ...body, ...lines.slice(end)].join('\n');
-  writeFileSync(file, `${next.replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
 }

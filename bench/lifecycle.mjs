@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { median } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 3);
 const wanted = { deploy: /^deploys the environment directly/, 'delete-all': /^deletes the environment after asking/ };
@@ -26,7 +27,6 @@ for (let i = 0; i < runs; i++) {
   }
   rmSync(dir, { recursive: true, force: true });
 }
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 for (const [name, values] of Object.entries(samples)) {
   console.log(
     `${name.padEnd(10)} median ${(median(values) / 1000).toFixed(2)} s over ${values.length} run(s): ${values.map((v) => (v / 1000).toFixed(2)).join(', ')} s`,

@@ -6,11 +6,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadAtStart, nodeAndCpu, root, utcNow, writeSubsection } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (...parts) => pathToFileURL(join(root, 'dist', ...parts)).href;
 const SIZES_MB = [10, 100];
 const MAX_GROWTH = 1.5;
@@ -108,7 +108,6 @@ try {
   const [small, large] = runs;
   const growth = large.peakRss / small.peakRss;
   const met = growth <= MAX_GROWTH;
-  const cpu = cpus();
   const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
   const section = [
     '### Light transform throughput',
@@ -117,8 +116,8 @@ try {
     '`sdlf init` (read records, flatten, one table per file), bundled as the CDK app bundles it, run by the core',
     '`processObject` on the filesystem object store of `sdlf run --local`, over legislators-shaped JSON Lines',
     "(the sample generator's persons, repeated with fresh ids); each size in a fresh node process, RSS sampled every",
-    `5 ms. Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'}, load average ${loadavg()[0].toFixed(2)} at the start,`,
-    `${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    `5 ms. ${nodeAndCpu()}, ${loadAtStart()},`,
+    `${utcNow()}.`,
     '',
     '| input | records | time | rows/s | MB/s | peak RSS |',
     '|---|---:|---:|---:|---:|---:|',
@@ -155,33 +154,4 @@ async function writeJsonLines(file, records, bytes) {
   }
   stream.end();
   await once(stream, 'finish');
-}
-
-/**
- * Replaces the `### ` subsection that starts like `text` inside the `section` (`## …`) of a markdown file, or
- * appends it to that section (creating the section at the end when missing). Other sections stay as they are.
- */
-function writeSubsection(file, section, text) {
-  const heading = text.split('\n', 1)[0];
-  const current = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const lines = current.trimEnd().split('\n');
-  let start = lines.findIndex((line) => line.trim() === section);
-  if (start < 0) {
-    lines.push('', section, '');
-    start = lines.length - 2;
-  }
-  let end = lines.findIndex((line, i) => i > start && /^## /.test(line));
-  if (end < 0) end = lines.length;
-  const body = lines.slice(start + 1, end);
-  const from = body.findIndex((line) => line.trim() === heading);
-  if (from < 0) {
-    while (body.length > 0 && body.at(-1)?.trim() === '') body.pop();
-    body.push('', ...text.trimEnd().split('\n'), '');
-  } else {
-    let to = body.findIndex((line, i) => i > from && /^### /.test(line));
-    if (to < 0) to = body.length;
-    body.splice(from, to - from, ...text.trimEnd().split('\n'), '');
-  }
-  const next = [...lines.slice(0, start + 1), ...body, ...lines.slice(end)].join('\n');
-  writeFileSync(file, `${next.replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
 }

@@ -4,13 +4,12 @@
 // /usr/bin/time for wall time and peak RSS. Writes the "## Local run" section of BENCHMARKS.md.
 // Usage: node bench/local-run.mjs [--scales 1,10,100] [--runs 3]   (needs `npm run build` first)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { loadAtStart, nodeAndCpu, root, utcNow, writeSection } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = join(root, 'bin', 'run.js');
 const TIME = '/usr/bin/time';
 const TARGET_MS = 5000;
@@ -83,8 +82,8 @@ const lines = [
   'Measured by `npm run bench -- local-run` (bench/local-run.mjs): `sdlf run --local --team demoteam --dataset legislators',
   '--fresh --json` on a project made by `sdlf init --yes`, one new process per run (cold: Node start, oclif, bundling of',
   'the light transform, DuckDB), timed by GNU time for wall time and peak RSS; the split per stage is what the run',
-  `reports. ${runsAtScale1} run(s) at 1× (median), one at larger scales. Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'},`,
-  `load average ${load.toFixed(2)} at the start, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  `reports. ${runsAtScale1} run(s) at 1× (median), one at larger scales. ${nodeAndCpu()},`,
+  `${loadAtStart(load)}, ${utcNow()}.`,
   '',
   '| memberships | wall (cold process) | × 1× | CPU (user+sys) | routing | stage A | stage B | peak RSS | history rows |',
   '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -139,21 +138,4 @@ function ms(value) {
 
 function mib(kb) {
   return `${Math.round(kb / 1024)} MiB`;
-}
-
-/** Replaces the section that starts with the same heading, or appends it; other sections stay as they are. */
-function writeSection(file, text) {
-  const current = existsSync(file)
-    ? readFileSync(file, 'utf8')
-    : '# Benchmarks\n\nMeasured on the machine that ran `npm run bench`; each section says how.\n';
-  const lines = current.split('\n');
-  const start = lines.findIndex((line) => line.trim() === HEADING);
-  let next;
-  if (start < 0) next = `${current.trimEnd()}\n\n${text}`;
-  else {
-    const after = lines.findIndex((line, i) => i > start && /^## /.test(line));
-    const tail = after < 0 ? '' : `\n${lines.slice(after).join('\n')}`;
-    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${text}${tail}`;
-  }
-  writeFileSync(file, `${next.trimEnd()}\n`);
 }

@@ -1,4 +1,4 @@
-// Runs the benchmarks: every bench/*.mjs except this runner, or only those named on the command line
+// Runs the benchmarks: every bench/*.mjs except this runner and lib.mjs, or only those named on the command line
 // (`npm run bench -- startup`). Each writes its section of BENCHMARKS.md. Exits non-zero when one fails.
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const self = basename(fileURLToPath(import.meta.url));
 const available = readdirSync(dir)
-  .filter((name) => name.endsWith('.mjs') && name !== self)
+  .filter((name) => name.endsWith('.mjs') && name !== self && name !== 'lib.mjs')
   .map((name) => name.slice(0, -'.mjs'.length))
   .sort();
 const requested = process.argv.slice(2).map((name) => name.replace(/\.mjs$/, ''));

@@ -2,12 +2,11 @@
 // ratios compare like with like. Writes the "## CLI start-up" section of BENCHMARKS.md.
 // Target: `sdlf --help` takes at most 3× `node -e 0`. Exits 1 when the target is missed.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { loadAtStart, nodeAndCpu, root, utcNow, writeSection } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const TARGET = 3;
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const WARMUP = 5;
@@ -61,13 +60,12 @@ const rows = results.map((r, i) => ({
 }));
 const help = rows[1];
 const met = help.ratio <= TARGET;
-const cpu = cpus();
 const section = [
   '## CLI start-up',
   '',
   `Measured by \`npm run bench -- startup\` (bench/startup.mjs): hyperfine ${hyperfineVersion()}, ${WARMUP} warm-up runs and`,
-  `${RUNS} runs per command, no shell, all three commands in one run. Node ${process.version}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'CPU'},`,
-  `load average ${loadavg()[0].toFixed(2)} at the start, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  `${RUNS} runs per command, no shell, all three commands in one run. ${nodeAndCpu()},`,
+  `${loadAtStart()}, ${utcNow()}.`,
   '',
   '| command | mean | σ | min | × `node -e 0` |',
   '|---|---:|---:|---:|---:|',
@@ -87,24 +85,6 @@ console.log(
 console.log(`sdlf --version: ${ms(rows[2].mean)} = ${rows[2].ratio.toFixed(2)}× node -e 0`);
 console.log('Wrote the "## CLI start-up" section of BENCHMARKS.md');
 process.exit(met ? 0 : 1);
-
-/** Replaces the section that starts with the same heading, or appends it; other sections stay as they are. */
-function writeSection(file, text) {
-  const heading = text.split('\n', 1)[0];
-  const current = existsSync(file)
-    ? readFileSync(file, 'utf8')
-    : '# Benchmarks\n\nMeasured on the machine that ran `npm run bench`; each section says how.\n';
-  const lines = current.split('\n');
-  const start = lines.findIndex((line) => line.trim() === heading);
-  let next;
-  if (start < 0) next = `${current.trimEnd()}\n\n${text}`;
-  else {
-    const after = lines.findIndex((line, i) => i > start && /^## /.test(line));
-    const tail = after < 0 ? '' : `\n${lines.slice(after).join('\n')}`;
-    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${text}${tail}`;
-  }
-  writeFileSync(file, `${next.trimEnd()}\n`);
-}
 
 function hyperfineVersion() {
   return execFileSync('hyperfine', ['--version'], { encoding: 'utf8' })

@@ -7,12 +7,12 @@
 // Usage: node bench/synth.mjs            (RUNS=3 per project by default; BENCH_RUNS overrides)
 //        node bench/synth.mjs --child <project> <outdir> <validation:on|off>   (internal: one measured synth)
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { loadAtStart, median, nodeAndCpu, root, utcNow, writeSection } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const MAX_RESOURCES = 200;
 const MAX_RATIO = 8;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -68,7 +68,6 @@ const measure = (project, validation) => {
     runs.push({ ...result, wall });
     rmSync(outdir, { recursive: true, force: true });
   }
-  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   return { ...runs[0], synthMs: median(runs.map((r) => r.synthMs)), wall: median(runs.map((r) => r.wall)) };
 };
 
@@ -95,8 +94,8 @@ const section = [
   `Measured by \`npm run bench -- synth\` (bench/synth.mjs): each synth in a fresh \`node\` process, as \`sdlf synth\` does it`,
   '(build the app from the config, bundle the light transforms with esbuild, load custom pipeline types, cdk-nag',
   '`AwsSolutionsChecks`, write `cdk.out`); "synth" is that work measured inside the process, "process" adds node start-up',
-  `and module loading. Median of ${RUNS} runs. Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'},`,
-  `load average ${loadavg()[0].toFixed(2)} at the start, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+  `and module loading. Median of ${RUNS} runs. ${nodeAndCpu()},`,
+  `${loadAtStart()}, ${utcNow()}.`,
   '',
   '| project | stacks | largest stack (resources) | synth | process |',
   '|---|---:|---|---:|---:|',
@@ -209,22 +208,4 @@ function writeProject(name, datasets, cicdEnabled = false) {
     writeFileSync(join(dir, path), contents);
   }
   return dir;
-}
-
-/** Replaces the section that starts with the same heading, or appends it; other sections stay as they are. */
-function writeSection(file, text) {
-  const heading = text.split('\n', 1)[0];
-  const current = existsSync(file)
-    ? readFileSync(file, 'utf8')
-    : '# Benchmarks\n\nMeasured on the machine that ran `npm run bench`; each section says how.\n';
-  const lines = current.split('\n');
-  const start = lines.findIndex((line) => line.trim() === heading);
-  let next;
-  if (start < 0) next = `${current.trimEnd()}\n\n${text}`;
-  else {
-    const after = lines.findIndex((line, i) => i > start && /^## /.test(line));
-    const tail = after < 0 ? '' : `\n${lines.slice(after).join('\n')}`;
-    next = `${lines.slice(0, start).join('\n').trimEnd()}\n\n${text}${tail}`;
-  }
-  writeFileSync(file, `${next.trimEnd()}\n`);
 }
