@@ -140,6 +140,8 @@ export class DatasetResources extends Construct {
       });
       foundations.bucket('stage').grantRead(this.glueRole, `${prefix}*`);
       foundations.bucket('artifacts').grantRead(this.glueRole, `manifests/${prefix}*`);
+      // The job writes its result (`<manifest>.result.json`) beside the manifest for the post-update step.
+      foundations.bucket('artifacts').grantPut(this.glueRole, `manifests/${prefix}*`);
       foundations.bucket('analytics').grantReadWrite(this.glueRole, `${prefix}*`);
       for (const kind of ['stage', 'artifacts', 'analytics'] as const)
         foundations.bucketKey(kind).grantEncryptDecrypt(this.glueRole);

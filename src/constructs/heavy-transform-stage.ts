@@ -122,7 +122,10 @@ export class HeavyTransformStage extends Construct {
         [HANDLER_ENV['stage-b-trigger'].artifactsBucket]: foundations.bucket('artifacts').bucketName,
       },
     });
+    const stageBDeadLetterQueues = stack.formatArn({ service: 'sqs', resource: naming.stageBDeadLetterQueue(team, '*') });
     const role = this.triggerFunction.role;
+    // Invalid stage B messages go to the dataset's dead-letter queue.
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [stageBDeadLetterQueues] }));
     this.stateMachine.grantStartExecution(role);
     const teamParameters = naming.datasetParameter(team, '').slice(1, -1);
     role.addToPrincipalPolicy(
@@ -157,6 +160,24 @@ export class HeavyTransformStage extends Construct {
       targets: [new LambdaTarget(this.triggerFunction.function, { retryAttempts: 2 })],
     });
 
+    // The step function's stage B steps: post-update reads the job result beside the manifest (HEAD of a missing
+    // result must answer 404, hence the list grant of grantRead), the error step dead-letters the batch's keys.
+    const stepRole = props.stepFunction.role;
+    if (stepRole) {
+      foundations.bucket('artifacts').grantRead(stepRole, `manifests/${team}/*`);
+      foundations.bucketKey('artifacts').grantDecrypt(stepRole);
+      stepRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [stageBDeadLetterQueues] }));
+      acknowledgeWildcards(
+        stepRole,
+        `Stage B steps of ${team}: the job results under manifests/${team}/ and the stage B dead-letter queues of ${team}'s datasets, by name.`,
+        [
+          /^Action::(s3|kms):[A-Za-z]*\*$/,
+          /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/manifests\/[a-z0-9-]+\/\*$/,
+          wildcardName(naming.stageBDeadLetterQueue(team, '*')),
+        ],
+      );
+    }
+
     acknowledgeWildcards(
       this,
       `Scoped to ${team}'s resources by name: its datasets' parameters, queues and Glue jobs, and the grants CDK generates for named tables, buckets and keys.`,
@@ -167,6 +188,7 @@ export class HeavyTransformStage extends Construct {
         /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/manifests\/[a-z0-9-]+\/\*$/,
         wildcardName(`${teamParameters}/*`),
         wildcardName(naming.stageBQueue(team, '*')),
+        wildcardName(naming.stageBDeadLetterQueue(team, '*')),
         wildcardName(naming.glueJob(team, '*')),
       ],
     );

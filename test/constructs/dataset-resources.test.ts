@@ -124,6 +124,45 @@ describe('DatasetResources', () => {
       expect(construct.parameterValue.glueJob).toBe('ddk-dev-demoteam-legislators-heavy-transform');
     });
 
+    it('lets the Glue job write its result beside the manifest and register its tables in its database only', () => {
+      // Given a dataset with a heavy transform, whose main.py writes manifests/{team}/{dataset}/<id>.result.json
+      // and creates, updates and partitions tables of the dataset's database
+      const { template } = dataset({ heavyTransform: { dir: heavyDir() } });
+      const artifacts = { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsbucketsartifacts') };
+      const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
+      // Then its role may put objects under manifests/demoteam/legislators/ of the artifacts bucket
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^DatasetGlueRole') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: Match.arrayWith(['s3:PutObject']),
+              Resource: {
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', artifacts, '/manifests/demoteam/legislators/*']],
+              },
+            }),
+            Match.objectLike({
+              Action: Match.arrayWith([
+                'glue:GetDatabase',
+                'glue:GetTable',
+                'glue:GetTables',
+                'glue:CreateTable',
+                'glue:UpdateTable',
+                'glue:GetPartitions',
+                'glue:BatchGetPartition',
+                'glue:BatchCreatePartition',
+              ]),
+              Resource: [
+                arn(':glue:us-east-1:222222222222:catalog'),
+                arn(':glue:us-east-1:222222222222:database/ddk_dev_demoteam_legislators'),
+                arn(':glue:us-east-1:222222222222:table/ddk_dev_demoteam_legislators/*'),
+              ],
+            }),
+          ]),
+        },
+      });
+    });
+
     it('applies the worker count and job timeout', () => {
       const { template } = dataset({
         heavyTransform: { dir: heavyDir(false), numberOfWorkers: 5, timeout: Duration.minutes(30) },
