@@ -165,6 +165,14 @@ export class Naming {
     return `${this.base}-${team}-${dataset}-stage-b-dlq.fifo`;
   }
 
+  /**
+   * Dead-letter queue of the EventBridge deliveries to a team pipeline's routing function:
+   * `{prefix}-{env}-{team}-{pipeline}-routing-dlq` (standard, as EventBridge dead-letter queues must be).
+   */
+  routingDeadLetterQueue(team: string, pipeline: string): string {
+    return `${this.base}-${team}-${pipeline}-routing-dlq`;
+  }
+
   /** `{prefix}-{env}-{team}-{dataset}-heavy-transform`. */
   glueJob(team: string, dataset: string): string {
     return `${this.base}-${team}-${dataset}-heavy-transform`;
@@ -266,6 +274,11 @@ export class Naming {
       { kind: 'sqs', label: `stage A queue of ${of}`, value: this.stageAQueue(team, pipeline) },
       { kind: 'sqs', label: `stage A dead-letter queue of ${of}`, value: this.stageADeadLetterQueue(team, pipeline) },
       { kind: 'eventRule', label: `stage B schedule of ${of}`, value: this.stageBScheduleRule(team, pipeline) },
+      {
+        kind: 'sqs',
+        label: `routing dead-letter queue of ${of}`,
+        value: this.routingDeadLetterQueue(team, pipeline),
+      },
     ];
   }
 

@@ -1,17 +1,19 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Naming } from '../config/naming.js';
 import { HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
-import { MonitoredQueue } from './monitored-queue.js';
+import { alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
-import { acknowledgeWildcards } from './nag.js';
+import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 
@@ -51,6 +53,10 @@ export class LightTransformStage extends Construct {
   readonly triggerFunction: SdlfFunction;
   /** The stage A queue and its dead-letter queue. */
   readonly queue: MonitoredQueue;
+  /** Events of the team's dataset rules that EventBridge could not deliver to routing (standard queue). */
+  readonly routingDeadLetterQueue: Queue;
+  /** The alarm on {@link routingDeadLetterQueue}. */
+  readonly routingDeadLetterAlarm: Alarm;
   /** The stage A state machine. */
   readonly stateMachine: StateMachine;
   /** The state machine with its log group and alarm. */
@@ -75,6 +81,41 @@ export class LightTransformStage extends Construct {
       visibilityTimeout: Duration.minutes(6),
       maxReceiveCount,
     });
+
+    // EventBridge dead-letter queues must be standard queues, and SSE-SQS needs no key policy for EventBridge.
+    this.routingDeadLetterQueue = new Queue(this, 'RoutingDeadLetterQueue', {
+      queueName: naming.routingDeadLetterQueue(team, pipeline),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.routingDeadLetterQueue,
+      'AwsSolutions-SQS3',
+      "This queue is itself a dead-letter queue: that of the dataset rules' EventBridge targets, in the dataset stacks.",
+    );
+    // The rules live in the dataset stacks: matched by name, so a new dataset changes nothing here.
+    const datasetRules = Stack.of(this).formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: naming.datasetRule(team, '*'),
+    });
+    this.routingDeadLetterQueue.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowDatasetRules',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [this.routingDeadLetterQueue.queueArn],
+        conditions: { ArnLike: { 'aws:SourceArn': datasetRules } },
+      }),
+    );
+    this.routingDeadLetterAlarm = alarmOnDeadLetters(
+      this,
+      'RoutingDeadLetterAlarm',
+      this.routingDeadLetterQueue,
+      foundations.alarmTopic,
+      `EventBridge could not deliver new raw objects of ${team}'s datasets to ${naming.pipelineFunction(team, pipeline, 'routing')}; the events wait in ${naming.routingDeadLetterQueue(team, pipeline)}.`,
+    );
 
     this.routingFunction = new SdlfFunction(this, 'Routing', {
       functionName: naming.pipelineFunction(team, pipeline, 'routing'),

@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Properties of a {@link MonitoredQueue}. */
@@ -63,17 +63,30 @@ export class MonitoredQueue extends Construct {
       retentionPeriod: deadLetterRetention,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
-    this.deadLetterAlarm = new Alarm(this, 'DeadLetterAlarm', {
-      alarmDescription: `Messages of ${props.queueName} failed ${maxReceiveCount} times and wait in ${props.deadLetterQueueName}; fix the cause, then "sdlf redrive".`,
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-        period: Duration.minutes(1),
-        statistic: 'Maximum',
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    this.deadLetterAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    this.deadLetterAlarm = alarmOnDeadLetters(
+      this,
+      'DeadLetterAlarm',
+      this.deadLetterQueue,
+      props.alarmTopic,
+      `Messages of ${props.queueName} failed ${maxReceiveCount} times and wait in ${props.deadLetterQueueName}; fix the cause, then "sdlf redrive".`,
+    );
   }
+}
+
+/**
+ * Defines the alarm of a dead-letter queue: it notifies `topic` as soon as one message is visible in `queue`.
+ * {@link MonitoredQueue} uses it for its dead-letter queue; use it alone for a dead-letter queue that has no source
+ * queue, such as an EventBridge target's.
+ */
+export function alarmOnDeadLetters(scope: Construct, id: string, queue: IQueue, topic: ITopic, description: string): Alarm {
+  const alarm = new Alarm(scope, id, {
+    alarmDescription: description,
+    metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+    threshold: 0,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  alarm.addAlarmAction(new SnsAction(topic));
+  return alarm;
 }

@@ -1,7 +1,9 @@
+import { Duration } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 /** Properties of an {@link S3EventCapture}. */
@@ -16,12 +18,20 @@ export interface S3EventCaptureProps {
   readonly target: IFunction;
   /** Retries of a failed delivery before EventBridge gives up. @default 8 */
   readonly retryAttempts?: number;
+  /** Longest EventBridge keeps retrying an event before giving up. @default Duration.hours(24) */
+  readonly maxEventAge?: Duration;
+  /**
+   * Standard SQS queue that receives the events EventBridge gave up on. Its policy must let this rule send (an
+   * imported queue gets no statement added here). @default none: undelivered events are dropped
+   */
+  readonly deadLetterQueue?: IQueue;
 }
 
 /**
  * Captures "Object Created" events of one key prefix of a bucket through the bucket's native EventBridge
  * notifications (no notification custom resource) and sends them to a function, which may be invoked only by
- * this rule (the permission carries the rule's ARN as source).
+ * this rule (the permission carries the rule's ARN as source). Failed deliveries are retried, then go to the
+ * dead-letter queue when one is given.
  */
 export class S3EventCapture extends Construct {
   /** The EventBridge rule. */
@@ -30,6 +40,7 @@ export class S3EventCapture extends Construct {
   constructor(scope: Construct, id: string, props: S3EventCaptureProps) {
     super(scope, id);
     const retryAttempts = props.retryAttempts ?? 8;
+    const maxEventAge = props.maxEventAge ?? Duration.hours(24);
     this.rule = new Rule(this, 'Rule', {
       ruleName: props.ruleName,
       description: `Objects created under ${props.prefix}`,
@@ -38,7 +49,7 @@ export class S3EventCapture extends Construct {
         detailType: ['Object Created'],
         detail: { bucket: { name: [props.bucket.bucketName] }, object: { key: [{ prefix: props.prefix }] } },
       },
-      targets: [new LambdaTarget(props.target, { retryAttempts })],
+      targets: [new LambdaTarget(props.target, { retryAttempts, maxEventAge, deadLetterQueue: props.deadLetterQueue })],
     });
   }
 }

@@ -1,5 +1,6 @@
-import type { Duration } from 'aws-cdk-lib';
+import { type Duration, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
 import { DatasetResources } from './dataset-resources.js';
@@ -75,7 +76,8 @@ export class StandardPipeline extends Construct implements Pipeline {
 
 /**
  * Routes a dataset's new raw objects to its team's pipeline: an {@link S3EventCapture} on `raw/{team}/{dataset}/`
- * whose target is the pipeline's routing function, referred to by name so no export links the stacks.
+ * whose target is the pipeline's routing function, with the pipeline's routing dead-letter queue for the events
+ * it cannot deliver; both referred to by name so no export links the stacks.
  */
 export function captureDataset(scope: Construct, context: PipelineContext, dataset: string): S3EventCapture {
   const { naming, team, pipeline } = context;
@@ -84,11 +86,18 @@ export function captureDataset(scope: Construct, context: PipelineContext, datas
     functionArn: foundations.arn('lambda', 'function', naming.pipelineFunction(team, pipeline, 'routing'), true),
     sameEnvironment: true,
   });
+  // The pipeline stack's queue, by name; its policy lets the team's dataset rules send (see LightTransformStage).
+  const deadLetterQueue = Queue.fromQueueArn(
+    scope,
+    'RoutingDeadLetterQueue',
+    Stack.of(scope).formatArn({ service: 'sqs', resource: naming.routingDeadLetterQueue(team, pipeline) }),
+  );
   return new S3EventCapture(scope, 'S3EventCapture', {
     bucket: foundations.bucket('raw'),
     prefix: Naming.datasetPrefix(team, dataset),
     ruleName: naming.datasetRule(team, dataset),
     target: routing,
+    deadLetterQueue,
   });
 }
 

@@ -77,8 +77,20 @@ describe('buildApp', { timeout: 240_000 }, () => {
     // Every queue has a dead-letter queue; every dead-letter queue and state machine has an alarm
     const queues = of('AWS::SQS::Queue');
     const withDlq = queues.filter((q) => q.Properties?.RedrivePolicy);
-    expect(withDlq.length * 2).toBe(queues.length);
-    expect(of('AWS::CloudWatch::Alarm')).toHaveLength(withDlq.length + of('AWS::StepFunctions::StateMachine').length);
+    // EventBridge dead-letter queues (one per team pipeline) have no source queue
+    const routingDlqs = queues.filter((q) => String(q.Properties?.QueueName).endsWith('-routing-dlq'));
+    expect(routingDlqs).toHaveLength(2);
+    expect(withDlq.length * 2 + routingDlqs.length).toBe(queues.length);
+    expect(of('AWS::CloudWatch::Alarm')).toHaveLength(
+      withDlq.length + routingDlqs.length + of('AWS::StepFunctions::StateMachine').length,
+    );
+    // Every dataset rule sends what it cannot deliver to a dead-letter queue
+    const datasetRules = of('AWS::Events::Rule').filter((r) => String(r.Properties?.Name).endsWith('-raw'));
+    expect(datasetRules).toHaveLength(2);
+    for (const rule of datasetRules) {
+      for (const target of (rule.Properties?.Targets ?? []) as Array<{ DeadLetterConfig?: { Arn?: unknown } }>)
+        expect(JSON.stringify(target.DeadLetterConfig?.Arn)).toMatch(/:ddk-dev-demoteam-(standard|custom)-routing-dlq"/);
+    }
     for (const alarm of of('AWS::CloudWatch::Alarm')) expect(alarm.Properties?.AlarmActions).toHaveLength(1);
     // Every Lambda permission names its source
     expect(of('AWS::Lambda::Permission').length).toBeGreaterThan(0);

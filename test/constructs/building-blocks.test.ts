@@ -4,6 +4,7 @@ import { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, Pass } from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { MonitoredQueue } from '../../src/constructs/monitored-queue.js';
@@ -172,7 +173,12 @@ describe('S3EventCapture', () => {
         'detail-type': ['Object Created'],
         detail: { bucket: { name: ['raw-bucket'] }, object: { key: [{ prefix: 'demoteam/legislators/' }] } },
       },
-      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 8 } })],
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: Match.absent(),
+        }),
+      ],
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
@@ -181,9 +187,28 @@ describe('S3EventCapture', () => {
     });
   });
 
-  it('with custom props: retry attempts', () => {
-    capture({ retryAttempts: 2 }).hasResourceProperties('AWS::Events::Rule', {
-      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 2 } })],
+  it('with custom props: retry attempts, event age and a dead-letter queue for what EventBridge gives up on', () => {
+    // Given a capture with a dead-letter queue
+    const stack = testStack();
+    const target = new LambdaFunction(stack, 'Target', { code: code(), handler: 'index.handler', runtime: LAMBDA_RUNTIME });
+    const deadLetterQueue = Queue.fromQueueArn(stack, 'Dlq', 'arn:aws:sqs:us-east-1:222222222222:routing-dlq');
+    new S3EventCapture(stack, 'Capture', {
+      bucket: Bucket.fromBucketName(stack, 'Raw', 'raw-bucket'),
+      prefix: 'demoteam/legislators/',
+      ruleName: 'rule',
+      target,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(2),
+      deadLetterQueue,
+    });
+    // Then the target retries as told and names the queue
+    Template.fromStack(stack).hasResourceProperties('AWS::Events::Rule', {
+      Targets: [
+        Match.objectLike({
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 7200 },
+          DeadLetterConfig: { Arn: 'arn:aws:sqs:us-east-1:222222222222:routing-dlq' },
+        }),
+      ],
     });
   });
 });

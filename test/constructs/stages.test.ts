@@ -202,7 +202,54 @@ describe('LightTransformStage', () => {
         Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)' })]),
         AlarmActions: [Match.anyValue()],
       });
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 2);
+      // Stage A dead-letter queue, routing dead-letter queue, state machine
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    });
+
+    it("keeps the events EventBridge cannot deliver to routing in a standard, encrypted queue that only the team's dataset rules may send to", () => {
+      // Given the stage of demoteam's standard pipeline
+      // Then the routing dead-letter queue is a standard queue (EventBridge requires it) with SSE-SQS
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'ddk-dev-demoteam-standard-routing-dlq',
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 1209600,
+        FifoQueue: Match.absent(),
+      });
+      // And its policy lets EventBridge send only for demoteam's dataset rules, over TLS only
+      const queueArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^LightRoutingDeadLetterQueue'), 'Arn'] };
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+            Match.objectLike({
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Action: 'sqs:SendMessage',
+              Resource: queueArn,
+              Condition: {
+                ArnLike: {
+                  'aws:SourceArn': {
+                    'Fn::Join': [
+                      '',
+                      ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:222222222222:rule/ddk-dev-demoteam-*-raw'],
+                    ],
+                  },
+                },
+              },
+            }),
+          ]),
+        },
+      });
+      // And one message there alarms the alarm topic
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LightRoutingDeadLetterQueue'), 'QueueName'] } },
+        ],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsalarmtopic') }],
+      });
     });
   });
 
@@ -273,6 +320,58 @@ describe('HeavyTransformStage', () => {
                 'Fn::Join': [
                   '',
                   ['arn:', { Ref: 'AWS::Partition' }, ':glue:us-east-1:222222222222:job/ddk-dev-demoteam-*-heavy-transform'],
+                ],
+              },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('lets the step function read the job results under manifests/{team}/ and dead-letter a failed batch', () => {
+      // Given the stage B of demoteam, whose post-update reads <manifest>.result.json and whose error step
+      // sends the batch's keys to the dataset's stage B dead-letter queue
+      const artifacts = { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsbucketsartifacts') };
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^StepServiceRole') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
+              Resource: [
+                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', artifacts]] },
+                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', artifacts, '/manifests/demoteam/*']] },
+              ],
+            }),
+            Match.objectLike({
+              Action: 'kms:Decrypt',
+              Resource: { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationskeysartifacts') },
+            }),
+            Match.objectLike({
+              Action: 'sqs:SendMessage',
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':sqs:us-east-1:222222222222:ddk-dev-demoteam-*-stage-b-dlq.fifo'],
+                ],
+              },
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('lets the trigger move invalid stage B messages to the stage B dead-letter queues of the team only', () => {
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^HeavyTriggerRole') }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'sqs:SendMessage',
+              Resource: {
+                'Fn::Join': [
+                  '',
+                  ['arn:', { Ref: 'AWS::Partition' }, ':sqs:us-east-1:222222222222:ddk-dev-demoteam-*-stage-b-dlq.fifo'],
                 ],
               },
             }),
