@@ -55,6 +55,11 @@ export class PipelineTypeRegistry {
     return [...this.types.keys()];
   }
 
+  /** Whether datasets of a type have a stage B (see {@link PipelineType.stageB}); throws for an unknown type. */
+  hasStageB(name: string): boolean {
+    return this.get(name).stageB ?? true;
+  }
+
   /** Every registered type with its source. */
   list(): RegisteredPipelineType[] {
     return [...this.types.values()];
@@ -80,5 +85,8 @@ export function checkPipelineType(value: unknown, source: string): PipelineType 
     );
   }
   if (typeof candidate.create !== 'function') throw fail('"create" must be a function (scope, context) => Pipeline');
+  if (candidate.stageB !== undefined && typeof candidate.stageB !== 'boolean') {
+    throw fail(`"stageB" must be true or false, got ${JSON.stringify(candidate.stageB)}`);
+  }
   return candidate as PipelineType;
 }

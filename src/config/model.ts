@@ -71,3 +71,9 @@ export interface Project {
 
 /** Pipeline types every project has. */
 export const BUILTIN_PIPELINE_TYPES = ['standard', 'custom'] as const;
+
+/** Whether each built-in pipeline type has a stage B (the heavy transform on Glue): `custom` is stage A only. */
+export const BUILTIN_PIPELINE_STAGE_B: Readonly<Record<(typeof BUILTIN_PIPELINE_TYPES)[number], boolean>> = {
+  standard: true,
+  custom: false,
+};

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { BUILTIN_PIPELINE_STAGE_B } from '../config/model.js';
 import { DatasetResources } from './dataset-resources.js';
 import { LightTransformStage } from './light-transform-stage.js';
 import { type DatasetRegistration, definePipelineType, type Pipeline, type PipelineContext } from './pipeline.js';
@@ -56,5 +57,6 @@ export class CustomPipeline extends Construct implements Pipeline {
 export const customPipelineType = definePipelineType({
   pipelineType: CustomPipeline.PIPELINE_TYPE,
   description: 'S3 event → stage A light transform (Lambda) only',
+  stageB: BUILTIN_PIPELINE_STAGE_B.custom,
   create: (scope: Construct, context: PipelineContext): Pipeline => new CustomPipeline(scope, 'Pipeline', { context }),
 });

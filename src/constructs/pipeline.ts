@@ -53,6 +53,11 @@ export interface PipelineType {
   readonly pipelineType: string;
   /** One line shown by `sdlf synth` and `sdlf validate`. @default none */
   readonly description?: string;
+  /**
+   * Whether datasets of this type have a stage B (the heavy transform on Glue). `sdlf run --local` runs the
+   * dataset's `transform.sql` only for types that have one. @default true
+   */
+  readonly stageB?: boolean;
   /** Builds one team's pipeline under `scope` (the pipeline stack). */
   create(scope: Construct, context: PipelineContext): Pipeline;
 }

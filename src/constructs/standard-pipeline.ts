@@ -2,6 +2,7 @@ import { type Duration, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BUILTIN_PIPELINE_STAGE_B } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import { DatasetResources } from './dataset-resources.js';
 import { FoundationsReferences } from './foundations-references.js';
@@ -105,5 +106,6 @@ export function captureDataset(scope: Construct, context: PipelineContext, datas
 export const standardPipelineType = definePipelineType({
   pipelineType: StandardPipeline.PIPELINE_TYPE,
   description: 'S3 event → stage A light transform (Lambda) → stage B heavy transform (Glue)',
+  stageB: BUILTIN_PIPELINE_STAGE_B.standard,
   create: (scope: Construct, context: PipelineContext): Pipeline => new StandardPipeline(scope, 'Pipeline', { context }),
 });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { assertName, loadProject } from '../config/load.js';
-import type { DatasetConfig, DeploymentEnvironment, Project } from '../config/model.js';
+import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type DeploymentEnvironment, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import { SdlfError } from '../core/errors.js';
 import { displayPath } from '../core/files.js';
@@ -109,7 +109,7 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
   const datasets = project.datasets[environment.id] ?? [];
   const dataset = pickDataset(project, environment, datasets, options.team, options.dataset);
   const inputs = await resolveInputs(project.root, dataset, options.inputs);
-  const heavy = await heavyTransformOf(project.root, dataset);
+  const heavy = await heavyTransformOf(project, dataset);
 
   const localDir = join(project.root, projectPaths.localRun(environment.id));
   const layout = localLayout(localDir);
@@ -271,10 +271,21 @@ async function listDataFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+/**
+ * Tells whether a dataset's pipeline type has a stage B. Built-in types answer from the registry; a project's own
+ * type is loaded from `pipelines/<type>.ts` (which imports the CDK constructs, so only then).
+ */
+async function pipelineHasStageB(project: Project, pipeline: string): Promise<boolean> {
+  if (pipeline in BUILTIN_PIPELINE_STAGE_B) return BUILTIN_PIPELINE_STAGE_B[pipeline as keyof typeof BUILTIN_PIPELINE_STAGE_B];
+  const { loadPipelineTypes } = await import('../app/index.js');
+  return (await loadPipelineTypes(project)).hasStageB(pipeline);
+}
+
 /** Decides how stage B runs locally: `transform.sql` with DuckDB, or Glue only, or not at all (custom pipeline). */
-async function heavyTransformOf(root: string, dataset: DatasetConfig): Promise<LocalHeavyTransform> {
-  if (dataset.pipeline === 'custom') {
-    return { kind: 'none', reason: 'the custom pipeline has stage A only' };
+async function heavyTransformOf(project: Project, dataset: DatasetConfig): Promise<LocalHeavyTransform> {
+  const root = project.root;
+  if (!(await pipelineHasStageB(project, dataset.pipeline))) {
+    return { kind: 'none', reason: `the ${dataset.pipeline} pipeline has stage A only` };
   }
   const sqlFile = projectPaths.heavyTransformSql(dataset.stageBTransform);
   const scriptFile = projectPaths.heavyTransformScript(dataset.stageBTransform);

@@ -42,9 +42,21 @@ describe('PipelineTypeRegistry', () => {
     ['a missing name', { create: () => undefined }, '"pipelineType" must be a string'],
     ['an invalid name', { pipelineType: 'Fast Lane', create: () => undefined }, '"pipelineType" is "Fast Lane"'],
     ['a missing create', { pipelineType: 'fast' }, '"create" must be a function'],
+    [
+      'a stageB that is not a boolean',
+      { pipelineType: 'fast', create: () => undefined, stageB: 'no' },
+      '"stageB" must be true or false',
+    ],
   ])('throws INVALID_PIPELINE_TYPE for %s', (_case, value, message) => {
     const registry = PipelineTypeRegistry.withBuiltIns();
     expect(() => registry.register(value, 'pipelines/fast.ts')).toThrow(message);
+  });
+
+  it('tells which types have a stage B: standard and, by default, user types; not custom', () => {
+    const registry = PipelineTypeRegistry.withBuiltIns();
+    registry.register({ pipelineType: 'fast', create: () => undefined }, 'pipelines/fast.ts');
+    registry.register({ pipelineType: 'lean', create: () => undefined, stageB: false }, 'pipelines/lean.ts');
+    expect(['standard', 'custom', 'fast', 'lean'].map((name) => registry.hasStageB(name))).toEqual([true, false, true, false]);
   });
 
   it('throws DUPLICATE_PIPELINE when a type name is taken, and UNKNOWN_PIPELINE with the nearest name', () => {

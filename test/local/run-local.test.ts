@@ -1,11 +1,11 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingIo } from '../../src/core/io.js';
 import { LOCAL_TABLE_FILES } from '../../src/local/metadata-store.js';
 import { formatRunLocalSummary, type RunLocalResult, runLocal } from '../../src/services/run-local.js';
-import { snapshotTree } from '../helpers/project.js';
+import { repoRoot, snapshotTree } from '../helpers/project.js';
 import { createLegislatorsProject } from './fixture.js';
 
 type Row = Record<string, unknown>;
@@ -156,6 +156,26 @@ export default defineLightTransform(async function* (input) {
     expect(result.tables).toEqual([]);
     expect(result.failed).toBe(0);
     expect(formatRunLocalSummary(result).join('\n')).toContain('Stage B: GLUE_ONLY');
+  });
+
+  it('stops after stage A for a dataset of a stage-A-only pipeline type from sdlf add-pipeline', async () => {
+    // Given the legislators dataset moved to the pipeline type that add-pipeline scaffolds (stage A only)
+    const root = await createLegislatorsProject();
+    const template = readFileSync(join(repoRoot, 'src', 'templates', 'pipeline', 'pipelines', '{{name}}.ts.hbs'), 'utf8');
+    mkdirSync(join(root, 'pipelines'));
+    writeFileSync(
+      join(root, 'pipelines', 'fast.ts'),
+      template.replaceAll('{{name}}', 'fast').replace('{{json description}}', JSON.stringify('fast lane')),
+    );
+    const parameters = JSON.parse(readFileSync(join(root, 'parameters.json'), 'utf8'));
+    parameters.dev[0].pipeline = 'fast';
+    writeFileSync(join(root, 'parameters.json'), JSON.stringify(parameters));
+    // When it runs locally
+    const result = await run(root);
+    // Then stage A stages every object and stage B does not run, as on AWS
+    expect(result.objects.every((o) => o.status === 'SUCCEEDED')).toBe(true);
+    expect(result.stageB).toMatchObject({ status: 'NOT_IN_PIPELINE', reason: expect.stringContaining('stage A only') });
+    expect(result.tables).toEqual([]);
   });
 
   it('reports stage B FAILED with the SQL error and keeps the staged objects', async () => {
