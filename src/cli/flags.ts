@@ -43,3 +43,20 @@ export const sharedFlags = {
     env: 'SDLF_REGION',
   }),
 };
+
+/**
+ * Defines the required `--team` and `--dataset` of a command that works on one dataset (env `SDLF_TEAM`,
+ * `SDLF_DATASET`); `verb` completes the dataset's help: `Dataset to <verb>.`
+ */
+export function datasetFlags(verb: string) {
+  return {
+    team: Flags.string({ description: 'Team of the dataset.', required: true, env: 'SDLF_TEAM' }),
+    dataset: Flags.string({ description: `Dataset to ${verb}.`, required: true, env: 'SDLF_DATASET' }),
+  };
+}
+
+/** Optional `--team` and `--dataset` that narrow a listing (env `SDLF_TEAM`, `SDLF_DATASET`); `--dataset` needs `--team`. */
+export const datasetFilterFlags = {
+  team: Flags.string({ description: 'Only this team.', env: 'SDLF_TEAM' }),
+  dataset: Flags.string({ description: 'Only this dataset (needs --team).', env: 'SDLF_DATASET', dependsOn: ['team'] }),
+};

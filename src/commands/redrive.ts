@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
-import { sharedFlags } from '../cli/flags.js';
+import { datasetFlags, sharedFlags } from '../cli/flags.js';
 import type { RedriveDatasetResult } from '../services/redrive.js';
 
 /** `sdlf redrive`: moves a dataset's dead-lettered messages back to their queue. */
@@ -15,8 +15,7 @@ export default class Redrive extends SdlfCommand<typeof Redrive> {
     env: sharedFlags.env,
     profile: sharedFlags.profile,
     region: sharedFlags.region,
-    team: Flags.string({ description: 'Team of the dataset.', required: true, env: 'SDLF_TEAM' }),
-    dataset: Flags.string({ description: 'Dataset to redrive.', required: true, env: 'SDLF_DATASET' }),
+    ...datasetFlags('redrive'),
     stage: Flags.option({
       description: 'Stage whose dead-letter queue to redrive.',
       options: ['a', 'b'] as const,

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
+import { datasetFlags } from '../cli/flags.js';
 import { SdlfError } from '../core/errors.js';
 import type { RunLocalResult } from '../services/run-local.js';
 
@@ -25,8 +26,7 @@ export default class Run extends SdlfCommand<typeof Run> {
       env: 'SDLF_LOCAL',
       default: false,
     }),
-    team: Flags.string({ description: 'Team of the dataset.', env: 'SDLF_TEAM', required: true }),
-    dataset: Flags.string({ description: 'Dataset to run.', env: 'SDLF_DATASET', required: true }),
+    ...datasetFlags('run'),
     input: Flags.string({
       char: 'i',
       description: 'Input file or folder; repeat for several (default: data/<team>/<dataset>/).',

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
-import { sharedFlags } from '../cli/flags.js';
+import { datasetFilterFlags, sharedFlags } from '../cli/flags.js';
 import type { ShowStatusResult } from '../services/status.js';
 
 /** `sdlf status`: recent executions per dataset and dead-letter queue depths. */
@@ -19,8 +19,7 @@ export default class Status extends SdlfCommand<typeof Status> {
     env: sharedFlags.env,
     profile: sharedFlags.profile,
     region: sharedFlags.region,
-    team: Flags.string({ description: 'Only this team.', env: 'SDLF_TEAM' }),
-    dataset: Flags.string({ description: 'Only this dataset (needs --team).', env: 'SDLF_DATASET', dependsOn: ['team'] }),
+    ...datasetFilterFlags,
     local: Flags.boolean({ description: 'Show the runs of "sdlf run --local".', env: 'SDLF_LOCAL', default: false }),
     limit: Flags.integer({ description: 'Executions per dataset.', env: 'SDLF_LIMIT', default: 10, min: 1 }),
   };

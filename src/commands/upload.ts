@@ -1,6 +1,6 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
-import { sharedFlags } from '../cli/flags.js';
+import { datasetFlags, sharedFlags } from '../cli/flags.js';
 import type { UploadDataResult } from '../services/upload.js';
 
 /** `sdlf upload`: puts files into a dataset's raw prefix. */
@@ -20,8 +20,7 @@ export default class Upload extends SdlfCommand<typeof Upload> {
     env: sharedFlags.env,
     profile: sharedFlags.profile,
     region: sharedFlags.region,
-    team: Flags.string({ description: 'Team of the dataset.', required: true, env: 'SDLF_TEAM' }),
-    dataset: Flags.string({ description: 'Dataset to upload to.', required: true, env: 'SDLF_DATASET' }),
+    ...datasetFlags('upload to'),
   };
 
   public async run(): Promise<UploadDataResult> {
