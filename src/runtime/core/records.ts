@@ -1,8 +1,41 @@
 /**
- * Keeps the `Datasets` and `Pipelines` items up to date as executions run.
+ * Keeps the execution history, `Datasets` and `Pipelines` items up to date as executions run.
  */
 import type { PipelineDeps } from './deps.js';
-import { type DatasetItem, datasetKeyOf, type ExecutionItem } from './model.js';
+import { expiresAtOf } from './executions.js';
+import { type DatasetItem, datasetKeyOf, type ExecutionItem, type NewExecution } from './model.js';
+
+/** What a stage knows of an execution it starts; {@link startExecutionRecord} adds the dataset key and times. */
+export type ExecutionStart = Pick<NewExecution, 'id' | 'stage' | 'team' | 'dataset' | 'pipeline' | 'source' | 'keys'>;
+
+/**
+ * Records an execution as STARTED (or restarts a FAILED one), started now by the clock and kept for `ttlDays`;
+ * returns the stored item.
+ */
+export async function startExecutionRecord(
+  deps: Pick<PipelineDeps, 'metadata' | 'clock'>,
+  execution: ExecutionStart,
+  ttlDays: number,
+): Promise<ExecutionItem> {
+  const now = deps.clock();
+  const at = now.toISOString();
+  const { execution: item } = await deps.metadata.startExecution(
+    {
+      id: execution.id,
+      stage: execution.stage,
+      team: execution.team,
+      dataset: execution.dataset,
+      pipeline: execution.pipeline,
+      datasetKey: datasetKeyOf(execution.team, execution.dataset),
+      startedAt: at,
+      source: execution.source,
+      ...(execution.keys ? { keys: execution.keys } : {}),
+      expiresAt: expiresAtOf(now, ttlDays),
+    },
+    at,
+  );
+  return item;
+}
 
 /**
  * Writes the dataset's `Datasets` item from its configuration when the item is missing or older than the

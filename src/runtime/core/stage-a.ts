@@ -20,11 +20,11 @@ import {
   requireString,
   UnknownDatasetError,
 } from './deps.js';
-import { canRestart, expiresAtOf, failureOf } from './executions.js';
+import { canRestart, failureOf } from './executions.js';
 import { deduplicationIdOf, stagedKeyOf, workflowNameOf } from './ids.js';
 import { datasetKeyOf, type ExecutionItem, type ExecutionOutput, objectUri } from './model.js';
 import type { ObjectInfo, ObjectStore } from './ports.js';
-import { recordRun, registerDataset } from './records.js';
+import { recordRun, registerDataset, startExecutionRecord } from './records.js';
 
 const MESSAGE = 'stage A message';
 
@@ -125,21 +125,17 @@ export async function stageAPreUpdate(
   deps: Pick<PipelineDeps, 'metadata' | 'configs' | 'logger' | 'clock'>,
   options: PreUpdateOptions,
 ): Promise<ExecutionItem> {
-  const now = deps.clock();
-  const at = now.toISOString();
-  const { execution: item } = await deps.metadata.startExecution(
+  const item = await startExecutionRecord(
+    deps,
     {
       id: execution.executionId,
       stage: 'a',
       team: execution.team,
       dataset: execution.dataset,
       pipeline: execution.pipeline,
-      datasetKey: datasetKeyOf(execution.team, execution.dataset),
-      startedAt: at,
       source: objectUri(execution.bucket, execution.key),
-      expiresAt: expiresAtOf(now, options.ttlDays),
     },
-    at,
+    options.ttlDays,
   );
   await registerDataset(deps, execution.team, execution.dataset);
   const processing = await deps.metadata.transition(item.id, 'PROCESSING', {
@@ -414,26 +410,7 @@ export async function failExecution(
     readonly ttlDays: number;
   },
 ): Promise<ExecutionItem> {
-  let item = existing;
-  if (!item) {
-    const now = deps.clock();
-    const at = now.toISOString();
-    ({ execution: item } = await deps.metadata.startExecution(
-      {
-        id: execution.id,
-        stage: execution.stage,
-        team: execution.team,
-        dataset: execution.dataset,
-        pipeline: execution.pipeline,
-        datasetKey: datasetKeyOf(execution.team, execution.dataset),
-        startedAt: at,
-        source: execution.source,
-        ...(execution.keys ? { keys: execution.keys } : {}),
-        expiresAt: expiresAtOf(now, execution.ttlDays),
-      },
-      at,
-    ));
-  }
+  const item = existing ?? (await startExecutionRecord(deps, execution, execution.ttlDays));
   if (item.status === 'FAILED') return item;
   return deps.metadata.transition(item.id, 'FAILED', {
     at: deps.clock().toISOString(),

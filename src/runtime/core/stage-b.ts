@@ -4,11 +4,11 @@
  */
 import type { DatasetParameter, StageBExecutionInput, StageBMessage } from '../contract.js';
 import { MalformedInputError, type PipelineDeps, parseObject, requireString } from './deps.js';
-import { expiresAtOf, failureOf } from './executions.js';
+import { failureOf } from './executions.js';
 import { batchIdOf, deduplicationIdOf, jobResultKeyOf, manifestKeyOf, parseS3Uri, workflowNameOf } from './ids.js';
 import { datasetKeyOf, type ExecutionItem, type ExecutionOutput } from './model.js';
 import type { ReceivedMessage } from './ports.js';
-import { recordRun, registerDataset } from './records.js';
+import { recordRun, registerDataset, startExecutionRecord } from './records.js';
 import { failExecution, nextAttempt, type OnErrorResult, type PreUpdateOptions } from './stage-a.js';
 
 const MESSAGE = 'stage B message';
@@ -246,22 +246,18 @@ export async function stageBPreUpdate(
   deps: Pick<PipelineDeps, 'metadata' | 'configs' | 'logger' | 'clock'>,
   options: PreUpdateOptions,
 ): Promise<ExecutionItem> {
-  const now = deps.clock();
-  const at = now.toISOString();
-  const { execution: item } = await deps.metadata.startExecution(
+  const item = await startExecutionRecord(
+    deps,
     {
       id: execution.executionId,
       stage: 'b',
       team: execution.team,
       dataset: execution.dataset,
       pipeline: execution.pipeline,
-      datasetKey: datasetKeyOf(execution.team, execution.dataset),
-      startedAt: at,
       source: execution.manifest,
       keys: execution.keys,
-      expiresAt: expiresAtOf(now, options.ttlDays),
     },
-    at,
+    options.ttlDays,
   );
   await registerDataset(deps, execution.team, execution.dataset);
   const processing = await deps.metadata.transition(item.id, 'PROCESSING', {
