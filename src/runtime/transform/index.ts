@@ -228,39 +228,28 @@ class LineCounter {
   }
 }
 
-async function* readJsonValues(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
-  const counter = new LineCounter();
-  const pipeline = StreamValues.withParser();
-  const source = Readable.from(mapChunks(chunks, (c) => counter.count(c)));
-  source.on('error', (error) => pipeline.destroy(error));
-  source.pipe(pipeline);
-  let index = 0;
-  try {
-    for await (const { value } of pipeline as AsyncIterable<{ value: unknown }>) {
-      index++;
-      if (!isRecord(value))
-        throw new RecordParseError(
-          key,
-          `expected JSON objects, value ${index} is ${describe(value)} (at or before line ${counter.lines})`,
-          counter.lines,
-        );
-      yield value;
-    }
-  } catch (error) {
-    if (error instanceof RecordParseError) throw error;
-    throw new RecordParseError(
-      key,
-      `${(error as Error).message} after ${index} record(s), at or before line ${counter.lines}`,
-      counter.lines,
-    );
-  } finally {
-    source.destroy();
-  }
+/** How a streamed JSON document holds its records: a sequence of values, or the elements of one array. */
+const JSON_LAYOUTS = {
+  values: { parser: () => StreamValues.withParser(), what: 'JSON objects', item: 'value' },
+  array: { parser: () => StreamArray.withParser(), what: 'an array of objects', item: 'element' },
+} as const;
+
+function readJsonValues(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+  return readJsonStream(key, chunks, 'values');
 }
 
-async function* readJsonArray(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+function readJsonArray(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
+  return readJsonStream(key, chunks, 'array');
+}
+
+async function* readJsonStream(
+  key: string,
+  chunks: AsyncIterable<string>,
+  layout: keyof typeof JSON_LAYOUTS,
+): AsyncGenerator<RawRecord> {
+  const { parser, what, item } = JSON_LAYOUTS[layout];
   const counter = new LineCounter();
-  const pipeline = StreamArray.withParser();
+  const pipeline = parser();
   const source = Readable.from(mapChunks(chunks, (c) => counter.count(c)));
   source.on('error', (error) => pipeline.destroy(error));
   source.pipe(pipeline);
@@ -271,7 +260,7 @@ async function* readJsonArray(key: string, chunks: AsyncIterable<string>): Async
       if (!isRecord(value))
         throw new RecordParseError(
           key,
-          `expected an array of objects, element ${index} is ${describe(value)} (at or before line ${counter.lines})`,
+          `expected ${what}, ${item} ${index} is ${describe(value)} (at or before line ${counter.lines})`,
           counter.lines,
         );
       yield value;
