@@ -26,6 +26,7 @@ if (
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--no-manifest'], { cwd: root, stdio: 'inherit' });
 }
 const { bundleLightTransform } = await import(pathToFileURL(join(root, 'dist', 'bundling', 'index.js')).href);
+const { LAMBDA_BUNDLE_OPTIONS } = await import(pathToFileURL(join(root, 'dist', 'bundling', 'options.js')).href);
 
 // Bundles with the SDK external must resolve it from this package's node_modules, as a Lambda resolves it from
 // its runtime: keep them inside the repository.
@@ -80,7 +81,7 @@ const bundled = [
   { name: 'light-transform', file: join(lightDir, 'index.mjs') },
 ];
 
-// The same bundles with @aws-sdk/* external: the esbuild options of scripts/bundle-handlers.mjs plus `external`.
+// The same bundles with @aws-sdk/* external: the shipped bundles' esbuild options plus `external`.
 const external = [];
 for (const { name } of bundled) {
   const outfile = join(work, 'external', name, 'index.mjs');
@@ -92,14 +93,7 @@ for (const { name } of bundled) {
   await build({
     entryPoints: [entry],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    ...LAMBDA_BUNDLE_OPTIONS,
     external: ['@aws-sdk/*'],
     logLevel: 'error',
     plugins: [

@@ -51,6 +51,7 @@ if (
 }
 const { renderLegislatorsSample } = await import(dist('examples', 'legislators.js'));
 const { sdlfPackagePlugin } = await import(dist('bundling', 'index.js'));
+const { ESM_REQUIRE_BANNER } = await import(dist('bundling', 'options.js'));
 const { build } = await import('esbuild');
 
 const work = mkdtempSync(join(tmpdir(), 'sdlf-bench-light-'));
@@ -71,7 +72,7 @@ try {
     format: 'esm',
     target: 'node20',
     plugins: [sdlfPackagePlugin()],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'error',
   });
 

@@ -2,6 +2,7 @@
 // bundle per Lambda function, AWS SDK included and tree-shaken (see BENCHMARKS.md for why).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 
 /** Handlers bundled at synth time with user code, not by the package build. */
@@ -9,6 +10,8 @@ export const SYNTH_TIME_HANDLERS = new Set(['light-transform']);
 
 /** Bundles the handlers under `root` (except {@link SYNTH_TIME_HANDLERS}); returns their names. */
 export async function bundleHandlers({ root, outdir }) {
+  // The options synth uses for the light transform too; compiled to dist/ by tsc before this runs.
+  const { LAMBDA_BUNDLE_OPTIONS } = await import(pathToFileURL(join(root, 'dist', 'bundling', 'options.js')).href);
   const dir = join(root, 'src', 'runtime', 'handlers');
   if (!existsSync(dir)) return [];
   // light-transform imports the user's transform: src/bundling bundles it per dataset at synth time.
@@ -20,16 +23,7 @@ export async function bundleHandlers({ root, outdir }) {
       build({
         entryPoints: [join(dir, name, 'handler.ts')],
         outfile: join(outdir, name, 'index.mjs'),
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        minify: true,
-        sourcemap: false,
-        legalComments: 'none',
-        mainFields: ['module', 'main'],
-        // Some dependencies still call require(); give the ESM bundle one.
-        banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+        ...LAMBDA_BUNDLE_OPTIONS,
         logLevel: 'warning',
       }),
     ),

@@ -9,6 +9,7 @@ import type { Plugin } from 'esbuild';
 import { projectPaths } from '../config/paths.js';
 import { SdlfError } from '../core/errors.js';
 import { type HandlerName, USER_TRANSFORM_MODULE } from '../runtime/contract.js';
+import { LAMBDA_BUNDLE_OPTIONS } from './options.js';
 
 const here = fileURLToPath(import.meta.url);
 const requireFromHere = createRequire(import.meta.url);
@@ -132,18 +133,10 @@ export async function bundleLightTransform(options: BundleLightTransformOptions)
   if (!existsSync(entry)) throw new Error(`The light-transform handler is missing: ${entry}. Reinstall or rebuild sdlf.`);
   const result = await build({
     entryPoints: [entry],
+    ...LAMBDA_BUNDLE_OPTIONS,
     write: false,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    sourcemap: false,
-    legalComments: 'none',
-    mainFields: ['module', 'main'],
     outfile: 'index.mjs',
     nodePaths: [join(PACKAGE_ROOT, 'node_modules')],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
     logLevel: 'silent',
     plugins: [
       sdlfPackagePlugin(),

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT, sdlfPackagePlugin } from '../bundling/index.js';
+import { ESM_REQUIRE_BANNER } from '../bundling/options.js';
 import { projectPaths } from '../config/paths.js';
 import { SdlfError } from '../core/errors.js';
 import type { LightTransform } from '../runtime/transform/types.js';
@@ -90,7 +91,7 @@ async function buildBundle(
     mainFields: ['module', 'main'],
     outfile: 'transform.mjs',
     nodePaths: [join(PACKAGE_ROOT, 'node_modules')],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
+    banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'silent',
     plugins: [sdlfPackagePlugin()],
   }).catch((error: { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }) => {
