@@ -29,17 +29,7 @@ export class CustomPipeline extends Construct implements Pipeline {
     const { context } = props;
     this.context = context;
     this.pipelineType = context.pipeline;
-    this.lightTransform = new LightTransformStage(this, 'LightTransform', {
-      naming: context.naming,
-      team: context.team,
-      pipeline: context.pipeline,
-      code: {
-        routing: context.handlerCode('routing'),
-        stageATrigger: context.handlerCode('stage-a-trigger'),
-        step: context.handlerCode('step'),
-      },
-      logRetention: logRetention(context.environment.logRetentionDays),
-    });
+    this.lightTransform = LightTransformStage.forPipeline(this, 'LightTransform', context);
   }
 
   registerDataset(scope: Construct, _dataset: string, registration: DatasetRegistration): void {

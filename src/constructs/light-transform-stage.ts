@@ -14,8 +14,10 @@ import { FoundationsReferences } from './foundations-references.js';
 import { alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
+import type { PipelineContext } from './pipeline.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
+import { logRetention } from './settings.js';
 
 /** Properties of a {@link LightTransformStage}. */
 export interface LightTransformStageProps {
@@ -45,6 +47,24 @@ export interface LightTransformStageProps {
  * every failure recorded by the error step before the execution fails.
  */
 export class LightTransformStage extends Construct {
+  /**
+   * Creates the stage A of a team's pipeline from its context: the package's routing, trigger and step handlers
+   * and the environment's log retention. The built-in pipeline types use it; a custom type may pass its own props.
+   */
+  static forPipeline(scope: Construct, id: string, context: PipelineContext): LightTransformStage {
+    return new LightTransformStage(scope, id, {
+      naming: context.naming,
+      team: context.team,
+      pipeline: context.pipeline,
+      code: {
+        routing: context.handlerCode('routing'),
+        stageATrigger: context.handlerCode('stage-a-trigger'),
+        step: context.handlerCode('step'),
+      },
+      logRetention: logRetention(context.environment.logRetentionDays),
+    });
+  }
+
   /** Routing: the target of each dataset's S3 event rule. */
   readonly routingFunction: SdlfFunction;
   /** Pre-update, post-update and error steps of both stages. */

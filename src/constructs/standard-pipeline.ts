@@ -41,17 +41,7 @@ export class StandardPipeline extends Construct implements Pipeline {
     this.context = context;
     this.pipelineType = context.pipeline;
     const retention = logRetention(context.environment.logRetentionDays);
-    this.lightTransform = new LightTransformStage(this, 'LightTransform', {
-      naming: context.naming,
-      team: context.team,
-      pipeline: context.pipeline,
-      code: {
-        routing: context.handlerCode('routing'),
-        stageATrigger: context.handlerCode('stage-a-trigger'),
-        step: context.handlerCode('step'),
-      },
-      logRetention: retention,
-    });
+    this.lightTransform = LightTransformStage.forPipeline(this, 'LightTransform', context);
     this.heavyTransform = new HeavyTransformStage(this, 'HeavyTransform', {
       naming: context.naming,
       team: context.team,
