@@ -149,9 +149,14 @@ export class HeavyTransformStage extends Construct {
         resources: [stack.formatArn({ service: 'sqs', resource: naming.stageBQueue(team, '*') })],
       }),
     );
+    // Writes each batch's manifest, and reads it back to resume a batch an earlier run did not finish handing
+    // over (HEAD of a missing manifest must answer 404, hence the list grant of grantRead).
     foundations.bucket('artifacts').grantPut(role, `manifests/${team}/*`);
-    foundations.bucketKey('artifacts').grantEncrypt(role);
+    foundations.bucket('artifacts').grantRead(role, `manifests/${team}/*`);
+    foundations.bucketKey('artifacts').grantEncryptDecrypt(role);
     foundations.table('execution-history').grantReadWriteData(role);
+    // Claims the staged objects of each batch (ObjectMetadata.batchId).
+    foundations.table('object-metadata').grantReadWriteData(role);
 
     this.schedule = new Rule(this, 'Schedule', {
       ruleName: naming.stageBScheduleRule(team, pipeline),

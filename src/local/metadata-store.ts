@@ -5,9 +5,11 @@ import {
   type DatasetItem,
   datasetKeyOf,
   type ExecutionItem,
+  heldBatches,
   type ObjectMetadataItem,
   type PipelineItem,
   pipelineKeyOf,
+  withoutBatch,
 } from '../runtime/core/model.js';
 import { InvalidTransitionError, type MetadataStore } from '../runtime/core/ports.js';
 import { replaceFile } from './atomic.js';
@@ -135,6 +137,28 @@ export function createLocalMetadataStore(options: LocalMetadataStoreOptions): Lo
           updatedAt: run.execution.at,
         });
         await save(t, 'pipelines');
+      }),
+    claimStaged: (objectIds, batchId) =>
+      serial(async (t) => {
+        const holders = new Map<string, string | undefined>();
+        let changed = false;
+        for (const id of objectIds) {
+          const item = t.objectMetadata.get(id);
+          if (item && item.batchId === undefined) {
+            t.objectMetadata.set(id, { ...item, batchId });
+            changed = true;
+          }
+          holders.set(id, item ? (item.batchId ?? batchId) : undefined);
+        }
+        if (changed) await save(t, 'objectMetadata');
+        return holders;
+      }),
+    stagedClaims: (objectIds) => serial(async (t) => heldBatches(objectIds, (id) => t.objectMetadata.get(id))),
+    releaseStaged: (objectIds, batchId) =>
+      serial(async (t) => {
+        const held = objectIds.filter((id) => t.objectMetadata.get(id)?.batchId === batchId);
+        for (const id of held) t.objectMetadata.set(id, withoutBatch(t.objectMetadata.get(id) as ObjectMetadataItem));
+        if (held.length > 0) await save(t, 'objectMetadata');
       }),
     listObjects: () => serial(async (t) => [...t.objectMetadata.values()].sort((a, b) => (a.id < b.id ? -1 : 1))),
     listPipelines: () => serial(async (t) => [...t.pipelines.values()].sort((a, b) => (a.name < b.name ? -1 : 1))),

@@ -5,6 +5,7 @@ import { createLocalMetadataStore, LOCAL_TABLE_FILES } from '../../src/local/met
 import type { NewExecution } from '../../src/runtime/core/model.js';
 import { InvalidTransitionError } from '../../src/runtime/core/ports.js';
 import { tempDir } from '../helpers/project.js';
+import { checkStagedClaims } from '../runtime/helpers.js';
 
 const DAY = 86_400;
 
@@ -117,6 +118,10 @@ describe('createLocalMetadataStore', () => {
     await later.startExecution(execution('new'), '2026-01-03T00:00:00.000Z');
     const items = JSON.parse(readFileSync(join(dir, LOCAL_TABLE_FILES.executionHistory), 'utf8')) as Array<{ id: string }>;
     expect(items.map((i) => i.id)).toEqual(['new']);
+  });
+
+  it('claims staged objects for one stage B batch at a time', async () => {
+    await checkStagedClaims(setup().store);
   });
 
   it('persists every table as a sorted JSON array that a new store reads back', async () => {

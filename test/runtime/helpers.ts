@@ -1,5 +1,6 @@
+import { expect } from 'vitest';
 import type { DatasetParameter } from '../../src/runtime/contract.js';
-import type { CoreLogger, PipelineDeps } from '../../src/runtime/core/index.js';
+import type { CoreLogger, MetadataStore, ObjectMetadataItem, PipelineDeps } from '../../src/runtime/core/index.js';
 import {
   MemoryMetadataStore,
   MemoryObjectStore,
@@ -87,4 +88,48 @@ export function memoryDeps(configs: DatasetParameter[] = [datasetConfig()]) {
     clock: tickingClock(),
   };
   return deps satisfies PipelineDeps;
+}
+
+/**
+ * The stage B claim rules every {@link MetadataStore} must follow (memory, local files, DynamoDB): claims are
+ * first-wins and idempotent, missing items are not claimed, a release only frees the releasing batch's objects,
+ * and re-staging an object (a new `putObject`) frees it. `count` staged objects are used (more than 100 exercises
+ * DynamoDB's batched reads). `prefix` keeps the ids of one run apart from others on a shared table.
+ */
+export async function checkStagedClaims(store: MetadataStore, count = 3, prefix = 'claims'): Promise<void> {
+  const ids = Array.from({ length: count }, (_, i) => `s3://stage/${prefix}/f${i}.jsonl`);
+  const staged = (id: string): ObjectMetadataItem => ({
+    id,
+    bucket: 'stage',
+    key: id.slice('s3://stage/'.length),
+    stage: 'stage',
+    status: 'STAGED',
+    team: 'demoteam',
+    dataset: 'legislators',
+    executionId: 'a-1',
+    recordedAt: '2026-01-01T00:00:00.000Z',
+  });
+  for (const id of ids) await store.putObject(staged(id));
+  const missing = `s3://stage/${prefix}/missing.jsonl`;
+  const [first, second] = ids as [string, string, ...string[]];
+
+  const claimed = await store.claimStaged([...ids, missing], 'b-1');
+  expect([...claimed]).toEqual([...ids.map((id) => [id, 'b-1']), [missing, undefined]]);
+  expect(await store.claimStaged([first], 'b-1')).toEqual(new Map([[first, 'b-1']]));
+  expect(await store.claimStaged([first, second], 'b-2')).toEqual(
+    new Map([
+      [first, 'b-1'],
+      [second, 'b-1'],
+    ]),
+  );
+  expect(await store.stagedClaims([...ids, missing])).toEqual(new Map(ids.map((id) => [id, 'b-1'])));
+
+  await store.releaseStaged([first], 'b-2');
+  expect((await store.stagedClaims([first])).get(first)).toBe('b-1');
+  await store.releaseStaged([first], 'b-1');
+  expect(await store.stagedClaims([first, second])).toEqual(new Map([[second, 'b-1']]));
+
+  await store.putObject(staged(second));
+  expect(await store.stagedClaims([first, second])).toEqual(new Map());
+  expect(await store.claimStaged([second], 'b-2')).toEqual(new Map([[second, 'b-2']]));
 }

@@ -3,6 +3,8 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -16,6 +18,7 @@ import {
   datasetKeyOf,
   type ExecutionItem,
   type ExecutionStatus,
+  heldBatches,
   METADATA_KEYS,
   type NewExecution,
   type ObjectMetadataItem,
@@ -163,6 +166,83 @@ export class DynamoMetadataStore implements MetadataStore {
     return items.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, options.limit);
   }
 
+  async claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
+    const holders = new Map<string, string | undefined>();
+    for (const id of objectIds) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tables.objectMetadata,
+            Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
+            UpdateExpression: 'SET #batch = :batch',
+            ConditionExpression: 'attribute_exists(#id) AND (attribute_not_exists(#batch) OR #batch = :batch)',
+            ExpressionAttributeNames: { '#id': METADATA_KEYS.objectMetadata.partitionKey, '#batch': 'batchId' },
+            ExpressionAttributeValues: { ':batch': batchId },
+          }),
+        );
+        holders.set(id, batchId);
+      } catch (error) {
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+        // No item, or another batch holds it: read which (a strongly consistent read sees the winning write).
+        const response = await this.doc.send(
+          new GetCommand({
+            TableName: this.tables.objectMetadata,
+            Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
+            ConsistentRead: true,
+          }),
+        );
+        holders.set(id, (response.Item as ObjectMetadataItem | undefined)?.batchId);
+      }
+    }
+    return holders;
+  }
+
+  async stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>> {
+    const items = new Map<string, ObjectMetadataItem>();
+    const ids = [...new Set(objectIds)];
+    for (let at = 0; at < ids.length; at += BATCH_GET_KEYS) {
+      let keys: Array<Record<string, unknown>> | undefined = ids
+        .slice(at, at + BATCH_GET_KEYS)
+        .map((id) => ({ [METADATA_KEYS.objectMetadata.partitionKey]: id }));
+      for (let attempt = 1; keys && keys.length > 0; attempt++) {
+        if (attempt > MAX_CONFLICTS) {
+          throw new Error(`DynamoDB left ${keys.length} object metadata key(s) unprocessed after ${MAX_CONFLICTS} tries.`);
+        }
+        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, UNPROCESSED_BACKOFF_MS * attempt));
+        const response: BatchGetCommandOutput = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.tables.objectMetadata]: { Keys: keys, ConsistentRead: true } },
+          }),
+        );
+        for (const item of (response.Responses?.[this.tables.objectMetadata] ?? []) as ObjectMetadataItem[]) {
+          items.set(item.id, item);
+        }
+        keys = response.UnprocessedKeys?.[this.tables.objectMetadata]?.Keys;
+      }
+    }
+    return heldBatches(ids, (id) => items.get(id));
+  }
+
+  async releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
+    for (const id of objectIds) {
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tables.objectMetadata,
+            Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
+            UpdateExpression: 'REMOVE #batch',
+            ConditionExpression: '#batch = :batch',
+            ExpressionAttributeNames: { '#batch': 'batchId' },
+            ExpressionAttributeValues: { ':batch': batchId },
+          }),
+        );
+      } catch (error) {
+        // Held by another batch, or by none: nothing of this batch's to give back.
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      }
+    }
+  }
+
   async recordPipelineRun(run: PipelineRun): Promise<void> {
     const item: PipelineItem = {
       name: pipelineKeyOf(run.team, run.pipeline, run.stage),
@@ -194,6 +274,12 @@ export class DynamoMetadataStore implements MetadataStore {
     }
   }
 }
+
+/** Keys of one BatchGetItem call, the most DynamoDB takes. */
+const BATCH_GET_KEYS = 100;
+
+/** Pause before asking again for keys DynamoDB left unprocessed (throttling), in ms per try. */
+const UNPROCESSED_BACKOFF_MS = 50;
 
 /** Condition of a write that must not overwrite a change made since `item` was read. */
 function unchangedSince(item: ExecutionItem) {

@@ -56,8 +56,32 @@ export interface ObjectMetadataItem {
   readonly table?: string;
   /** Records in a staged object. */
   readonly records?: number;
+  /**
+   * Stage B batch a staged object was handed to (see {@link MetadataStore.claimStaged}). Cleared when stage A
+   * stages the object again (the item is replaced) or the batch fails and gives it back.
+   */
+  readonly batchId?: string;
   /** ISO time the item was written. */
   readonly recordedAt: string;
+}
+
+/** An `ObjectMetadata` item without its stage B claim ({@link ObjectMetadataItem.batchId}). */
+export function withoutBatch(item: ObjectMetadataItem): ObjectMetadataItem {
+  const { batchId: _released, ...rest } = item;
+  return rest;
+}
+
+/** The batch holding each of `objectIds` whose item (read through `get`) has one. */
+export function heldBatches(
+  objectIds: readonly string[],
+  get: (id: string) => ObjectMetadataItem | undefined,
+): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const id of objectIds) {
+    const batchId = get(id)?.batchId;
+    if (batchId !== undefined) held.set(id, batchId);
+  }
+  return held;
 }
 
 /** Status of a pipeline execution. */

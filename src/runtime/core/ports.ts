@@ -131,6 +131,16 @@ export interface MetadataStore {
    * of the dataset's `Datasets` item (when that item exists), without touching its other fields.
    */
   recordPipelineRun(run: PipelineRun): Promise<void>;
+  /**
+   * Hands staged objects (`ObjectMetadata` ids) to a stage B batch: sets each item's `batchId`, atomically per
+   * item, unless another batch holds it already. Returns the batch that holds each object after the call: `batchId`,
+   * the earlier batch, or `undefined` for an object without an item (nothing to hold it by).
+   */
+  claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>>;
+  /** Tells which batch holds each staged object; objects held by none (or without an item) are left out. */
+  stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>>;
+  /** Gives staged objects back from a batch (a failed one): clears `batchId` where it is still `batchId`. */
+  releaseStaged(objectIds: readonly string[], batchId: string): Promise<void>;
 }
 
 /** A message to send to a FIFO queue. */

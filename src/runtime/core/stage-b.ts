@@ -6,7 +6,7 @@ import type { DatasetParameter, StageBExecutionInput, StageBMessage } from '../c
 import { MalformedInputError, type PipelineDeps, parseObject, requireString } from './deps.js';
 import { failureOf } from './executions.js';
 import { batchIdOf, deduplicationIdOf, jobResultKeyOf, manifestKeyOf, parseS3Uri, workflowNameOf } from './ids.js';
-import { datasetKeyOf, type ExecutionItem, type ExecutionOutput } from './model.js';
+import { datasetKeyOf, type ExecutionItem, type ExecutionOutput, objectUri } from './model.js';
 import type { ReceivedMessage } from './ports.js';
 import { recordRun, registerDataset, startExecutionRecord } from './records.js';
 import { failExecution, nextAttempt, type OnErrorResult, type PreUpdateOptions } from './stage-a.js';
@@ -33,6 +33,16 @@ export interface BatchLimits {
   readonly maxItems: number;
 }
 
+/** A staged object received for stage B, with every message that named it. */
+export interface StagedItem {
+  /** `s3://bucket/key`: the object's `ObjectMetadata` id and its manifest entry. */
+  readonly id: string;
+  readonly object: { readonly bucket: string; readonly key: string };
+  /** Stage A executions that staged it (more than one when a corrected upload re-staged it). */
+  readonly sources: ReadonlySet<string>;
+  readonly messages: readonly ReceivedMessage[];
+}
+
 /** One planned stage B run. */
 export interface PlannedBatch {
   /** Distinct staged objects, in arrival order. */
@@ -54,24 +64,17 @@ export interface BatchPlan {
 }
 
 /**
- * Splits received stage B messages into batches of at most `maxItems` distinct staged objects. A remainder of
- * fewer than `minItems` objects (or all of them, when there are fewer) is held for a later run. Messages for the
- * same object are folded into one item; messages that do not parse, or belong to another dataset, are invalid.
- * Throws for limits that are not positive integers with `minItems <= maxItems`.
+ * Groups received stage B messages by staged object, in arrival order: messages for the same object are folded
+ * into one item; messages that do not parse, or belong to another dataset, are invalid.
  */
-export function planBatches(
+export function groupStagedItems(
   messages: readonly ReceivedMessage[],
-  limits: BatchLimits,
   dataset?: { readonly team: string; readonly dataset: string },
-): BatchPlan {
-  const { minItems, maxItems } = limits;
-  if (!Number.isInteger(minItems) || !Number.isInteger(maxItems) || minItems < 1 || maxItems < minItems) {
-    throw new Error(`Invalid stage B batch limits: min ${minItems}, max ${maxItems} (need 1 <= min <= max).`);
-  }
+): Pick<BatchPlan, 'invalid'> & { readonly items: readonly StagedItem[] } {
   const invalid: Array<{ message: ReceivedMessage; reason: string }> = [];
   const groups = new Map<
     string,
-    { object: { bucket: string; key: string }; messages: ReceivedMessage[]; sources: Set<string> }
+    { id: string; object: StagedItem['object']; messages: ReceivedMessage[]; sources: Set<string> }
   >();
   for (const message of messages) {
     let parsed: StageBMessage;
@@ -90,16 +93,24 @@ export function planBatches(
       continue;
     }
     const id = `s3://${parsed.bucket}/${parsed.key}`;
-    const group = groups.get(id) ?? {
-      object: { bucket: parsed.bucket, key: parsed.key },
-      messages: [],
-      sources: new Set<string>(),
-    };
+    const group = groups.get(id) ?? { id, object: { bucket: parsed.bucket, key: parsed.key }, messages: [], sources: new Set() };
     group.messages.push(message);
     group.sources.add(parsed.sourceExecutionId);
     groups.set(id, group);
   }
-  const items = [...groups.values()];
+  return { items: [...groups.values()], invalid };
+}
+
+/**
+ * Splits staged items into batches of at most `maxItems` objects. A remainder of fewer than `minItems` objects
+ * (or all of them, when there are fewer) is held for a later run. Throws for limits that are not positive
+ * integers with `minItems <= maxItems`.
+ */
+export function sliceBatches(items: readonly StagedItem[], limits: BatchLimits): Pick<BatchPlan, 'batches' | 'held'> {
+  const { minItems, maxItems } = limits;
+  if (!Number.isInteger(minItems) || !Number.isInteger(maxItems) || minItems < 1 || maxItems < minItems) {
+    throw new Error(`Invalid stage B batch limits: min ${minItems}, max ${maxItems} (need 1 <= min <= max).`);
+  }
   const batches: PlannedBatch[] = [];
   let at = 0;
   while (items.length - at >= minItems && at < items.length) {
@@ -107,12 +118,27 @@ export function planBatches(
     batches.push({
       objects: slice.map((item) => item.object),
       sources: [...new Set(slice.flatMap((item) => [...item.sources]))].sort(),
-      receiptHandles: slice.flatMap((item) => item.messages.map((m) => m.receiptHandle)),
+      receiptHandles: receiptsOf(slice),
     });
     at += slice.length;
   }
-  const held = items.slice(at).flatMap((item) => item.messages);
-  return { batches, held, invalid };
+  return { batches, held: items.slice(at).flatMap((item) => item.messages) };
+}
+
+/**
+ * Splits received stage B messages into batches ({@link groupStagedItems}, then {@link sliceBatches}).
+ */
+export function planBatches(
+  messages: readonly ReceivedMessage[],
+  limits: BatchLimits,
+  dataset?: { readonly team: string; readonly dataset: string },
+): BatchPlan {
+  const { items, invalid } = groupStagedItems(messages, dataset);
+  return { ...sliceBatches(items, limits), invalid };
+}
+
+function receiptsOf(items: readonly StagedItem[]): string[] {
+  return items.flatMap((item) => item.messages.map((m) => m.receiptHandle));
 }
 
 /** Options of {@link triggerStageB}. */
@@ -139,6 +165,8 @@ export interface DatasetTriggerResult {
     readonly name: string;
     readonly started: boolean;
     readonly keys: number;
+    /** True for a batch an earlier trigger planned and claimed but did not finish handing over. */
+    readonly resumed?: boolean;
   }>;
   /** Messages left for a later run. */
   readonly held: number;
@@ -148,96 +176,236 @@ export interface DatasetTriggerResult {
   readonly failed: ReadonlyArray<{ readonly executionId: string; readonly error: string }>;
 }
 
+type TriggerDeps = Pick<PipelineDeps, 'configs' | 'queue' | 'store' | 'metadata' | 'workflow' | 'logger'>;
+
 /**
  * Stage B trigger: for each dataset of the team registered to this pipeline, receives its staged keys, plans
- * batches ({@link planBatches}), writes each batch's manifest (a JSON list of `s3://` URIs) to the artifacts bucket
- * and starts the stage B workflow with the batch id as name; then deletes the batch's messages. A batch that
- * fails to start keeps its messages (they reappear after the visibility timeout); a batch whose execution
- * already exists is not started twice. Each dataset is handled on its own: one failing does not stop the others.
+ * batches ({@link planBatches}) and hands each one over: writes its manifest (a JSON list of `s3://` URIs) to the
+ * artifacts bucket, claims its staged objects ({@link MetadataStore.claimStaged}), starts the stage B workflow with
+ * the batch id as name, then deletes the batch's messages.
+ *
+ * Each step can be repeated without harm, so a trigger that stops anywhere (a crash, a timeout) loses nothing and
+ * processes nothing twice: its messages reappear after the visibility timeout, and objects that a batch already
+ * claimed go back to that batch (its manifest is read back and it is started under the same name, which Step
+ * Functions runs once) instead of into a new batch. A message for an object whose batch already ran (a
+ * duplicate) is deleted. A batch that fails to start keeps its messages. Each dataset is handled on its own: one
+ * failing does not stop the others.
  */
-export async function triggerStageB(
-  deps: Pick<PipelineDeps, 'configs' | 'queue' | 'store' | 'metadata' | 'workflow' | 'logger'>,
-  options: TriggerStageBOptions,
-): Promise<DatasetTriggerResult[]> {
+export async function triggerStageB(deps: TriggerDeps, options: TriggerStageBOptions): Promise<DatasetTriggerResult[]> {
   const configs = (await deps.configs.list(options.team)).filter((config) => config.pipeline === options.pipeline);
   const results: DatasetTriggerResult[] = [];
-  for (const config of configs) results.push(await triggerDataset(config));
+  for (const config of configs) results.push(await triggerDataset(deps, options, config));
   return results;
+}
 
-  async function triggerDataset(config: DatasetParameter): Promise<DatasetTriggerResult> {
-    const { team, dataset } = config;
-    const max = Math.min(config.maxItemsProcess * (options.maxBatchesPerDataset ?? 10), 10_000);
-    const messages = await deps.queue.receive(config.stageBQueueUrl, {
-      max,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 300,
-    });
-    const plan = planBatches(messages, { minItems: config.minItemsProcess, maxItems: config.maxItemsProcess }, config);
-    if (plan.invalid.length > 0) {
-      await deps.queue.send(
-        config.stageBDeadLetterQueueUrl,
-        plan.invalid.map(({ message }) => ({
-          body: message.body,
-          groupId: datasetKeyOf(team, dataset),
-          deduplicationId: deduplicationIdOf('invalid', message.id),
-        })),
-      );
-      await deps.queue.delete(
-        config.stageBQueueUrl,
-        plan.invalid.map(({ message }) => message.receiptHandle),
-      );
-      for (const { reason } of plan.invalid)
-        deps.logger.error('Moved an invalid stage B message to the DLQ', { team, dataset, reason });
+async function triggerDataset(
+  deps: TriggerDeps,
+  options: TriggerStageBOptions,
+  config: DatasetParameter,
+): Promise<DatasetTriggerResult> {
+  const { team, dataset } = config;
+  const max = Math.min(config.maxItemsProcess * (options.maxBatchesPerDataset ?? 10), 10_000);
+  const messages = await deps.queue.receive(config.stageBQueueUrl, {
+    max,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 300,
+  });
+  const { items, invalid } = groupStagedItems(messages, config);
+  if (invalid.length > 0) {
+    await deps.queue.send(
+      config.stageBDeadLetterQueueUrl,
+      invalid.map(({ message }) => ({
+        body: message.body,
+        groupId: datasetKeyOf(team, dataset),
+        deduplicationId: deduplicationIdOf('invalid', message.id),
+      })),
+    );
+    await deps.queue.delete(
+      config.stageBQueueUrl,
+      invalid.map(({ message }) => message.receiptHandle),
+    );
+    for (const { reason } of invalid) deps.logger.error('Moved an invalid stage B message to the DLQ', { team, dataset, reason });
+  }
+  // Objects an earlier trigger already handed to a batch go back to that batch, never into a new one.
+  const claims = items.length === 0 ? new Map<string, string>() : await deps.metadata.stagedClaims(items.map((i) => i.id));
+  const claimed = new Map<string, StagedItem[]>();
+  for (const item of items) {
+    const batchId = claims.get(item.id);
+    if (batchId !== undefined) claimed.set(batchId, [...(claimed.get(batchId) ?? []), item]);
+  }
+  const free = items.filter((item) => !claims.has(item.id));
+  const executions: Array<DatasetTriggerResult['executions'][number]> = [];
+  const failed: Array<{ executionId: string; error: string }> = [];
+  /** Runs one batch's hand-over, then deletes its messages; on failure, makes them visible again. */
+  const handOver = async (executionId: string, receipts: () => readonly string[], work: () => Promise<void>) => {
+    try {
+      await work();
+      await deps.queue.delete(config.stageBQueueUrl, receipts());
+    } catch (error) {
+      failed.push({ executionId, error: (error as Error).message });
+      deps.logger.error('Stage B batch could not start; its messages will be retried', {
+        team,
+        dataset,
+        executionId,
+        error: (error as Error).message,
+      });
+      await deps.queue.release(config.stageBQueueUrl, receipts()).catch(() => undefined);
     }
-    if (plan.held.length > 0) {
-      await deps.queue.release(
-        config.stageBQueueUrl,
-        plan.held.map((m) => m.receiptHandle),
-      );
-    }
-    const executions: Array<{ executionId: string; name: string; started: boolean; keys: number }> = [];
-    const failed: Array<{ executionId: string; error: string }> = [];
-    for (const batch of plan.batches) {
-      const uris = batch.objects.map((o) => `s3://${o.bucket}/${o.key}`);
-      const executionId = batchIdOf(team, dataset, uris, batch.sources);
-      try {
+  };
+  const joined = new Set<string>();
+  for (const [executionId, held] of claimed) {
+    let members = held;
+    await handOver(
+      executionId,
+      () => receiptsOf(members),
+      async () => {
+        const { result, uris } = await resumeBatch(deps, options, config, executionId, held);
+        // Unclaimed objects of the batch's manifest (claims that stopped half-way) belong to it too.
+        const rest = free.filter((item) => uris.has(item.id) && !joined.has(item.id));
+        for (const item of rest) joined.add(item.id);
+        members = [...held, ...rest];
+        executions.push({ ...result, resumed: true });
+      },
+    );
+  }
+  const plan = sliceBatches(
+    free.filter((item) => !joined.has(item.id)),
+    { minItems: config.minItemsProcess, maxItems: config.maxItemsProcess },
+  );
+  if (plan.held.length > 0) {
+    await deps.queue.release(
+      config.stageBQueueUrl,
+      plan.held.map((m) => m.receiptHandle),
+    );
+  }
+  for (const batch of plan.batches) {
+    const uris = batch.objects.map((o) => `s3://${o.bucket}/${o.key}`);
+    const executionId = batchIdOf(team, dataset, uris, batch.sources);
+    await handOver(
+      executionId,
+      () => batch.receiptHandles,
+      async () => {
         const attempt = await nextAttempt(deps, executionId);
         if (attempt === undefined) {
           executions.push({ executionId, name: executionId, started: false, keys: uris.length });
-        } else {
-          const manifestKey = manifestKeyOf(team, dataset, executionId);
-          await deps.store.put(options.artifactsBucket, manifestKey, `${JSON.stringify(uris, null, 1)}\n`, {
-            contentType: 'application/json',
-          });
-          const input: StageBExecutionInput = {
-            stage: 'b',
-            executionId,
-            team,
-            dataset,
-            pipeline: config.pipeline,
-            glueJob: config.glueJob,
-            glueDatabase: config.glueDatabase,
-            manifest: `s3://${options.artifactsBucket}/${manifestKey}`,
-            keys: batch.objects.map((o) => o.key),
-          };
-          const name = workflowNameOf(executionId, attempt);
-          const { started } = await deps.workflow.start(options.stateMachineArn, name, input);
-          executions.push({ executionId, name, started, keys: uris.length });
+          return;
         }
-        await deps.queue.delete(config.stageBQueueUrl, batch.receiptHandles);
+        // The manifest first: a claim always has a manifest to resume from.
+        const manifest = await writeManifest(deps, options, config, executionId, uris);
+        const holders = await deps.metadata.claimStaged(uris, executionId);
+        const taken = uris.filter((uri) => holders.get(uri) !== undefined && holders.get(uri) !== executionId);
+        if (taken.length > 0) {
+          // Another trigger claimed some of these objects in between: give ours back and plan again next time.
+          await deps.metadata.releaseStaged(uris, executionId);
+          throw new Error(
+            `${taken.length} of the batch's objects were claimed by another batch (${holders.get(taken[0] as string)})`,
+          );
+        }
+        const name = workflowNameOf(executionId, attempt);
+        const { started } = await deps.workflow.start(
+          options.stateMachineArn,
+          name,
+          stageBInput(config, executionId, manifest, uris),
+        );
+        executions.push({ executionId, name, started, keys: uris.length });
         deps.logger.info('Stage B batch handed over', { team, dataset, executionId, keys: uris.length });
-      } catch (error) {
-        failed.push({ executionId, error: (error as Error).message });
-        deps.logger.error('Stage B batch could not start; its messages will be retried', {
-          team,
-          dataset,
-          executionId,
-          error: (error as Error).message,
-        });
-        await deps.queue.release(config.stageBQueueUrl, batch.receiptHandles).catch(() => undefined);
-      }
-    }
-    return { team, dataset, executions, held: plan.held.length, invalid: plan.invalid.length, failed };
+      },
+    );
   }
+  return { team, dataset, executions, held: plan.held.length, invalid: invalid.length, failed };
+}
+
+/**
+ * Finishes handing over a batch that an earlier trigger claimed objects for: reads its manifest back, claims the
+ * rest of its objects and starts it under its name unless it already started. Returns what it did and the objects
+ * of its manifest. Throws when the batch has no manifest and never started, after giving its objects back, to be
+ * planned anew.
+ */
+async function resumeBatch(
+  deps: TriggerDeps,
+  options: TriggerStageBOptions,
+  config: DatasetParameter,
+  executionId: string,
+  held: readonly StagedItem[],
+): Promise<{ result: DatasetTriggerResult['executions'][number]; uris: ReadonlySet<string> }> {
+  const { team, dataset } = config;
+  const manifestKey = manifestKeyOf(team, dataset, executionId);
+  const uris = await readManifest(deps, options.artifactsBucket, manifestKey);
+  const attempt = await nextAttempt(deps, executionId);
+  if (attempt === undefined) {
+    deps.logger.info('Deleted stage B messages of a batch that already ran', {
+      team,
+      dataset,
+      executionId,
+      messages: held.length,
+    });
+    return {
+      result: { executionId, name: executionId, started: false, keys: uris?.length ?? held.length },
+      uris: new Set(uris ?? []),
+    };
+  }
+  if (!uris) {
+    await deps.metadata.releaseStaged(
+      held.map((item) => item.id),
+      executionId,
+    );
+    throw new Error(`batch ${executionId} holds these objects but has no manifest; they are given back and planned again`);
+  }
+  await deps.metadata.claimStaged(uris, executionId);
+  const name = workflowNameOf(executionId, attempt);
+  const manifest = `s3://${options.artifactsBucket}/${manifestKey}`;
+  const { started } = await deps.workflow.start(options.stateMachineArn, name, stageBInput(config, executionId, manifest, uris));
+  deps.logger.warn('Resumed a stage B batch an earlier trigger did not finish handing over', {
+    team,
+    dataset,
+    executionId,
+    started,
+    keys: uris.length,
+  });
+  return { result: { executionId, name, started, keys: uris.length }, uris: new Set(uris) };
+}
+
+async function writeManifest(
+  deps: TriggerDeps,
+  options: TriggerStageBOptions,
+  config: DatasetParameter,
+  executionId: string,
+  uris: readonly string[],
+): Promise<string> {
+  const manifestKey = manifestKeyOf(config.team, config.dataset, executionId);
+  await deps.store.put(options.artifactsBucket, manifestKey, `${JSON.stringify(uris, null, 1)}\n`, {
+    contentType: 'application/json',
+  });
+  return `s3://${options.artifactsBucket}/${manifestKey}`;
+}
+
+/** Reads a batch manifest back; undefined when it does not exist. */
+async function readManifest(deps: TriggerDeps, bucket: string, key: string): Promise<string[] | undefined> {
+  if (!(await deps.store.head(bucket, key))) return undefined;
+  const uris = JSON.parse(await readText(await deps.store.get(bucket, key))) as unknown;
+  if (!Array.isArray(uris) || !uris.every((uri) => typeof uri === 'string')) {
+    throw new Error(`Manifest s3://${bucket}/${key} is not a JSON list of s3:// URIs.`);
+  }
+  return uris;
+}
+
+/** The state machine input of a batch: the same for a first start and a resumed one, as Step Functions requires. */
+function stageBInput(
+  config: DatasetParameter,
+  executionId: string,
+  manifest: string,
+  uris: readonly string[],
+): StageBExecutionInput {
+  return {
+    stage: 'b',
+    executionId,
+    team: config.team,
+    dataset: config.dataset,
+    pipeline: config.pipeline,
+    glueJob: config.glueJob,
+    glueDatabase: config.glueDatabase,
+    manifest,
+    keys: uris.map((uri) => parseS3Uri(uri).key),
+  };
 }
 
 /** Stage B pre-update: records the execution (or restarts a FAILED one) and moves it to PROCESSING. */
@@ -356,8 +524,9 @@ export interface StageBOnErrorOptions {
 
 /**
  * Stage B error: puts the batch's staged keys on the dataset's stage B dead-letter queue first (one message per
- * key, so a redrive re-queues them for a later batch), then records the execution as FAILED with the cause and
- * updates `Pipelines` and `Datasets`. When the execution had already SUCCEEDED it changes nothing.
+ * key, so a redrive re-queues them for a later batch), gives the objects back from the batch, then records the
+ * execution as FAILED with the cause and updates `Pipelines` and `Datasets`. When the execution had already
+ * SUCCEEDED it changes nothing.
  */
 export async function stageBOnError(
   execution: StageBExecutionInput,
@@ -397,6 +566,11 @@ export async function stageBOnError(
       dataset: execution.dataset,
     });
   }
+  // The keys are on the DLQ: give the objects back, so a redrive plans them into a new batch.
+  await deps.metadata.releaseStaged(
+    execution.keys.map((key) => objectUri(options.stageBucket, key)),
+    execution.executionId,
+  );
   const failed = await failExecution(deps, existing, {
     id: execution.executionId,
     stage: 'b',

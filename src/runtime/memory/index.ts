@@ -11,12 +11,14 @@ import {
   datasetKeyOf,
   type ExecutionItem,
   type ExecutionStatus,
+  heldBatches,
   type NewExecution,
   type ObjectMetadataItem,
   type PipelineItem,
   type PipelineRun,
   pipelineKeyOf,
   type TransitionDetails,
+  withoutBatch,
 } from '../core/model.js';
 import {
   type DatasetConfigSource,
@@ -140,6 +142,28 @@ export class MemoryMetadataStore implements MetadataStore {
       )
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt))
       .slice(0, options.limit);
+  }
+
+  async claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
+    return new Map(
+      objectIds.map((id) => {
+        const item = this.objects.get(id);
+        if (!item) return [id, undefined];
+        if (item.batchId === undefined) this.objects.set(id, { ...item, batchId });
+        return [id, item.batchId ?? batchId];
+      }),
+    );
+  }
+
+  async stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>> {
+    return heldBatches(objectIds, (id) => this.objects.get(id));
+  }
+
+  async releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
+    for (const id of objectIds) {
+      const item = this.objects.get(id);
+      if (item?.batchId === batchId) this.objects.set(id, withoutBatch(item));
+    }
   }
 
   async recordPipelineRun(run: PipelineRun): Promise<void> {

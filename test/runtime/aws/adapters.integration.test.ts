@@ -11,6 +11,7 @@ import {
 } from '../../../src/runtime/aws/index.js';
 import { COMMON_ENV, HANDLER_ENV } from '../../../src/runtime/contract.js';
 import { InvalidTransitionError, MalformedInputError, ObjectNotFoundError } from '../../../src/runtime/core/index.js';
+import { checkStagedClaims } from '../helpers.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 
 let lake: LakeFixture;
@@ -152,6 +153,10 @@ describe('DynamoMetadataStore', () => {
     expect(listed.map((e) => e.id)).toEqual(['l-2', 'l-3']);
     const team = await store.listExecutions({ team: 'demoteam', limit: 1 });
     expect(team.map((e) => e.id)).toEqual(['o-1']);
+  });
+
+  it('claims staged objects for one stage B batch at a time, reading 120 claims in batches', async () => {
+    await checkStagedClaims(new DynamoMetadataStore(c.dynamo, lake.tables), 120, 'dynamo-claims');
   });
 
   it('keeps the Pipelines item and the last run of an existing Datasets item', async () => {

@@ -10,7 +10,7 @@ import {
   stageBPreUpdate,
   triggerStageB,
 } from '../../../src/runtime/core/index.js';
-import { datasetConfig, memoryDeps } from '../helpers.js';
+import { checkStagedClaims, datasetConfig, memoryDeps } from '../helpers.js';
 
 function message(key: string, n: number, overrides: Record<string, unknown> = {}): ReceivedMessage {
   return {
@@ -36,12 +36,39 @@ const triggerOptions = {
   artifactsBucket: 'artifacts',
 };
 
-async function stageBMessages(deps: ReturnType<typeof memoryDeps>, count: number, queueUrl = datasetConfig().stageBQueueUrl) {
+/**
+ * Does what stage A post-update does for staged keys `from`..`from + count - 1`: records each staged object in
+ * `ObjectMetadata` and sends its stage B message.
+ */
+async function stageBMessages(
+  deps: ReturnType<typeof memoryDeps>,
+  count: number,
+  queueUrl = datasetConfig().stageBQueueUrl,
+  from = 0,
+) {
+  const sent = keys(from + count).slice(from);
+  for (const m of sent) {
+    const { bucket, key, team, dataset, sourceExecutionId } = JSON.parse(m.body);
+    await deps.metadata.putObject({
+      id: `s3://${bucket}/${key}`,
+      bucket,
+      key,
+      stage: 'stage',
+      status: 'STAGED',
+      team,
+      dataset,
+      executionId: sourceExecutionId,
+      recordedAt: '2026-01-01T00:00:00.000Z',
+    });
+  }
   await deps.queue.send(
     queueUrl,
-    keys(count).map((m, i) => ({ body: m.body, groupId: `g${i}`, deduplicationId: `d${i}` })),
+    sent.map((m) => ({ body: m.body, groupId: `g${m.id}`, deduplicationId: `d${m.id}` })),
   );
 }
+
+/** The keys of every workflow run, by run. */
+const runKeys = (deps: ReturnType<typeof memoryDeps>) => deps.workflow.runs.map((r) => (r.input as StageBExecutionInput).keys);
 
 describe('planBatches', () => {
   it.each([
@@ -189,6 +216,124 @@ describe('triggerStageB', () => {
     expect(asked).toEqual([{ max: 10, visibilityTimeoutSeconds: 300 }]);
   });
 
+  it('claims the staged objects of a batch it hands over', async () => {
+    const deps = memoryDeps();
+    await stageBMessages(deps, 2);
+    await triggerStageB(deps, triggerOptions);
+    const input = deps.workflow.runs[0]?.input as StageBExecutionInput;
+    const { executionId } = input;
+    expect(input.keys.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([executionId, executionId]);
+  });
+
+  describe('after a trigger that stopped part-way', () => {
+    const first = ['demoteam/legislators/t/f0.jsonl', 'demoteam/legislators/t/f1.jsonl'];
+    const later = ['demoteam/legislators/t/f2.jsonl'];
+
+    it('resumes a batch that started but whose messages were not deleted, never re-batching its objects', async () => {
+      // Given a trigger that started a batch of 2 and stopped before deleting its messages
+      const deps = memoryDeps();
+      await stageBMessages(deps, 2);
+      const remove = deps.queue.delete.bind(deps.queue);
+      deps.queue.delete = async () => {
+        deps.queue.delete = remove;
+        throw new Error('Task timed out');
+      };
+      const [stopped] = await triggerStageB(deps, triggerOptions);
+      expect(stopped?.failed).toHaveLength(1);
+      // When a new object arrives and the trigger runs again
+      await stageBMessages(deps, 1, undefined, 2);
+      const [result] = await triggerStageB(deps, triggerOptions);
+      // Then the first batch is not started again and the new object gets a batch of its own
+      expect(result?.executions).toEqual([
+        expect.objectContaining({ started: false, resumed: true, keys: 2 }),
+        expect.objectContaining({ started: true, keys: 1 }),
+      ]);
+      expect(runKeys(deps)).toEqual([first, later]);
+      expect(deps.queue.bodies(datasetConfig().stageBQueueUrl)).toEqual([]);
+    });
+
+    it('starts a claimed batch that never started with its own objects, under its own name', async () => {
+      // Given a trigger that wrote the manifest and claimed the objects, then failed to start the workflow
+      const deps = memoryDeps();
+      await stageBMessages(deps, 2);
+      const start = deps.workflow.start.bind(deps.workflow);
+      deps.workflow.start = async () => {
+        deps.workflow.start = start;
+        throw new Error('ThrottlingException');
+      };
+      await triggerStageB(deps, triggerOptions);
+      expect(deps.workflow.runs).toEqual([]);
+      // When a new object arrives and the trigger runs again
+      await stageBMessages(deps, 1, undefined, 2);
+      const [result] = await triggerStageB(deps, triggerOptions);
+      // Then the claimed batch starts with exactly its 2 objects and the batch id planned the first time
+      const planned = batchIdOf(
+        'demoteam',
+        'legislators',
+        first.map((k) => `s3://stage/${k}`),
+        ['a-1'],
+      );
+      expect(result?.executions[0]).toMatchObject({ executionId: planned, name: planned, started: true, resumed: true });
+      expect(runKeys(deps)).toEqual([first, later]);
+    });
+
+    it('claims the rest of a batch whose claims stopped half-way', async () => {
+      const deps = memoryDeps();
+      await stageBMessages(deps, 2);
+      const claim = deps.metadata.claimStaged.bind(deps.metadata);
+      deps.metadata.claimStaged = async (ids, batchId) => {
+        deps.metadata.claimStaged = claim;
+        await claim(ids.slice(0, 1), batchId);
+        throw new Error('ProvisionedThroughputExceededException');
+      };
+      await triggerStageB(deps, triggerOptions);
+      await stageBMessages(deps, 1, undefined, 2);
+      await triggerStageB(deps, triggerOptions);
+      expect(runKeys(deps)).toEqual([first, later]);
+      const resumed = deps.workflow.runs[0]?.input as StageBExecutionInput;
+      expect(first.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([
+        resumed.executionId,
+        resumed.executionId,
+      ]);
+    });
+
+    it('gives back the objects of a claimed batch whose manifest is gone, and plans them again', async () => {
+      const deps = memoryDeps();
+      await stageBMessages(deps, 2);
+      const start = deps.workflow.start.bind(deps.workflow);
+      deps.workflow.start = async () => {
+        deps.workflow.start = start;
+        throw new Error('ThrottlingException');
+      };
+      await triggerStageB(deps, triggerOptions);
+      for (const key of [...deps.store.objects.keys()].filter((k) => k.startsWith('artifacts/'))) deps.store.objects.delete(key);
+      const [givenBack] = await triggerStageB(deps, triggerOptions);
+      expect(givenBack?.failed[0]?.error).toMatch(/has no manifest; they are given back/);
+      expect(first.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([undefined, undefined]);
+      const [planned] = await triggerStageB(deps, triggerOptions);
+      expect(planned?.executions).toEqual([expect.objectContaining({ started: true, keys: 2 })]);
+      expect(runKeys(deps)).toEqual([first]);
+    });
+  });
+
+  it('deletes a late duplicate message of an object whose batch already runs', async () => {
+    // Given a batch that started and moved to PROCESSING
+    const deps = memoryDeps();
+    await stageBMessages(deps, 2);
+    await triggerStageB(deps, triggerOptions);
+    await stageBPreUpdate(deps.workflow.runs[0]?.input as StageBExecutionInput, deps, { ttlDays: 30 });
+    // When stage A's retried post-update sends the same object again (another deduplication id)
+    const [duplicate] = keys(1);
+    await deps.queue.send(datasetConfig().stageBQueueUrl, [
+      { body: duplicate?.body ?? '', groupId: 'g', deduplicationId: 'retry' },
+    ]);
+    const [result] = await triggerStageB(deps, triggerOptions);
+    // Then no second run starts and the message is gone
+    expect(result?.executions).toEqual([expect.objectContaining({ started: false, resumed: true })]);
+    expect(deps.workflow.runs).toHaveLength(1);
+    expect(deps.queue.bodies(datasetConfig().stageBQueueUrl)).toEqual([]);
+  });
+
   it('only batches datasets of its own pipeline', async () => {
     const deps = memoryDeps([datasetConfig({ pipeline: 'custom' })]);
     await stageBMessages(deps, 1);
@@ -284,6 +429,8 @@ describe('stage B steps', () => {
     );
     expect(result?.executions).toEqual([expect.objectContaining({ executionId: redriven, started: true })]);
     expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('FAILED');
+    // the failed batch gave its objects back; the new one holds them
+    expect(execution.keys.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([redriven, redriven]);
   });
 });
 
@@ -297,5 +444,11 @@ describe('runStep', () => {
     await expect(
       runStep(input as never, deps, { ttlDays: 1, stageADeadLetterQueueUrl: 'dlq', stageBucket: 'stage' }),
     ).rejects.toThrow(message);
+  });
+});
+
+describe('MemoryMetadataStore', () => {
+  it('claims staged objects for one stage B batch at a time', async () => {
+    await checkStagedClaims(memoryDeps().metadata);
   });
 });
