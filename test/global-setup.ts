@@ -2,6 +2,8 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+// @ts-expect-error: a plain ES module, run by the setup only
+import { startLambdaRuntime } from './moto/lambda-runtime.mjs';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -15,7 +17,10 @@ let moto: ChildProcess | undefined;
 /** moto_server with the moto defects the tests hit patched (see the file). */
 const server = fileURLToPath(new URL('./moto/server.py', import.meta.url));
 
-/** Starts one moto_server on 127.0.0.1 for the whole run and stops it afterwards. */
+/**
+ * Starts one moto_server on 127.0.0.1 for the whole run, with a local Lambda runtime that runs the functions moto
+ * invokes (see test/moto/lambda-runtime.mjs), and stops both afterwards.
+ */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   try {
     execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
@@ -23,7 +28,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     throw new Error('moto is not installed for python3: the integration tests need it (pip install "moto[server]").');
   }
   const port = await freePort();
-  const child = spawn('python3', [server, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const lambdaRuntime = await startLambdaRuntime({ motoEndpoint: endpoint });
+  const child = spawn('python3', [server, String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, SDLF_LAMBDA_RUNTIME_URL: lambdaRuntime.url },
+  });
   moto = child;
   // Keep the last of stderr: the launcher explains there why it could not start (e.g. another moto version).
   let stderr = '';
@@ -34,11 +44,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   child.on('exit', (code, signal) => {
     exited = `exited (${signal ?? code})`;
   });
-  const endpoint = `http://127.0.0.1:${port}`;
   await waitFor(endpoint, () => (exited ? `moto_server ${exited}: ${stderr.trim()}` : undefined));
   project.provide('motoEndpoint', endpoint);
   return async () => {
     moto?.kill('SIGTERM');
+    await lambdaRuntime.stop();
   };
 }
 

@@ -8,6 +8,7 @@ refuses another version so that a moto upgrade is a deliberate change here, not 
 """
 
 import json
+import os
 import sys
 
 import moto
@@ -117,13 +118,93 @@ def change_sets_per_stack() -> None:
     CloudFormationResponse.delete_change_set = delete_response
 
 
-PATCHES = [kms_key_from_template, cfn_tags_to_ssm_tags, change_sets_per_stack]
+def step_functions_execute() -> None:
+    """Step Functions: moto only interprets state machines when its "execute_state_machine" setting is on, and then
+    copies the state machine with each StartExecution (copy.deepcopy), executions and backend included, which fails
+    from the second execution on (an execution holds a lock: "cannot pickle '_thread.RLock' object", HTTP 500).
+    Real Step Functions runs every execution; the copy here keeps executions and the backend shared. The
+    interpreter calls other services at localhost:MOTO_PORT, so the launcher sets MOTO_PORT to its port."""
+    import copy
+
+    from moto.core.config import default_user_config
+    from moto.stepfunctions.models import StateMachine
+
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+
+    def deepcopy(self, memo):
+        clone = self.__class__.__new__(self.__class__)
+        memo[id(self)] = clone
+        for name, value in self.__dict__.items():
+            setattr(clone, name, value if name in ("executions", "backend") else copy.deepcopy(value, memo))
+        return clone
+
+    StateMachine.__deepcopy__ = deepcopy
+
+
+def lambda_runs_locally() -> None:
+    """Lambda Invoke: moto runs function code only in Docker, which these machines do not have. The test setup runs a
+    local Lambda runtime (test/moto/lambda-runtime.mjs) and gives its URL in SDLF_LAMBDA_RUNTIME_URL; each invocation
+    (Invoke, a Step Functions task, an event source) is sent there with the function's deployed code (unzipped once
+    per code digest), handler, environment and timeout, and its result or error comes back as Lambda's. Without the
+    variable, moto's own behaviour stays."""
+    import hashlib
+    import io
+    import os
+    import shutil
+    import tempfile
+    import urllib.request
+    import zipfile
+
+    from moto.awslambda.models import LambdaFunction
+
+    url = os.environ.get("SDLF_LAMBDA_RUNTIME_URL")
+    if not url:
+        return
+
+    def code_dir(function):
+        root = os.path.join(tempfile.gettempdir(), "sdlf-moto-lambda")
+        os.makedirs(root, exist_ok=True)
+        target = os.path.join(root, hashlib.sha256(function.code_bytes).hexdigest())
+        if not os.path.isdir(target):
+            staging = tempfile.mkdtemp(dir=root)
+            zipfile.ZipFile(io.BytesIO(function.code_bytes)).extractall(staging)
+            try:
+                os.rename(staging, target)
+            except OSError:  # extracted by a concurrent invocation
+                shutil.rmtree(staging, ignore_errors=True)
+        return target
+
+    def invoke(self, event=None):
+        request = {
+            "functionName": self.function_name,
+            "functionArn": self.function_arn,
+            "handler": self.handler,
+            "codeDir": code_dir(self),
+            "environment": dict(self.environment_vars or {}),
+            "event": json.loads(event) if isinstance(event, (str, bytes)) else (event if event is not None else {}),
+            "region": self.region,
+            "timeout": self.timeout,
+            "memory": self.memory_size,
+        }
+        call = urllib.request.Request(
+            url, data=json.dumps(request).encode(), headers={"content-type": "application/json"}
+        )
+        with urllib.request.urlopen(call, timeout=int(self.timeout or 3) + 30) as response:
+            outcome = json.loads(response.read())
+        return outcome["payload"], outcome["errored"], ""
+
+    LambdaFunction._invoke_lambda = invoke
+
+
+PATCHES = [kms_key_from_template, cfn_tags_to_ssm_tags, change_sets_per_stack, step_functions_execute, lambda_runs_locally]
 
 if __name__ == "__main__":
     if moto.__version__ != PINNED:
         sys.exit(f"test/moto/server.py patches moto {PINNED}; found moto {moto.__version__}: review the patches.")
     if len(sys.argv) != 2 or not sys.argv[1].isdigit():
         sys.exit("usage: python3 test/moto/server.py PORT")
+    # The Step Functions interpreter reaches the other services at localhost:MOTO_PORT.
+    os.environ["MOTO_PORT"] = sys.argv[1]
     for patch in PATCHES:
         patch()
     main(["-H", "127.0.0.1", "-p", sys.argv[1]])
