@@ -1,5 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -11,17 +12,30 @@ declare module 'vitest' {
 
 let moto: ChildProcess | undefined;
 
+/** moto_server with the moto defects the tests hit patched (see the file). */
+const server = fileURLToPath(new URL('./moto/server.py', import.meta.url));
+
 /** Starts one moto_server on 127.0.0.1 for the whole run and stops it afterwards. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   try {
-    execFileSync('moto_server', ['--help'], { stdio: 'ignore' });
+    execFileSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' });
   } catch {
-    throw new Error('moto_server is not installed: the integration tests need it (pip install "moto[server]").');
+    throw new Error('moto is not installed for python3: the integration tests need it (pip install "moto[server]").');
   }
   const port = await freePort();
-  moto = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child = spawn('python3', [server, String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  moto = child;
+  // Keep the last of stderr: the launcher explains there why it could not start (e.g. another moto version).
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  let exited: string | undefined;
+  child.on('exit', (code, signal) => {
+    exited = `exited (${signal ?? code})`;
+  });
   const endpoint = `http://127.0.0.1:${port}`;
-  await waitFor(endpoint);
+  await waitFor(endpoint, () => (exited ? `moto_server ${exited}: ${stderr.trim()}` : undefined));
   project.provide('motoEndpoint', endpoint);
   return async () => {
     moto?.kill('SIGTERM');
@@ -38,9 +52,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(endpoint: string): Promise<void> {
+async function waitFor(endpoint: string, failure: () => string | undefined): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
+    const reason = failure();
+    if (reason) throw new Error(reason);
     try {
       const response = await fetch(`${endpoint}/moto-api/`);
       if (response.ok || response.status < 500) return;

@@ -1,0 +1,129 @@
+"""moto_server for the sdlf integration tests, with the moto defects they hit patched.
+
+Usage: python3 test/moto/server.py PORT
+
+Serves on 127.0.0.1 only, like `moto_server -H 127.0.0.1 -p PORT`. Each patch below names a defect of moto and the
+behaviour of real AWS it restores; they change nothing else. They are written against moto 5.2.1, and the script
+refuses another version so that a moto upgrade is a deliberate change here, not a silent one.
+"""
+
+import json
+import sys
+
+import moto
+from moto.server import main
+
+PINNED = "5.2.1"
+
+
+def kms_key_from_template() -> None:
+    """AWS::KMS::Key, two defects:
+    - moto passes the template's Tags ([{Key, Value}]) straight to KMS, which expects [{TagKey, TagValue}], so
+      CreateKey fails with KeyError 'TagKey', the change set execution returns 500 and the resources after the key
+      are never created;
+    - moto keeps the template's KeyPolicy as a parsed object, and every key-policy check (DescribeKey,
+      ScheduleKeyDeletion, ...) then fails with a 500 (json.loads of a dict).
+    CloudFormation creates the key with those tags and stores its policy as the JSON document KMS returns."""
+    from moto.kms.models import Key
+
+    original = Key.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = dict(cloudformation_json["Properties"])
+        if properties.get("Tags"):
+            properties["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in properties["Tags"]]
+        if isinstance(properties.get("KeyPolicy"), dict):
+            properties["KeyPolicy"] = json.dumps(properties["KeyPolicy"])
+        template = {**cloudformation_json, "Properties": properties}
+        return original(cls, resource_name, template, account_id, region_name, **kwargs)
+
+    Key.create_from_cloudformation_json = classmethod(create)
+
+
+def cfn_tags_to_ssm_tags() -> None:
+    """AWS::SSM::Parameter: the template's Tags are a JSON object ({key: value}), but moto iterates them as a list of
+    {Key, Value}, so PutParameter fails after storing the value and the change set execution returns 500.
+    CloudFormation creates the parameter with those tags."""
+    from moto.ssm.models import Parameter
+
+    original = Parameter.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        properties = dict(cloudformation_json["Properties"])
+        if isinstance(properties.get("Tags"), dict):
+            properties["Tags"] = [{"Key": k, "Value": v} for k, v in properties["Tags"].items()]
+        template = {**cloudformation_json, "Properties": properties}
+        return original(cls, resource_name, template, account_id, region_name, **kwargs)
+
+    Parameter.create_from_cloudformation_json = classmethod(create)
+
+
+def change_sets_per_stack() -> None:
+    """DescribeChangeSet, DeleteChangeSet and ExecuteChangeSet: moto looks a change set name up across every stack of
+    the region and ignores StackName, so with the toolkit's one name (cdk-deploy-change-set) for every stack,
+    deleting the previous change set of one stack deletes another stack's, and the toolkit then waits forever for
+    it to be gone (a second deploy hangs). An unknown change set is a ValidationError ("Stack with id ... does not
+    exist") to describe, and a 500 (UnboundLocalError) to delete. CloudFormation scopes a change set name to its
+    stack, answers ChangeSetNotFoundException (HTTP 404) for an unknown one, and accepts deleting a change set that
+    is already gone while the stack exists."""
+    from moto.cloudformation.exceptions import CloudFormationError
+    from moto.cloudformation.models import CloudFormationBackend
+    from moto.cloudformation.responses import CloudFormationResponse
+    from moto.core.responses import ActionResult, EmptyResult
+
+    class ChangeSetNotFound(CloudFormationError):
+        code = "ChangeSetNotFoundException"
+
+    def find(backend, change_set_name, stack_name):
+        if change_set_name in backend.change_sets:  # an ARN
+            return backend.change_sets[change_set_name]
+        for change_set in backend.change_sets.values():
+            stack = backend.stacks.get(change_set.stack_id)
+            if change_set.change_set_name == change_set_name and stack and stack_name in (stack.name, stack.stack_id):
+                return change_set
+        raise ChangeSetNotFound(f"ChangeSet [{change_set_name}] does not exist")
+
+    def describe_change_set(self, change_set_name, stack_name=None):
+        return find(self, change_set_name, stack_name)
+
+    def delete_change_set(self, change_set_name, stack_name=None):
+        try:
+            change_set = find(self, change_set_name, stack_name)
+        except ChangeSetNotFound:
+            return
+        del self.change_sets[change_set.change_set_id]
+
+    original_execute = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self, change_set_name, stack_name=None):
+        change_set = find(self, change_set_name, stack_name)
+        return original_execute(self, change_set.change_set_id, stack_name)
+
+    CloudFormationBackend.describe_change_set = describe_change_set
+    CloudFormationBackend.delete_change_set = delete_change_set
+    CloudFormationBackend.execute_change_set = execute_change_set
+
+    def describe_response(self):
+        change_set = self.cloudformation_backend.describe_change_set(
+            self._get_param("ChangeSetName"), self._get_param("StackName")
+        )
+        return ActionResult(change_set)
+
+    def delete_response(self):
+        self.cloudformation_backend.delete_change_set(self._get_param("ChangeSetName"), self._get_param("StackName"))
+        return EmptyResult()
+
+    CloudFormationResponse.describe_change_set = describe_response
+    CloudFormationResponse.delete_change_set = delete_response
+
+
+PATCHES = [kms_key_from_template, cfn_tags_to_ssm_tags, change_sets_per_stack]
+
+if __name__ == "__main__":
+    if moto.__version__ != PINNED:
+        sys.exit(f"test/moto/server.py patches moto {PINNED}; found moto {moto.__version__}: review the patches.")
+    if len(sys.argv) != 2 or not sys.argv[1].isdigit():
+        sys.exit("usage: python3 test/moto/server.py PORT")
+    for patch in PATCHES:
+        patch()
+    main(["-H", "127.0.0.1", "-p", sys.argv[1]])
