@@ -1,5 +1,6 @@
-// Measures the wall time of deploying the lifecycle fixture (foundations, a team pipeline and a dataset stack) and of
-// delete-all, against moto_server, through the moto lifecycle suite. A relative figure to catch regressions in the
+// Measures the wall time of deploying the demo project `sdlf init` writes (the real embedded app: foundations, the
+// demoteam/standard pipeline and the legislators dataset stack) and of delete-all, against the patched moto_server
+// (test/moto/server.py), through the moto lifecycle suite. A relative figure to catch regressions in the
 // toolkit wiring and delete-all; it says nothing about AWS, where CloudFormation dominates.
 // Usage: node bench/lifecycle.mjs [runs=3]
 import { spawnSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import { median } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 3);
-const wanted = { deploy: /^deploys the environment directly/, 'delete-all': /^deletes the environment after asking/ };
+const wanted = { deploy: /^deploys the demo project directly/, 'delete-all': /^deletes the environment after asking/ };
 const samples = { deploy: [], 'delete-all': [] };
 for (let i = 0; i < runs; i++) {
   const dir = mkdtempSync(join(tmpdir(), 'sdlf-bench-'));

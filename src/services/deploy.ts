@@ -89,10 +89,11 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   );
 
   const noOp = new Set<string>();
+  // CDK_TOOLKIT_I5900 carries the stack's deploy result: noOp and the stack ARN (…:stack/<name>/<id>).
   const tap = (message: IoMessage<unknown>) => {
-    const data = message.data as { noOp?: boolean; stackArtifact?: { stackName?: string } } | undefined;
-    if (message.code === 'CDK_TOOLKIT_I5900' && data?.noOp && data.stackArtifact?.stackName)
-      noOp.add(data.stackArtifact.stackName);
+    const data = message.data as { noOp?: boolean; stackArn?: string } | undefined;
+    const name = data?.stackArn?.split(':stack/')[1]?.split('/')[0];
+    if (message.code === 'CDK_TOOLKIT_I5900' && data?.noOp && name) noOp.add(name);
   };
   const loaded = await createToolkit({
     io,

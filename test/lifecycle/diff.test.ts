@@ -4,16 +4,15 @@ import { bootstrapEnvironment } from '../../src/services/bootstrap.js';
 import { deployProject } from '../../src/services/deploy.js';
 import { diffProject } from '../../src/services/diff.js';
 import { RecordingIoHost } from '../../src/toolkit/recording-io-host.js';
-import { buildFixtureApp } from './fixture-app.js';
-import { useMoto, writeProject } from './moto.js';
+import { initDemoProject, useMoto } from './moto.js';
 
 describe('diffProject', () => {
-  it('lists every stack of a new environment as changed, with the toolkit diff text, and changes nothing', async () => {
+  it('lists every stack of a new demo project as changed, with the toolkit diff text, and changes nothing', async () => {
     useMoto();
-    const root = writeProject({ region: 'eu-north-1', prefix: 'dif' });
+    const root = await initDemoProject({ region: 'eu-north-1', prefix: 'dif' });
     await bootstrapEnvironment({ root, env: 'dev' }, createRecordingIo());
     const host = new RecordingIoHost();
-    const result = await diffProject({ root, env: 'dev', app: buildFixtureApp, ioHost: host }, createRecordingIo());
+    const result = await diffProject({ root, env: 'dev', ioHost: host }, createRecordingIo());
     expect(result.stacks.map((s) => [s.name, s.changed])).toEqual([
       ['dif-dev-foundations', true],
       ['dif-dev-demoteam-standard', true],
@@ -23,7 +22,7 @@ describe('diffProject', () => {
     expect(host.codes()).toContain('CDK_TOOLKIT_I4002');
     // Nothing was deployed: a deploy afterwards still creates all three stacks.
     const deployed = await deployProject(
-      { root, env: 'dev', direct: true, requireApproval: 'never', app: buildFixtureApp, pollingIntervalMs: 100 },
+      { root, env: 'dev', direct: true, requireApproval: 'never', pollingIntervalMs: 100 },
       createRecordingIo(),
     );
     expect(deployed.stacks.every((s) => s.status === 'deployed')).toBe(true);

@@ -1,7 +1,9 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { inject } from 'vitest';
+import { repoRoot } from '../helpers/project.js';
 
 /** The account moto_server answers for with its default credentials. */
 export const MOTO_ACCOUNT = '123456789012';
@@ -54,4 +56,33 @@ export function writeProject(fixture: ProjectFixture): string {
     writeFileSync(join(dir, 'data', team, dataset, 'memberships.json'), '{"id":1,"org":"senate"}\n');
   }
   return dir;
+}
+
+/** Options of {@link initDemoProject}. */
+export interface DemoProjectOptions {
+  readonly region: string;
+  readonly prefix: string;
+  /** Further environments of the project, with the same account, region and prefix as `dev`. */
+  readonly moreEnvs?: readonly string[];
+}
+
+/**
+ * Creates the demo project exactly as `sdlf init` writes it (the built CLI, deploying directly, environment `dev`)
+ * for moto's account in a fresh folder, and returns its root.
+ */
+export async function initDemoProject(options: DemoProjectOptions): Promise<string> {
+  const root = join(mkdtempSync(join(tmpdir(), 'sdlf-lifecycle-')), 'lake');
+  const args = ['init', root, '--prefix', options.prefix, '--account', MOTO_ACCOUNT, '--region', options.region];
+  const init = await execa('node', [join(repoRoot, 'bin', 'run.js'), ...args, '--no-cicd', '--yes'], {
+    reject: false,
+    stdin: 'ignore',
+  });
+  if (init.exitCode !== 0) throw new Error(`sdlf init failed (exit ${init.exitCode}): ${init.stderr}`);
+  if (options.moreEnvs?.length) {
+    const path = join(root, 'ddk.json');
+    const ddk = JSON.parse(readFileSync(path, 'utf8')) as { environments: Record<string, unknown> };
+    for (const env of options.moreEnvs) ddk.environments[env] = ddk.environments.dev;
+    writeFileSync(path, `${JSON.stringify(ddk, null, 2)}\n`);
+  }
+  return root;
 }
