@@ -122,14 +122,23 @@ def step_functions_execute() -> None:
     """Step Functions: moto only interprets state machines when its "execute_state_machine" setting is on, and then
     copies the state machine with each StartExecution (copy.deepcopy), executions and backend included, which fails
     from the second execution on (an execution holds a lock: "cannot pickle '_thread.RLock' object", HTTP 500).
-    Real Step Functions runs every execution; the copy here keeps executions and the backend shared. The
-    interpreter calls other services at localhost:MOTO_PORT, so the launcher sets MOTO_PORT to its port."""
+    Real Step Functions runs every execution; the copy here keeps executions and the backend shared, and state
+    machines that CloudFormation creates are the ones the API runs. The interpreter calls other services at
+    localhost:MOTO_PORT, so the launcher sets MOTO_PORT to its port."""
     import copy
 
     from moto.core.config import default_user_config
     from moto.stepfunctions.models import StateMachine
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
+    # With the setting on, the API serves state machines from the interpreter's backend, but CloudFormation and the
+    # tagging API still create and list them in the plain one: point both at the interpreter's.
+    import moto.resourcegroupstaggingapi.models as tagging
+    import moto.stepfunctions.models as plain
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    plain.stepfunctions_backends = stepfunctions_parser_backends
+    tagging.stepfunctions_backends = stepfunctions_parser_backends
 
     def deepcopy(self, memo):
         clone = self.__class__.__new__(self.__class__)
