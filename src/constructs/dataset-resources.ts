@@ -13,6 +13,7 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
 import type { Code } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { DatasetConfig } from '../config/model.js';
@@ -184,6 +185,7 @@ export class DatasetResources extends Construct {
           resources: [glueLogs],
         }),
       );
+      const transformSql = existsSync(sql) ? new Asset(this, 'TransformSql', { path: sql }) : undefined;
       this.glueJob = new PySparkEtlJob(this, 'GlueJob', {
         jobName: naming.glueJob(team, dataset),
         description: `Heavy transform ${config.stageBTransform} of ${team}/${dataset}`,
@@ -194,7 +196,6 @@ export class DatasetResources extends Construct {
         maxConcurrentRuns: 1,
         maxRetries: 0,
         script: GlueCode.fromAsset(script),
-        extraFiles: existsSync(sql) ? [GlueCode.fromAsset(sql)] : undefined,
         securityConfiguration: SecurityConfiguration.fromSecurityConfigurationName(
           this,
           'SecurityConfiguration',
@@ -205,8 +206,11 @@ export class DatasetResources extends Construct {
           '--job-bookmark-option': 'job-bookmark-disable',
           '--stage-bucket': foundations.bucket('stage').bucketName,
           '--analytics-bucket': foundations.bucket('analytics').bucketName,
+          // The SQL by its S3 URI: --extra-files would copy it under its asset name (<hash>.sql), not transform.sql.
+          ...(transformSql ? { '--transform-sql': transformSql.s3ObjectUrl } : {}),
         },
       });
+      transformSql?.grantRead(this.glueRole);
       const principal = { dataLakePrincipalIdentifier: this.glueRole.roleArn };
       const grants = [
         new CfnPrincipalPermissions(this, 'DatabaseGrant', {

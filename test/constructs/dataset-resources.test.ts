@@ -103,7 +103,7 @@ describe('DatasetResources', () => {
         Command: { Name: 'glueetl', ScriptLocation: Match.anyValue(), PythonVersion: '3' },
         DefaultArguments: Match.objectLike({
           '--job-bookmark-option': 'job-bookmark-disable',
-          '--extra-files': Match.anyValue(),
+          '--transform-sql': Match.stringLikeRegexp('^s3://.+\\.sql$'),
           '--stage-bucket': Match.anyValue(),
         }),
       });
@@ -169,7 +169,7 @@ describe('DatasetResources', () => {
       });
       template.hasResourceProperties('AWS::Glue::Job', { NumberOfWorkers: 5, Timeout: 30 });
       const job = Object.values(template.findResources('AWS::Glue::Job'))[0];
-      expect(JSON.stringify(job)).not.toContain('--extra-files');
+      expect(JSON.stringify(job)).not.toContain('--transform-sql');
     });
 
     it('throws MISSING_TRANSFORM when the heavy transform has no main.py', () => {

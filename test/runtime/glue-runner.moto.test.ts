@@ -71,7 +71,7 @@ beforeAll(() => {
     runs: [args('b-1'), args('b-1'), args('b-2'), args('b-bad')],
   };
   const dir = tempDir('sdlf-glue-');
-  // --extra-files puts transform.sql in the job's working directory.
+  // Without --transform-sql, the runner reads transform.sql from its working directory.
   writeFileSync(
     join(dir, 'transform.sql'),
     '-- test\nCREATE TABLE people AS SELECT * FROM persons;\nCREATE TABLE membership PARTITIONED BY (org) AS SELECT * FROM memberships;\n',

@@ -1,6 +1,6 @@
 """Stage B heavy transform of an sdlf dataset: the AWS Glue 5.0 (PySpark) job.
 
-It runs ``transform.sql`` (shipped beside this script) over exactly the batch of staged files the stage B state
+It runs the dataset's ``transform.sql`` over exactly the batch of staged files the stage B state
 machine hands it, writes the tables the SQL creates as Parquet under ``s3://<analytics>/<team>/<dataset>/<table>/``
 and registers them in the dataset's Glue database. ``sdlf run --local`` runs the same SQL with DuckDB.
 
@@ -10,7 +10,8 @@ Job arguments (set by the state machine and the job's defaults):
   --database          its Glue database
   --execution-id      id of the stage B execution (names this run's Parquet files)
   --analytics-bucket  where the tables go
-  --transform-sql     optional s3:// URI of the SQL to run instead of the transform.sql beside this script
+  --transform-sql     s3:// URI of the SQL (sdlf deploys transform.sql as an asset and sets it); without it, a
+                      transform.sql in the working directory or beside this script
 
 The transform.sql convention (the same as ``src/runtime/core/sql.ts`` of sdlf, which the local run uses):
   * Before the SQL runs, every input table of the batch is a view named after the table: the folder after
@@ -378,13 +379,15 @@ def _read_sql(s3, args, file_name="transform.sql"):
     if override:
         bucket, key = split_s3_uri(override)
         return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"), override
-    # --extra-files copies transform.sql into the working directory; beside the script works too.
+    # Without --transform-sql: a transform.sql in the working directory, or beside the script.
     for folder in (os.getcwd(), os.path.dirname(os.path.abspath(__file__))):
         path = os.path.join(folder, file_name)
         if os.path.exists(path):
             with open(path, encoding="utf-8") as handle:
                 return handle.read(), path
-    raise FileNotFoundError("transform.sql was not shipped with the job (expected in %s)" % os.getcwd())
+    raise FileNotFoundError(
+        "transform.sql was not shipped with the job: pass --transform-sql s3://... or put it in %s" % os.getcwd()
+    )
 
 
 def _register_table(glue, database, name, location, df_schema, partition_by, execution_id, partitions):
