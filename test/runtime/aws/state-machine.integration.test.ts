@@ -3,16 +3,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
 } from '@aws-sdk/client-sfn';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSEvent } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../../src/app/index.js';
 import { loadProject } from '../../../src/config/load.js';
 import { runtimeClientConfig } from '../../../src/runtime/aws/clients.js';
@@ -25,8 +25,10 @@ import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 /**
  * The stage A state machine exactly as `sdlf synth` writes it, executed by moto_server's Step Functions
  * interpreter; its Lambda tasks run the shipped bundles (the step handler and the dataset's light transform as
- * synth bundles it) in the local Lambda runtime of the test setup (test/moto/lambda-runtime.mjs). Routing and the
- * stage A trigger run in this process, as in pipeline.integration.test.ts.
+ * synth bundles it) in the local Lambda runtime of the test setup (test/moto/lambda-runtime.mjs). The stage B state
+ * machine runs the dataset's Glue job, which moto_server executes with the real main.py on the PySpark stand-in
+ * (test/runtime/fixtures/fake_spark.py; there is no Spark here). The triggers and routing run in this process, as
+ * in pipeline.integration.test.ts.
  */
 
 let lake: LakeFixture;
@@ -34,6 +36,8 @@ let c: ReturnType<typeof motoClients>;
 let stateMachineArn: string;
 let routing: typeof import('../../../src/runtime/handlers/routing/handler.js').handler;
 let trigger: typeof import('../../../src/runtime/handlers/stage-a-trigger/handler.js').handler;
+let stageBMachineArn: string;
+let stageBTrigger: typeof import('../../../src/runtime/handlers/stage-b-trigger/handler.js').handler;
 
 const ROLE = 'arn:aws:iam::123456789012:role/sdlf-state-machine-test';
 
@@ -69,9 +73,20 @@ beforeAll(async () => {
     join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'light', '{{stageATransform}}.ts.hbs'),
     'utf8',
   ).replaceAll('{{stageATransform}}', 'sdlf_light_transform');
+  const mainPy = readFileSync(
+    join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'heavy', '{{stageBTransform}}', 'main.py'),
+    'utf8',
+  );
   const root = writeProject(
     { dev: [{ team: lake.team, dataset: lake.dataset }] },
-    { files: { 'transforms/light/sdlf_light_transform.ts': template } },
+    {
+      files: {
+        'transforms/light/sdlf_light_transform.ts': template,
+        'transforms/heavy/sdlf_heavy_transform/main.py': mainPy,
+        // The PySpark stand-in runs SELECT * FROM <view> only.
+        'transforms/heavy/sdlf_heavy_transform/transform.sql': 'CREATE TABLE people AS SELECT * FROM persons;\n',
+      },
+    },
   );
   const outdir = tempDir('sdlf-out-');
   const app = await buildApp(await loadProject(root), testBuildOptions({ outdir, nag: false }));
@@ -144,10 +159,80 @@ beforeAll(async () => {
     ).stateMachineArn ?? '';
   expect(machineId).toBeDefined();
 
+  // Stage B: its state machine as synthesized, and the dataset's Glue job with the script, SQL and default
+  // arguments the app deploys (asset URIs moved to the artifacts bucket, SSM-resolved buckets filled in).
+  const [, heavy] = Object.entries(pipeline.Resources).find(
+    ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.includes('HeavyTransform'),
+  ) as [string, { Properties: { DefinitionString: unknown } }];
+  stageBMachineArn =
+    (
+      await c.sfn.send(
+        new CreateStateMachineCommand({
+          name: `${lake.prefix}-stage-b-synthesized`,
+          roleArn: ROLE,
+          definition: resolveDefinition(heavy.Properties.DefinitionString, { 'AWS::Partition': 'aws', [stepId]: stepArn }),
+        }),
+      )
+    ).stateMachineArn ?? '';
+  const job = Object.values(datasetStack.Resources).find((r) => r.Type === 'AWS::Glue::Job') as {
+    Properties: { Command: { ScriptLocation: string }; DefaultArguments: Record<string, unknown> };
+  };
+  const moveAsset = async (uri: string) => {
+    const file = uri.slice(uri.lastIndexOf('/') + 1);
+    const key = `glue-assets/${file}`;
+    await c.s3.send(
+      new PutObjectCommand({ Bucket: lake.buckets.artifacts, Key: key, Body: readFileSync(join(outdir, `asset.${file}`)) }),
+    );
+    return `s3://${lake.buckets.artifacts}/${key}`;
+  };
+  const defaultArguments: Record<string, string> = {};
+  for (const [name, value] of Object.entries(job.Properties.DefaultArguments)) {
+    const ref = JSON.stringify(value);
+    defaultArguments[name] =
+      typeof value === 'string'
+        ? value.startsWith('s3://')
+          ? await moveAsset(value)
+          : value
+        : ref.includes('bucketsstage')
+          ? lake.buckets.stage
+          : ref.includes('bucketsanalytics')
+            ? lake.buckets.analytics
+            : '';
+  }
+  glue('create_database', { DatabaseInput: { Name: lake.config.glueDatabase } });
+  glue('create_job', {
+    Name: lake.config.glueJob,
+    Role: ROLE,
+    Command: { Name: 'glueetl', ScriptLocation: await moveAsset(job.Properties.Command.ScriptLocation) },
+    DefaultArguments: defaultArguments,
+    GlueVersion: '5.0',
+  });
+
   Object.assign(process.env, lake.env_, { [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: stateMachineArn });
   routing = (await import('../../../src/runtime/handlers/routing/handler.js')).handler;
   trigger = (await import('../../../src/runtime/handlers/stage-a-trigger/handler.js')).handler;
+  // Each handler reads its environment at import: the stage B trigger gets the stage B state machine.
+  Object.assign(process.env, {
+    [HANDLER_ENV['stage-b-trigger'].stateMachineArn]: stageBMachineArn,
+    [HANDLER_ENV['stage-b-trigger'].team]: lake.team,
+    [HANDLER_ENV['stage-b-trigger'].pipeline]: 'standard',
+  });
+  stageBTrigger = (await import('../../../src/runtime/handlers/stage-b-trigger/handler.js')).handler;
 }, 240_000);
+
+/** Calls the Glue API of moto_server through boto3 (the SDK of this package has no Glue client). */
+function glue(operation: string, parameters: Record<string, unknown>): unknown {
+  const script = [
+    'import boto3, json, sys',
+    'client = boto3.client("glue", endpoint_url=sys.argv[1], region_name="us-east-1")',
+    'print(json.dumps(getattr(client, sys.argv[2])(**json.loads(sys.argv[3])), default=str))',
+  ].join('\n');
+  const output = execFileSync('python3', ['-c', script, inject('motoEndpoint'), operation, JSON.stringify(parameters)], {
+    encoding: 'utf8',
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
+  });
+  return JSON.parse(output);
+}
 
 /** Uploads a raw object and routes it as its S3 event would; returns the stage A messages as the SQS event. */
 async function uploadAndRoute(key: string, body: string): Promise<SQSEvent> {
@@ -189,38 +274,38 @@ async function uploadAndRoute(key: string, body: string): Promise<SQSEvent> {
   };
 }
 
-/** Names of the state machine's executions so far. */
-async function executionNames(): Promise<Set<string>> {
-  const listed = await c.sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-  return new Set((listed.executions ?? []).map((e) => e.name ?? ''));
-}
-
-/** Runs the stage A trigger on an SQS event, then waits for the one execution it started to end; returns it. */
-async function triggerAndWait(event: SQSEvent) {
-  const before = await executionNames();
-  const result = await trigger(event);
-  expect(result.batchItemFailures).toEqual([]);
-  // As the SQS event source does after a batch without failures.
-  for (const record of event.Records) {
-    await c.sqs.send(new DeleteMessageCommand({ QueueUrl: lake.queues.stageA, ReceiptHandle: record.receiptHandle }));
-  }
+/** Runs `start`, then waits for the one execution of `machine` it started to end; returns it. */
+async function newExecution(machine: string, start: () => Promise<unknown>) {
+  const names = async () => (await c.sfn.send(new ListExecutionsCommand({ stateMachineArn: machine }))).executions ?? [];
+  const before = new Set((await names()).map((e) => e.name));
+  await start();
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const listed = await c.sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-    const run = listed.executions?.find((e) => !before.has(e.name ?? ''));
+    const run = (await names()).find((e) => !before.has(e.name));
     if (run?.executionArn) {
       const described = await c.sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
       if (described.status !== 'RUNNING') return { ...described, executionId: run.name ?? '' };
     }
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  const listed = await c.sfn.send(new ListExecutionsCommand({ stateMachineArn }));
-  const run = listed.executions?.find((e) => !before.has(e.name ?? ''));
+  const run = (await names()).find((e) => !before.has(e.name));
   const history = run?.executionArn
     ? await c.sfn.send(new GetExecutionHistoryCommand({ executionArn: run.executionArn }))
     : undefined;
   const events = (history?.events ?? []).map((e) => e.type).join(' → ');
-  throw new Error(`the stage A execution did not end within 60 s: ${run?.name ?? 'not started'}: ${events}`);
+  throw new Error(`the execution did not end within 60 s: ${run?.name ?? 'not started'}: ${events}`);
+}
+
+/** Runs the stage A trigger on an SQS event and waits for the execution it started to end. */
+async function triggerAndWait(event: SQSEvent) {
+  return newExecution(stateMachineArn, async () => {
+    const result = await trigger(event);
+    expect(result.batchItemFailures).toEqual([]);
+    // As the SQS event source does after a batch without failures.
+    for (const record of event.Records) {
+      await c.sqs.send(new DeleteMessageCommand({ QueueUrl: lake.queues.stageA, ReceiptHandle: record.receiptHandle }));
+    }
+  });
 }
 
 async function queueDepth(queueUrl: string): Promise<number> {
@@ -267,5 +352,55 @@ describe('the synthesized stage A state machine on moto_server', { timeout: 120_
     expect(item?.status).toBe('FAILED');
     expect(item?.failure?.cause).toMatch(/JSON/i);
     expect(await queueDepth(lake.queues.stageADlq)).toBe(before + 1);
+  });
+});
+
+describe('the synthesized stage B state machine on moto_server', { timeout: 120_000 }, () => {
+  const schedule = { 'detail-type': 'Scheduled Event', source: 'aws.events' } as never;
+
+  it("runs the dataset's Glue job on the batch and records the table it wrote", async () => {
+    // Given the object that stage A staged above, waiting on the stage B queue
+    expect(await queueDepth(lake.queues.stageB)).toBe(1);
+    // When the schedule fires the stage B trigger
+    const run = await newExecution(stageBMachineArn, () => stageBTrigger(schedule));
+    // Then the job run (main.py with the PySpark stand-in) writes the table and post-update records it
+    expect(run.status).toBe('SUCCEEDED');
+    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
+    expect(item).toMatchObject({ stage: 'b', status: 'SUCCEEDED' });
+    expect(item?.outputs).toEqual([
+      expect.objectContaining({ bucket: lake.buckets.analytics, key: `${lake.team}/${lake.dataset}/people/`, table: 'people' }),
+    ]);
+    const listed = await c.s3.send(
+      new ListObjectsV2Command({ Bucket: lake.buckets.analytics, Prefix: `${lake.team}/${lake.dataset}/people/` }),
+    );
+    expect((listed.Contents ?? []).some((o) => o.Key?.endsWith('.parquet'))).toBe(true);
+    const table = glue('get_table', { DatabaseName: lake.config.glueDatabase, Name: 'people' }) as {
+      Table: { StorageDescriptor: { Location: string } };
+    };
+    expect(table.Table.StorageDescriptor.Location).toBe(`s3://${lake.buckets.analytics}/${lake.team}/${lake.dataset}/people/`);
+    expect(await queueDepth(lake.queues.stageB)).toBe(0);
+  });
+
+  it("ends a failed job run in the error step: FAILED with Glue's error, the batch's keys on the stage B DLQ", async () => {
+    // Given a staged object the job cannot read
+    const key = `${lake.team}/${lake.dataset}/persons/broken.jsonl`;
+    await c.s3.send(new PutObjectCommand({ Bucket: lake.buckets.stage, Key: key, Body: '{"id": 1,\n' }));
+    const message = { bucket: lake.buckets.stage, key, team: lake.team, dataset: lake.dataset, sourceExecutionId: 'a-broken' };
+    await c.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: lake.queues.stageB,
+        MessageBody: JSON.stringify(message),
+        MessageGroupId: 'broken',
+        MessageDeduplicationId: 'broken',
+      }),
+    );
+    // When the schedule fires the stage B trigger
+    const run = await newExecution(stageBMachineArn, () => stageBTrigger(schedule));
+    // Then the execution fails through the error step, with the job's error as the cause
+    expect(run.status).toBe('FAILED');
+    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
+    expect(item?.status).toBe('FAILED');
+    expect(item?.failure?.cause).toMatch(/JSONDecodeError/);
+    expect(await queueDepth(lake.queues.stageBDlq)).toBe(1);
   });
 });
