@@ -4,16 +4,21 @@
 // moto_server, and the deployed code: the same bundle, handler and event a real Lambda would run.
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
 
 /**
- * Starts the runtime on 127.0.0.1 and returns its URL and a stop function.
- * `motoEndpoint`: where the functions' AWS SDK calls go.
+ * Starts the runtime on 127.0.0.1 and returns its URL and a stop function. `motoEndpoint`: where the functions'
+ * AWS SDK calls go; `logDir`: where each function's output (its CloudWatch log) is appended, as
+ * `<function name>.log`.
  */
-export async function startLambdaRuntime({ motoEndpoint }) {
+export async function startLambdaRuntime({ motoEndpoint, logDir = join(tmpdir(), 'sdlf-moto-lambda-logs') }) {
+  mkdirSync(logDir, { recursive: true });
   const containers = new Map();
   let counter = 0;
 
@@ -35,12 +40,17 @@ export async function startLambdaRuntime({ motoEndpoint }) {
           AWS_ENDPOINT_URL: motoEndpoint,
           AWS_LAMBDA_FUNCTION_NAME: request.functionName,
           AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-          POWERTOOLS_LOG_LEVEL: request.environment.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+          POWERTOOLS_LOG_LEVEL: request.environment.POWERTOOLS_LOG_LEVEL ?? 'INFO',
         },
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       });
+      const log = createWriteStream(join(logDir, `${request.functionName}.log`), { flags: 'a' });
+      child.stdout.pipe(log);
       const stderr = [];
-      child.stderr.on('data', (chunk) => stderr.push(chunk));
+      child.stderr.on('data', (chunk) => {
+        stderr.push(chunk);
+        log.write(chunk);
+      });
       const pending = new Map();
       child.on('message', (message) => {
         pending.get(message.id)?.(message);
@@ -112,6 +122,7 @@ export async function startLambdaRuntime({ motoEndpoint }) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}/invoke`,
+    logDir,
     async stop() {
       for (const { child } of containers.values()) child.kill('SIGKILL');
       await new Promise((resolve) => server.close(resolve));

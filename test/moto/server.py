@@ -292,7 +292,154 @@ def sync_tasks_without_task_token() -> None:
     cls._eval_integration_pattern = namespace["_eval_integration_pattern"]
 
 
-PATCHES = [kms_key_from_template, cfn_tags_to_ssm_tags, change_sets_per_stack, step_functions_execute, lambda_runs_locally, glue_runs_jobs_locally, sync_tasks_without_task_token]
+def s3_events_reach_lambda() -> None:
+    """S3 → EventBridge → Lambda, two gaps of moto:
+    - a bucket that CloudFormation creates with NotificationConfiguration.EventBridgeConfiguration sends no events
+      (moto applies only encryption and tags from the template); S3 sends every object event to EventBridge then;
+    - EventBridge rules deliver to logs, SQS and event buses only: a Lambda target raises NotImplementedError, which
+      moto swallows, so the function never runs. EventBridge invokes the function asynchronously with the event.
+      Lambda targets are invoked in a thread, as the asynchronous invocation they are; and a scheduled rule, which
+      moto matches with every event, matches none."""
+    import threading
+
+    from moto.awslambda.models import lambda_backends
+    from moto.events.models import Rule
+    from moto.s3.models import FakeBucket, s3_backends
+    from moto.utilities.utils import get_partition
+
+    original_create = FakeBucket.create_from_cloudformation_json.__func__
+
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        bucket = original_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        notifications = cloudformation_json.get("Properties", {}).get("NotificationConfiguration", {})
+        if notifications.get("EventBridgeConfiguration", {}).get("EventBridgeEnabled") in (True, "true"):
+            backend = s3_backends[account_id][get_partition(region_name)]
+            backend.put_bucket_notification_configuration(resource_name, {"EventBridgeConfiguration": {}})
+        return bucket
+
+    FakeBucket.create_from_cloudformation_json = classmethod(create)
+
+    original_send = Rule.send_to_targets
+
+    def send_to_targets(self, original_event, transform_input=True):
+        # A scheduled rule has no event pattern, which moto matches with every event; EventBridge never does.
+        if self.scheduled_expression or not self.event_pattern.matches_event(original_event):
+            return
+        functions = [t for t in self.targets if t["Arn"].split(":")[2] == "lambda"]
+        others = [t for t in self.targets if t not in functions]
+        if others:
+            targets, self.targets = self.targets, others
+            try:
+                original_send(self, original_event, transform_input)
+            finally:
+                self.targets = targets
+        for target in functions:
+            _, _, _, region, account, _, name = target["Arn"].split(":")[:7]
+            function = lambda_backends[account][region].get_function(name)
+            body = json.dumps(original_event, default=str)
+            threading.Thread(target=function.invoke, args=(body, {"x-amz-invocation-type": "Event"}, {}), daemon=True).start()
+
+    Rule.send_to_targets = send_to_targets
+
+
+def queue_urls_of_this_server() -> None:
+    """AWS::SQS::Queue: moto gives a queue that CloudFormation creates the URL https://sqs.<region>.amazonaws.com/…,
+    which the SDK (useQueueUrlAsEndpoint) then calls instead of moto_server: every function sending to a queue
+    whose URL came from a template would leave this machine. The URL is the one the SQS API of this server
+    returns for the queue, as CloudFormation returns the queue's real URL."""
+    from moto.sqs.models import Queue
+
+    def physical_resource_id(self):
+        return "http://localhost:%s/%s/%s" % (os.environ["MOTO_PORT"], self.account_id, self.name)
+
+    Queue.physical_resource_id = property(physical_resource_id)
+
+
+def sqs_event_sources_poll() -> None:
+    """SQS → Lambda event source mappings: moto invokes the function once per SendMessage with what one receive
+    returns, one invocation per message. On a FIFO queue whose message group still has a message in flight that
+    receive returns nothing, and nothing polls again, so the later messages wait forever. Lambda polls until the
+    queue is empty, invokes the function with a batch of up to BatchSize records, and deletes the batch's messages
+    except the batchItemFailures the function reports (those reappear after the visibility timeout). Here a poller
+    does that after each send, one at a time per queue."""
+    import threading
+
+    from moto.awslambda.models import lambda_backends
+    from moto.sqs.models import Queue, sqs_backends
+
+    adding = threading.Lock()
+    pollers = {}
+    original_add = Queue.add_message
+
+    def add_message(self, message):
+        with adding:
+            mappings, self.lambda_event_source_mappings = self.lambda_event_source_mappings, {}
+            try:
+                original_add(self, message)
+            finally:
+                self.lambda_event_source_mappings = mappings
+        if any(esm.enabled for esm in mappings.values()):
+            threading.Thread(target=drain, args=(self,), daemon=True).start()
+
+    def record(queue, message):
+        attributes = {"ApproximateReceiveCount": str(message.approximate_receive_count), "SentTimestamp": str(message.sent_timestamp)}
+        if queue.fifo_queue:
+            attributes.update({"MessageGroupId": message.group_id, "MessageDeduplicationId": message.deduplication_id})
+        return {
+            "messageId": message.id,
+            "receiptHandle": message.receipt_handle,
+            "body": message.body,
+            "attributes": attributes,
+            "messageAttributes": {},
+            "md5OfBody": message.body_md5,
+            "eventSource": "aws:sqs",
+            "eventSourceARN": queue.queue_arn,
+            "awsRegion": queue.region,
+        }
+
+    def poll_once(queue):
+        backend = sqs_backends[queue.account_id][queue.region]
+        received = False
+        for esm in list(queue.lambda_event_source_mappings.values()):
+            if not esm.enabled:
+                continue
+            messages = backend.receive_message(queue.name, esm.batch_size, 0, queue.visibility_timeout)
+            if not messages:
+                continue
+            received = True
+            region, account, name = esm.function_arn.split(":")[3], esm.function_arn.split(":")[4], esm.function_arn.split(":")[6]
+            function = lambda_backends[account][region].get_function(name)
+            headers = {}
+            payload = function.invoke(json.dumps({"Records": [record(queue, m) for m in messages]}), {}, headers)
+            failed = {m.id for m in messages}
+            if "x-amz-function-error" not in headers:
+                try:
+                    failures = (json.loads(payload) or {}).get("batchItemFailures", [])
+                    failed = {f.get("itemIdentifier") for f in failures}
+                except (ValueError, AttributeError):
+                    failed = set()
+            for message in messages:
+                if message.id not in failed:
+                    backend.delete_message(queue.name, message.receipt_handle)
+        return received
+
+    def drain(queue):
+        state = pollers.setdefault(queue.queue_arn, {"lock": threading.Lock(), "again": False})
+        state["again"] = True
+        if not state["lock"].acquire(blocking=False):
+            return  # the running poller goes round again
+        try:
+            while state["again"]:
+                state["again"] = False
+                while poll_once(queue):
+                    pass
+        finally:
+            state["lock"].release()
+
+    Queue.add_message = add_message
+
+
+PATCHES = [kms_key_from_template, cfn_tags_to_ssm_tags, change_sets_per_stack, step_functions_execute, lambda_runs_locally, glue_runs_jobs_locally, sync_tasks_without_task_token, s3_events_reach_lambda, queue_urls_of_this_server, sqs_event_sources_poll]
 
 if __name__ == "__main__":
     if moto.__version__ != PINNED:
