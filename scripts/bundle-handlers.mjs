@@ -1,5 +1,6 @@
-// Bundles every src/runtime/handlers/<name>/handler.ts into dist/handlers/<name>/index.mjs: one minified ESM
-// bundle per Lambda function, AWS SDK included and tree-shaken (see BENCHMARKS.md for why).
+// Bundles every src/runtime/handlers/<name>/handler.ts into dist/handlers/<name>/: one folder per Lambda function,
+// a minified ESM entry (index.mjs) and the chunks it imports on demand, AWS SDK included and tree-shaken (see
+// src/bundling/options.ts and BENCHMARKS.md for why).
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,8 +22,9 @@ export async function bundleHandlers({ root, outdir }) {
   await Promise.all(
     names.map((name) =>
       build({
-        entryPoints: [join(dir, name, 'handler.ts')],
-        outfile: join(outdir, name, 'index.mjs'),
+        // One build per function: each folder is a self-contained Lambda asset, sharing no chunk with another.
+        entryPoints: [{ in: join(dir, name, 'handler.ts'), out: 'index' }],
+        outdir: join(outdir, name),
         ...LAMBDA_BUNDLE_OPTIONS,
         logLevel: 'warning',
       }),

@@ -3,13 +3,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { projectPaths } from '../config/paths.js';
 import { SdlfError } from '../core/errors.js';
 import { type HandlerName, USER_TRANSFORM_MODULE } from '../runtime/contract.js';
-import { LAMBDA_BUNDLE_OPTIONS } from './options.js';
+import { LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_FILE } from './options.js';
 
 const here = fileURLToPath(import.meta.url);
 const requireFromHere = createRequire(import.meta.url);
@@ -35,13 +35,15 @@ function findPackageRoot(start: string): string {
 export const DEFAULT_HANDLERS_DIR = join(PACKAGE_ROOT, 'dist', 'handlers');
 
 /**
- * Returns the folder holding `index.mjs` of a prebuilt handler bundle, to use with `Code.fromAsset`. Throws when
+ * Returns the folder of a prebuilt handler bundle (`index.mjs` and its chunks), to use with `Code.fromAsset`. Throws when
  * the package was not built (a broken install or a source checkout without `npm run build`).
  */
 export function handlerAssetDir(name: Exclude<HandlerName, 'light-transform'>, handlersDir = DEFAULT_HANDLERS_DIR): string {
   const dir = join(handlersDir, name);
-  if (!existsSync(join(dir, 'index.mjs'))) {
-    throw new Error(`The ${name} handler bundle is missing: ${join(dir, 'index.mjs')}. Build the package with "npm run build".`);
+  if (!existsSync(join(dir, LAMBDA_ENTRY_FILE))) {
+    throw new Error(
+      `The ${name} handler bundle is missing: ${join(dir, LAMBDA_ENTRY_FILE)}. Build the package with "npm run build".`,
+    );
   }
   return dir;
 }
@@ -113,9 +115,9 @@ export function lightTransformHandlerEntry(): string {
 }
 
 /**
- * Bundles the light-transform handler together with the user's `transforms/light/<name>.ts` into one minified ESM
- * file (`index.mjs`), the way the package build bundles the other handlers. Returns the folder holding it, to use
- * with `Code.fromAsset`. Identical inputs give the same folder, so the asset hash is stable.
+ * Bundles the light-transform handler together with the user's `transforms/light/<name>.ts` into one folder, a
+ * minified ESM entry (`index.mjs`) and its chunks, the way the package build bundles the other handlers. Returns
+ * the folder, to use with `Code.fromAsset`. Identical inputs give the same folder, so the asset hash is stable.
  */
 export async function bundleLightTransform(options: BundleLightTransformOptions): Promise<string> {
   const { build } = await import('esbuild');
@@ -131,11 +133,13 @@ export async function bundleLightTransform(options: BundleLightTransformOptions)
   }
   const entry = options.handlerEntry ?? lightTransformHandlerEntry();
   if (!existsSync(entry)) throw new Error(`The light-transform handler is missing: ${entry}. Reinstall or rebuild sdlf.`);
+  // A folder that is never written (write: false): output paths are made relative to it.
+  const outdir = join(tmpdir(), 'sdlf-light-transform-out');
   const result = await build({
-    entryPoints: [entry],
     ...LAMBDA_BUNDLE_OPTIONS,
+    entryPoints: [{ in: entry, out: 'index' }],
     write: false,
-    outfile: 'index.mjs',
+    outdir,
     nodePaths: [join(PACKAGE_ROOT, 'node_modules')],
     logLevel: 'silent',
     plugins: [
@@ -157,18 +161,24 @@ export async function bundleLightTransform(options: BundleLightTransformOptions)
       ],
     });
   });
-  const output = result.outputFiles[0];
-  if (!output) throw new Error('esbuild produced no output for the light transform');
-  const hash = createHash('sha256').update(output.contents).digest('hex').slice(0, 20);
-  const dir = join(options.cacheDir ?? join(tmpdir(), 'sdlf-bundles'), `light-${hash}`);
-  if (!existsSync(join(dir, 'index.mjs'))) {
+  const files = result.outputFiles
+    .map((file) => ({ path: relative(outdir, file.path), contents: file.contents }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (!files.some((file) => file.path === LAMBDA_ENTRY_FILE))
+    throw new Error('esbuild produced no output for the light transform');
+  const digest = createHash('sha256');
+  for (const file of files) digest.update(`${file.path}\0${file.contents.length}\0`).update(file.contents);
+  const dir = join(options.cacheDir ?? join(tmpdir(), 'sdlf-bundles'), `light-${digest.digest('hex').slice(0, 20)}`);
+  if (!existsSync(join(dir, LAMBDA_ENTRY_FILE))) {
     // Written beside, then renamed: a concurrent synth never sees a half-written bundle.
     const temp = `${dir}.${process.pid}.${Date.now()}.tmp`;
-    await mkdir(temp, { recursive: true });
-    await writeFile(join(temp, 'index.mjs'), output.contents);
+    for (const file of files) {
+      await mkdir(dirname(join(temp, file.path)), { recursive: true });
+      await writeFile(join(temp, file.path), file.contents);
+    }
     await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {
       await rm(temp, { recursive: true, force: true });
-      if (!existsSync(join(dir, 'index.mjs'))) throw error;
+      if (!existsSync(join(dir, LAMBDA_ENTRY_FILE))) throw error;
     });
   }
   return dir;

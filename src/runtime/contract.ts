@@ -3,7 +3,7 @@
  * environment) and the runtime (which reads it). Both sides import these names; neither spells them itself.
  */
 
-/** Lambda handlers of the package; each is `src/runtime/handlers/<name>/handler.ts`, bundled to `dist/handlers/<name>/index.mjs`. */
+/** Lambda handlers of the package; each is `src/runtime/handlers/<name>/handler.ts`, bundled to `dist/handlers/<name>/` (`index.mjs` and its chunks). */
 export const HANDLERS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger', 'light-transform'] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 

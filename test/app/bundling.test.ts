@@ -24,7 +24,7 @@ async function bundleError(root: string) {
 }
 
 describe('bundleLightTransform', { timeout: 120_000 }, () => {
-  it("bundles the light-transform handler with the project's transform into one ES module exporting handler", async () => {
+  it("bundles the light-transform handler with the project's transform into a folder whose index.mjs exports handler", async () => {
     const cacheDir = tempDir();
     const marker = LIGHT_TRANSFORM.replace(
       'record: { key: input.key }',

@@ -2,16 +2,7 @@
  * {@link MetadataStore} on the four DynamoDB metadata tables.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  BatchGetCommand,
-  type BatchGetCommandOutput,
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  paginateQuery,
-  paginateScan,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import type { BatchGetCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../core/executions.js';
 import {
   type DatasetItem,
@@ -33,7 +24,9 @@ import {
   type MetadataStore,
   type StartExecutionResult,
 } from '../core/ports.js';
-import { isAwsError } from './clients.js';
+import { type ClientSource, clientGetter, isAwsError, lazyClient } from './clients.js';
+
+const sdk = () => import('./sdk/dynamodb.js');
 
 /** Physical names of the metadata tables. */
 export interface MetadataTables {
@@ -52,21 +45,28 @@ const MAX_CONFLICTS = 5;
  * concurrent steps can never both win.
  */
 export class DynamoMetadataStore implements MetadataStore {
-  private readonly doc: DynamoDBDocumentClient;
+  private readonly doc: () => Promise<DynamoDBDocumentClient>;
 
+  /** @param client the client, or a function creating it on first use */
   constructor(
-    client: DynamoDBClient,
+    client: ClientSource<DynamoDBClient>,
     private readonly tables: MetadataTables,
   ) {
-    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    const dynamo = clientGetter(client);
+    this.doc = lazyClient(async () => {
+      const [base, { DynamoDBDocumentClient }] = await Promise.all([dynamo(), sdk()]);
+      return DynamoDBDocumentClient.from(base, { marshallOptions: { removeUndefinedValues: true } });
+    });
   }
 
   async putObject(item: ObjectMetadataItem): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tables.objectMetadata, Item: item }));
+    const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
+    await doc.send(new PutCommand({ TableName: this.tables.objectMetadata, Item: item }));
   }
 
   async getDataset(team: string, dataset: string): Promise<DatasetItem | undefined> {
-    const response = await this.doc.send(
+    const [doc, { GetCommand }] = await Promise.all([this.doc(), sdk()]);
+    const response = await doc.send(
       new GetCommand({
         TableName: this.tables.datasets,
         Key: { [METADATA_KEYS.datasets.partitionKey]: datasetKeyOf(team, dataset) },
@@ -76,16 +76,18 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async putDataset(item: DatasetItem): Promise<void> {
-    await this.doc.send(new PutCommand({ TableName: this.tables.datasets, Item: item }));
+    const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
+    await doc.send(new PutCommand({ TableName: this.tables.datasets, Item: item }));
   }
 
   async startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
+    const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
       const existing = await this.getExecution(execution.id);
       if (existing && !canRestart(existing)) return { execution: existing, existed: true };
       const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
       try {
-        await this.doc.send(
+        await doc.send(
           new PutCommand({
             TableName: this.tables.executionHistory,
             Item: item,
@@ -105,13 +107,14 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
+    const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
       const item = await this.getExecution(executionId);
       if (!item) throw new InvalidTransitionError(executionId, undefined, status);
       const next = applyTransition(item, status, details);
       if (!next) return item;
       try {
-        await this.doc.send(new PutCommand({ TableName: this.tables.executionHistory, Item: next, ...unchangedSince(item) }));
+        await doc.send(new PutCommand({ TableName: this.tables.executionHistory, Item: next, ...unchangedSince(item) }));
         return next;
       } catch (error) {
         if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
@@ -121,18 +124,20 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async getExecution(executionId: string): Promise<ExecutionItem | undefined> {
-    const response = await this.doc.send(
+    const [doc, { GetCommand }] = await Promise.all([this.doc(), sdk()]);
+    const response = await doc.send(
       new GetCommand({ TableName: this.tables.executionHistory, Key: { id: executionId }, ConsistentRead: true }),
     );
     return response.Item as ExecutionItem | undefined;
   }
 
   async listExecutions(options: ListExecutionsOptions): Promise<ExecutionItem[]> {
+    const [doc, { paginateQuery, paginateScan }] = await Promise.all([this.doc(), sdk()]);
     const { datasetIndex } = METADATA_KEYS.executionHistory;
     if (options.team !== undefined && options.dataset !== undefined) {
       const items: ExecutionItem[] = [];
       const pages = paginateQuery(
-        { client: this.doc, pageSize: Math.min(options.limit, 100) },
+        { client: doc, pageSize: Math.min(options.limit, 100) },
         {
           TableName: this.tables.executionHistory,
           IndexName: datasetIndex.name,
@@ -150,7 +155,7 @@ export class DynamoMetadataStore implements MetadataStore {
     }
     const items: ExecutionItem[] = [];
     const pages = paginateScan(
-      { client: this.doc },
+      { client: doc },
       {
         TableName: this.tables.executionHistory,
         ...(options.team === undefined
@@ -167,10 +172,11 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
+    const [doc, { GetCommand, UpdateCommand }] = await Promise.all([this.doc(), sdk()]);
     const holders = new Map<string, string | undefined>();
     for (const id of objectIds) {
       try {
-        await this.doc.send(
+        await doc.send(
           new UpdateCommand({
             TableName: this.tables.objectMetadata,
             Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
@@ -184,7 +190,7 @@ export class DynamoMetadataStore implements MetadataStore {
       } catch (error) {
         if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
         // No item, or another batch holds it: read which (a strongly consistent read sees the winning write).
-        const response = await this.doc.send(
+        const response = await doc.send(
           new GetCommand({
             TableName: this.tables.objectMetadata,
             Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
@@ -198,6 +204,7 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>> {
+    const [doc, { BatchGetCommand }] = await Promise.all([this.doc(), sdk()]);
     const items = new Map<string, ObjectMetadataItem>();
     const ids = [...new Set(objectIds)];
     for (let at = 0; at < ids.length; at += BATCH_GET_KEYS) {
@@ -209,7 +216,7 @@ export class DynamoMetadataStore implements MetadataStore {
           throw new Error(`DynamoDB left ${keys.length} object metadata key(s) unprocessed after ${MAX_CONFLICTS} tries.`);
         }
         if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, UNPROCESSED_BACKOFF_MS * attempt));
-        const response: BatchGetCommandOutput = await this.doc.send(
+        const response: BatchGetCommandOutput = await doc.send(
           new BatchGetCommand({
             RequestItems: { [this.tables.objectMetadata]: { Keys: keys, ConsistentRead: true } },
           }),
@@ -224,9 +231,10 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
+    const [doc, { UpdateCommand }] = await Promise.all([this.doc(), sdk()]);
     for (const id of objectIds) {
       try {
-        await this.doc.send(
+        await doc.send(
           new UpdateCommand({
             TableName: this.tables.objectMetadata,
             Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
@@ -244,6 +252,7 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async recordPipelineRun(run: PipelineRun): Promise<void> {
+    const [doc, { PutCommand, UpdateCommand }] = await Promise.all([this.doc(), sdk()]);
     const item: PipelineItem = {
       name: pipelineKeyOf(run.team, run.pipeline, run.stage),
       team: run.team,
@@ -252,9 +261,9 @@ export class DynamoMetadataStore implements MetadataStore {
       lastExecution: run.execution,
       updatedAt: run.execution.at,
     };
-    await this.doc.send(new PutCommand({ TableName: this.tables.pipelines, Item: item }));
+    await doc.send(new PutCommand({ TableName: this.tables.pipelines, Item: item }));
     try {
-      await this.doc.send(
+      await doc.send(
         new UpdateCommand({
           TableName: this.tables.datasets,
           Key: { [METADATA_KEYS.datasets.partitionKey]: datasetKeyOf(run.team, run.execution.dataset) },

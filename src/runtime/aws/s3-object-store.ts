@@ -2,10 +2,11 @@
  * {@link ObjectStore} on Amazon S3.
  */
 import { Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type PutObjectOptions } from '../core/ports.js';
-import { isAwsError } from './clients.js';
+import { type ClientSource, clientGetter, isAwsError } from './clients.js';
+
+const sdk = () => import('./sdk/s3.js');
 
 /** Part size of multipart uploads of streamed bodies. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -16,11 +17,17 @@ const PART_SIZE = 8 * 1024 * 1024;
  * object, and no parts, are left.
  */
 export class S3ObjectStore implements ObjectStore {
-  constructor(private readonly s3: S3Client) {}
+  private readonly s3: () => Promise<S3Client>;
+
+  /** @param s3 the client, or a function creating it on first use */
+  constructor(s3: ClientSource<S3Client>) {
+    this.s3 = clientGetter(s3);
+  }
 
   async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    const [s3, { GetObjectCommand }] = await Promise.all([this.s3(), sdk()]);
     try {
-      const response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       if (!response.Body) throw new ObjectNotFoundError(bucket, key);
       return response.Body as Readable;
     } catch (error) {
@@ -31,11 +38,10 @@ export class S3ObjectStore implements ObjectStore {
 
   async put(bucket: string, key: string, body: ObjectBody, options: PutObjectOptions = {}): Promise<ObjectInfo> {
     const contentType = options.contentType ?? 'application/octet-stream';
+    const [s3, { PutObjectCommand, Upload }] = await Promise.all([this.s3(), sdk()]);
     if (typeof body === 'string' || body instanceof Uint8Array) {
       const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-      const response = await this.s3.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }),
-      );
+      const response = await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }));
       return {
         bucket,
         key,
@@ -54,7 +60,7 @@ export class S3ObjectStore implements ObjectStore {
       })(),
     );
     const upload = new Upload({
-      client: this.s3,
+      client: s3,
       params: { Bucket: bucket, Key: key, Body: counted, ContentType: contentType },
       partSize: PART_SIZE,
       queueSize: 2,
@@ -71,9 +77,10 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    const [s3, { ListObjectsV2Command }] = await Promise.all([this.s3(), sdk()]);
     let token: string | undefined;
     do {
-      const page = await this.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
       for (const object of page.Contents ?? []) {
         if (!object.Key) continue;
         yield {
@@ -89,8 +96,9 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    const [s3, { HeadObjectCommand }] = await Promise.all([this.s3(), sdk()]);
     try {
-      const response = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const response = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       return {
         bucket,
         key,

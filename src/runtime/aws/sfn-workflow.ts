@@ -1,9 +1,11 @@
 /**
  * {@link WorkflowPort} on AWS Step Functions.
  */
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { StartWorkflowResult, WorkflowPort } from '../core/ports.js';
-import { isAwsError } from './clients.js';
+import { type ClientSource, clientGetter, isAwsError } from './clients.js';
+
+const sdk = () => import('./sdk/sfn.js');
 
 /** Execution ARN of a named execution of a state machine. */
 export function executionArnOf(stateMachineArn: string, name: string): string {
@@ -15,11 +17,17 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
  * another input) is reported as `started: false`, not as an error: names are the pipeline's idempotency keys.
  */
 export class SfnWorkflow implements WorkflowPort {
-  constructor(private readonly sfn: SFNClient) {}
+  private readonly sfn: () => Promise<SFNClient>;
+
+  /** @param sfn the client, or a function creating it on first use */
+  constructor(sfn: ClientSource<SFNClient>) {
+    this.sfn = clientGetter(sfn);
+  }
 
   async start(stateMachine: string, name: string, input: unknown): Promise<StartWorkflowResult> {
+    const [sfn, { StartExecutionCommand }] = await Promise.all([this.sfn(), sdk()]);
     try {
-      const response = await this.sfn.send(
+      const response = await sfn.send(
         new StartExecutionCommand({ stateMachineArn: stateMachine, name, input: JSON.stringify(input) }),
       );
       return { runId: response.executionArn ?? executionArnOf(stateMachine, name), started: true };

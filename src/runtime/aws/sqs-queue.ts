@@ -1,14 +1,11 @@
 /**
  * {@link QueuePort} on Amazon SQS FIFO queues.
  */
-import {
-  ChangeMessageVisibilityBatchCommand,
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { OutgoingMessage, QueuePort, ReceivedMessage, ReceiveOptions } from '../core/ports.js';
+import { type ClientSource, clientGetter } from './clients.js';
+
+const sdk = () => import('./sdk/sqs.js');
 
 /** SQS accepts at most 10 entries per batch call. */
 const BATCH = 10;
@@ -31,11 +28,17 @@ function failIfAny(
 
 /** Sends, receives and deletes messages of SQS FIFO queues, 10 per call. */
 export class SqsQueue implements QueuePort {
-  constructor(private readonly sqs: SQSClient) {}
+  private readonly sqs: () => Promise<SQSClient>;
+
+  /** @param sqs the client, or a function creating it on first use */
+  constructor(sqs: ClientSource<SQSClient>) {
+    this.sqs = clientGetter(sqs);
+  }
 
   async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    const [sqs, { SendMessageBatchCommand }] = await Promise.all([this.sqs(), sdk()]);
     for (const chunk of chunks(messages)) {
-      const response = await this.sqs.send(
+      const response = await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
           Entries: chunk.map((message, index) => ({
@@ -51,9 +54,10 @@ export class SqsQueue implements QueuePort {
   }
 
   async receive(queueUrl: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {
+    const [sqs, { ReceiveMessageCommand }] = await Promise.all([this.sqs(), sdk()]);
     const out: ReceivedMessage[] = [];
     while (out.length < options.max) {
-      const response = await this.sqs.send(
+      const response = await sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: queueUrl,
           MaxNumberOfMessages: Math.min(BATCH, options.max - out.length),
@@ -80,8 +84,9 @@ export class SqsQueue implements QueuePort {
   }
 
   async delete(queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+    const [sqs, { DeleteMessageBatchCommand }] = await Promise.all([this.sqs(), sdk()]);
     for (const chunk of chunks(receiptHandles)) {
-      const response = await this.sqs.send(
+      const response = await sqs.send(
         new DeleteMessageBatchCommand({
           QueueUrl: queueUrl,
           Entries: chunk.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle })),
@@ -92,8 +97,9 @@ export class SqsQueue implements QueuePort {
   }
 
   async release(queueUrl: string, receiptHandles: readonly string[]): Promise<void> {
+    const [sqs, { ChangeMessageVisibilityBatchCommand }] = await Promise.all([this.sqs(), sdk()]);
     for (const chunk of chunks(receiptHandles)) {
-      const response = await this.sqs.send(
+      const response = await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
           Entries: chunk.map((handle, index) => ({ Id: String(index), ReceiptHandle: handle, VisibilityTimeout: 0 })),

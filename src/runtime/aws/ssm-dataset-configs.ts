@@ -1,12 +1,14 @@
 /**
  * {@link DatasetConfigSource} on the SSM `DatasetParameter`s the CDK app writes.
  */
-import { GetParameterCommand, paginateGetParametersByPath, type SSMClient } from '@aws-sdk/client-ssm';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { Naming } from '../../config/naming.js';
 import type { DatasetParameter } from '../contract.js';
 import { MalformedInputError, parseObject, requireString } from '../core/deps.js';
 import type { DatasetConfigSource } from '../core/ports.js';
-import { isAwsError } from './clients.js';
+import { type ClientSource, clientGetter, isAwsError } from './clients.js';
+
+const sdk = () => import('./sdk/ssm.js');
 
 const WHAT = 'dataset configuration parameter';
 
@@ -45,19 +47,20 @@ export function parseDatasetParameter(text: string, name: string): DatasetParame
 /** Reads dataset configurations from `/{prefix}/{env}/datasets/{team}/{dataset}`. */
 export class SsmDatasetConfigs implements DatasetConfigSource {
   private readonly naming: Naming;
+  private readonly ssm: () => Promise<SSMClient>;
 
-  constructor(
-    private readonly ssm: SSMClient,
-    where: { readonly prefix: string; readonly env: string },
-  ) {
+  /** @param ssm the client, or a function creating it on first use */
+  constructor(ssm: ClientSource<SSMClient>, where: { readonly prefix: string; readonly env: string }) {
+    this.ssm = clientGetter(ssm);
     // Parameter names use only the prefix and the environment; account and region do not appear in them.
     this.naming = new Naming({ prefix: where.prefix, env: where.env, account: '', region: '' });
   }
 
   async get(team: string, dataset: string): Promise<DatasetParameter | undefined> {
     const name = this.naming.datasetParameter(team, dataset);
+    const [ssm, { GetParameterCommand }] = await Promise.all([this.ssm(), sdk()]);
     try {
-      const response = await this.ssm.send(new GetParameterCommand({ Name: name }));
+      const response = await ssm.send(new GetParameterCommand({ Name: name }));
       return response.Parameter?.Value === undefined ? undefined : parseDatasetParameter(response.Parameter.Value, name);
     } catch (error) {
       if (isAwsError(error, 'ParameterNotFound')) return undefined;
@@ -68,7 +71,8 @@ export class SsmDatasetConfigs implements DatasetConfigSource {
   async list(team: string): Promise<DatasetParameter[]> {
     const path = this.naming.ssm('datasets', team);
     const out: DatasetParameter[] = [];
-    for await (const page of paginateGetParametersByPath({ client: this.ssm }, { Path: path, Recursive: false })) {
+    const [ssm, { paginateGetParametersByPath }] = await Promise.all([this.ssm(), sdk()]);
+    for await (const page of paginateGetParametersByPath({ client: ssm }, { Path: path, Recursive: false })) {
       for (const parameter of page.Parameters ?? []) {
         if (parameter.Name && parameter.Value !== undefined) out.push(parseDatasetParameter(parameter.Value, parameter.Name));
       }

@@ -2,13 +2,12 @@
  * `sdlf/transform`: what a light transform imports. Types of the contract, plus streaming readers for the raw
  * formats a data lake receives (JSON arrays, JSON Lines, CSV, gzip of any of them) and small record helpers.
  *
- * This module runs in the stage A Lambda and in `sdlf run --local`: it must not import the AWS SDK.
+ * This module runs in the stage A Lambda and in `sdlf run --local`: it must not import the AWS SDK. The parsers of
+ * JSON documents (stream-json) and of CSV (csv-parse) are imported when an object of their format is first read:
+ * a function whose objects are JSON Lines never loads either.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { parse as parseCsv } from 'csv-parse';
-import StreamArray from 'stream-json/streamers/StreamArray.js';
-import StreamValues from 'stream-json/streamers/StreamValues.js';
 import type { LightTransform, RawInput } from './types.js';
 
 export type { LightTransform, OutputRecord, RawInput, TransformContext } from './types.js';
@@ -230,8 +229,16 @@ class LineCounter {
 
 /** How a streamed JSON document holds its records: a sequence of values, or the elements of one array. */
 const JSON_LAYOUTS = {
-  values: { parser: () => StreamValues.withParser(), what: 'JSON objects', item: 'value' },
-  array: { parser: () => StreamArray.withParser(), what: 'an array of objects', item: 'element' },
+  values: {
+    parser: async () => (await import('stream-json/streamers/StreamValues.js')).default.withParser(),
+    what: 'JSON objects',
+    item: 'value',
+  },
+  array: {
+    parser: async () => (await import('stream-json/streamers/StreamArray.js')).default.withParser(),
+    what: 'an array of objects',
+    item: 'element',
+  },
 } as const;
 
 function readJsonValues(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
@@ -249,7 +256,7 @@ async function* readJsonStream(
 ): AsyncGenerator<RawRecord> {
   const { parser, what, item } = JSON_LAYOUTS[layout];
   const counter = new LineCounter();
-  const pipeline = parser();
+  const pipeline = await parser();
   const source = Readable.from(mapChunks(chunks, (c) => counter.count(c)));
   source.on('error', (error) => pipeline.destroy(error));
   source.pipe(pipeline);
@@ -282,7 +289,8 @@ async function* mapChunks(chunks: AsyncIterable<string>, map: (chunk: string) =>
 }
 
 async function* readDelimited(key: string, chunks: AsyncIterable<string>, delimiter: string): AsyncGenerator<RawRecord> {
-  const parser = parseCsv({ columns: true, bom: true, skip_empty_lines: true, delimiter });
+  const { parse } = await import('csv-parse');
+  const parser = parse({ columns: true, bom: true, skip_empty_lines: true, delimiter });
   const source = Readable.from(chunks);
   source.on('error', (error) => parser.destroy(error));
   source.pipe(parser);

@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { describe, expect, it } from 'vitest';
-import { isAwsError, runtimeClientConfig } from '../../../src/runtime/aws/clients.js';
+import { describe, expect, it, vi } from 'vitest';
+import { clientGetter, isAwsError, lazyClient, runtimeClientConfig } from '../../../src/runtime/aws/clients.js';
 import { parseDatasetParameter } from '../../../src/runtime/aws/ssm-dataset-configs.js';
 import { MalformedInputError } from '../../../src/runtime/core/deps.js';
 import { MissingEnvironmentError, readCommonEnv, requireEnv, requireNumberEnv } from '../../../src/runtime/handlers/env.js';
@@ -68,6 +68,40 @@ describe('runtimeClientConfig', () => {
     expect(isAwsError(Object.assign(new Error('x'), { name: 'NoSuchKey' }), 'NotFound', 'NoSuchKey')).toBe(true);
     expect(isAwsError(new Error('x'), 'NoSuchKey')).toBe(false);
     expect(isAwsError(undefined, 'NoSuchKey')).toBe(false);
+  });
+});
+
+describe('lazyClient', () => {
+  it('creates the client on the first call only and returns the same one after', async () => {
+    // Given a lazy client
+    const create = vi.fn(async () => ({ id: 'client' }));
+    const client = lazyClient(create);
+    // Then nothing is created until it is asked for
+    expect(create).not.toHaveBeenCalled();
+    // When it is asked for three times, concurrently and then again
+    const [a, b] = await Promise.all([client(), client()]);
+    const c = await client();
+    // Then it was created once
+    expect(create).toHaveBeenCalledTimes(1);
+    expect(a).toBe(b);
+    expect(c).toBe(a);
+  });
+
+  it('tries again on the next call when creating the client fails', async () => {
+    const create = vi.fn<() => Promise<object>>().mockRejectedValueOnce(new Error('no SDK')).mockResolvedValue({ id: 'client' });
+    const client = lazyClient(create);
+    await expect(client()).rejects.toThrow('no SDK');
+    expect(await client()).toEqual({ id: 'client' });
+    expect(create).toHaveBeenCalledTimes(2);
+  });
+});
+
+describe('clientGetter', () => {
+  it('returns a given client as is, and a lazy one through its function', async () => {
+    const client = { id: 'client' };
+    expect(await clientGetter(client)()).toBe(client);
+    const lazy = lazyClient(async () => client);
+    expect(clientGetter(lazy)).toBe(lazy);
   });
 });
 

@@ -4,10 +4,11 @@
  */
 
 import transform from 'sdlf:user-transform';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { runtimeClientConfig } from '../../aws/clients.js';
 import { S3ObjectStore } from '../../aws/s3-object-store.js';
+// Imported statically: every invocation reads the raw object and writes the staged ones.
+import { S3Client } from '../../aws/sdk/s3.js';
 import { COMMON_ENV, HANDLER_ENV, type LightTransformInput, type LightTransformOutput } from '../../contract.js';
 import { MalformedInputError, requireString } from '../../core/deps.js';
 import { processObject } from '../../core/stage-a.js';

@@ -1,12 +1,12 @@
 /**
  * Routing: EventBridge "Object Created" on the raw bucket → `ObjectMetadata` + the team's stage A queue.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, S3ObjectCreatedNotificationEvent } from 'aws-lambda';
 import { runtimeClientConfig } from '../../aws/clients.js';
 import { DynamoMetadataStore } from '../../aws/dynamo-metadata-store.js';
+import { DynamoDBClient } from '../../aws/sdk/dynamodb.js';
+import { SQSClient } from '../../aws/sdk/sqs.js';
+import { SSMClient } from '../../aws/sdk/ssm.js';
 import { SqsQueue } from '../../aws/sqs-queue.js';
 import { SsmDatasetConfigs } from '../../aws/ssm-dataset-configs.js';
 import { HANDLER_ENV } from '../../contract.js';
@@ -23,6 +23,7 @@ const options = {
 };
 const logger = createLogger('routing', { team: options.team, pipeline: options.pipeline });
 const clientConfig = runtimeClientConfig();
+// Every routed object is recorded, checked against its dataset's configuration and queued: all three clients.
 const deps = {
   metadata: new DynamoMetadataStore(new DynamoDBClient(clientConfig), common.tables),
   queue: new SqsQueue(new SQSClient(clientConfig)),

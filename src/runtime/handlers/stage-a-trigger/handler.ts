@@ -1,12 +1,12 @@
 /**
  * Stage A trigger: the team's stage A FIFO queue → one stage A state machine execution per message.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { runtimeClientConfig } from '../../aws/clients.js';
 import { DynamoMetadataStore } from '../../aws/dynamo-metadata-store.js';
+import { DynamoDBClient } from '../../aws/sdk/dynamodb.js';
+import { SFNClient } from '../../aws/sdk/sfn.js';
+import { SSMClient } from '../../aws/sdk/ssm.js';
 import { SfnWorkflow } from '../../aws/sfn-workflow.js';
 import { SsmDatasetConfigs } from '../../aws/ssm-dataset-configs.js';
 import { HANDLER_ENV } from '../../contract.js';
@@ -19,6 +19,7 @@ const common = readCommonEnv();
 const stateMachineArn = requireEnv(HANDLER_ENV['stage-a-trigger'].stateMachineArn);
 const logger = createLogger('stage-a-trigger');
 const clientConfig = runtimeClientConfig();
+// Every message reads its dataset's configuration, looks its execution up and starts it: all three clients.
 const deps = {
   metadata: new DynamoMetadataStore(new DynamoDBClient(clientConfig), common.tables),
   workflow: new SfnWorkflow(new SFNClient(clientConfig)),

@@ -1,15 +1,12 @@
 /**
  * Stage B trigger: on its schedule, batches each dataset's stage B queue into stage B executions.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, ScheduledEvent } from 'aws-lambda';
-import { runtimeClientConfig } from '../../aws/clients.js';
+import { lazyClient, runtimeClientConfig } from '../../aws/clients.js';
 import { DynamoMetadataStore } from '../../aws/dynamo-metadata-store.js';
 import { S3ObjectStore } from '../../aws/s3-object-store.js';
+import { SQSClient } from '../../aws/sdk/sqs.js';
+import { SSMClient } from '../../aws/sdk/ssm.js';
 import { SfnWorkflow } from '../../aws/sfn-workflow.js';
 import { SqsQueue } from '../../aws/sqs-queue.js';
 import { SsmDatasetConfigs } from '../../aws/ssm-dataset-configs.js';
@@ -29,12 +26,18 @@ const options = {
 };
 const logger = createLogger('stage-b-trigger', { team: options.team, pipeline: options.pipeline });
 const clientConfig = runtimeClientConfig();
+// Every tick lists the team's datasets (SSM) and receives their stage B queues (SQS). Only a tick with a batch to
+// start looks its execution up (DynamoDB), writes its manifest (S3) and starts it (Step Functions): most ticks
+// have none, so those clients are created, and their SDK code loaded, on the first batch.
 const deps = {
-  store: new S3ObjectStore(new S3Client(clientConfig)),
-  metadata: new DynamoMetadataStore(new DynamoDBClient(clientConfig), common.tables),
+  store: new S3ObjectStore(lazyClient(async () => new (await import('../../aws/sdk/s3.js')).S3Client(clientConfig))),
+  metadata: new DynamoMetadataStore(
+    lazyClient(async () => new (await import('../../aws/sdk/dynamodb.js')).DynamoDBClient(clientConfig)),
+    common.tables,
+  ),
   queue: new SqsQueue(new SQSClient(clientConfig)),
   configs: cachedDatasetConfig(new SsmDatasetConfigs(new SSMClient(clientConfig), common)),
-  workflow: new SfnWorkflow(new SFNClient(clientConfig)),
+  workflow: new SfnWorkflow(lazyClient(async () => new (await import('../../aws/sdk/sfn.js')).SFNClient(clientConfig))),
   logger,
 };
 

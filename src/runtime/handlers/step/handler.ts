@@ -1,14 +1,11 @@
 /**
  * Step: the pre-update, post-update and error states of the stage A and stage B state machines.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context } from 'aws-lambda';
-import { runtimeClientConfig } from '../../aws/clients.js';
+import { lazyClient, runtimeClientConfig } from '../../aws/clients.js';
 import { DynamoMetadataStore } from '../../aws/dynamo-metadata-store.js';
 import { S3ObjectStore } from '../../aws/s3-object-store.js';
+import { DynamoDBClient } from '../../aws/sdk/dynamodb.js';
 import { SqsQueue } from '../../aws/sqs-queue.js';
 import { SsmDatasetConfigs } from '../../aws/ssm-dataset-configs.js';
 import { HANDLER_ENV, type StepInput } from '../../contract.js';
@@ -30,11 +27,20 @@ const options = {
 requireEnv(env.analyticsBucket);
 const logger = createLogger('step', { team, pipeline });
 const clientConfig = runtimeClientConfig();
+// Every step reads and writes the execution history (DynamoDB). The other clients serve some steps only, so each
+// is created, and its SDK code loaded, on the first step that needs it: S3 by the stage B post-update (the job
+// result), SQS by the stage A post-update (the stage B queue) and the error steps (the dead-letter queues), SSM
+// by the pre-updates and the stage B error step (the dataset's configuration).
 const deps = {
-  store: new S3ObjectStore(new S3Client(clientConfig)),
+  store: new S3ObjectStore(lazyClient(async () => new (await import('../../aws/sdk/s3.js')).S3Client(clientConfig))),
   metadata: new DynamoMetadataStore(new DynamoDBClient(clientConfig), common.tables),
-  queue: new SqsQueue(new SQSClient(clientConfig)),
-  configs: cachedDatasetConfig(new SsmDatasetConfigs(new SSMClient(clientConfig), common)),
+  queue: new SqsQueue(lazyClient(async () => new (await import('../../aws/sdk/sqs.js')).SQSClient(clientConfig))),
+  configs: cachedDatasetConfig(
+    new SsmDatasetConfigs(
+      lazyClient(async () => new (await import('../../aws/sdk/ssm.js')).SSMClient(clientConfig)),
+      common,
+    ),
+  ),
   logger,
   clock: () => new Date(),
 };
