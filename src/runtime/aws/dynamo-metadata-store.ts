@@ -2,7 +2,7 @@
  * {@link MetadataStore} on the four DynamoDB metadata tables.
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { BatchGetCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BatchGetCommandOutput, DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../core/executions.js';
 import {
   type DatasetItem,
@@ -172,33 +172,28 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
-    const [doc, { GetCommand, UpdateCommand }] = await Promise.all([this.doc(), sdk()]);
+    const [doc, { GetCommand }] = await Promise.all([this.doc(), sdk()]);
     const holders = new Map<string, string | undefined>();
     for (const id of objectIds) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: this.tables.objectMetadata,
-            Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
-            UpdateExpression: 'SET #batch = :batch',
-            ConditionExpression: 'attribute_exists(#id) AND (attribute_not_exists(#batch) OR #batch = :batch)',
-            ExpressionAttributeNames: { '#id': METADATA_KEYS.objectMetadata.partitionKey, '#batch': 'batchId' },
-            ExpressionAttributeValues: { ':batch': batchId },
-          }),
-        );
+      const claimed = await this.updateObjectIf(id, {
+        UpdateExpression: 'SET #batch = :batch',
+        ConditionExpression: 'attribute_exists(#id) AND (attribute_not_exists(#batch) OR #batch = :batch)',
+        ExpressionAttributeNames: { '#id': METADATA_KEYS.objectMetadata.partitionKey, '#batch': 'batchId' },
+        ExpressionAttributeValues: { ':batch': batchId },
+      });
+      if (claimed) {
         holders.set(id, batchId);
-      } catch (error) {
-        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
-        // No item, or another batch holds it: read which (a strongly consistent read sees the winning write).
-        const response = await doc.send(
-          new GetCommand({
-            TableName: this.tables.objectMetadata,
-            Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
-            ConsistentRead: true,
-          }),
-        );
-        holders.set(id, (response.Item as ObjectMetadataItem | undefined)?.batchId);
+        continue;
       }
+      // No item, or another batch holds it: read which (a strongly consistent read sees the winning write).
+      const response = await doc.send(
+        new GetCommand({
+          TableName: this.tables.objectMetadata,
+          Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
+          ConsistentRead: true,
+        }),
+      );
+      holders.set(id, (response.Item as ObjectMetadataItem | undefined)?.batchId);
     }
     return holders;
   }
@@ -231,23 +226,38 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   async releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
-    const [doc, { UpdateCommand }] = await Promise.all([this.doc(), sdk()]);
     for (const id of objectIds) {
-      try {
-        await doc.send(
-          new UpdateCommand({
-            TableName: this.tables.objectMetadata,
-            Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
-            UpdateExpression: 'REMOVE #batch',
-            ConditionExpression: '#batch = :batch',
-            ExpressionAttributeNames: { '#batch': 'batchId' },
-            ExpressionAttributeValues: { ':batch': batchId },
-          }),
-        );
-      } catch (error) {
-        // Held by another batch, or by none: nothing of this batch's to give back.
-        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
-      }
+      // Held by another batch, or by none: nothing of this batch's to give back.
+      await this.updateObjectIf(id, {
+        UpdateExpression: 'REMOVE #batch',
+        ConditionExpression: '#batch = :batch',
+        ExpressionAttributeNames: { '#batch': 'batchId' },
+        ExpressionAttributeValues: { ':batch': batchId },
+      });
+    }
+  }
+
+  /** Applies a conditional update to an `ObjectMetadata` item; false when the condition did not hold. */
+  private async updateObjectIf(
+    id: string,
+    update: Pick<
+      UpdateCommandInput,
+      'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
+    >,
+  ): Promise<boolean> {
+    const [doc, { UpdateCommand }] = await Promise.all([this.doc(), sdk()]);
+    try {
+      await doc.send(
+        new UpdateCommand({
+          TableName: this.tables.objectMetadata,
+          Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
+          ...update,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      return false;
     }
   }
 

@@ -67,6 +67,15 @@ async function stageBMessages(
   );
 }
 
+/** Makes the next call of `target[method]` throw `message`, as a crash or timeout there would; later calls work. */
+function failOnce<T extends object>(target: T, method: keyof T & string, message: string): void {
+  const original = (target[method] as (...args: unknown[]) => unknown).bind(target);
+  (target as Record<string, unknown>)[method] = async () => {
+    (target as Record<string, unknown>)[method] = original;
+    throw new Error(message);
+  };
+}
+
 /** The keys of every workflow run, by run. */
 const runKeys = (deps: ReturnType<typeof memoryDeps>) => deps.workflow.runs.map((r) => (r.input as StageBExecutionInput).keys);
 
@@ -233,11 +242,7 @@ describe('triggerStageB', () => {
       // Given a trigger that started a batch of 2 and stopped before deleting its messages
       const deps = memoryDeps();
       await stageBMessages(deps, 2);
-      const remove = deps.queue.delete.bind(deps.queue);
-      deps.queue.delete = async () => {
-        deps.queue.delete = remove;
-        throw new Error('Task timed out');
-      };
+      failOnce(deps.queue, 'delete', 'Task timed out');
       const [stopped] = await triggerStageB(deps, triggerOptions);
       expect(stopped?.failed).toHaveLength(1);
       // When a new object arrives and the trigger runs again
@@ -256,11 +261,7 @@ describe('triggerStageB', () => {
       // Given a trigger that wrote the manifest and claimed the objects, then failed to start the workflow
       const deps = memoryDeps();
       await stageBMessages(deps, 2);
-      const start = deps.workflow.start.bind(deps.workflow);
-      deps.workflow.start = async () => {
-        deps.workflow.start = start;
-        throw new Error('ThrottlingException');
-      };
+      failOnce(deps.workflow, 'start', 'ThrottlingException');
       await triggerStageB(deps, triggerOptions);
       expect(deps.workflow.runs).toEqual([]);
       // When a new object arrives and the trigger runs again
@@ -300,11 +301,7 @@ describe('triggerStageB', () => {
     it('gives back the objects of a claimed batch whose manifest is gone, and plans them again', async () => {
       const deps = memoryDeps();
       await stageBMessages(deps, 2);
-      const start = deps.workflow.start.bind(deps.workflow);
-      deps.workflow.start = async () => {
-        deps.workflow.start = start;
-        throw new Error('ThrottlingException');
-      };
+      failOnce(deps.workflow, 'start', 'ThrottlingException');
       await triggerStageB(deps, triggerOptions);
       for (const key of [...deps.store.objects.keys()].filter((k) => k.startsWith('artifacts/'))) deps.store.objects.delete(key);
       const [givenBack] = await triggerStageB(deps, triggerOptions);
