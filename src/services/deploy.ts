@@ -138,6 +138,11 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   const next = !environment
     ? [
         `The pipeline ${stackNames[0]} deploys the environments (${project.environments.map((e) => e.id).join(', ')}) on every push to ${project.cicd.source.branch}.`,
+        // The pipeline deploys with each environment's CDK roles: they must exist and trust the cicd account.
+        ...project.environments.map(
+          (e) =>
+            `Before the first push, bootstrap ${e.id} once with credentials for ${e.account}: sdlf bootstrap --env ${e.id}${e.account === project.cicd.account ? '' : ` (it trusts the cicd account ${project.cicd.account})`}`,
+        ),
         `Push your project to start it: git push origin ${project.cicd.source.branch}`,
       ]
     : [`Upload sample data with "sdlf upload --env ${environment.id} --team <team> --dataset <dataset>".`];
