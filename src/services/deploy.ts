@@ -89,11 +89,14 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   );
 
   const noOp = new Set<string>();
+  const finished = new Set<string>();
   // CDK_TOOLKIT_I5900 carries the stack's deploy result: noOp and the stack ARN (…:stack/<name>/<id>).
   const tap = (message: IoMessage<unknown>) => {
     const data = message.data as { noOp?: boolean; stackArn?: string } | undefined;
     const name = data?.stackArn?.split(':stack/')[1]?.split('/')[0];
-    if (message.code === 'CDK_TOOLKIT_I5900' && data?.noOp && name) noOp.add(name);
+    if (message.code !== 'CDK_TOOLKIT_I5900' || !name) return;
+    finished.add(name);
+    if (data?.noOp) noOp.add(name);
   };
   const loaded = await createToolkit({
     io,
@@ -124,6 +127,10 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
       concurrency: 1,
       stackEventPollingInterval: options.pollingIntervalMs,
     });
+  } catch (error) {
+    const failed = stackNames.find((name) => !finished.has(name));
+    const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}`;
+    throw (failed && (await explainFailedDeploy(clients, failed, error, rerun, target.region))) ?? error;
   } finally {
     await assembly.dispose();
   }
@@ -154,6 +161,54 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     stacks,
     next,
   };
+}
+
+/**
+ * Turns a failed stack deployment into an {@link SdlfError} naming the stack, the state CloudFormation left it in,
+ * the cause the toolkit reported, and the next step; undefined when the stack did not fail (the error is something
+ * else, e.g. an asset upload, and is rethrown as it is).
+ */
+async function explainFailedDeploy(
+  clients: AwsClients,
+  name: string,
+  error: unknown,
+  rerun: string,
+  region: string,
+): Promise<SdlfError | undefined> {
+  const stack = await describeStack(clients, name).catch(() => undefined);
+  if (!stack || !/(ROLLBACK_COMPLETE|_FAILED)$/.test(stack.status)) return undefined;
+  const cause = deployFailureCause(error);
+  const message = `Deploying stack ${name} failed; CloudFormation left it ${stack.status}.${cause ? `\n${cause}` : ''}`;
+  if (stack.status === 'ROLLBACK_COMPLETE') {
+    return new SdlfError(message, {
+      code: 'DEPLOY_FAILED',
+      suggestions: [
+        `Fix the cause above, then re-run "${rerun}": ${name} never finished creating, so the deploy deletes it and creates it again.`,
+      ],
+    });
+  }
+  if (stack.status === 'UPDATE_ROLLBACK_COMPLETE') {
+    return new SdlfError(message, {
+      code: 'DEPLOY_FAILED',
+      suggestions: [`Fix the cause above, then re-run "${rerun}": ${name} is back on its previous version.`],
+    });
+  }
+  try {
+    assertStackUsable(stack, region);
+  } catch (stuck) {
+    if (stuck instanceof SdlfError) {
+      return new SdlfError(message, { code: 'DEPLOY_FAILED', suggestions: stuck.suggestions ?? [] });
+    }
+  }
+  return undefined;
+}
+
+/** The toolkit's account of a failed deployment (the failed resources and CloudFormation's reasons), without colours or source locations. */
+function deployFailureCause(error: unknown): string {
+  const innermost = (error as { cause?: unknown }).cause ?? error;
+  const text = innermost instanceof Error ? innermost.message : String(innermost);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the toolkit's terminal colours
+  return (text.split('\nSource Location:')[0] ?? '').replace(/\u001b\[[0-9;]*m/g, '').trim();
 }
 
 /** Fails with "run sdlf bootstrap" when the CDK bootstrap stack is missing or unusable. */
