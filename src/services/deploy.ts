@@ -168,7 +168,7 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
  * the cause the toolkit reported, and the next step; undefined when the stack did not fail (the error is something
  * else, e.g. an asset upload, and is rethrown as it is).
  */
-async function explainFailedDeploy(
+export async function explainFailedDeploy(
   clients: AwsClients,
   name: string,
   error: unknown,

@@ -3,8 +3,9 @@ import { GetDataLakeSettingsCommand, LakeFormationClient } from '@aws-sdk/client
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.js';
 import { createRecordingIo } from '../../src/core/io.js';
-import { deployProject } from '../../src/services/deploy.js';
+import { deployProject, explainFailedDeploy } from '../../src/services/deploy.js';
 import { writeProject } from './moto.js';
 
 const sts = mockClient(STSClient);
@@ -90,5 +91,42 @@ describe('deployProject preflight', () => {
       level: 'warn',
       message: expect.stringContaining('demo-dev-foundations is ROLLBACK_COMPLETE'),
     });
+  });
+});
+
+describe('explainFailedDeploy', () => {
+  const clients = () => createAwsClients({ region });
+  const failure = Object.assign(new Error('❌  demo-dev-foundations failed: DeploymentError: x'), {
+    cause: new Error(
+      'Resource updates failed:\ndemo-dev-foundations/Raw (AWS::S3::Bucket Raw)\n  AccessDenied\nSource Location: app.ts',
+    ),
+  });
+
+  it.each([
+    [
+      'UPDATE_ROLLBACK_COMPLETE',
+      'Fix the cause above, then re-run "sdlf deploy --env dev": demo-dev-foundations is back on its previous version.',
+    ],
+    [
+      'ROLLBACK_COMPLETE',
+      'Fix the cause above, then re-run "sdlf deploy --env dev": demo-dev-foundations never finished creating, so the deploy deletes it and creates it again.',
+    ],
+    [
+      'UPDATE_ROLLBACK_FAILED',
+      'Continue the rollback of demo-dev-foundations ("Stack actions > Continue update rollback" in the CloudFormation console, us-east-1), then re-run.',
+    ],
+  ])('names the stack left %s, the cause without source locations, and the next step', async (status, next) => {
+    cfn.on(DescribeStacksCommand).resolves(stack('demo-dev-foundations', status));
+    const error = await explainFailedDeploy(clients(), 'demo-dev-foundations', failure, 'sdlf deploy --env dev', region);
+    expect(error).toMatchObject({
+      code: 'DEPLOY_FAILED',
+      message: `Deploying stack demo-dev-foundations failed; CloudFormation left it ${status}.\nResource updates failed:\ndemo-dev-foundations/Raw (AWS::S3::Bucket Raw)\n  AccessDenied`,
+      suggestions: [next],
+    });
+  });
+
+  it('leaves an error alone when the stack did not fail (e.g. an asset upload failed first)', async () => {
+    cfn.on(DescribeStacksCommand).resolves(stack('demo-dev-foundations', 'UPDATE_COMPLETE'));
+    expect(await explainFailedDeploy(clients(), 'demo-dev-foundations', failure, 'sdlf deploy', region)).toBeUndefined();
   });
 });
