@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingIo } from '../../src/core/io.js';
 import { bootstrapEnvironment } from '../../src/services/bootstrap.js';
 import { createRepository } from '../../src/services/create-repository.js';
+import { deleteAll } from '../../src/services/delete-all.js';
 import { deployProject } from '../../src/services/deploy.js';
 import { assumeRoleIn, initDemoProject, MOTO_ACCOUNT, useMoto, withCredentials } from './moto.js';
 
@@ -138,6 +139,44 @@ describe('deploy with CI/CD on, against moto_server', () => {
     const result = await deployProject({ root, env: 'dev', requireApproval: 'never', ...fast }, createRecordingIo());
     expect(result.stacks.map((s) => [s.name, s.status])).toEqual([['pipe-cicd-pipeline', 'unchanged']]);
   }, 120_000);
+
+  it('deletes the pipeline stack and, when asked, the repository sdlf created; the bootstrap stack stays', async () => {
+    // Given the deployed pipeline stack, its artifact bucket and key, and the repository create-repository made
+    const resources = await stackResources('pipe-cicd-pipeline');
+    const [bucket] = physicalIds(resources, 'AWS::S3::Bucket');
+    const [key] = physicalIds(resources, 'AWS::KMS::Key');
+    // When deleting the cicd environment with --include-repository, after confirming
+    const io = createRecordingIo([true]);
+    const result = await deleteAll({ root, env: 'cicd', includeRepository: true, ...fast }, io);
+    // Then the plan held the pipeline's own resources and the repository, and each step ran
+    expect(io.lines.filter((l) => l.level === 'confirm')).toHaveLength(1);
+    expect(result.steps.map((s) => [s.description.split(/\s{2,}/)[0], s.status])).toEqual([
+      ['empty bucket', 'done'],
+      ['delete stack', 'done'],
+      ['delete bucket', 'done'],
+      ['schedule deletion', expect.stringMatching(/^(done|skipped)$/)],
+      ['delete repository', 'done'],
+    ]);
+    const cfn = new CloudFormationClient({ region });
+    const live = ((await cfn.send(new DescribeStacksCommand({}))).Stacks ?? [])
+      .filter((s) => s.StackStatus !== 'DELETE_COMPLETE')
+      .map((s) => s.StackName);
+    expect(live).toContain('CDKToolkit');
+    expect(live).not.toContain('pipe-cicd-pipeline');
+    await expect(
+      new S3Client({ region, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: bucket })),
+    ).rejects.toThrow();
+    const keyState = await new KMSClient({ region })
+      .send(new DescribeKeyCommand({ KeyId: key }))
+      .then((r) => r.KeyMetadata?.KeyState)
+      .catch(() => 'gone');
+    expect(['PendingDeletion', 'gone']).toContain(keyState);
+    await expect(
+      new CodeCommitClient({ region }).send(new GetRepositoryCommand({ repositoryName: 'lake' })),
+    ).rejects.toMatchObject({ name: 'RepositoryDoesNotExistException' });
+    // And the local git repository and its remote are untouched
+    expect(git(root, 'remote', 'get-url', 'origin')).toBe(`https://git-codecommit.${region}.amazonaws.com/v1/repos/lake`);
+  }, 60_000);
 });
 
 describe('bootstrap of a deployment account other than the cicd account, against moto_server', () => {
