@@ -30,7 +30,13 @@ const takenBucket = `${prefix}-dev-landing-${MOTO_ACCOUNT}`;
 
 /** The project's stacks in order, each with a parameter; the foundations stack also creates the bucket `takenBucket`. */
 const smallApp: ProjectAppBuilder = async (_project, props) => {
-  const app = new App({ outdir: props.outdir, context: props.context, analyticsReporting: false });
+  // No built-in template validation: as in the embedded app, it costs seconds and the templates here are plain.
+  const app = new App({
+    outdir: props.outdir,
+    context: props.context,
+    analyticsReporting: false,
+    builtinCloudFormationValidation: false,
+  });
   let previous: Stack | undefined;
   for (const name of stackNames) {
     const stack = new Stack(app, name, { stackName: name, env: { account: MOTO_ACCOUNT, region } });
@@ -100,8 +106,10 @@ describe('lifecycle faults against moto_server', () => {
   }, 60_000);
 
   it('throws NO_CREDENTIALS with how to log in when no credentials are configured, before any change', async () => {
-    const saved = { ...process.env };
-    for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[key];
+    const keys = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'];
+    const extra = ['AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_EC2_METADATA_DISABLED'];
+    const saved = Object.fromEntries([...keys, ...extra].map((key) => [key, process.env[key]]));
+    for (const key of keys) delete process.env[key];
     Object.assign(process.env, {
       AWS_SHARED_CREDENTIALS_FILE: join(root, 'no-credentials'),
       AWS_CONFIG_FILE: join(root, 'no-config'),
@@ -119,7 +127,10 @@ describe('lifecycle faults against moto_server', () => {
         ],
       });
     } finally {
-      process.env = saved;
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
     }
   });
 
