@@ -1,6 +1,8 @@
 import type { IIoHost, IoMessage } from '@aws-cdk/toolkit-lib';
+import { GetRepositoryCommand } from '@aws-sdk/client-codecommit';
 import type { AwsClients } from '../aws/clients.js';
 import { createAwsClients } from '../aws/clients.js';
+import { isAwsError } from '../aws/errors.js';
 import { assertAccount, getCallerIdentity } from '../aws/identity.js';
 import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
 import { environmentStacks } from '../aws/project-stacks.js';
@@ -8,6 +10,7 @@ import type { AwsCommandOptions } from '../aws/session.js';
 import { assertStackUsable, BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
+import type { PipelineSource } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
@@ -76,6 +79,7 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     ? environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => s.name)
     : [Naming.cicdStack(project.cicd.resourcePrefix)];
   if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws');
+  else await warnMissingRepository(clients, project.cicd.source, target, io);
   for (const name of stackNames) {
     const stack = await describeStack(clients, name);
     if (!stack) continue;
@@ -209,6 +213,27 @@ function deployFailureCause(error: unknown): string {
   const text = innermost instanceof Error ? innermost.message : String(innermost);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the toolkit's terminal colours
   return (text.split('\nSource Location:')[0] ?? '').replace(/\u001b\[[0-9;]*m/g, '').trim();
+}
+
+/**
+ * Warns when the pipeline's CodeCommit repository does not exist yet: the pipeline stack deploys without it, but has
+ * nothing to build until the repository exists and receives a push. Any other answer (e.g. no permission to look)
+ * is left to the pipeline.
+ */
+async function warnMissingRepository(clients: AwsClients, source: PipelineSource, target: AwsTarget, io: Io): Promise<void> {
+  if (source.provider !== 'codecommit') return;
+  try {
+    await clients.codeCommit.send(new GetRepositoryCommand({ repositoryName: source.repository }));
+  } catch (error) {
+    if (!isAwsError(error, 'RepositoryDoesNotExistException')) {
+      io.debug(`Could not look up repository ${source.repository}: ${(error as Error).message}`);
+      return;
+    }
+    io.warn(
+      `Repository ${source.repository} does not exist in aws://${target.account}/${target.region} yet: the pipeline has ` +
+        'nothing to build until you run "sdlf create-repository" and push.',
+    );
+  }
 }
 
 /** Fails with "run sdlf bootstrap" when the CDK bootstrap stack is missing or unusable. */

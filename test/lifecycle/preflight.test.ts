@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CodeCommitClient, GetRepositoryCommand } from '@aws-sdk/client-codecommit';
 import { GetDataLakeSettingsCommand, LakeFormationClient } from '@aws-sdk/client-lakeformation';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -91,6 +92,41 @@ describe('deployProject preflight', () => {
       level: 'warn',
       message: expect.stringContaining('demo-dev-foundations is ROLLBACK_COMPLETE'),
     });
+  });
+});
+
+describe('deployProject preflight with CI/CD on', () => {
+  const codeCommit = mockClient(CodeCommitClient);
+  afterEach(() => codeCommit.reset());
+  const deployPipeline = (io = createRecordingIo()) =>
+    deployProject(
+      {
+        root: writeProject({ region, prefix: 'demo', cicdEnabled: true }),
+        env: 'dev',
+        app: () => Promise.reject(new Error('app built')),
+      },
+      io,
+    );
+
+  it('warns that the repository does not exist yet, naming it and create-repository, then goes on', async () => {
+    codeCommit
+      .on(GetRepositoryCommand)
+      .rejects(Object.assign(new Error('sdlf-demo does not exist'), { name: 'RepositoryDoesNotExistException' }));
+    const io = createRecordingIo();
+    await expect(deployPipeline(io)).rejects.toThrow('Assembly builder failed');
+    expect(io.lines).toContainEqual({
+      level: 'warn',
+      message: `Repository sdlf-demo does not exist in aws://${account}/${region} yet: the pipeline has nothing to build until you run "sdlf create-repository" and push.`,
+    });
+  });
+
+  it('says nothing about the repository when it exists, or when it cannot be looked up', async () => {
+    codeCommit.on(GetRepositoryCommand).resolves({ repositoryMetadata: { repositoryName: 'sdlf-demo' } });
+    const io = createRecordingIo();
+    await expect(deployPipeline(io)).rejects.toThrow('Assembly builder failed');
+    codeCommit.on(GetRepositoryCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(deployPipeline(io)).rejects.toThrow('Assembly builder failed');
+    expect(io.lines.filter((l) => l.level === 'warn')).toEqual([]);
   });
 });
 
