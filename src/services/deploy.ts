@@ -74,11 +74,14 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   );
   const identity = await getCallerIdentity(clients);
   assertAccount(identity, target.account, `environment "${target.envId}" in ddk.json`);
-  await assertBootstrapped(clients, target);
+  // `--region` deploys elsewhere than ddk.json says: the bootstrap command must name that region too.
+  const configuredRegion = environment?.region ?? project.cicd.region;
+  const bootstrapCommand = `sdlf bootstrap --env ${target.envId}${target.region === configuredRegion ? '' : ` --region ${target.region}`}`;
+  await assertBootstrapped(clients, target, bootstrapCommand);
   const stackNames = environment
     ? environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => s.name)
     : [Naming.cicdStack(project.cicd.resourcePrefix)];
-  if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws');
+  if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws', bootstrapCommand);
   else await warnMissingRepository(clients, project.cicd.source, target, io);
   for (const name of stackNames) {
     const stack = await describeStack(clients, name);
@@ -237,14 +240,14 @@ async function warnMissingRepository(clients: AwsClients, source: PipelineSource
 }
 
 /** Fails with "run sdlf bootstrap" when the CDK bootstrap stack is missing or unusable. */
-async function assertBootstrapped(clients: AwsClients, target: AwsTarget): Promise<void> {
+async function assertBootstrapped(clients: AwsClients, target: AwsTarget, bootstrapCommand: string): Promise<void> {
   const stack = await describeStack(clients, BOOTSTRAP_STACK);
   if (!stack || stack.status === 'ROLLBACK_COMPLETE') {
     throw new SdlfError(
       `aws://${target.account}/${target.region} is not bootstrapped for the CDK (no ${BOOTSTRAP_STACK} stack).`,
       {
         code: 'NOT_BOOTSTRAPPED',
-        suggestions: [`Run "sdlf bootstrap --env ${target.envId}" first.`],
+        suggestions: [`Run "${bootstrapCommand}" first.`],
       },
     );
   }
@@ -252,7 +255,12 @@ async function assertBootstrapped(clients: AwsClients, target: AwsTarget): Promi
 }
 
 /** Fails with "run sdlf bootstrap" when Lake Formation does not list the CDK execution role as an admin. */
-async function assertLakeFormationAdmin(clients: AwsClients, target: AwsTarget, partition: string): Promise<void> {
+async function assertLakeFormationAdmin(
+  clients: AwsClients,
+  target: AwsTarget,
+  partition: string,
+  bootstrapCommand: string,
+): Promise<void> {
   const role = cdkExecutionRoleArn(target.account, target.region, partition);
   const settings = await readDataLakeSettings(clients);
   if (isDataLakeAdmin(settings, role)) return;
@@ -260,7 +268,7 @@ async function assertLakeFormationAdmin(clients: AwsClients, target: AwsTarget, 
     `Lake Formation in aws://${target.account}/${target.region} does not list ${role} as a data lake administrator.`,
     {
       code: 'LAKE_FORMATION_NOT_READY',
-      suggestions: [`Run "sdlf bootstrap --env ${target.envId}": it adds the role and keeps the existing administrators.`],
+      suggestions: [`Run "${bootstrapCommand}": it adds the role and keeps the existing administrators.`],
     },
   );
 }

@@ -58,6 +58,19 @@ describe('deployProject preflight', () => {
     expect((error as { suggestions: string[] }).suggestions).toEqual(['Run "sdlf bootstrap --env dev" first.']);
   });
 
+  it('names the --region in the bootstrap command when deploying to another region than ddk.json', async () => {
+    cfn.on(DescribeStacksCommand).rejects(notFound('CDKToolkit'));
+    const error = await deployProject(
+      { root, env: 'dev', direct: true, region: 'eu-west-1', app: () => Promise.reject(new Error('app built')) },
+      createRecordingIo(),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'NOT_BOOTSTRAPPED',
+      message: `aws://${account}/eu-west-1 is not bootstrapped for the CDK (no CDKToolkit stack).`,
+      suggestions: ['Run "sdlf bootstrap --env dev --region eu-west-1" first.'],
+    });
+  });
+
   it('throws LAKE_FORMATION_NOT_READY when the execution role is not a data lake admin', async () => {
     lf.on(GetDataLakeSettingsCommand).resolves({ DataLakeSettings: { DataLakeAdmins: [] } });
     await expect(deploy()).rejects.toMatchObject({
