@@ -6,7 +6,7 @@ import { isAwsError } from '../aws/errors.js';
 import { assertAccount, getCallerIdentity } from '../aws/identity.js';
 import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
 import { environmentStacks } from '../aws/project-stacks.js';
-import type { AwsCommandOptions } from '../aws/session.js';
+import { type AwsCommandOptions, targetFlags } from '../aws/session.js';
 import { assertStackUsable, BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
@@ -74,9 +74,10 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   );
   const identity = await getCallerIdentity(clients);
   assertAccount(identity, target.account, `environment "${target.envId}" in ddk.json`);
-  // `--region` deploys elsewhere than ddk.json says: the bootstrap command must name that region too.
+  // `--region` deploys elsewhere than ddk.json says: the commands suggested next must name that region too.
   const configuredRegion = environment?.region ?? project.cicd.region;
-  const bootstrapCommand = `sdlf bootstrap --env ${target.envId}${target.region === configuredRegion ? '' : ` --region ${target.region}`}`;
+  const flags = targetFlags(options, target, configuredRegion);
+  const bootstrapCommand = `sdlf bootstrap --env ${target.envId}${flags}`;
   await assertBootstrapped(clients, target, bootstrapCommand);
   const stackNames = environment
     ? environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => s.name)
@@ -136,7 +137,7 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     });
   } catch (error) {
     const failed = stackNames.find((name) => !finished.has(name));
-    const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}`;
+    const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`;
     throw (failed && (await explainFailedDeploy(clients, failed, error, rerun, target.region))) ?? error;
   } finally {
     await assembly.dispose();
