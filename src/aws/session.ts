@@ -45,3 +45,17 @@ export async function openSession(options: AwsCommandOptions, io: Io, open: Open
   io.debug(`Using ${identity.arn} in account ${identity.account}, ${target.region}.`);
   return { project, target, clients, identity };
 }
+
+/**
+ * Renders the `--region` and `--profile` flags a command was given, for the commands sdlf suggests running next:
+ * `--region` only when it differs from the environment's region in ddk.json (without it the suggested command would
+ * act on that region instead).
+ */
+export function targetFlags(
+  options: Pick<AwsCommandOptions, 'region' | 'profile'>,
+  target: AwsTarget,
+  configuredRegion: string,
+): string {
+  const region = target.region === configuredRegion ? '' : ` --region ${target.region}`;
+  return `${region}${options.profile ? ` --profile ${options.profile}` : ''}`;
+}

@@ -2,7 +2,12 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateRepositoryCommand, GetRepositoryCommand, type RepositoryMetadata } from '@aws-sdk/client-codecommit';
+import {
+  CreateRepositoryCommand,
+  GetRepositoryCommand,
+  ListTagsForResourceCommand,
+  type RepositoryMetadata,
+} from '@aws-sdk/client-codecommit';
 import { GetConnectionCommand } from '@aws-sdk/client-codestar-connections';
 import { isAwsError } from '../aws/errors.js';
 import { type AwsCommandOptions, openSession } from '../aws/session.js';
@@ -118,6 +123,16 @@ export async function createRepository(options: CreateRepositoryOptions, io: Io)
       );
     }
     io.info(`Repository ${source.repository} already exists in aws://${target.account}/${target.region}.`);
+    // delete-all deletes only a repository with the project's tag: say so when this one lacks it.
+    const tags = metadata.Arn
+      ? ((await clients.codeCommit.send(new ListTagsForResourceCommand({ resourceArn: metadata.Arn })))?.tags ?? {})
+      : {};
+    if (tags[SDLF_TAG_KEYS.project] !== project.cicd.resourcePrefix) {
+      io.warn(
+        `Repository ${source.repository} lacks the tag ${SDLF_TAG_KEYS.project}=${project.cicd.resourcePrefix} (sdlf did not create it): ` +
+          'the pipeline uses it as its source, and "sdlf delete-all --include-repository" will leave it in place.',
+      );
+    }
   } else {
     metadata = (
       await clients.codeCommit.send(

@@ -1,4 +1,4 @@
-import { type AwsCommandOptions, openSession } from '../aws/session.js';
+import { type AwsCommandOptions, openSession, targetFlags } from '../aws/session.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { runStep, type StepOutcome } from './delete-all/execute.js';
@@ -74,7 +74,8 @@ export async function deleteAll(options: DeleteAllOptions, io: Io): Promise<Dele
     return { ...base, dryRun: false, confirmed: false, steps: planned };
   }
 
-  const resumeCommand = `sdlf delete-all --env ${target.envId}${options.includeRepository ? ' --include-repository' : ''}${options.includeBootstrap ? ' --include-bootstrap' : ''}`;
+  const flags = targetFlags(options, target, target.environment?.region ?? project.cicd.region);
+  const resumeCommand = `sdlf delete-all --env ${target.envId}${options.includeRepository ? ' --include-repository' : ''}${options.includeBootstrap ? ' --include-bootstrap' : ''}${flags}`;
   const results: DeleteAllStepResult[] = [...planned];
   for (const [index, entry] of planned.entries()) {
     if (options.signal?.aborted) {

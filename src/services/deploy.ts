@@ -1,13 +1,16 @@
 import type { IIoHost, IoMessage } from '@aws-cdk/toolkit-lib';
+import { GetRepositoryCommand } from '@aws-sdk/client-codecommit';
 import type { AwsClients } from '../aws/clients.js';
 import { createAwsClients } from '../aws/clients.js';
+import { isAwsError } from '../aws/errors.js';
 import { assertAccount, getCallerIdentity } from '../aws/identity.js';
 import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
 import { environmentStacks } from '../aws/project-stacks.js';
-import type { AwsCommandOptions } from '../aws/session.js';
+import { type AwsCommandOptions, targetFlags } from '../aws/session.js';
 import { assertStackUsable, BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
+import type { PipelineSource } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
@@ -71,11 +74,16 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   );
   const identity = await getCallerIdentity(clients);
   assertAccount(identity, target.account, `environment "${target.envId}" in ddk.json`);
-  await assertBootstrapped(clients, target);
+  // `--region` deploys elsewhere than ddk.json says: the commands suggested next must name that region too.
+  const configuredRegion = environment?.region ?? project.cicd.region;
+  const flags = targetFlags(options, target, configuredRegion);
+  const bootstrapCommand = `sdlf bootstrap --env ${target.envId}${flags}`;
+  await assertBootstrapped(clients, target, bootstrapCommand);
   const stackNames = environment
     ? environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => s.name)
     : [Naming.cicdStack(project.cicd.resourcePrefix)];
-  if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws');
+  if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws', bootstrapCommand);
+  else await warnMissingRepository(clients, project.cicd.source, target, io);
   for (const name of stackNames) {
     const stack = await describeStack(clients, name);
     if (!stack) continue;
@@ -89,11 +97,14 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   );
 
   const noOp = new Set<string>();
+  const finished = new Set<string>();
   // CDK_TOOLKIT_I5900 carries the stack's deploy result: noOp and the stack ARN (…:stack/<name>/<id>).
   const tap = (message: IoMessage<unknown>) => {
     const data = message.data as { noOp?: boolean; stackArn?: string } | undefined;
     const name = data?.stackArn?.split(':stack/')[1]?.split('/')[0];
-    if (message.code === 'CDK_TOOLKIT_I5900' && data?.noOp && name) noOp.add(name);
+    if (message.code !== 'CDK_TOOLKIT_I5900' || !name) return;
+    finished.add(name);
+    if (data?.noOp) noOp.add(name);
   };
   const loaded = await createToolkit({
     io,
@@ -124,6 +135,10 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
       concurrency: 1,
       stackEventPollingInterval: options.pollingIntervalMs,
     });
+  } catch (error) {
+    const failed = stackNames.find((name) => !finished.has(name));
+    const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`;
+    throw (failed && (await explainFailedDeploy(clients, failed, error, rerun, target.region))) ?? error;
   } finally {
     await assembly.dispose();
   }
@@ -138,6 +153,11 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   const next = !environment
     ? [
         `The pipeline ${stackNames[0]} deploys the environments (${project.environments.map((e) => e.id).join(', ')}) on every push to ${project.cicd.source.branch}.`,
+        // The pipeline deploys with each environment's CDK roles: they must exist and trust the cicd account.
+        ...project.environments.map(
+          (e) =>
+            `Before the first push, bootstrap ${e.id} once with credentials for ${e.account}: sdlf bootstrap --env ${e.id}${e.account === project.cicd.account ? '' : ` (it trusts the cicd account ${project.cicd.account})`}`,
+        ),
         `Push your project to start it: git push origin ${project.cicd.source.branch}`,
       ]
     : [`Upload sample data with "sdlf upload --env ${environment.id} --team <team> --dataset <dataset>".`];
@@ -151,15 +171,84 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   };
 }
 
+/**
+ * Turns a failed stack deployment into an {@link SdlfError} naming the stack, the state CloudFormation left it in,
+ * the cause the toolkit reported, and the next step; undefined when the stack did not fail (the error is something
+ * else, e.g. an asset upload, and is rethrown as it is).
+ */
+export async function explainFailedDeploy(
+  clients: AwsClients,
+  name: string,
+  error: unknown,
+  rerun: string,
+  region: string,
+): Promise<SdlfError | undefined> {
+  const stack = await describeStack(clients, name).catch(() => undefined);
+  if (!stack || !/(ROLLBACK_COMPLETE|_FAILED)$/.test(stack.status)) return undefined;
+  const cause = deployFailureCause(error);
+  const message = `Deploying stack ${name} failed; CloudFormation left it ${stack.status}.${cause ? `\n${cause}` : ''}`;
+  if (stack.status === 'ROLLBACK_COMPLETE') {
+    return new SdlfError(message, {
+      code: 'DEPLOY_FAILED',
+      suggestions: [
+        `Fix the cause above, then re-run "${rerun}": ${name} never finished creating, so the deploy deletes it and creates it again.`,
+      ],
+    });
+  }
+  if (stack.status === 'UPDATE_ROLLBACK_COMPLETE') {
+    return new SdlfError(message, {
+      code: 'DEPLOY_FAILED',
+      suggestions: [`Fix the cause above, then re-run "${rerun}": ${name} is back on its previous version.`],
+    });
+  }
+  try {
+    assertStackUsable(stack, region);
+  } catch (stuck) {
+    if (stuck instanceof SdlfError) {
+      return new SdlfError(message, { code: 'DEPLOY_FAILED', suggestions: stuck.suggestions ?? [] });
+    }
+  }
+  return undefined;
+}
+
+/** The toolkit's account of a failed deployment (the failed resources and CloudFormation's reasons), without colours or source locations. */
+function deployFailureCause(error: unknown): string {
+  const innermost = (error as { cause?: unknown }).cause ?? error;
+  const text = innermost instanceof Error ? innermost.message : String(innermost);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the toolkit's terminal colours
+  return (text.split('\nSource Location:')[0] ?? '').replace(/\u001b\[[0-9;]*m/g, '').trim();
+}
+
+/**
+ * Warns when the pipeline's CodeCommit repository does not exist yet: the pipeline stack deploys without it, but has
+ * nothing to build until the repository exists and receives a push. Any other answer (e.g. no permission to look)
+ * is left to the pipeline.
+ */
+async function warnMissingRepository(clients: AwsClients, source: PipelineSource, target: AwsTarget, io: Io): Promise<void> {
+  if (source.provider !== 'codecommit') return;
+  try {
+    await clients.codeCommit.send(new GetRepositoryCommand({ repositoryName: source.repository }));
+  } catch (error) {
+    if (!isAwsError(error, 'RepositoryDoesNotExistException')) {
+      io.debug(`Could not look up repository ${source.repository}: ${(error as Error).message}`);
+      return;
+    }
+    io.warn(
+      `Repository ${source.repository} does not exist in aws://${target.account}/${target.region} yet: the pipeline has ` +
+        'nothing to build until you run "sdlf create-repository" and push.',
+    );
+  }
+}
+
 /** Fails with "run sdlf bootstrap" when the CDK bootstrap stack is missing or unusable. */
-async function assertBootstrapped(clients: AwsClients, target: AwsTarget): Promise<void> {
+async function assertBootstrapped(clients: AwsClients, target: AwsTarget, bootstrapCommand: string): Promise<void> {
   const stack = await describeStack(clients, BOOTSTRAP_STACK);
   if (!stack || stack.status === 'ROLLBACK_COMPLETE') {
     throw new SdlfError(
       `aws://${target.account}/${target.region} is not bootstrapped for the CDK (no ${BOOTSTRAP_STACK} stack).`,
       {
         code: 'NOT_BOOTSTRAPPED',
-        suggestions: [`Run "sdlf bootstrap --env ${target.envId}" first.`],
+        suggestions: [`Run "${bootstrapCommand}" first.`],
       },
     );
   }
@@ -167,7 +256,12 @@ async function assertBootstrapped(clients: AwsClients, target: AwsTarget): Promi
 }
 
 /** Fails with "run sdlf bootstrap" when Lake Formation does not list the CDK execution role as an admin. */
-async function assertLakeFormationAdmin(clients: AwsClients, target: AwsTarget, partition: string): Promise<void> {
+async function assertLakeFormationAdmin(
+  clients: AwsClients,
+  target: AwsTarget,
+  partition: string,
+  bootstrapCommand: string,
+): Promise<void> {
   const role = cdkExecutionRoleArn(target.account, target.region, partition);
   const settings = await readDataLakeSettings(clients);
   if (isDataLakeAdmin(settings, role)) return;
@@ -175,7 +269,7 @@ async function assertLakeFormationAdmin(clients: AwsClients, target: AwsTarget, 
     `Lake Formation in aws://${target.account}/${target.region} does not list ${role} as a data lake administrator.`,
     {
       code: 'LAKE_FORMATION_NOT_READY',
-      suggestions: [`Run "sdlf bootstrap --env ${target.envId}": it adds the role and keeps the existing administrators.`],
+      suggestions: [`Run "${bootstrapCommand}": it adds the role and keeps the existing administrators.`],
     },
   );
 }

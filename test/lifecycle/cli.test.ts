@@ -48,6 +48,6 @@ describe('the lifecycle commands (built CLI)', () => {
   it('fails deploy with NOT_BOOTSTRAPPED guidance in a region that is not bootstrapped, exit code 2', async () => {
     const result = await sdlf('deploy', '--path', root, '--env', 'dev', '--direct', '--region', 'sa-east-1');
     expect(result.exitCode).toBe(2);
-    expect(result.stderr).toContain('sdlf bootstrap --env dev');
+    expect(result.stderr).toContain('sdlf bootstrap --env dev --region sa-east-1');
   }, 60_000);
 });

@@ -9,7 +9,8 @@ import { createRepository } from '../../src/services/create-repository.js';
 import { writeJsonFiles } from '../helpers/project.js';
 import { MOTO_ACCOUNT, writeProject } from './moto.js';
 
-// moto's CodeCommit replies do not parse in SDK v3, so CodeCommit is mocked here.
+// CodeCommit is mocked here for what moto_server cannot show (an existing repository's default branch, a taken
+// remote, CodeConnections); test/lifecycle/moto-cicd.test.ts runs createRepository against moto_server.
 const sts = mockClient(STSClient);
 const codeCommit = mockClient(CodeCommitClient);
 const connections = mockClient(CodeStarConnectionsClient);

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { execa } from 'execa';
 import { inject } from 'vitest';
 import { repoRoot } from '../helpers/project.js';
@@ -28,6 +29,51 @@ export function useMoto(): string {
   });
   delete process.env.AWS_PROFILE;
   return endpoint;
+}
+
+/** Credentials as the AWS SDK reads them from the environment. */
+export interface MotoCredentials {
+  readonly AWS_ACCESS_KEY_ID: string;
+  readonly AWS_SECRET_ACCESS_KEY: string;
+  readonly AWS_SESSION_TOKEN: string;
+}
+
+/**
+ * Assumes a role in another account (moto creates nothing for it, but maps the session's credentials to the role's
+ * account), so that a test can act as a second account of the same moto_server.
+ */
+export async function assumeRoleIn(account: string, region: string): Promise<MotoCredentials> {
+  const sts = new STSClient({ region });
+  const reply = await sts.send(
+    new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/Admin`, RoleSessionName: 'sdlf-test' }),
+  );
+  const credentials = reply.Credentials;
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken) {
+    throw new Error(`moto returned no credentials for account ${account}`);
+  }
+  return {
+    AWS_ACCESS_KEY_ID: credentials.AccessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.SecretAccessKey,
+    AWS_SESSION_TOKEN: credentials.SessionToken,
+  };
+}
+
+/** Runs `work` with `credentials` in the environment of this process, and restores the previous ones afterwards. */
+export async function withCredentials<T>(credentials: MotoCredentials, work: () => Promise<T>): Promise<T> {
+  const previous = {
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+    AWS_SESSION_TOKEN: process.env.AWS_SESSION_TOKEN,
+  };
+  Object.assign(process.env, credentials);
+  try {
+    return await work();
+  } finally {
+    for (const [key, value] of Object.entries(previous)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
 }
 
 /** Options of {@link writeProject}. */
@@ -64,16 +110,30 @@ export interface DemoProjectOptions {
   readonly prefix: string;
   /** Further environments of the project, with the same account, region and prefix as `dev`. */
   readonly moreEnvs?: readonly string[];
+  /** Account of the `dev` environment. @default moto's account */
+  readonly account?: string;
+  /** Turns CI/CD on, with the pipeline in this account (and the project's region). @default CI/CD off */
+  readonly cicdAccount?: string;
 }
 
 /**
- * Creates the demo project exactly as `sdlf init` writes it (the built CLI, deploying directly, environment `dev`)
- * for moto's account in a fresh folder, and returns its root.
+ * Creates the demo project exactly as `sdlf init` writes it (the built CLI, environment `dev`, deploying directly
+ * unless `cicdAccount` is given) for moto's account in a fresh folder, and returns its root.
  */
 export async function initDemoProject(options: DemoProjectOptions): Promise<string> {
   const root = join(mkdtempSync(join(tmpdir(), 'sdlf-lifecycle-')), 'lake');
-  const args = ['init', root, '--prefix', options.prefix, '--account', MOTO_ACCOUNT, '--region', options.region];
-  const init = await execa('node', [join(repoRoot, 'bin', 'run.js'), ...args, '--no-cicd', '--yes'], {
+  const args = [
+    'init',
+    root,
+    '--prefix',
+    options.prefix,
+    '--account',
+    options.account ?? MOTO_ACCOUNT,
+    '--region',
+    options.region,
+  ];
+  const cicd = options.cicdAccount ? ['--cicd', '--cicd-account', options.cicdAccount] : ['--no-cicd'];
+  const init = await execa('node', [join(repoRoot, 'bin', 'run.js'), ...args, ...cicd, '--yes'], {
     reject: false,
     stdin: 'ignore',
   });

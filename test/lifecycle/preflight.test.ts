@@ -1,10 +1,12 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CodeCommitClient, GetRepositoryCommand } from '@aws-sdk/client-codecommit';
 import { GetDataLakeSettingsCommand, LakeFormationClient } from '@aws-sdk/client-lakeformation';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAwsClients } from '../../src/aws/clients.js';
 import { createRecordingIo } from '../../src/core/io.js';
-import { deployProject } from '../../src/services/deploy.js';
+import { deployProject, explainFailedDeploy } from '../../src/services/deploy.js';
 import { writeProject } from './moto.js';
 
 const sts = mockClient(STSClient);
@@ -56,6 +58,19 @@ describe('deployProject preflight', () => {
     expect((error as { suggestions: string[] }).suggestions).toEqual(['Run "sdlf bootstrap --env dev" first.']);
   });
 
+  it('names the --region in the bootstrap command when deploying to another region than ddk.json', async () => {
+    cfn.on(DescribeStacksCommand).rejects(notFound('CDKToolkit'));
+    const error = await deployProject(
+      { root, env: 'dev', direct: true, region: 'eu-west-1', app: () => Promise.reject(new Error('app built')) },
+      createRecordingIo(),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'NOT_BOOTSTRAPPED',
+      message: `aws://${account}/eu-west-1 is not bootstrapped for the CDK (no CDKToolkit stack).`,
+      suggestions: ['Run "sdlf bootstrap --env dev --region eu-west-1" first.'],
+    });
+  });
+
   it('throws LAKE_FORMATION_NOT_READY when the execution role is not a data lake admin', async () => {
     lf.on(GetDataLakeSettingsCommand).resolves({ DataLakeSettings: { DataLakeAdmins: [] } });
     await expect(deploy()).rejects.toMatchObject({
@@ -90,5 +105,77 @@ describe('deployProject preflight', () => {
       level: 'warn',
       message: expect.stringContaining('demo-dev-foundations is ROLLBACK_COMPLETE'),
     });
+  });
+});
+
+describe('deployProject preflight with CI/CD on', () => {
+  const codeCommit = mockClient(CodeCommitClient);
+  afterEach(() => codeCommit.reset());
+  const deployPipeline = (io = createRecordingIo()) =>
+    deployProject(
+      {
+        root: writeProject({ region, prefix: 'demo', cicdEnabled: true }),
+        env: 'dev',
+        app: () => Promise.reject(new Error('app built')),
+      },
+      io,
+    );
+
+  it('warns that the repository does not exist yet, naming it and create-repository, then goes on', async () => {
+    codeCommit
+      .on(GetRepositoryCommand)
+      .rejects(Object.assign(new Error('sdlf-demo does not exist'), { name: 'RepositoryDoesNotExistException' }));
+    const io = createRecordingIo();
+    await expect(deployPipeline(io)).rejects.toThrow('Assembly builder failed');
+    expect(io.lines).toContainEqual({
+      level: 'warn',
+      message: `Repository sdlf-demo does not exist in aws://${account}/${region} yet: the pipeline has nothing to build until you run "sdlf create-repository" and push.`,
+    });
+  });
+
+  it('says nothing about the repository when it exists, or when it cannot be looked up', async () => {
+    codeCommit.on(GetRepositoryCommand).resolves({ repositoryMetadata: { repositoryName: 'sdlf-demo' } });
+    const io = createRecordingIo();
+    await expect(deployPipeline(io)).rejects.toThrow('Assembly builder failed');
+    codeCommit.on(GetRepositoryCommand).rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
+    await expect(deployPipeline(io)).rejects.toThrow('Assembly builder failed');
+    expect(io.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+});
+
+describe('explainFailedDeploy', () => {
+  const clients = () => createAwsClients({ region });
+  const failure = Object.assign(new Error('❌  demo-dev-foundations failed: DeploymentError: x'), {
+    cause: new Error(
+      'Resource updates failed:\ndemo-dev-foundations/Raw (AWS::S3::Bucket Raw)\n  AccessDenied\nSource Location: app.ts',
+    ),
+  });
+
+  it.each([
+    [
+      'UPDATE_ROLLBACK_COMPLETE',
+      'Fix the cause above, then re-run "sdlf deploy --env dev": demo-dev-foundations is back on its previous version.',
+    ],
+    [
+      'ROLLBACK_COMPLETE',
+      'Fix the cause above, then re-run "sdlf deploy --env dev": demo-dev-foundations never finished creating, so the deploy deletes it and creates it again.',
+    ],
+    [
+      'UPDATE_ROLLBACK_FAILED',
+      'Continue the rollback of demo-dev-foundations ("Stack actions > Continue update rollback" in the CloudFormation console, us-east-1), then re-run.',
+    ],
+  ])('names the stack left %s, the cause without source locations, and the next step', async (status, next) => {
+    cfn.on(DescribeStacksCommand).resolves(stack('demo-dev-foundations', status));
+    const error = await explainFailedDeploy(clients(), 'demo-dev-foundations', failure, 'sdlf deploy --env dev', region);
+    expect(error).toMatchObject({
+      code: 'DEPLOY_FAILED',
+      message: `Deploying stack demo-dev-foundations failed; CloudFormation left it ${status}.\nResource updates failed:\ndemo-dev-foundations/Raw (AWS::S3::Bucket Raw)\n  AccessDenied`,
+      suggestions: [next],
+    });
+  });
+
+  it('leaves an error alone when the stack did not fail (e.g. an asset upload failed first)', async () => {
+    cfn.on(DescribeStacksCommand).resolves(stack('demo-dev-foundations', 'UPDATE_COMPLETE'));
+    expect(await explainFailedDeploy(clients(), 'demo-dev-foundations', failure, 'sdlf deploy', region)).toBeUndefined();
   });
 });

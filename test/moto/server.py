@@ -439,7 +439,173 @@ def sqs_event_sources_poll() -> None:
     Queue.add_message = add_message
 
 
-PATCHES = [kms_key_from_template, cfn_tags_to_ssm_tags, change_sets_per_stack, step_functions_execute, lambda_runs_locally, glue_runs_jobs_locally, sync_tasks_without_task_token, s3_events_reach_lambda, queue_urls_of_this_server, sqs_event_sources_poll]
+def get_att_of_skipped_resources() -> None:
+    """Fn::GetAtt of a resource whose type moto does not model (AWS::CodeBuild::Project, AWS::CodePipeline::Pipeline,
+    ...): moto skips creating such a resource, and a Ref to it resolves to nothing, but a GetAtt of it fails the whole
+    stack with "Template error: instance of Fn::GetAtt references undefined resource", although the resource is in
+    the template. CloudFormation resolves the attribute of every resource the template declares. The stand-in is an
+    ARN-shaped string for *Arn attributes (arn:aws:<service>:<region>:<account>:<type>/<logical id>) and
+    "<logical id>.<attribute>" otherwise, which is enough for the policies and settings that embed it."""
+    from moto.cloudformation import parsing
+
+    original = parsing.clean_json
+
+    def clean_json(resource_json, resources_map):
+        if isinstance(resource_json, dict) and "Fn::GetAtt" in resource_json:
+            get_att = resource_json["Fn::GetAtt"]
+            name, attribute = get_att.split(".", 1) if isinstance(get_att, str) else (get_att[0], get_att[1])
+            declared = getattr(resources_map, "_resource_json_map", {}).get(name)
+            if isinstance(declared, dict) and not parsing.resource_class_from_type(declared.get("Type", "")):
+                _, service, kind = (declared["Type"].split("::") + ["", ""])[:3]
+                if attribute.endswith("Arn"):
+                    account, region = resources_map["AWS::AccountId"], resources_map["AWS::Region"]
+                    return f"arn:aws:{service.lower()}:{region}:{account}:{kind.lower()}/{name}"
+                return f"{name}.{attribute}"
+        return original(resource_json, resources_map)
+
+    parsing.clean_json = clean_json
+
+
+def codecommit_repositories() -> None:
+    """CodeCommit, two defects:
+    - CreateRepository and GetRepository return creationDate/lastModifiedDate as ISO strings, but the awsJson1_1
+      protocol carries timestamps as epoch seconds, so the AWS SDK v3 fails to parse every reply ("Expected real
+      number, got implicit NaN");
+    - CreateRepository drops the tags, and ListTagsForResource is not implemented.
+    CodeCommit returns epoch-second timestamps, keeps the repository's tags and lists them by repository ARN."""
+    from datetime import datetime
+
+    from moto.codecommit.responses import CodeCommitResponse
+
+    tags_by_arn: dict = {}
+
+    def epoch_seconds(reply: str) -> str:
+        body = json.loads(reply)
+        metadata = body.get("repositoryMetadata") or {}
+        for key in ("creationDate", "lastModifiedDate"):
+            if isinstance(metadata.get(key), str):
+                metadata[key] = datetime.fromisoformat(metadata[key].replace("Z", "+00:00")).timestamp()
+        return json.dumps(body)
+
+    original_create = CodeCommitResponse.create_repository
+    original_get = CodeCommitResponse.get_repository
+
+    def create_repository(self):
+        reply = json.loads(original_create(self))
+        tags_by_arn[reply["repositoryMetadata"]["Arn"]] = dict(self._get_param("tags") or {})
+        return epoch_seconds(json.dumps(reply))
+
+    def get_repository(self):
+        return epoch_seconds(original_get(self))
+
+    def list_tags_for_resource(self):
+        return json.dumps({"tags": tags_by_arn.get(self._get_param("resourceArn"), {})})
+
+    CodeCommitResponse.create_repository = create_repository
+    CodeCommitResponse.get_repository = get_repository
+    CodeCommitResponse.list_tags_for_resource = list_tags_for_resource
+
+
+def failed_creation_rolls_back() -> None:
+    """ExecuteChangeSet of a new stack whose resources fail to create: moto answers HTTP 500 and leaves the stack
+    REVIEW_IN_PROGRESS with the resources created so far, so a deploy cannot tell what failed and a re-run finds a
+    half-made stack. CloudFormation records the failure (resource CREATE_FAILED with the reason, stack
+    ROLLBACK_IN_PROGRESS), deletes what it created and leaves the stack in ROLLBACK_COMPLETE, from which it can
+    only be deleted."""
+    from moto.cloudformation.models import ChangeSet, CloudFormationBackend, Event
+
+    original_apply = ChangeSet.apply
+
+    def apply(self):
+        try:
+            original_apply(self)
+        except Exception as error:  # noqa: BLE001 - any failure of a resource is a failed creation
+            if self.change_set_type != "CREATE":
+                raise
+            stack = self.stack
+            resource_map = stack.resource_map
+            failed = next(
+                (name for name in resource_map._resource_json_map if name not in resource_map._parsed_resources),
+                stack.name,
+            )
+            stack._sdlf_failure = (failed, resource_map._resource_json_map.get(failed, {}).get("Type", ""), str(error))
+            try:
+                resource_map.delete()
+            except Exception:  # noqa: BLE001 - the rollback deletes what it can, like CloudFormation's
+                pass
+
+    ChangeSet.apply = apply
+
+    original_execute = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self, change_set_name, stack_name=None):
+        result = original_execute(self, change_set_name, stack_name)
+        for stack in self.stacks.values():
+            failure = getattr(stack, "_sdlf_failure", None)
+            if failure is None:
+                continue
+            del stack._sdlf_failure
+            logical_id, resource_type, reason = failure
+            stack.events = [e for e in stack.events if e.resource_status != "CREATE_COMPLETE" or e.logical_resource_id != stack.name]
+            stack.events.append(
+                Event(stack.stack_id, stack.name, logical_id, logical_id, resource_type, "CREATE_FAILED", reason, None)
+            )
+            stack._add_stack_event(
+                "ROLLBACK_IN_PROGRESS",
+                resource_status_reason=f"The following resource(s) failed to create: [{logical_id}]. Rollback requested by user.",
+            )
+            stack._add_stack_event("ROLLBACK_COMPLETE")
+            stack.status = "ROLLBACK_COMPLETE"
+        return result
+
+    CloudFormationBackend.execute_change_set = execute_change_set
+
+
+def list_parameters_as_text() -> None:
+    """CommaDelimitedList and List<...> stack parameters: moto keeps the value as a Python list and DescribeStacks
+    returns its repr ("['111111111111']") as ParameterValue, and a change set that keeps the previous value
+    (UsePreviousValue, as the CDK bootstrap does on a re-run) passes that list where a string is parsed, which fails.
+    CloudFormation returns and reuses the comma-separated text ("111111111111,222222222222")."""
+    from moto.cloudformation.models import Stack
+    from moto.cloudformation.parsing import ResourceMap
+
+    def as_text(value):
+        return ",".join(str(v) for v in value) if isinstance(value, list) else value
+
+    def parameter_list(self):
+        hidden = self.resource_map.no_echo_parameter_keys
+        return [
+            {"ParameterKey": k, "ParameterValue": "****" if k in hidden else as_text(v)}
+            for k, v in self.resource_map.resolved_parameters.items()
+        ]
+
+    Stack.parameter_list = property(parameter_list)
+
+    original_load = ResourceMap.load_parameters
+
+    def load_parameters(self):
+        self.input_parameters = {k: as_text(v) for k, v in self.input_parameters.items()}
+        return original_load(self)
+
+    ResourceMap.load_parameters = load_parameters
+
+
+PATCHES = [
+    kms_key_from_template,
+    cfn_tags_to_ssm_tags,
+    change_sets_per_stack,
+    get_att_of_skipped_resources,
+    codecommit_repositories,
+    failed_creation_rolls_back,
+    list_parameters_as_text,
+    step_functions_execute,
+    lambda_runs_locally,
+    glue_runs_jobs_locally,
+    sync_tasks_without_task_token,
+    s3_events_reach_lambda,
+    queue_urls_of_this_server,
+    sqs_event_sources_poll,
+]
 
 if __name__ == "__main__":
     if moto.__version__ != PINNED:
