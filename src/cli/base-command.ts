@@ -1,4 +1,5 @@
 import { Command, type Interfaces } from '@oclif/core';
+import type { AwsCommandOptions } from '../aws/session.js';
 import { createConsoleIo, type Io } from '../core/io.js';
 import { sharedFlags } from './flags.js';
 
@@ -42,6 +43,12 @@ export abstract class SdlfCommand<T extends typeof Command> extends Command {
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
     process.exitCode = error.oclif?.exit ?? error.exitCode ?? 1;
     return super.catch(error);
+  }
+
+  /** The project and AWS target the command acts on: `--path`, and `--env`, `--profile`, `--region` where it has them. */
+  protected get awsTarget(): AwsCommandOptions {
+    const flags = this.flags as { path: string; env?: string; profile?: string; region?: string };
+    return { root: flags.path, env: flags.env, profile: flags.profile, region: flags.region };
   }
 
   /** Whether a person can answer prompts (stdin and stderr are terminals). */

@@ -42,10 +42,7 @@ export default class Bootstrap extends SdlfCommand<typeof Bootstrap> {
     const { bootstrapEnvironment } = await import('../services/bootstrap.js');
     const result = await bootstrapEnvironment(
       {
-        root: this.flags.path,
-        env: this.flags.env,
-        profile: this.flags.profile,
-        region: this.flags.region,
+        ...this.awsTarget,
         trust: this.flags.trust,
         cloudFormationExecutionPolicies: this.flags['cloudformation-execution-policies'],
       },

@@ -50,10 +50,7 @@ export default class DeleteAll extends SdlfCommand<typeof DeleteAll> {
     try {
       result = await deleteAll(
         {
-          root: this.flags.path,
-          env: this.flags.env,
-          profile: this.flags.profile,
-          region: this.flags.region,
+          ...this.awsTarget,
           dryRun: this.flags['dry-run'],
           includeRepository: this.flags['include-repository'],
           includeBootstrap: this.flags['include-bootstrap'],

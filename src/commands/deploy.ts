@@ -44,10 +44,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
     const { deployProject } = await import('../services/deploy.js');
     const result = await deployProject(
       {
-        root: this.flags.path,
-        env: this.flags.env,
-        profile: this.flags.profile,
-        region: this.flags.region,
+        ...this.awsTarget,
         direct: this.flags.direct,
         requireApproval: this.flags['require-approval'],
       },

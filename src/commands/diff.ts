@@ -14,10 +14,7 @@ export default class Diff extends SdlfCommand<typeof Diff> {
 
   public async run(): Promise<DiffProjectResult> {
     const { diffProject } = await import('../services/diff.js');
-    const result = await diffProject(
-      { root: this.flags.path, env: this.flags.env, profile: this.flags.profile, region: this.flags.region },
-      this.io,
-    );
+    const result = await diffProject(this.awsTarget, this.io);
     if (!this.jsonEnabled()) {
       for (const stack of result.stacks) {
         this.log(`Stack ${stack.name}${stack.changed ? '' : ' (no changes)'}`);

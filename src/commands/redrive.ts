@@ -28,10 +28,7 @@ export default class Redrive extends SdlfCommand<typeof Redrive> {
     const { redriveDataset } = await import('../services/redrive.js');
     const result = await redriveDataset(
       {
-        root: this.flags.path,
-        env: this.flags.env,
-        profile: this.flags.profile,
-        region: this.flags.region,
+        ...this.awsTarget,
         team: this.flags.team,
         dataset: this.flags.dataset,
         stage: this.flags.stage,

@@ -28,10 +28,7 @@ export default class Status extends SdlfCommand<typeof Status> {
     const { showStatus } = await import('../services/status.js');
     const result = await showStatus(
       {
-        root: this.flags.path,
-        env: this.flags.env,
-        profile: this.flags.profile,
-        region: this.flags.region,
+        ...this.awsTarget,
         team: this.flags.team,
         dataset: this.flags.dataset,
         local: this.flags.local,

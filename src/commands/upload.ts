@@ -28,10 +28,7 @@ export default class Upload extends SdlfCommand<typeof Upload> {
     const { uploadData } = await import('../services/upload.js');
     const result = await uploadData(
       {
-        root: this.flags.path,
-        env: this.flags.env,
-        profile: this.flags.profile,
-        region: this.flags.region,
+        ...this.awsTarget,
         team: this.flags.team,
         dataset: this.flags.dataset,
         files: argv.map(String),
