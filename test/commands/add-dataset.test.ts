@@ -1,25 +1,16 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRecordingIo } from '../../src/core/io.js';
-import { initProject } from '../../src/services/init-project.js';
 import { ensureBuilt, oneLine, sdlf } from '../helpers/cli.js';
+import { initializedProjectCopies } from '../helpers/init.js';
 import { snapshotTree, tempDir } from '../helpers/project.js';
 
-let template: string;
+let freshProject: () => string;
 
 beforeAll(async () => {
   ensureBuilt();
-  template = join(tempDir(), 'lake');
-  await initProject({ directory: template, yes: true }, createRecordingIo());
+  freshProject = await initializedProjectCopies();
 });
-
-/** A fresh copy of a project made by `sdlf init --yes`. */
-function freshProject(): string {
-  const root = join(tempDir(), 'lake');
-  cpSync(template, root, { recursive: true });
-  return root;
-}
 
 /** The parts of ddk.json the tests edit. */
 interface DdkShape {

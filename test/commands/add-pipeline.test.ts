@@ -1,25 +1,17 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createRecordingIo } from '../../src/core/io.js';
-import { initProject } from '../../src/services/init-project.js';
 import { ensureBuilt, sdlf } from '../helpers/cli.js';
-import { repoRoot, snapshotTree, tempDir } from '../helpers/project.js';
+import { initializedProjectCopies } from '../helpers/init.js';
+import { repoRoot, snapshotTree } from '../helpers/project.js';
 
-let template: string;
+let freshProject: () => string;
 
 beforeAll(async () => {
   ensureBuilt();
-  template = join(tempDir(), 'lake');
-  await initProject({ directory: template, yes: true }, createRecordingIo());
+  freshProject = await initializedProjectCopies();
 });
-
-function freshProject(): string {
-  const root = join(tempDir(), 'lake');
-  cpSync(template, root, { recursive: true });
-  return root;
-}
 
 describe('sdlf add-pipeline', { timeout: 240_000 }, () => {
   it('scaffolds pipelines/<name>.ts that type-checks against the sdlf constructs', async () => {

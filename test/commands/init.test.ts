@@ -3,25 +3,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, oneLine, sdlf } from '../helpers/cli.js';
+import { ACME_INIT_FLAGS } from '../helpers/init.js';
 import { repoRoot, snapshotTree, tempDir } from '../helpers/project.js';
 
 beforeAll(() => ensureBuilt());
 
-const flags = [
-  '--prefix',
-  'acme',
-  '--account',
-  '123456789012',
-  '--region',
-  'eu-west-1',
-  '--cicd',
-  '--cicd-account',
-  '210987654321',
-  '--cicd-region',
-  'eu-central-1',
-  '--repository',
-  'acme-lake',
-];
+const flags = ACME_INIT_FLAGS;
 
 describe('sdlf init', () => {
   it('creates a project under --yes that sdlf validate accepts', async () => {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { binPath, ensureBuilt, sdlf } from '../helpers/cli.js';
+import { ACME_INIT_FLAGS } from '../helpers/init.js';
 import { snapshotTree, tempDir } from '../helpers/project.js';
 
 // A private tmux server (its own socket), so the test never touches anyone's sessions.
@@ -88,25 +89,7 @@ describe('sdlf init on a terminal', () => {
     expect(screen()).toContain('Created the sdlf project');
 
     // And the project equals the one the flags create
-    const byFlags = await sdlf([
-      'init',
-      'lake',
-      '--path',
-      join(parent, 'flags'),
-      '--prefix',
-      'acme',
-      '--account',
-      '123456789012',
-      '--region',
-      'eu-west-1',
-      '--cicd',
-      '--cicd-account',
-      '210987654321',
-      '--cicd-region',
-      'eu-central-1',
-      '--repository',
-      'acme-lake',
-    ]);
+    const byFlags = await sdlf(['init', 'lake', '--path', join(parent, 'flags'), ...ACME_INIT_FLAGS]);
     expect(byFlags.exitCode).toBe(0);
     const tty = snapshotTree(join(parent, 'tty'));
     expect(Object.keys(tty).length).toBeGreaterThan(10);
