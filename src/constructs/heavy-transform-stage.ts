@@ -150,7 +150,7 @@ export class HeavyTransformStage extends Construct {
       }),
     );
     // Writes each batch's manifest, and reads it back to resume a batch an earlier run did not finish handing
-    // over (HEAD of a missing manifest must answer 404, hence the list grant of grantRead).
+    // over (a GET of a missing manifest must answer 404, not 403, hence the list grant of grantRead).
     foundations.bucket('artifacts').grantPut(role, `manifests/${team}/*`);
     foundations.bucket('artifacts').grantRead(role, `manifests/${team}/*`);
     foundations.bucketKey('artifacts').grantEncryptDecrypt(role);
@@ -165,8 +165,9 @@ export class HeavyTransformStage extends Construct {
       targets: [new LambdaTarget(this.triggerFunction.function, { retryAttempts: 2 })],
     });
 
-    // The step function's stage B steps: post-update reads the job result beside the manifest (HEAD of a missing
-    // result must answer 404, hence the list grant of grantRead), the error step dead-letters the batch's keys.
+    // The step function's stage B steps: post-update reads the job result beside the manifest (a GET of a missing
+    // result must answer 404, not 403, hence the list grant of grantRead), the error step dead-letters the batch's
+    // keys.
     const stepRole = props.stepFunction.role;
     if (stepRole) {
       foundations.bucket('artifacts').grantRead(stepRole, `manifests/${team}/*`);

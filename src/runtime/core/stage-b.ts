@@ -7,7 +7,7 @@ import { MalformedInputError, type PipelineDeps, parseObject, requireString } fr
 import { failureOf } from './executions.js';
 import { batchIdOf, deduplicationIdOf, jobResultKeyOf, manifestKeyOf, parseS3Uri, workflowNameOf } from './ids.js';
 import { datasetKeyOf, type ExecutionItem, type ExecutionOutput, objectUri } from './model.js';
-import type { ReceivedMessage } from './ports.js';
+import { ObjectNotFoundError, type ObjectStore, type ReceivedMessage } from './ports.js';
 import { recordRun, registerDataset, startExecutionRecord } from './records.js';
 import { failExecution, nextAttempt, type OnErrorResult, type PreUpdateOptions } from './stage-a.js';
 
@@ -380,8 +380,9 @@ async function writeManifest(
 
 /** Reads a batch manifest back; undefined when it does not exist. */
 async function readManifest(deps: TriggerDeps, bucket: string, key: string): Promise<string[] | undefined> {
-  if (!(await deps.store.head(bucket, key))) return undefined;
-  const uris = JSON.parse(await readText(await deps.store.get(bucket, key))) as unknown;
+  const text = await readTextIfExists(deps.store, bucket, key);
+  if (text === undefined) return undefined;
+  const uris = JSON.parse(text) as unknown;
   if (!Array.isArray(uris) || !uris.every((uri) => typeof uri === 'string')) {
     throw new Error(`Manifest s3://${bucket}/${key} is not a JSON list of s3:// URIs.`);
   }
@@ -473,8 +474,8 @@ export async function stageBPostUpdate(
   const manifest = parseS3Uri(execution.manifest);
   const resultKey = jobResultKeyOf(manifest.key);
   const outputs: ExecutionOutput[] = [];
-  if (await deps.store.head(manifest.bucket, resultKey)) {
-    const text = await readText(await deps.store.get(manifest.bucket, resultKey));
+  const text = await readTextIfExists(deps.store, manifest.bucket, resultKey);
+  if (text !== undefined) {
     const result = JSON.parse(text) as StageBJobResult;
     for (const { name, reason } of result.skipped ?? []) {
       deps.logger.warn('The heavy transform skipped a statement', {
@@ -509,7 +510,15 @@ export async function stageBPostUpdate(
   return done;
 }
 
-async function readText(body: AsyncIterable<Uint8Array>): Promise<string> {
+/** Reads an object as UTF-8 text, or returns undefined when it does not exist (one GET, no HEAD first). */
+async function readTextIfExists(store: ObjectStore, bucket: string, key: string): Promise<string | undefined> {
+  let body: AsyncIterable<Uint8Array>;
+  try {
+    body = await store.get(bucket, key);
+  } catch (error) {
+    if (error instanceof ObjectNotFoundError) return undefined;
+    throw error;
+  }
   const chunks: Uint8Array[] = [];
   for await (const chunk of body) chunks.push(chunk);
   return Buffer.concat(chunks).toString('utf8');
