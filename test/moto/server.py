@@ -407,7 +407,7 @@ def sqs_event_sources_poll() -> None:
             if not messages:
                 continue
             received = True
-            region, account, name = esm.function_arn.split(":")[3], esm.function_arn.split(":")[4], esm.function_arn.split(":")[6]
+            _, _, _, region, account, _, name = esm.function_arn.split(":")[:7]
             function = lambda_backends[account][region].get_function(name)
             headers = {}
             payload = function.invoke(json.dumps({"Records": [record(queue, m) for m in messages]}), {}, headers)
