@@ -1,0 +1,74 @@
+// The Python environment of the tests: `.venv/` in the repository, with exactly python/requirements-dev.txt.
+// `node scripts/python-env.mjs` makes or refreshes it (a stamp holds the hash of the requirements it was made from,
+// so an unchanged environment costs nothing); `node scripts/python-env.mjs --lock` regenerates the pinned
+// requirements from python/requirements-dev.in in a throw-away environment.
+// Imported by scripts/test.mjs, which puts `.venv/bin` first on PATH so `python3`, `cfn-lint` and moto_server
+// resolve there.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const venv = join(root, '.venv');
+const requirementsIn = join(root, 'python', 'requirements-dev.in');
+const requirements = join(root, 'python', 'requirements-dev.txt');
+const stamp = join(venv, '.sdlf-requirements.sha256');
+
+function run(command, args) {
+  const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (result.error) throw new Error(`${command} could not start: ${result.error.message}`);
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
+}
+
+function python() {
+  for (const candidate of ['python3.11', 'python3']) {
+    const probe = spawnSync(candidate, ['-c', 'import sys; print(sys.version_info[:2] >= (3, 9))'], { encoding: 'utf8' });
+    if (probe.status === 0 && probe.stdout.trim() === 'True') return candidate;
+  }
+  throw new Error('Python 3.9 or later is needed for the tests (python3 on PATH); Glue 5.0 runs Python 3.11.');
+}
+
+/** Makes `.venv` hold exactly the pinned requirements; returns the PATH that puts its `bin` first. */
+export function ensurePythonEnv() {
+  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  const have = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
+  if (have !== wanted) {
+    const started = Date.now();
+    process.stderr.write('python: installing python/requirements-dev.txt into .venv …\n');
+    if (!existsSync(join(venv, 'bin', 'python3'))) run(python(), ['-m', 'venv', venv]);
+    const pip = join(venv, 'bin', 'pip');
+    run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', requirements]);
+    writeFileSync(stamp, `${wanted}\n`);
+    process.stderr.write(`python: .venv ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+  return [join(venv, 'bin'), process.env.PATH ?? ''].join(delimiter);
+}
+
+function lock() {
+  const dir = mkdtempSync(join(tmpdir(), 'sdlf-python-lock-'));
+  try {
+    run(python(), ['-m', 'venv', dir]);
+    run(join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', requirementsIn]);
+    const frozen = spawnSync(join(dir, 'bin', 'pip'), ['freeze', '--all', '--exclude', 'pip', '--exclude', 'setuptools'], {
+      encoding: 'utf8',
+    });
+    if (frozen.status !== 0) throw new Error(`pip freeze failed: ${frozen.stderr}`);
+    const header = '# Generated from python/requirements-dev.in by `npm run python:lock` (pip freeze of a fresh environment): do not edit.\n';
+    writeFileSync(requirements, header + frozen.stdout);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    if (process.argv.includes('--lock')) lock();
+    ensurePythonEnv();
+  } catch (error) {
+    process.stderr.write(`python: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
+}
