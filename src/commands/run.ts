@@ -13,7 +13,8 @@ export default class Run extends SdlfCommand<typeof Run> {
     'DuckDB) with the pipeline code the Lambda functions run. Writes raw/, stage/, analytics/<table>/ (Parquet) and ' +
     'the metadata tables under .sdlf/local/<env>/, and prints each object with its status and outputs and each ' +
     'table with its row count. A failing object is reported with its reason and the others go on; the exit code ' +
-    'is then 2. Running again replaces the tables (no duplicated rows); --fresh starts from an empty local lake; ' +
+    'is then 2. As on AWS, each new batch adds to the tables and running the same inputs again changes nothing; ' +
+    '--engine spark runs the Glue job itself on local PySpark; --fresh starts from an empty local lake; ' +
     '"sdlf status --local" lists the runs.';
   static override examples = [
     '<%= config.bin %> run --local --team demoteam --dataset legislators',
@@ -43,6 +44,13 @@ export default class Run extends SdlfCommand<typeof Run> {
       description: 'Environment from ddk.json whose names and folder the local run uses (default: the first).',
       env: 'SDLF_ENV',
     }),
+    engine: Flags.string({
+      description:
+        "What runs stage B: duckdb (transform.sql with DuckDB) or spark (the Glue job's main.py on local PySpark 3.5, as Glue 5.0 runs it; needs python3 with pyspark and Java 17).",
+      env: 'SDLF_ENGINE',
+      options: ['duckdb', 'spark'],
+      default: 'duckdb',
+    }),
   };
 
   public async run(): Promise<RunLocalResult> {
@@ -65,6 +73,7 @@ export default class Run extends SdlfCommand<typeof Run> {
         dataset: flags.dataset,
         ...(flags.env ? { env: flags.env } : {}),
         fresh: flags.fresh,
+        engine: flags.engine as 'duckdb' | 'spark',
         // Relative to where the command runs, as a shell user expects; the service reads no working directory.
         ...(flags.input ? { inputs: flags.input.map((input) => resolve(input)) } : {}),
       },

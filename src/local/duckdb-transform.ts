@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, relative, sep } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { basename, dirname, join, relative, sep } from 'node:path';
+import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import type { TransformStatement } from '../runtime/core/sql.js';
+import { catalogType, compareNames, parquetCast, sparkJsonReadType } from './spark-types.js';
 
 /** Options of {@link runTransformSqlWithDuckDb}. */
 export interface RunTransformSqlOptions {
@@ -28,8 +29,10 @@ export interface WrittenTable {
   readonly dir: string;
   readonly rows: number;
   readonly partitionBy: readonly string[];
-  /** Parquet files of the table, relative to its folder, with `/` separators (`org_name=House/{id}-0.parquet`). */
+  /** Parquet files this run wrote, relative to the table's folder, with `/` separators (`org_name=House/{id}-0.parquet`). */
   readonly files: readonly string[];
+  /** Columns as the Glue job registers them in the catalog (Spark's type names), partition columns included. */
+  readonly columns: ReadonlyArray<{ readonly name: string; readonly type: string }>;
 }
 
 /** A statement skipped because the batch lacks a table it reads. */
@@ -51,9 +54,10 @@ export interface TransformSqlRun {
  * A statement that reads a table or view this batch does not have is skipped and listed, as the Glue runner
  * does; any other SQL error fails the run.
  *
- * A local run holds the result of its last run: each output table is written to a temporary folder and swapped
- * into place only after every statement succeeded, so a failing SQL leaves the previous tables untouched and a
- * second run of the same inputs gives the same tables, never duplicated rows.
+ * Tables grow by batch, as the Glue job's do: each run adds its own files (`{executionId}-{n}.parquet`) beside
+ * those of earlier runs, and a rerun of the same execution replaces only its own files. Every table of the run is
+ * written to a temporary folder first and its files moved into place only after every statement succeeded, so a
+ * failing SQL leaves the tables as they were.
  */
 export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions): Promise<TransformSqlRun> {
   const { DuckDBInstance } = await import('@duckdb/node-api');
@@ -79,7 +83,7 @@ export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions)
     const tables: WrittenTable[] = [];
     for (const { temp, ...table } of written) {
       const dir = join(options.outputDir, table.table);
-      await swapInto(temp, dir);
+      await appendInto(temp, dir, options.executionId);
       tables.push({ ...table, dir });
     }
     return { tables, skipped };
@@ -125,12 +129,18 @@ async function runStatement(
     await connection.run(`CREATE TABLE ${internal} AS ${statement.select}`);
     await connection.run(`CREATE OR REPLACE VIEW ${ident(statement.name)} AS SELECT * FROM ${internal}`);
     const temp = join(staging, statement.name);
-    await copyToParquet(connection, internal, statement.partitionBy, temp, executionId);
+    const { columnNames, columnTypes } = await describe(connection, `SELECT * FROM ${internal}`);
+    const select = columnNames.map((name, i) => {
+      const cast = parquetCast(columnTypes[i] as DuckDBType);
+      return cast ? `CAST(${ident(name)} AS ${cast}) AS ${ident(name)}` : ident(name);
+    });
+    await copyToParquet(connection, `(SELECT ${select.join(', ')} FROM ${internal})`, statement.partitionBy, temp, executionId);
     written.push({
       table: statement.name,
       rows: await countRows(connection, internal),
       partitionBy: statement.partitionBy,
       files: await listFiles(temp),
+      columns: columnNames.map((name, i) => ({ name, type: catalogType(columnTypes[i] as DuckDBType) })),
       temp,
     });
     return undefined;
@@ -146,20 +156,29 @@ async function runStatement(
 const MISSING_RELATION = /Catalog Error: Table with name "?([^\s"!]+)"? does not exist/i;
 
 /**
- * Selects a batch's staged JSON Lines files, typed as Spark's JSON reader types them so that the same SQL behaves
- * the same in Glue: schemas of several files are united by column name, strings stay strings (no date,
- * timestamp or UUID detection), numbers, booleans, objects and arrays keep their JSON types.
+ * Selects a batch's staged JSON Lines files, typed and ordered as Spark's JSON reader (what the Glue job reads
+ * them with) infers them, so that the same SQL gives the same columns on both engines: schemas of several files
+ * are united by column name; columns and object fields are in name order; strings stay strings (no date,
+ * timestamp or UUID detection), and so do values of mixed types; numbers, booleans, objects and arrays keep their
+ * JSON types (see `sparkJsonReadType`).
  */
 async function selectStaged(connection: DuckDBConnection, files: readonly string[]): Promise<string> {
   const list = `[${files.map((file) => literal(file)).join(', ')}]`;
   const detect = `read_json(${list}, format = 'newline_delimited', union_by_name = true, dateformat = 'disabled', timestampformat = 'disabled')`;
-  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM ${detect}`);
+  const { columnNames, columnTypes } = await describe(connection, `SELECT * FROM ${detect}`);
   // Fix the detected schema in the view, so that queries read the files without detecting it again.
-  const columns = described
-    .getRows()
-    .map(([name, type]) => `${literal(String(name))}: ${literal(String(type).replaceAll(/\bUUID\b/g, 'VARCHAR'))}`)
+  const columns = columnNames
+    .map((name, i) => ({ name, type: sparkJsonReadType(columnTypes[i] as DuckDBType) }))
+    .sort((a, b) => compareNames(a.name, b.name))
+    .map(({ name, type }) => `${literal(name)}: ${literal(type)}`)
     .join(', ');
   return `SELECT * FROM read_json(${list}, format = 'newline_delimited', columns = {${columns}})`;
+}
+
+/** The column names and types of a query, without running it. */
+async function describe(connection: DuckDBConnection, query: string) {
+  const reader = await connection.runAndReadAll(`SELECT * FROM (${query}) LIMIT 0`);
+  return { columnNames: reader.columnNames(), columnTypes: reader.columnTypes() };
 }
 
 async function copyToParquet(
@@ -198,19 +217,19 @@ async function listFiles(dir: string): Promise<string[]> {
   return out.sort();
 }
 
-/** Moves a freshly written table folder over the previous one, keeping the old one until the new one is in place. */
-async function swapInto(temp: string, dir: string): Promise<void> {
-  await mkdir(dirname(dir), { recursive: true });
-  const old = `${dir}.sdlf-old-${randomBytes(4).toString('hex')}`;
-  const hadOld = existsSync(dir);
-  if (hadOld) await rename(dir, old);
-  try {
-    await rename(temp, dir);
-  } catch (error) {
-    if (hadOld) await rename(old, dir);
-    throw error;
+/**
+ * Adds a run's freshly written files to a table's folder, as the Glue job does: files an earlier run of the same
+ * execution wrote are removed first (a rerun replaces its own files); files of other runs stay.
+ */
+async function appendInto(temp: string, dir: string, executionId: string): Promise<void> {
+  for (const file of await listFiles(dir)) {
+    if (basename(file).startsWith(`${executionId}-`)) await rm(join(dir, ...file.split('/')));
   }
-  if (hadOld) await rm(old, { recursive: true, force: true });
+  for (const file of await listFiles(temp)) {
+    const target = join(dir, ...file.split('/'));
+    await mkdir(dirname(target), { recursive: true });
+    await rename(join(temp, ...file.split('/')), target);
+  }
 }
 
 /** Quotes an identifier for DuckDB. */

@@ -23,8 +23,6 @@ export interface LocalBucket {
 export interface LocalObjectStoreOptions {
   /** Buckets by (physical) name. */
   readonly buckets: Readonly<Record<string, LocalBucket>>;
-  /** Returns the current time; stamps version ids. @default () => new Date() */
-  readonly clock?: () => Date;
 }
 
 /** An {@link ObjectStore} on the local filesystem, plus the folder each bucket lives in. */
@@ -38,12 +36,10 @@ export interface LocalObjectStore extends ObjectStore {
 /**
  * Creates the object store of `sdlf run --local`: one folder per bucket, an object per file at its key. Writes
  * are atomic (temporary file + rename) and stream; ETags are the MD5 of the bytes as with single-part S3
- * uploads; versioned buckets give each put a new, sortable version id.
+ * uploads; a versioned bucket names each object's version after its bytes (see `versionOf`).
  */
 export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalObjectStore {
-  const clock = options.clock ?? (() => new Date());
-  const known = new Map<string, { size: number; etag: string; versionId?: string; mtimeMs: number }>();
-  let sequence = 0;
+  const known = new Map<string, { size: number; etag: string; mtimeMs: number }>();
 
   const bucketOf = (bucket: string): LocalBucket => {
     const found = options.buckets[bucket];
@@ -55,10 +51,6 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
     const path = resolve(dir, key);
     if (!path.startsWith(dir + sep) || key.endsWith('/')) throw new Error(`Key "${key}" is not a valid object key of ${bucket}.`);
     return path;
-  };
-  const versionId = () => {
-    sequence += 1;
-    return `${clock().getTime().toString(36).padStart(9, '0')}${sequence.toString(36).padStart(4, '0')}`;
   };
   const infoOf = async (bucket: string, key: string): Promise<ObjectInfo | undefined> => {
     const path = pathOf(bucket, key);
@@ -72,12 +64,13 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
       cached = { size: stats.size, etag: await md5Of(path), mtimeMs: stats.mtimeMs };
       known.set(path, cached);
     }
+    const version = bucketOf(bucket).versioned ? versionOf(cached.etag) : undefined;
     return {
       bucket,
       key,
       size: stats.size,
       etag: cached.etag,
-      ...(cached.versionId ? { versionId: cached.versionId } : {}),
+      ...(version ? { versionId: version } : {}),
       lastModified: stats.mtime.toISOString(),
     };
   };
@@ -95,13 +88,8 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
       const path = pathOf(bucket, key);
       const written = await replaceFile(path, body);
       const stats = await stat(path);
-      const version = bucketOf(bucket).versioned ? versionId() : undefined;
-      known.set(path, {
-        size: written.size,
-        etag: written.md5,
-        mtimeMs: stats.mtimeMs,
-        ...(version ? { versionId: version } : {}),
-      });
+      const version = bucketOf(bucket).versioned ? versionOf(written.md5) : undefined;
+      known.set(path, { size: written.size, etag: written.md5, mtimeMs: stats.mtimeMs });
       return {
         bucket,
         key,
@@ -136,6 +124,15 @@ async function walk(dir: string): Promise<string[]> {
     else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX)) files.push(path);
   }
   return files;
+}
+
+/**
+ * Version id of an object of a versioned local bucket. A local bucket keeps one version per key, named after its
+ * bytes: putting the same bytes again is the same version (so a rerun of the same input is recognised as such by
+ * routing, which names executions after the object version), and new bytes are a new version.
+ */
+function versionOf(etag: string): string {
+  return `v${etag.slice(0, 24)}`;
 }
 
 async function md5Of(path: string): Promise<string> {

@@ -16,9 +16,11 @@ import { triggerStageB } from '../runtime/core/stage-b.js';
 import { runStep } from '../runtime/core/step.js';
 import { MemoryQueue, MemoryWorkflow, StaticDatasetConfigs } from '../runtime/memory/index.js';
 import type { LightTransform } from '../runtime/transform/types.js';
+import { registerLocalTable } from './catalog.js';
 import { runTransformSqlWithDuckDb, type SkippedStatement } from './duckdb-transform.js';
 import { createLocalMetadataStore, type LocalMetadataStore } from './metadata-store.js';
 import { createLocalObjectStore, type LocalObjectStore } from './object-store.js';
+import { runSparkJob } from './spark-job.js';
 
 /** Days a local execution history item is kept, as the deployed tables keep them. */
 export const LOCAL_EXECUTION_TTL_DAYS = 90;
@@ -34,12 +36,18 @@ export function localLayout(localDir: string) {
     metadata: join(localDir, 'metadata'),
     build: join(localDir, 'build'),
     tmp: join(localDir, 'tmp'),
+    /** The local Glue catalog of `--engine spark`: `<database>/<table>.json`. */
+    catalog: join(localDir, 'catalog'),
+    /** Spark's log of each local stage B run. */
+    logs: join(localDir, 'logs'),
   } as const;
 }
 
 /** How stage B runs for a dataset locally. */
 export type LocalHeavyTransform =
   | { readonly kind: 'sql'; readonly statements: readonly TransformStatement[] }
+  /** The heavy transform's PySpark `main.py` on local Spark (`--engine spark`), run from `workdir`. */
+  | { readonly kind: 'spark'; readonly script: string; readonly workdir: string }
   | { readonly kind: 'glue-only'; readonly reason: string }
   | { readonly kind: 'none'; readonly reason: string };
 
@@ -133,7 +141,6 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     artifacts: naming.bucket('artifacts'),
   };
   const store: LocalObjectStore = createLocalObjectStore({
-    clock,
     buckets: {
       [buckets.raw]: { dir: layout.raw, versioned: true },
       [buckets.stage]: { dir: layout.stage },
@@ -151,6 +158,8 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     stageADeadLetterQueueUrl: queueUrl(naming.stageADeadLetterQueue(team, pipeline)),
     stageBucket: buckets.stage,
   };
+  /** Stage A executions this run started (an input whose bytes already ran starts none). */
+  const startedNow = new Set<string>();
   const stageBRuns = new Map<string, { tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }>();
 
   /** The two state machines, run in-process to their end when the core starts them. */
@@ -199,6 +208,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
   async function runHeavyJob(
     execution: StageBExecutionInput,
   ): Promise<{ tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }> {
+    if (options.heavy.kind === 'spark') return runSparkHeavyJob(execution, options.heavy);
     if (options.heavy.kind !== 'sql') throw new Error(options.heavy.reason);
     const manifest = parseS3Uri(execution.manifest);
     const uris = JSON.parse(await readAll(await store.get(manifest.bucket, manifest.key))) as string[];
@@ -229,6 +239,19 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       })),
       skipped,
     };
+    for (const table of written) {
+      const entry = result.tables.find((t) => t.table === table.table);
+      await registerLocalTable({
+        catalogDir: layout.catalog,
+        database: naming.glueDatabase(team, dataset),
+        table: table.table,
+        location: entry?.location ?? '',
+        columns: table.columns,
+        partitionBy: table.partitionBy,
+        partitions: entry?.partitions ?? [],
+        executionId: execution.executionId,
+      });
+    }
     await store.put(manifest.bucket, jobResultKeyOf(manifest.key), `${JSON.stringify(result, null, 2)}\n`);
     for (const { name, reason } of skipped) io.warn(`stage B skipped ${name}: it ${reason}`);
     const tables = written.map((table) => ({
@@ -239,6 +262,57 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       files: table.files.length,
     }));
     return { tables, skipped };
+  }
+
+  /** The Glue job itself on local Spark: its main.py reads the manifest and writes the tables and result file. */
+  async function runSparkHeavyJob(
+    execution: StageBExecutionInput,
+    heavy: { readonly script: string; readonly workdir: string },
+  ): Promise<{ tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }> {
+    await runSparkJob(
+      {
+        script: heavy.script,
+        workdir: heavy.workdir,
+        args: {
+          manifest: execution.manifest,
+          team,
+          dataset,
+          database: naming.glueDatabase(team, dataset),
+          'execution-id': execution.executionId,
+          'analytics-bucket': buckets.analytics,
+        },
+        lake: {
+          buckets: {
+            [buckets.raw]: layout.raw,
+            [buckets.stage]: layout.stage,
+            [buckets.analytics]: layout.analytics,
+            [buckets.artifacts]: layout.artifacts,
+          },
+          catalog: layout.catalog,
+        },
+        logFile: join(layout.logs, `spark-${execution.executionId}.log`),
+        tmpDir: join(layout.tmp, `spark-${execution.executionId}`),
+      },
+      io,
+    );
+    const manifest = parseS3Uri(execution.manifest);
+    const result = JSON.parse(await readAll(await store.get(manifest.bucket, jobResultKeyOf(manifest.key)))) as StageBJobResult;
+    for (const { name, reason } of result.skipped ?? []) io.warn(`stage B skipped ${name}: it ${reason}`);
+    return { tables: tablesOfResult(result), skipped: result.skipped ?? [] };
+  }
+
+  /** The tables a job result file lists, with their local folders. */
+  function tablesOfResult(result: StageBJobResult): LocalTableRun[] {
+    return result.tables.map((table) => {
+      const location = parseS3Uri(table.location);
+      return {
+        table: table.table,
+        rows: table.records ?? 0,
+        dir: store.folderOf(location.bucket, location.key),
+        partitionBy: table.partitionBy ?? [],
+        files: table.files ?? 0,
+      };
+    });
   }
 
   // Routing: put each file in the raw bucket (a new version each run) and route its "Object Created" event.
@@ -266,7 +340,8 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     const messages = await queue.receive(stageAQueue, { max: 10 });
     if (messages.length === 0) break;
     for (const message of messages) {
-      await startStageA(message.body, deps, { stateMachineArn: stateMachines.a });
+      const started = await startStageA(message.body, deps, { stateMachineArn: stateMachines.a });
+      if (started.started) startedNow.add(started.executionId);
       await queue.delete(stageAQueue, [message.receiptHandle]);
     }
   }
@@ -290,6 +365,18 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     if (options.heavy.kind === 'none') return { status: 'NOT_IN_PIPELINE', tables: [], reason: options.heavy.reason };
     const stageBQueue = queueUrl(naming.stageBQueue(team, dataset));
     if (queue.bodies(stageBQueue).length === 0) {
+      if (objects.length > 0 && objects.every((o) => o.status === 'SUCCEEDED' && !startedNow.has(o.executionId ?? ''))) {
+        const last = (await metadata.listExecutions({ team, dataset, limit: 50 })).find(
+          (e) => e.stage === 'b' && e.status === 'SUCCEEDED',
+        );
+        return {
+          status: 'UNCHANGED',
+          ...(last ? { executionId: last.id } : {}),
+          tables: await tablesOf(last),
+          reason:
+            'every input already ran with these bytes, so no new batch was made (as on AWS, stage B adds a batch per new object version); change or add a file, or pass --fresh to start over',
+        };
+      }
       return { status: 'NO_INPUT', tables: [], reason: 'stage A staged no objects in this run' };
     }
     if (options.heavy.kind === 'glue-only') return { status: 'GLUE_ONLY', tables: [], reason: options.heavy.reason };
@@ -331,17 +418,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     const manifest = parseS3Uri(item.source);
     const resultKey = jobResultKeyOf(manifest.key);
     if (!(await store.head(manifest.bucket, resultKey))) return [];
-    const result = JSON.parse(await readAll(await store.get(manifest.bucket, resultKey))) as StageBJobResult;
-    return result.tables.map((table) => {
-      const location = parseS3Uri(table.location);
-      return {
-        table: table.table,
-        rows: table.records ?? 0,
-        dir: store.folderOf(location.bucket, location.key),
-        partitionBy: table.partitionBy ?? [],
-        files: table.files ?? 0,
-      };
-    });
+    return tablesOfResult(JSON.parse(await readAll(await store.get(manifest.bucket, resultKey))) as StageBJobResult);
   }
 }
 

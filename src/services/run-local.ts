@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { assertName, loadProject } from '../config/load.js';
 import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type DeploymentEnvironment, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
@@ -18,6 +18,7 @@ import {
   localLayout,
   runLocalPipeline,
 } from '../local/pipeline.js';
+import { checkSparkEnvironment } from '../local/spark-job.js';
 import { parseTransformSql, TransformSqlError } from '../runtime/core/sql.js';
 
 /** Options of {@link runLocal}. */
@@ -32,9 +33,19 @@ export interface RunLocalOptions {
   readonly inputs?: readonly string[];
   /** Empties `.sdlf/local/<env>/` (local outputs and run history; the bundle cache stays) first. @default false */
   readonly fresh?: boolean;
+  /**
+   * What runs stage B: `duckdb` runs `transform.sql` with DuckDB; `spark` runs the heavy transform's own
+   * `main.py` (the Glue job) on local PySpark. @default 'duckdb'
+   */
+  readonly engine?: LocalEngine;
   /** @default () => new Date() */
   readonly clock?: () => Date;
 }
+
+/** The engines of a local stage B. */
+export const LOCAL_ENGINES = ['duckdb', 'spark'] as const;
+/** One of {@link LOCAL_ENGINES}. */
+export type LocalEngine = (typeof LOCAL_ENGINES)[number];
 
 /** One input object in a {@link RunLocalResult}. */
 export interface RunLocalObject {
@@ -109,7 +120,7 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
   const datasets = project.datasets[environment.id] ?? [];
   const dataset = pickDataset(project, environment, datasets, options.team, options.dataset);
   const inputs = await resolveInputs(project.root, dataset, options.inputs);
-  const heavy = await heavyTransformOf(project, dataset);
+  const heavy = await heavyTransformOf(project, dataset, options.engine ?? 'duckdb');
 
   const localDir = join(project.root, projectPaths.localRun(environment.id));
   const layout = localLayout(localDir);
@@ -282,13 +293,23 @@ async function pipelineHasStageB(project: Project, pipeline: string): Promise<bo
 }
 
 /** Decides how stage B runs locally: `transform.sql` with DuckDB, or Glue only, or not at all (custom pipeline). */
-async function heavyTransformOf(project: Project, dataset: DatasetConfig): Promise<LocalHeavyTransform> {
+async function heavyTransformOf(project: Project, dataset: DatasetConfig, engine: LocalEngine): Promise<LocalHeavyTransform> {
   const root = project.root;
   if (!(await pipelineHasStageB(project, dataset.pipeline))) {
     return { kind: 'none', reason: `the ${dataset.pipeline} pipeline has stage A only` };
   }
   const sqlFile = projectPaths.heavyTransformSql(dataset.stageBTransform);
   const scriptFile = projectPaths.heavyTransformScript(dataset.stageBTransform);
+  if (engine === 'spark') {
+    if (!existsSync(join(root, scriptFile))) {
+      throw new SdlfError(`${scriptFile} does not exist: --engine spark runs the heavy transform's Glue script.`, {
+        code: 'HEAVY_TRANSFORM_SCRIPT_MISSING',
+        suggestions: [`Create ${scriptFile}, or run stage B with DuckDB (without --engine spark).`],
+      });
+    }
+    checkSparkEnvironment();
+    return { kind: 'spark', script: join(root, scriptFile), workdir: join(root, dirname(scriptFile)) };
+  }
   if (!existsSync(join(root, sqlFile))) {
     return { kind: 'glue-only', reason: `${scriptFile} has no transform.sql beside it: it runs only on AWS Glue` };
   }

@@ -94,13 +94,67 @@ describe('runTransformSqlWithDuckDb', () => {
     expect(typeof row?.start_date).toBe('string');
   });
 
-  it('replaces the tables of a previous run instead of adding rows', async () => {
+  it("adds each execution's files beside the earlier ones, as the Glue job appends per batch", async () => {
     const out = join(dir, 'analytics-d');
     await run(out, legislatorsSql, 'first');
     const second = await run(out, legislatorsSql, 'second');
-    expect(readdirSync(join(out, 'memberships'))).toEqual(['second-0.parquet']);
-    expect(await readParquet(join(out, 'memberships', '*.parquet'))).toHaveLength(10_439);
+    expect(readdirSync(join(out, 'memberships')).sort()).toEqual(['first-0.parquet', 'second-0.parquet']);
+    expect(await readParquet(join(out, 'memberships', '*.parquet'))).toHaveLength(2 * 10_439);
     expect(second.find((t) => t.table === 'memberships')?.rows).toBe(10_439);
+  });
+
+  it('replaces only its own files when the same execution runs again', async () => {
+    const out = join(dir, 'analytics-r');
+    await run(out, legislatorsSql, 'first');
+    await run(out, legislatorsSql, 'second');
+    await run(out, legislatorsSql, 'second');
+    expect(readdirSync(join(out, 'memberships')).sort()).toEqual(['first-0.parquet', 'second-0.parquet']);
+    expect(await readParquet(join(out, 'history', '*', '*.parquet'))).toHaveLength(
+      2 * (await readParquet(join(out, 'history', '*', 'first-*.parquet'))).length,
+    );
+  });
+
+  it('orders staged columns and object fields by name and keeps mixed-type values as strings, as Spark infers JSON', async () => {
+    const file = join(dir, 'stage', 'mixed.jsonl');
+    mkdirSync(join(dir, 'stage'), { recursive: true });
+    writeFileSync(file, '{"z": 1, "a": {"y": 1, "b": "x"}, "m": 1}\n{"z": 2, "a": {"y": 2, "b": "y"}, "m": "two"}\n');
+    const out = join(dir, 'analytics-o');
+    const { tables } = await runTransformSqlWithDuckDb({
+      statements: parseTransformSql('CREATE TABLE mixed AS SELECT * FROM mixed;'),
+      inputs: { mixed: [file] },
+      outputDir: out,
+      executionId: 'o',
+      spillDir: join(dir, 'spill'),
+    });
+    expect(tables[0]?.columns).toEqual([
+      { name: 'a', type: 'struct<b:string,y:bigint>' },
+      { name: 'm', type: 'string' },
+      { name: 'z', type: 'bigint' },
+    ]);
+    expect(await readParquet(join(out, 'mixed', '*.parquet'))).toEqual([
+      { a: { b: 'x', y: 1n }, m: '1', z: 1n },
+      { a: { b: 'y', y: 2n }, m: 'two', z: 2n },
+    ]);
+  });
+
+  it('writes SUM of integers as a bigint, as Spark does, not as a 128-bit integer', async () => {
+    const file = join(dir, 'stage', 'sums.jsonl');
+    mkdirSync(join(dir, 'stage'), { recursive: true });
+    writeFileSync(file, '{"k": "a", "n": 1}\n{"k": "a", "n": 2}\n');
+    const out = join(dir, 'analytics-s');
+    const { tables } = await runTransformSqlWithDuckDb({
+      statements: parseTransformSql('CREATE TABLE sums AS SELECT k, SUM(n) AS total, AVG(n) AS mean FROM sums GROUP BY k;'),
+      inputs: { sums: [file] },
+      outputDir: out,
+      executionId: 's',
+      spillDir: join(dir, 'spill'),
+    });
+    expect(tables[0]?.columns).toEqual([
+      { name: 'k', type: 'string' },
+      { name: 'total', type: 'bigint' },
+      { name: 'mean', type: 'double' },
+    ]);
+    expect(await readParquet(join(out, 'sums', '*.parquet'))).toEqual([{ k: 'a', total: 3n, mean: 1.5 }]);
   });
 
   it('unites the columns of several staged files of one table by name', async () => {

@@ -90,18 +90,37 @@ describe('runLocal', () => {
       expect(history.find((e) => e.stage === 'b')).toMatchObject({ datasetKey: 'demoteam-legislators', keys: expect.any(Array) });
     });
 
-    it('gives the same outputs when run twice, never duplicated rows', async () => {
+    it('changes nothing when the same inputs run again: no new batch, never duplicated rows', async () => {
       // Given the first run's tables and staged files
       const stageDir = join(root, '.sdlf', 'local', 'dev', 'stage');
       const stagedBefore = snapshotTree(stageDir);
       // When the same inputs run again
       const second = await run(root);
-      // Then the tables have the same rows and the staged objects are the same bytes
+      // Then stage B says so, shows the tables of the last batch, and the staged objects are the same bytes
+      expect(second.stageB.status).toBe('UNCHANGED');
+      expect(second.stageB.executionId).toBe(first.stageB.executionId);
       expect(tableRows(second)).toEqual(tableRows(first));
       expect(await parquetRows(root, 'memberships')).toBe(10_439);
       expect(await parquetRows(root, 'history')).toBe(tableRows(first).history);
       expect(snapshotTree(stageDir)).toEqual(stagedBefore);
       expect(second.failed).toBe(0);
+    });
+
+    it('adds a new input to the tables as one more batch: the union, as on AWS', async () => {
+      // Given the sample's tables, and two more persons in a new file
+      mkdirSync(join(root, 'batch-2'));
+      const extra = join(root, 'batch-2', 'persons.jsonl');
+      const sample = JSON.parse(readFileSync(join(root, 'data', 'demoteam', 'legislators', 'persons.json'), 'utf8')) as Row[];
+      const added = sample.slice(0, 2).map((person, n) => ({ ...person, id: `new-${n}` }));
+      writeFileSync(extra, `${added.map((person) => JSON.stringify(person)).join('\n')}\n`);
+      // When only that file runs
+      const third = await run(root, { inputs: [extra] });
+      // Then stage B ran a new batch that wrote 2 persons, and the table holds both batches
+      expect(third.stageB.status).toBe('SUCCEEDED');
+      expect(third.stageB.executionId).not.toBe(first.stageB.executionId);
+      expect(tableRows(third)).toEqual({ persons: 2 });
+      expect(await parquetRows(root, 'persons')).toBe(1961 + 2);
+      expect(await parquetRows(root, 'memberships')).toBe(10_439);
     });
 
     it('summarises objects, tables with row counts and timings for people', () => {

@@ -50,12 +50,12 @@ describe('readLocalStatus', () => {
   it('lists 10 executions per dataset by default', async () => {
     const data = join(root, 'data', 'demoteam', 'legislators');
     for (let n = 0; n < 8; n++) {
-      await runLocal(
-        { root, team: 'demoteam', dataset: 'legislators', inputs: [join(data, 'regions.json')] },
-        createRecordingIo(),
-      );
+      // A new version of the file each time: a rerun of the same bytes starts nothing.
+      const file = join(data, `extra-${n}.jsonl`);
+      writeFileSync(file, `{"id": "r${n}"}\n`);
+      await runLocal({ root, team: 'demoteam', dataset: 'legislators', inputs: [file] }, createRecordingIo());
     }
-    // 3 executions before, then one stage A execution per run (the stage B batch is the same each time)
+    // 3 executions before, then a stage A and a stage B execution per run
     const all = await readLocalStatus({ root, env: 'dev' });
     expect(all.datasets[0]?.executions).toHaveLength(10);
   });

@@ -353,32 +353,216 @@ def table_input(name, location, columns, partition_keys, execution_id):
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Where the job reads and writes: S3 and the Glue catalog on AWS; folders of the local lake in
+# ``sdlf run --local --engine spark``. The job's logic below is the same for both.
+# ---------------------------------------------------------------------------------------------------------------
+
+
+class S3Storage:
+    """The job's objects in S3, through boto3; Spark reads and writes ``s3://`` URIs (EMRFS on Glue)."""
+
+    def __init__(self, client=None):
+        import boto3
+
+        self.s3 = client or boto3.client("s3")
+
+    def read_text(self, bucket, key):
+        return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+
+    def write_text(self, bucket, key, text):
+        self.s3.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"), ContentType="application/json")
+
+    def list_keys(self, bucket, prefix):
+        keys = []
+        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            keys.extend(o["Key"] for o in page.get("Contents", []))
+        return keys
+
+    def delete_keys(self, bucket, keys):
+        for at in range(0, len(keys), 1000):
+            chunk = keys[at : at + 1000]
+            response = self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
+            if response.get("Errors"):
+                raise RuntimeError(
+                    "could not delete %d object(s) of s3://%s: %s" % (len(response["Errors"]), bucket, response["Errors"][:3])
+                )
+
+    def copy(self, bucket, source, target):
+        self.s3.copy({"Bucket": bucket, "Key": source}, bucket, target)
+
+    def spark_uri(self, bucket, key):
+        return "s3://%s/%s" % (bucket, key)
+
+
+class LocalStorage:
+    """The local lake of ``sdlf run --local --engine spark``: one folder per bucket, an object per file at its key."""
+
+    def __init__(self, buckets):
+        import os
+
+        self.buckets = {name: os.path.abspath(folder) for name, folder in buckets.items()}
+
+    def path_of(self, bucket, key):
+        import os
+
+        if bucket not in self.buckets:
+            raise ValueError('bucket "%s" is not part of the local lake (%s)' % (bucket, ", ".join(sorted(self.buckets))))
+        root = self.buckets[bucket]
+        path = os.path.normpath(os.path.join(root, key))
+        if not path.startswith(root + os.sep):
+            raise ValueError('key "%s" leaves the folder of bucket %s' % (key, bucket))
+        return path
+
+    def read_text(self, bucket, key):
+        with open(self.path_of(bucket, key), encoding="utf-8") as handle:
+            return handle.read()
+
+    def write_text(self, bucket, key, text):
+        import os
+
+        path = self.path_of(bucket, key)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        temp = path + ".sdlf-tmp"
+        with open(temp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+
+    def list_keys(self, bucket, prefix):
+        import os
+
+        root = self.buckets.get(bucket)
+        keys = []
+        if root is None or not os.path.isdir(root):
+            return keys
+        for folder, _, files in os.walk(root):
+            for name in files:
+                key = os.path.relpath(os.path.join(folder, name), root).replace(os.sep, "/")
+                if key.startswith(prefix):
+                    keys.append(key)
+        return sorted(keys)
+
+    def delete_keys(self, bucket, keys):
+        import os
+
+        root = self.buckets[bucket]
+        folders = set()
+        for key in keys:
+            path = self.path_of(bucket, key)
+            if os.path.exists(path):
+                os.remove(path)
+            folders.add(os.path.dirname(path))
+        # Folders left empty go too, as prefixes do in S3 (deepest first, never the bucket's own folder).
+        for folder in sorted(folders, key=len, reverse=True):
+            while folder != root and folder.startswith(root + os.sep) and os.path.isdir(folder) and not os.listdir(folder):
+                os.rmdir(folder)
+                folder = os.path.dirname(folder)
+
+    def copy(self, bucket, source, target):
+        import os
+        import shutil
+
+        path = self.path_of(bucket, target)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        shutil.copyfile(self.path_of(bucket, source), path + ".sdlf-tmp")
+        os.replace(path + ".sdlf-tmp", path)
+
+    def spark_uri(self, bucket, key):
+        folder = key.strip("/")
+        path = self.path_of(bucket, folder) if folder else self.buckets[bucket]
+        return "file://" + path + ("/" if key.endswith("/") else "")
+
+
+class GlueCatalog:
+    """Tables in the Glue Data Catalog, through boto3."""
+
+    def __init__(self, client=None):
+        import boto3
+
+        self.glue = client or boto3.client("glue")
+
+    def get_table(self, database, name):
+        try:
+            return self.glue.get_table(DatabaseName=database, Name=name)["Table"]
+        except self.glue.exceptions.EntityNotFoundException:
+            return None
+
+    def put_table(self, database, table, exists):
+        if exists:
+            self.glue.update_table(DatabaseName=database, TableInput=table)
+        else:
+            self.glue.create_table(DatabaseName=database, TableInput=table)
+
+    def add_partitions(self, database, name, inputs):
+        for at in range(0, len(inputs), 100):
+            response = self.glue.batch_create_partition(DatabaseName=database, TableName=name, PartitionInputList=inputs[at : at + 100])
+            errors = [e for e in response.get("Errors", []) if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"]
+            if errors:
+                raise RuntimeError("could not register partitions of %s.%s: %s" % (database, name, errors[:3]))
+
+
+class LocalCatalog:
+    """The local lake's catalog: ``<folder>/<database>/<table>.json`` holds the Glue TableInput and its partitions."""
+
+    def __init__(self, folder):
+        self.folder = folder
+
+    def _path(self, database, name):
+        import os
+
+        return os.path.join(self.folder, database, name + ".json")
+
+    def get_table(self, database, name):
+        import os
+
+        path = self._path(database, name)
+        if not os.path.exists(path):
+            return None
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+
+    def _write(self, database, name, document):
+        import os
+
+        path = self._path(database, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path + ".sdlf-tmp", "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=1, sort_keys=True)
+            handle.write("\n")
+        os.replace(path + ".sdlf-tmp", path)
+
+    def put_table(self, database, table, exists):
+        previous = self.get_table(database, table["Name"]) or {}
+        self._write(database, table["Name"], dict(table, Partitions=previous.get("Partitions", [])))
+
+    def add_partitions(self, database, name, inputs):
+        document = self.get_table(database, name)
+        known = {tuple(p["Values"]) for p in document.get("Partitions", [])}
+        document["Partitions"] = document.get("Partitions", []) + [p for p in inputs if tuple(p["Values"]) not in known]
+        self._write(database, name, document)
+
+
+def local_lake(path):
+    """Reads the local lake description that ``sdlf run --local --engine spark`` passes as ``--sdlf-local-lake``:
+    ``{"buckets": {name: folder}, "catalog": folder}``. Returns ``(storage, catalog)``."""
+    with open(path, encoding="utf-8") as handle:
+        lake = json.load(handle)
+    if not isinstance(lake.get("buckets"), dict) or not isinstance(lake.get("catalog"), str):
+        raise ValueError('%s must hold {"buckets": {name: folder}, "catalog": folder}' % path)
+    return LocalStorage(lake["buckets"]), LocalCatalog(lake["catalog"])
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # The Glue job.
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _list_keys(s3, bucket, prefix):
-    keys = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        keys.extend(o["Key"] for o in page.get("Contents", []))
-    return keys
-
-
-def _delete_keys(s3, bucket, keys):
-    for at in range(0, len(keys), 1000):
-        chunk = keys[at : at + 1000]
-        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in chunk], "Quiet": True})
-        if response.get("Errors"):
-            raise RuntimeError("could not delete %d object(s) of s3://%s: %s" % (len(response["Errors"]), bucket, response["Errors"][:3]))
-
-
-def _read_sql(s3, args, file_name="transform.sql"):
+def _read_sql(storage, args, file_name="transform.sql"):
     import os
 
     override = args.get("transform_sql")
     if override:
         bucket, key = split_s3_uri(override)
-        return s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8"), override
+        return storage.read_text(bucket, key), override
     # Without --transform-sql: a transform.sql in the working directory, or beside the script.
     for folder in (os.getcwd(), os.path.dirname(os.path.abspath(__file__))):
         path = os.path.join(folder, file_name)
@@ -390,16 +574,13 @@ def _read_sql(s3, args, file_name="transform.sql"):
     )
 
 
-def _register_table(glue, database, name, location, df_schema, partition_by, execution_id, partitions):
+def _register_table(catalog, database, name, location, df_schema, partition_by, execution_id, partitions):
     fields = {f.name: f.dataType.simpleString() for f in df_schema.fields}
     columns = [{"Name": n, "Type": t} for n, t in fields.items() if n not in partition_by]
     partition_keys = [{"Name": c, "Type": fields.get(c, "string")} for c in partition_by]
-    try:
-        existing = glue.get_table(DatabaseName=database, Name=name)["Table"]
-    except glue.exceptions.EntityNotFoundException:
-        existing = None
+    existing = catalog.get_table(database, name)
     if existing is None:
-        glue.create_table(DatabaseName=database, TableInput=table_input(name, location, columns, partition_keys, execution_id))
+        catalog.put_table(database, table_input(name, location, columns, partition_keys, execution_id), False)
     else:
         old_columns = existing.get("StorageDescriptor", {}).get("Columns", [])
         old_keys = [k["Name"] for k in existing.get("PartitionKeys", [])]
@@ -409,7 +590,7 @@ def _register_table(glue, database, name, location, df_schema, partition_by, exe
                 "write it under another name or drop the catalog table first" % (database, name, ", ".join(old_keys), ", ".join(partition_by))
             )
         merged = merge_columns(old_columns, columns)
-        glue.update_table(DatabaseName=database, TableInput=table_input(name, location, merged, partition_keys, execution_id))
+        catalog.put_table(database, table_input(name, location, merged, partition_keys, execution_id), True)
     if not partition_by or not partitions:
         return
     storage = table_input(name, location, columns, partition_keys, execution_id)["StorageDescriptor"]
@@ -417,41 +598,47 @@ def _register_table(glue, database, name, location, df_schema, partition_by, exe
     for folder in partitions:
         descriptor = dict(storage, Location=location + folder + "/")
         inputs.append({"Values": partition_values(folder, partition_by), "StorageDescriptor": descriptor})
-    for at in range(0, len(inputs), 100):
-        response = glue.batch_create_partition(DatabaseName=database, TableName=name, PartitionInputList=inputs[at : at + 100])
-        errors = [e for e in response.get("Errors", []) if e.get("ErrorDetail", {}).get("ErrorCode") != "AlreadyExistsException"]
-        if errors:
-            raise RuntimeError("could not register partitions of %s.%s: %s" % (database, name, errors[:3]))
+    catalog.add_partitions(database, name, inputs)
+
+
+def _spark_session(args):
+    """The Spark session and Glue job: GlueContext on AWS Glue; a plain SparkSession where awsglue is absent
+    (``sdlf run --local --engine spark`` and sdlf's tests), configured by spark-defaults.conf / SPARK_CONF_DIR."""
+    try:
+        from awsglue.context import GlueContext
+        from awsglue.job import Job
+    except ImportError:
+        from pyspark.sql import SparkSession
+
+        return SparkSession.builder.appName(args.get("JOB_NAME", "sdlf-heavy-transform")).getOrCreate(), None
+    from pyspark.context import SparkContext
+
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(args.get("JOB_NAME", "sdlf-heavy-transform"), args)
+    return glue_context.spark_session, job
 
 
 def run(argv):
     """Runs the job: reads the manifest, runs transform.sql, writes and registers the tables, writes the result."""
-    import boto3
-    from awsglue.context import GlueContext
-    from awsglue.job import Job
-    from pyspark.context import SparkContext
-
     args = parse_job_args(argv)
     required = require_args(args, ["manifest", "team", "dataset", "database", "execution_id", "analytics_bucket"])
     team, dataset, database = required["team"], required["dataset"], required["database"]
     execution_id, analytics = required["execution_id"], required["analytics_bucket"]
 
-    s3 = boto3.client("s3")
-    glue = boto3.client("glue")
+    if args.get("sdlf_local_lake"):
+        storage, catalog = local_lake(args["sdlf_local_lake"])
+    else:
+        storage, catalog = S3Storage(), GlueCatalog()
     manifest_bucket, manifest_key = split_s3_uri(required["manifest"])
-    manifest_text = s3.get_object(Bucket=manifest_bucket, Key=manifest_key)["Body"].read().decode("utf-8")
-    inputs = parse_manifest(manifest_text, team, dataset)
-    sql_text, sql_file = _read_sql(s3, args)
+    inputs = parse_manifest(storage.read_text(manifest_bucket, manifest_key), team, dataset)
+    sql_text, sql_file = _read_sql(storage, args)
     statements = parse_transform_sql(sql_text, sql_file)
 
-    spark_context = SparkContext.getOrCreate()
-    glue_context = GlueContext(spark_context)
-    spark = glue_context.spark_session
-    job = Job(glue_context)
-    job.init(args.get("JOB_NAME", "sdlf-heavy-transform"), args)
-
+    spark, job = _spark_session(args)
     for table, uris in inputs.items():
-        spark.read.option("mode", "FAILFAST").json(uris).createOrReplaceTempView(table)
+        paths = [storage.spark_uri(*split_s3_uri(uri)) for uri in uris]
+        spark.read.option("mode", "FAILFAST").json(paths).createOrReplaceTempView(table)
         print("sdlf: input view %s over %d staged object(s)" % (table, len(uris)))
 
     dataset_prefix = "%s/%s/" % (team, dataset)
@@ -479,31 +666,33 @@ def run(argv):
             raise TransformSqlError(sql_file, statement["line"], '"%s" has no column(s) %s to partition by' % (name, ", ".join(missing)))
         table_prefix = "%s%s/" % (dataset_prefix, name)
         staging_prefix = "%s%s/" % (staging_root, name)
-        _delete_keys(s3, analytics, _list_keys(s3, analytics, staging_prefix))
+        storage.delete_keys(analytics, storage.list_keys(analytics, staging_prefix))
         writer = df.write.mode("overwrite").format("parquet")
         if partition_by:
             writer = writer.partitionBy(*partition_by)
-        writer.save("s3://%s/%s" % (analytics, staging_prefix))
+        writer.save(storage.spark_uri(analytics, staging_prefix))
 
-        copies = plan_copies(_list_keys(s3, analytics, staging_prefix), staging_prefix, table_prefix, execution_id)
+        copies = plan_copies(storage.list_keys(analytics, staging_prefix), staging_prefix, table_prefix, execution_id)
         # A rerun of this batch replaces only its own earlier files; other runs' files stay.
-        previous = [k for k in _list_keys(s3, analytics, table_prefix) if is_own_file(k, execution_id)]
-        _delete_keys(s3, analytics, previous)
+        previous = [k for k in storage.list_keys(analytics, table_prefix) if is_own_file(k, execution_id)]
+        storage.delete_keys(analytics, previous)
         for staged, final in copies:
-            s3.copy({"Bucket": analytics, "Key": staged}, analytics, final)
-        _delete_keys(s3, analytics, _list_keys(s3, analytics, staging_prefix))
+            storage.copy(analytics, staged, final)
+        storage.delete_keys(analytics, storage.list_keys(analytics, staging_prefix))
 
         location = "s3://%s/%s" % (analytics, table_prefix)
         partitions = sorted({posixpath.dirname(final[len(table_prefix) :]) for _, final in copies} - {""})
         if copies:
-            written = spark.read.option("basePath", location).parquet(*["s3://%s/%s" % (analytics, f) for _, f in copies])
+            written = spark.read.option("basePath", storage.spark_uri(analytics, table_prefix)).parquet(
+                *[storage.spark_uri(analytics, f) for _, f in copies]
+            )
             records = written.count()
         else:
             written = spark.createDataFrame([], df.schema)
             records = 0
         # Later statements read the table as written, not its query again (which may read a view it replaced).
         written.createOrReplaceTempView(name)
-        _register_table(glue, database, name, location, df.schema, partition_by, execution_id, partitions)
+        _register_table(catalog, database, name, location, df.schema, partition_by, execution_id, partitions)
         results.append(
             {
                 "table": name,
@@ -517,13 +706,9 @@ def run(argv):
         print("sdlf: wrote %s (%d record(s), %d file(s)) to %s" % (name, records, len(copies), location))
 
     result = {"executionId": execution_id, "tables": results, "skipped": skipped}
-    s3.put_object(
-        Bucket=manifest_bucket,
-        Key=result_key_of(manifest_key),
-        Body=json.dumps(result, indent=1).encode("utf-8"),
-        ContentType="application/json",
-    )
-    job.commit()
+    storage.write_text(manifest_bucket, result_key_of(manifest_key), json.dumps(result, indent=1))
+    if job is not None:
+        job.commit()
     return result
 
 
