@@ -56,7 +56,8 @@ function lock() {
       encoding: 'utf8',
     });
     if (frozen.status !== 0) throw new Error(`pip freeze failed: ${frozen.stderr}`);
-    const header = '# Generated from python/requirements-dev.in by `npm run python:lock` (pip freeze of a fresh environment): do not edit.\n';
+    const header =
+      '# Generated from python/requirements-dev.in by `npm run python:lock` (pip freeze of a fresh environment): do not edit.\n';
     writeFileSync(requirements, header + frozen.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });
