@@ -28,7 +28,12 @@ export interface FixtureOptions {
   readonly sql?: string | null;
   /** Writes the generated sample into data/demoteam/legislators/. @default true */
   readonly sample?: boolean;
+  /** Puts the real Glue runner (the main.py sdlf deploys) in the heavy transform folder. @default false */
+  readonly glueRunner?: boolean;
 }
+
+/** The Glue runner the scaffolds hold: the main.py that runs transform.sql on AWS Glue and on `--engine spark`. */
+export const GLUE_RUNNER = join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'heavy', '{{stageBTransform}}', 'main.py');
 
 /** Creates a project with the demoteam/legislators dataset (standard pipeline) in a fresh temporary folder. */
 export async function createLegislatorsProject(options: FixtureOptions = {}): Promise<string> {
@@ -51,7 +56,7 @@ export async function createLegislatorsProject(options: FixtureOptions = {}): Pr
   writeFileSync(join(root, 'transforms', 'light', 'legislators_light.ts'), options.lightTransform ?? DEFAULT_LIGHT_TRANSFORM);
   const heavy = join(root, 'transforms', 'heavy', 'legislators_heavy');
   mkdirSync(heavy, { recursive: true });
-  writeFileSync(join(heavy, 'main.py'), DEFAULT_MAIN_PY);
+  writeFileSync(join(heavy, 'main.py'), options.glueRunner ? readFileSync(GLUE_RUNNER) : DEFAULT_MAIN_PY);
   if (options.sql !== null) writeFileSync(join(heavy, 'transform.sql'), options.sql ?? LEGISLATORS_SQL);
   const data = join(root, 'data', 'demoteam', 'legislators');
   mkdirSync(data, { recursive: true });
