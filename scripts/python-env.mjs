@@ -16,6 +16,19 @@ export const venv = join(root, '.venv');
 const requirementsIn = join(root, 'python', 'requirements-dev.in');
 const requirements = join(root, 'python', 'requirements-dev.txt');
 const stamp = join(venv, '.sdlf-requirements.sha256');
+/** Where the jars that let the tests' Spark read and write s3:// on moto_server live (see {@link SPARK_JARS}). */
+export const sparkJarsDir = join(venv, 'spark-jars');
+/**
+ * S3A for PySpark 3.5's Hadoop 3.3.4: hadoop-aws of the same version and the AWS SDK bundle it was built with,
+ * from Maven Central. The moto launcher gives them to the Glue job runs it executes on real Spark.
+ */
+export const SPARK_JARS = ['org.apache.hadoop:hadoop-aws:3.3.4', 'com.amazonaws:aws-java-sdk-bundle:1.12.262'];
+const jarFile = (coordinates) => {
+  const [, artifact, version] = coordinates.split(':');
+  return join(sparkJarsDir, `${artifact}-${version}.jar`);
+};
+/** The jar files of {@link SPARK_JARS}, comma-separated, as Spark's `spark.jars` takes them. */
+export const sparkJars = () => SPARK_JARS.map(jarFile).join(',');
 
 function run(command, args) {
   const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -33,7 +46,7 @@ function python() {
 
 /** Makes `.venv` hold exactly the pinned requirements; returns the PATH that puts its `bin` first. */
 export function ensurePythonEnv() {
-  const wanted = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  const wanted = createHash('sha256').update(readFileSync(requirements)).update(SPARK_JARS.join('\n')).digest('hex');
   const have = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
   if (have !== wanted) {
     const started = Date.now();
@@ -41,6 +54,16 @@ export function ensurePythonEnv() {
     if (!existsSync(join(venv, 'bin', 'python3'))) run(python(), ['-m', 'venv', venv]);
     const pip = join(venv, 'bin', 'pip');
     run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', requirements]);
+    for (const coordinates of SPARK_JARS) {
+      if (existsSync(jarFile(coordinates))) continue;
+      run('mvn', [
+        '-q',
+        '-B',
+        'org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy',
+        `-Dartifact=${coordinates}`,
+        `-DoutputDirectory=${sparkJarsDir}`,
+      ]);
+    }
     writeFileSync(stamp, `${wanted}\n`);
     process.stderr.write(`python: .venv ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   }

@@ -17,13 +17,16 @@ let moto: ChildProcess | undefined;
 /** moto_server with the moto defects the tests hit patched (see the file). */
 const server = fileURLToPath(new URL('./moto/server.py', import.meta.url));
 
-/** What Glue job runs execute on moto_server: the Glue runner's PySpark stand-in (no Spark here). */
-const glueJobRunner = fileURLToPath(new URL('./runtime/fixtures/fake_spark.py', import.meta.url));
+/** The jars that give the Glue job runs' Spark `s3://` on moto_server (S3A), installed by scripts/python-env.mjs. */
+// @ts-expect-error: a plain ES module of the repository's scripts
+const { sparkJars } = await import('../scripts/python-env.mjs');
+
+/** Seconds a Glue "minute" of a job's Timeout lasts on moto_server, so that a test can reach a TIMEOUT. */
+export const GLUE_SECONDS_PER_MINUTE = 4;
 
 /**
  * Starts one moto_server on 127.0.0.1 for the whole run, with a local Lambda runtime that runs the functions moto
- * invokes (see test/moto/lambda-runtime.mjs) and Glue job runs executed by the PySpark stand-in, and stops both
- * afterwards.
+ * invokes (see test/moto/lambda-runtime.mjs) and Glue job runs executed on real PySpark, and stops both afterwards.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   try {
@@ -36,7 +39,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const lambdaRuntime = await startLambdaRuntime({ motoEndpoint: endpoint });
   const child = spawn('python3', [server, String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, SDLF_LAMBDA_RUNTIME_URL: lambdaRuntime.url, SDLF_GLUE_JOB_RUNNER: glueJobRunner },
+    env: {
+      ...process.env,
+      SDLF_LAMBDA_RUNTIME_URL: lambdaRuntime.url,
+      SDLF_SPARK_JARS: sparkJars(),
+      SDLF_GLUE_SECONDS_PER_MINUTE: String(GLUE_SECONDS_PER_MINUTE),
+    },
   });
   moto = child;
   // Keep the last of stderr: the launcher explains there why it could not start (e.g. another moto version).

@@ -9,6 +9,7 @@ refuses another version so that a moto upgrade is a deliberate change here, not 
 
 import json
 import os
+import re
 import sys
 
 import moto
@@ -207,52 +208,110 @@ def lambda_runs_locally() -> None:
 
 def glue_runs_jobs_locally() -> None:
     """Glue StartJobRun: moto records a run that goes STARTING → RUNNING → SUCCEEDED without running anything. When
-    the test setup names a job runner in SDLF_GLUE_JOB_RUNNER (the PySpark stand-in test/runtime/fixtures/fake_spark.py:
-    there is no Spark here), a run executes the job's script from S3, in a working directory holding its
-    --extra-files, with the run's arguments as Glue passes them, and ends SUCCEEDED, or FAILED with the script's
-    error as ErrorMessage, as Glue does. Without the variable, moto's own behaviour stays."""
+    the test setup names the Spark jars in SDLF_SPARK_JARS (hadoop-aws and the AWS SDK bundle that Spark 3.5's
+    Hadoop 3.3.4 needs), a run executes the job's script from S3 on real PySpark (local[2], ``s3://`` through S3A
+    against this server), in a working directory holding its --extra-files, with the run's arguments as Glue passes
+    them. As on Glue, StartJobRun returns at once and the run finishes later: GetJobRun says RUNNING until the
+    script ends, then SUCCEEDED, or FAILED with the script's error as ErrorMessage, or TIMEOUT when it outlives the
+    run's (or the job's) Timeout in minutes; SDLF_GLUE_SECONDS_PER_MINUTE scales that minute for tests (default 60).
+    Without SDLF_SPARK_JARS, moto's own behaviour stays. Spark's output of each run is kept in
+    $TMPDIR/sdlf-moto-glue-logs/<run id>.log."""
     import subprocess
     import tempfile
+    import threading
 
     import boto3
     from moto.glue.models import FakeJob, FakeJobRun
 
-    runner = os.environ.get("SDLF_GLUE_JOB_RUNNER")
-    if not runner:
+    jars = os.environ.get("SDLF_SPARK_JARS")
+    if not jars:
         return
+    seconds_per_minute = float(os.environ.get("SDLF_GLUE_SECONDS_PER_MINUTE", "60"))
+    logs = os.path.join(tempfile.gettempdir(), "sdlf-moto-glue-logs")
+    os.makedirs(logs, exist_ok=True)
     original_start = FakeJob.start_job_run
+    original_status = FakeJobRun.status
 
     def download(s3, uri, target):
         bucket, _, key = uri[len("s3://") :].partition("/")
         s3.download_file(bucket, key, target)
 
+    def spark_submit_args(endpoint):
+        conf = {
+            "spark.jars": jars,
+            "spark.ui.enabled": "false",
+            "spark.ui.showConsoleProgress": "false",
+            "spark.sql.session.timeZone": "UTC",
+            "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+            "spark.hadoop.fs.s3a.endpoint": endpoint,
+            "spark.hadoop.fs.s3a.path.style.access": "true",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+            "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+            "spark.hadoop.fs.s3a.access.key": "testing",
+            "spark.hadoop.fs.s3a.secret.key": "testing",
+        }
+        return " ".join(["--master local[2]"] + ["--conf %s=%s" % item for item in conf.items()] + ["pyspark-shell"])
+
+    def execute(job, run, run_id, kwargs):
+        endpoint = "http://127.0.0.1:%s" % os.environ["MOTO_PORT"]
+        credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+        try:
+            s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in credentials.items()})
+            workdir = tempfile.mkdtemp(prefix="sdlf-glue-run-")
+            script = os.path.join(workdir, "main.py")
+            download(s3, job.command["ScriptLocation"], script)
+            arguments = dict(job.default_arguments or {})
+            arguments.update(run.arguments or {})
+            for uri in filter(None, arguments.get("--extra-files", "").split(",")):
+                download(s3, uri, os.path.join(workdir, uri.rsplit("/", 1)[-1]))
+            argv = ["--JOB_NAME", job.name, "--JOB_RUN_ID", run_id]
+            for name, value in arguments.items():
+                argv += [name, value]
+            minutes = kwargs.get("timeout") or job.timeout or 2880
+            with open(os.path.join(logs, run_id + ".log"), "w") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-B", script, *argv],
+                    cwd=workdir,
+                    env={
+                        **os.environ,
+                        **credentials,
+                        "AWS_ENDPOINT_URL": endpoint,
+                        "AWS_DEFAULT_REGION": "us-east-1",
+                        "PYSPARK_SUBMIT_ARGS": spark_submit_args(endpoint),
+                    },
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    text=True,
+                )
+                try:
+                    code = process.wait(timeout=float(minutes) * seconds_per_minute)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+                    run.sdlf_error = "Job run timed out after %s minute(s)" % minutes
+                    run.sdlf_state = "TIMEOUT"
+                    return
+            if code == 0:
+                run.sdlf_state = "SUCCEEDED"
+                return
+            with open(os.path.join(logs, run_id + ".log")) as log:
+                lines = [l.rstrip() for l in log if re.match(r"^[A-Za-z_][\w.]*(Error|Exception)\b: ", l)]
+            run.sdlf_error = lines[-1] if lines else "exit %s" % code
+            run.sdlf_state = "FAILED"
+        except Exception as error:  # noqa: BLE001 - a harness failure ends the run as Glue would: FAILED
+            run.sdlf_error = "the test harness could not run the job: %s" % error
+            run.sdlf_state = "FAILED"
+
     def start_job_run(self, **kwargs):
         run_id = original_start(self, **kwargs)
         run = next(r for r in self.job_runs if r.job_run_id == run_id)
-        endpoint = "http://127.0.0.1:%s" % os.environ["MOTO_PORT"]
-        credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **{k.lower(): v for k, v in credentials.items()})
-        workdir = tempfile.mkdtemp(prefix="sdlf-glue-run-")
-        script = os.path.join(workdir, "main.py")
-        download(s3, self.command["ScriptLocation"], script)
-        arguments = dict(run.arguments or {})
-        for uri in filter(None, arguments.get("--extra-files", "").split(",")):
-            download(s3, uri, os.path.join(workdir, uri.rsplit("/", 1)[-1]))
-        argv = ["--JOB_NAME", self.name, "--JOB_RUN_ID", run_id]
-        for name, value in arguments.items():
-            argv += [name, value]
-        done = subprocess.run(
-            [sys.executable, "-B", runner, "job", script, *argv],
-            cwd=workdir,
-            env={**os.environ, **credentials, "AWS_ENDPOINT_URL": endpoint, "AWS_DEFAULT_REGION": "us-east-1"},
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        errors = done.stderr.strip().splitlines()
-        run.status = "SUCCEEDED" if done.returncode == 0 else "FAILED"
-        run.sdlf_error = None if done.returncode == 0 else (errors[-1] if errors else "exit %s" % done.returncode)
+        run.sdlf_state = "RUNNING"
+        threading.Thread(target=execute, args=(self, run, run_id, kwargs), daemon=True).start()
         return run_id
+
+    def status(self):
+        state = getattr(self, "sdlf_state", None)
+        return state if state is not None else original_status.fget(self)
 
     original_as_dict = FakeJobRun.as_dict
 
@@ -263,6 +322,7 @@ def glue_runs_jobs_locally() -> None:
         return described
 
     FakeJob.start_job_run = start_job_run
+    FakeJobRun.status = property(status, original_status.fset)
     FakeJobRun.as_dict = as_dict
 
 

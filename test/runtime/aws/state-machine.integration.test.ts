@@ -19,6 +19,7 @@ import { runtimeClientConfig } from '../../../src/runtime/aws/clients.js';
 import { DynamoMetadataStore } from '../../../src/runtime/aws/dynamo-metadata-store.js';
 import { COMMON_ENV, HANDLER_ENV } from '../../../src/runtime/contract.js';
 import { allStackArtifacts, HANDLERS_DIR, templateOf, testBuildOptions, writeProject } from '../../app/helpers.js';
+import { motoGlue } from '../../helpers/moto-glue.js';
 import { repoRoot, tempDir } from '../../helpers/project.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 
@@ -26,8 +27,8 @@ import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
  * The stage A state machine exactly as `sdlf synth` writes it, executed by moto_server's Step Functions
  * interpreter; its Lambda tasks run the shipped bundles (the step handler and the dataset's light transform as
  * synth bundles it) in the local Lambda runtime of the test setup (test/moto/lambda-runtime.mjs). The stage B state
- * machine runs the dataset's Glue job, which moto_server executes with the real main.py on the PySpark stand-in
- * (test/runtime/fixtures/fake_spark.py; there is no Spark here). The triggers and routing run in this process, as
+ * machine runs the dataset's Glue job, which moto_server executes asynchronously with the real main.py on real
+ * PySpark, reading and writing s3:// on moto_server through S3A. The triggers and routing run in this process, as
  * in pipeline.integration.test.ts.
  */
 
@@ -83,8 +84,9 @@ beforeAll(async () => {
       files: {
         'transforms/light/sdlf_light_transform.ts': template,
         'transforms/heavy/sdlf_heavy_transform/main.py': mainPy,
-        // The PySpark stand-in runs SELECT * FROM <view> only.
-        'transforms/heavy/sdlf_heavy_transform/transform.sql': 'CREATE TABLE people AS SELECT * FROM persons;\n',
+        // Spark SQL proper: length() is Spark's (an int), and the job registers that type in the catalog.
+        'transforms/heavy/sdlf_heavy_transform/transform.sql':
+          'CREATE TABLE people AS SELECT *, length(CAST(id AS STRING)) AS id_length FROM persons;\n',
       },
     },
   );
@@ -220,18 +222,9 @@ beforeAll(async () => {
   stageBTrigger = (await import('../../../src/runtime/handlers/stage-b-trigger/handler.js')).handler;
 }, 240_000);
 
-/** Calls the Glue API of moto_server through boto3 (the SDK of this package has no Glue client). */
+/** Calls the Glue API of moto_server. */
 function glue(operation: string, parameters: Record<string, unknown>): unknown {
-  const script = [
-    'import boto3, json, sys',
-    'client = boto3.client("glue", endpoint_url=sys.argv[1], region_name="us-east-1")',
-    'print(json.dumps(getattr(client, sys.argv[2])(**json.loads(sys.argv[3])), default=str))',
-  ].join('\n');
-  const output = execFileSync('python3', ['-c', script, inject('motoEndpoint'), operation, JSON.stringify(parameters)], {
-    encoding: 'utf8',
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' },
-  });
-  return JSON.parse(output);
+  return motoGlue(inject('motoEndpoint'), operation, parameters);
 }
 
 /** Uploads a raw object and routes it as its S3 event would; returns the stage A messages as the SQS event. */
@@ -363,7 +356,7 @@ describe('the synthesized stage B state machine on moto_server', { timeout: 120_
     expect(await queueDepth(lake.queues.stageB)).toBe(1);
     // When the schedule fires the stage B trigger
     const run = await newExecution(stageBMachineArn, () => stageBTrigger(schedule));
-    // Then the job run (main.py with the PySpark stand-in) writes the table and post-update records it
+    // Then the job run (main.py on Spark) writes the table and post-update records it
     expect(run.status).toBe('SUCCEEDED');
     const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
     expect(item).toMatchObject({ stage: 'b', status: 'SUCCEEDED' });
@@ -375,9 +368,10 @@ describe('the synthesized stage B state machine on moto_server', { timeout: 120_
     );
     expect((listed.Contents ?? []).some((o) => o.Key?.endsWith('.parquet'))).toBe(true);
     const table = glue('get_table', { DatabaseName: lake.config.glueDatabase, Name: 'people' }) as {
-      Table: { StorageDescriptor: { Location: string } };
+      Table: { StorageDescriptor: { Location: string; Columns: Array<{ Name: string; Type: string }> } };
     };
     expect(table.Table.StorageDescriptor.Location).toBe(`s3://${lake.buckets.analytics}/${lake.team}/${lake.dataset}/people/`);
+    expect(table.Table.StorageDescriptor.Columns).toContainEqual({ Name: 'id_length', Type: 'int' });
     expect(await queueDepth(lake.queues.stageB)).toBe(0);
   });
 
@@ -400,7 +394,8 @@ describe('the synthesized stage B state machine on moto_server', { timeout: 120_
     expect(run.status).toBe('FAILED');
     const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
     expect(item?.status).toBe('FAILED');
-    expect(item?.failure?.cause).toMatch(/JSONDecodeError/);
+    expect(item?.failure?.cause).toMatch(/StagedObjectError: the staged objects of table persons are not readable JSON Lines/);
+    expect(item?.failure?.cause).toMatch(/Malformed records are detected/);
     expect(await queueDepth(lake.queues.stageBDlq)).toBe(1);
   });
 });

@@ -71,6 +71,19 @@ class ManifestError(Exception):
     """A manifest that is not a JSON list of the dataset's staged objects."""
 
 
+class StagedObjectError(Exception):
+    """Staged objects of an input table that Spark cannot read as JSON Lines; names the table, its objects and
+    Spark's reason (its Java exception's first line that says what is wrong)."""
+
+    def __init__(self, table, uris, error):
+        reason = next(
+            (line.strip() for line in str(error).splitlines() if "Malformed" in line or "Exception:" in line),
+            str(error).splitlines()[0] if str(error) else type(error).__name__,
+        )
+        shown = ", ".join(uris[:3]) + (" and %d more" % (len(uris) - 3) if len(uris) > 3 else "")
+        super().__init__("the staged objects of table %s are not readable JSON Lines (%s): %s" % (table, shown, reason))
+
+
 def split_statements(text, file="transform.sql"):
     """Splits SQL on ``;`` outside quotes and comments; drops comments; returns ``[(sql, line)]``."""
     out = []
@@ -638,7 +651,10 @@ def run(argv):
     spark, job = _spark_session(args)
     for table, uris in inputs.items():
         paths = [storage.spark_uri(*split_s3_uri(uri)) for uri in uris]
-        spark.read.option("mode", "FAILFAST").json(paths).createOrReplaceTempView(table)
+        try:
+            spark.read.option("mode", "FAILFAST").json(paths).createOrReplaceTempView(table)
+        except Exception as error:  # noqa: BLE001 - Spark raises Py4JJavaError, whose first line says nothing
+            raise StagedObjectError(table, uris, error)
         print("sdlf: input view %s over %d staged object(s)" % (table, len(uris)))
 
     dataset_prefix = "%s/%s/" % (team, dataset)
