@@ -420,8 +420,9 @@ def sqs_event_sources_poll() -> None:
     returns, one invocation per message. On a FIFO queue whose message group still has a message in flight that
     receive returns nothing, and nothing polls again, so the later messages wait forever. Lambda polls until the
     queue is empty, invokes the function with a batch of up to BatchSize records, and deletes the batch's messages
-    except the batchItemFailures the function reports (those reappear after the visibility timeout). Here a poller
-    does that after each send, one at a time per queue."""
+    except, when the mapping sets ReportBatchItemFailures, the batchItemFailures the function reports (those
+    reappear after the visibility timeout; see batch_failures). Here a poller does that after each send, one at a
+    time per queue."""
     import threading
 
     from moto.awslambda.models import lambda_backends
@@ -457,6 +458,32 @@ def sqs_event_sources_poll() -> None:
             "awsRegion": queue.region,
         }
 
+    def batch_failures(esm, messages, payload, errored):
+        """The ids of the messages Lambda keeps on the queue after an invocation: all of them when the function
+        errored; with ReportBatchItemFailures, those of its batchItemFailures, and again all of them when the response
+        is not a JSON object or names an item that is not in the batch (Lambda fails the whole batch then); without
+        it, none: the response is not read."""
+        every = {m.id for m in messages}
+        if errored:
+            return every
+        if "ReportBatchItemFailures" not in (esm.function_response_types or []):
+            return set()
+        try:
+            response = json.loads(payload) if payload not in (None, "", b"") else None
+        except ValueError:
+            return every
+        if response is None:
+            return set()
+        if not isinstance(response, dict):
+            return every
+        failures = response.get("batchItemFailures") or []
+        if not isinstance(failures, list):
+            return every
+        ids = [f.get("itemIdentifier") if isinstance(f, dict) else None for f in failures]
+        if any(not i or i not in every for i in ids):
+            return every
+        return set(ids)
+
     def poll_once(queue):
         backend = sqs_backends[queue.account_id][queue.region]
         received = False
@@ -471,13 +498,7 @@ def sqs_event_sources_poll() -> None:
             function = lambda_backends[account][region].get_function(name)
             headers = {}
             payload = function.invoke(json.dumps({"Records": [record(queue, m) for m in messages]}), {}, headers)
-            failed = {m.id for m in messages}
-            if "x-amz-function-error" not in headers:
-                try:
-                    failures = (json.loads(payload) or {}).get("batchItemFailures", [])
-                    failed = {f.get("itemIdentifier") for f in failures}
-                except (ValueError, AttributeError):
-                    failed = set()
+            failed = batch_failures(esm, messages, payload, "x-amz-function-error" in headers)
             for message in messages:
                 if message.id not in failed:
                     backend.delete_message(queue.name, message.receipt_handle)
