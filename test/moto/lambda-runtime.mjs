@@ -1,7 +1,8 @@
 // A local Lambda runtime for the moto_server integration tests: moto has no Lambda executor without Docker, so
-// the moto launcher (server.py) forwards each invocation here. Every function runs in a process of its own
-// ("container", kept warm between invocations) with the function's environment variables, its AWS SDK pointed at
-// moto_server, and the deployed code: the same bundle, handler and event a real Lambda would run.
+// the moto launcher (server.py) forwards each invocation here. Every function runs in processes of its own
+// ("containers", kept warm between invocations) with the function's environment variables, its AWS SDK pointed at
+// moto_server, and the deployed code: the same bundle, handler and event a real Lambda would run. As in Lambda, a
+// container handles one event at a time: a concurrent invocation gets another container.
 import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -19,14 +20,17 @@ const WORKER = fileURLToPath(new URL('./lambda-worker.mjs', import.meta.url));
  */
 export async function startLambdaRuntime({ motoEndpoint, logDir = join(tmpdir(), 'sdlf-moto-lambda-logs') }) {
   mkdirSync(logDir, { recursive: true });
-  const containers = new Map();
+  /** Containers by function configuration; each is busy with at most one invocation. */
+  const pools = new Map();
   let counter = 0;
 
   const containerFor = (request) => {
     const key = createHash('sha256')
       .update(JSON.stringify([request.functionName, request.codeDir, request.handler, request.environment]))
       .digest('hex');
-    let container = containers.get(key);
+    const pool = pools.get(key) ?? [];
+    pools.set(key, pool);
+    let container = pool.find((c) => !c.busy);
     if (!container) {
       const child = fork(WORKER, [request.codeDir, request.handler], {
         env: {
@@ -57,7 +61,8 @@ export async function startLambdaRuntime({ motoEndpoint, logDir = join(tmpdir(),
         pending.delete(message.id);
       });
       child.on('exit', (code) => {
-        containers.delete(key);
+        const at = pool.indexOf(container);
+        if (at >= 0) pool.splice(at, 1);
         for (const resolve of pending.values()) {
           resolve({
             ok: false,
@@ -68,9 +73,10 @@ export async function startLambdaRuntime({ motoEndpoint, logDir = join(tmpdir(),
           });
         }
       });
-      container = { child, pending };
-      containers.set(key, container);
+      container = { child, pending, busy: false };
+      pool.push(container);
     }
+    container.busy = true;
     return container;
   };
 
@@ -92,6 +98,7 @@ export async function startLambdaRuntime({ motoEndpoint, logDir = join(tmpdir(),
       }, timeoutMs);
       container.pending.set(id, (message) => {
         clearTimeout(timer);
+        container.busy = false;
         resolve(message);
       });
       container.child.send({
@@ -124,7 +131,7 @@ export async function startLambdaRuntime({ motoEndpoint, logDir = join(tmpdir(),
     url: `http://127.0.0.1:${port}/invoke`,
     logDir,
     async stop() {
-      for (const { child } of containers.values()) child.kill('SIGKILL');
+      for (const pool of pools.values()) for (const { child } of pool) child.kill('SIGKILL');
       await new Promise((resolve) => server.close(resolve));
     },
   };

@@ -132,3 +132,25 @@ describe('SQS event sources on moto_server', { timeout: 60_000 }, () => {
     expect(await leftAfterPolling(url)).toBe(2);
   });
 });
+
+describe('Lambda functions on moto_server', { timeout: 60_000 }, () => {
+  it('handle one event at a time in a container: concurrent invocations run in separate containers', async () => {
+    // Given a function that counts the events its container is handling at once
+    const name = 'sdlf-one-event-at-a-time';
+    await fn(
+      name,
+      'let inFlight = 0;\nexport const handler = async () => { inFlight += 1; const seen = inFlight; await new Promise((r) => setTimeout(r, 500)); inFlight -= 1; return { seen, pid: process.pid }; };\n',
+    );
+    // When it is invoked three times at once
+    const { InvokeCommand } = await import('@aws-sdk/client-lambda');
+    const replies = await Promise.all(
+      [1, 2, 3].map(async () => {
+        const out = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from('{}') }));
+        return JSON.parse(Buffer.from(out.Payload ?? []).toString()) as { seen: number; pid: number };
+      }),
+    );
+    // Then no container saw two events at once, so three containers ran them
+    expect(replies.map((r) => r.seen)).toEqual([1, 1, 1]);
+    expect(new Set(replies.map((r) => r.pid)).size).toBe(3);
+  });
+});
