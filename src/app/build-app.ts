@@ -15,6 +15,7 @@ import { dataRemovalPolicy } from '../constructs/settings.js';
 import { type Problem, SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { didYouMean } from '../core/suggest.js';
+import { glueScriptOf } from '../runtime/glue/runner.js';
 import { loadPipelineTypes } from './load-pipelines.js';
 import type { PipelineTypeRegistry } from './registry.js';
 
@@ -190,6 +191,7 @@ export function addEnvironmentStacks(
       config,
       lightTransformCode: Code.fromAsset(bundle),
       heavyTransformDir: join(project.root, projectPaths.heavyTransformDir(config.stageBTransform)),
+      heavyTransformScript: glueScriptOf(join(project.root, projectPaths.heavyTransformDir(config.stageBTransform))).path,
     });
     datasetStacks.set(`${config.team}/${config.dataset}`, stack);
   }

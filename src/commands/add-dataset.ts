@@ -43,6 +43,12 @@ export default class AddDataset extends SdlfCommand<typeof AddDataset> {
     }),
     'dry-run': sharedFlags['dry-run'],
     force: sharedFlags.force,
+    'glue-script': Flags.boolean({
+      description:
+        "Copy the Glue job's script into transforms/heavy/<name>/main.py to write your own PySpark (default: the job runs the script that ships with sdlf, which upgrades with it).",
+      env: 'SDLF_GLUE_SCRIPT',
+      default: false,
+    }),
   };
 
   public async run(): Promise<AddDatasetResult> {
@@ -59,6 +65,7 @@ export default class AddDataset extends SdlfCommand<typeof AddDataset> {
         envs: flags.env,
         dryRun: flags['dry-run'],
         force: flags.force,
+        glueScript: flags['glue-script'],
       },
       this.io,
     );

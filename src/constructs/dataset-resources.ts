@@ -31,8 +31,13 @@ export const DATASET_PARAMETER_VERSION = 1;
 
 /** The stage B part of a dataset: its Glue job and the queue of staged objects waiting for it. */
 export interface HeavyTransformProps {
-  /** Absolute path of `transforms/heavy/<name>/`, holding `main.py` and optionally `transform.sql`. */
+  /** Absolute path of `transforms/heavy/<name>/`, holding `transform.sql` (and `main.py` when the user owns it). */
   readonly dir: string;
+  /**
+   * Absolute path of the job's script: the folder's own `main.py`, or the Glue runner that ships with sdlf, which
+   * needs the folder's `transform.sql`.
+   */
+  readonly script: string;
   /** Glue workers per run. @default 2 */
   readonly numberOfWorkers?: number;
   /** Longest a job run may take. @default Duration.hours(2) */
@@ -120,13 +125,25 @@ export class DatasetResources extends Construct {
 
     if (props.heavyTransform) {
       const heavy = props.heavyTransform;
-      const script = join(heavy.dir, 'main.py');
+      const script = heavy.script;
       const sql = join(heavy.dir, 'transform.sql');
       if (!existsSync(script)) {
         throw new SdlfError(`Dataset "${team}/${dataset}" needs the Glue script ${script}, which does not exist.`, {
           code: 'MISSING_TRANSFORM',
           suggestions: [`Create transforms/heavy/${config.stageBTransform}/main.py (the PySpark script of stage B).`],
         });
+      }
+      if (script !== join(heavy.dir, 'main.py') && !existsSync(sql)) {
+        throw new SdlfError(
+          `Dataset "${team}/${dataset}" has no transforms/heavy/${config.stageBTransform}/transform.sql for its Glue job to run.`,
+          {
+            code: 'MISSING_TRANSFORM',
+            suggestions: [
+              `Create transforms/heavy/${config.stageBTransform}/transform.sql (CREATE TABLE <name> AS SELECT …),`,
+              `or own the job's PySpark: "sdlf add-dataset --team ${team} --dataset ${dataset} --glue-script" copies main.py there.`,
+            ],
+          },
+        );
       }
       this.stageBQueue = new MonitoredQueue(this, 'StageBQueue', {
         queueName: naming.stageBQueue(team, dataset),

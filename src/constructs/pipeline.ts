@@ -27,8 +27,10 @@ export interface DatasetRegistration {
   readonly config: DatasetConfig;
   /** The light-transform function's code: the sdlf handler bundled with the dataset's `transforms/light/<name>.ts`. */
   readonly lightTransformCode: Code;
-  /** Absolute path of `transforms/heavy/<stage_b_transform>/` (holds `main.py` and, by default, `transform.sql`). */
+  /** Absolute path of `transforms/heavy/<stage_b_transform>/` (holds `transform.sql`, and `main.py` if the user owns it). */
   readonly heavyTransformDir: string;
+  /** Absolute path of the Glue job's script: the folder's own `main.py`, or the runner that ships with sdlf. */
+  readonly heavyTransformScript: string;
 }
 
 /**

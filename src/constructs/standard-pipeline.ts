@@ -59,7 +59,7 @@ export class StandardPipeline extends Construct implements Pipeline {
       naming: this.context.naming,
       config: registration.config,
       lightTransformCode: registration.lightTransformCode,
-      heavyTransform: { dir: registration.heavyTransformDir },
+      heavyTransform: { dir: registration.heavyTransformDir, script: registration.heavyTransformScript },
       logRetention: logRetention(this.context.environment.logRetentionDays),
     });
   }

@@ -131,8 +131,8 @@ async function runStatement(
     const temp = join(staging, statement.name);
     const { columnNames, columnTypes } = await describe(connection, `SELECT * FROM ${internal}`);
     const select = columnNames.map((name, i) => {
-      const cast = parquetCast(columnTypes[i] as DuckDBType);
-      return cast ? `CAST(${ident(name)} AS ${cast}) AS ${ident(name)}` : ident(name);
+      const cast = parquetCast(columnTypes[i] as DuckDBType, ident(name));
+      return cast ? `${cast} AS ${ident(name)}` : ident(name);
     });
     await copyToParquet(connection, `(SELECT ${select.join(', ')} FROM ${internal})`, statement.partitionBy, temp, executionId);
     written.push({

@@ -130,26 +130,30 @@ export function catalogType(type: DuckDBType): string {
 }
 
 /**
- * How a column is written to Parquet so that it has the type Spark would give it: HUGEINT (DuckDB's SUM of
- * integers) and unsigned integers become BIGINT, timestamps become microsecond TIMESTAMP; `undefined` keeps the
- * column as it is. Nested types are left alone.
+ * How a column is written to Parquet so that it has the type Spark gives it: HUGEINT (DuckDB's SUM of integers)
+ * and unsigned integers become BIGINT (or a decimal when they do not fit), and a timestamp of any unit becomes a
+ * microsecond timestamp adjusted to UTC, as Spark's `timestamp` (an instant; Glue's session time zone is UTC) —
+ * the naive value read as UTC whatever the machine's time zone. Returns the SQL expression for `column`, or
+ * `undefined` to keep the column as it is. Nested types are left alone.
  */
-export function parquetCast(type: DuckDBType): string | undefined {
+export function parquetCast(type: DuckDBType, column: string): string | undefined {
   switch (type.typeId as number) {
     case T.HUGEINT:
     case T.UINTEGER:
-      return 'BIGINT';
+      return `CAST(${column} AS BIGINT)`;
     case T.UTINYINT:
-      return 'SMALLINT';
+      return `CAST(${column} AS SMALLINT)`;
     case T.USMALLINT:
-      return 'INTEGER';
+      return `CAST(${column} AS INTEGER)`;
     case T.UBIGINT:
     case T.UHUGEINT:
-      return 'DECIMAL(38,0)';
+      return `CAST(${column} AS DECIMAL(38,0))`;
+    case T.TIMESTAMP:
     case T.TIMESTAMP_S:
     case T.TIMESTAMP_MS:
     case T.TIMESTAMP_NS:
-      return 'TIMESTAMP';
+      // An explicit "+00" offset: a cast of a naive timestamp to TIMESTAMPTZ would read it in the local time zone.
+      return `CAST(CAST(CAST(${column} AS TIMESTAMP) AS VARCHAR) || '+00' AS TIMESTAMPTZ)`;
     default:
       return undefined;
   }

@@ -11,6 +11,7 @@ import { type FileChange, type PlannedFile, writeFiles } from '../core/files.js'
 import type { Io } from '../core/io.js';
 import { detectJsonStyle, parseJson, stringifyJson } from '../core/json.js';
 import { didYouMean } from '../core/suggest.js';
+import { GLUE_RUNNER } from '../runtime/glue/runner.js';
 import { renderTemplateTree } from './templates.js';
 
 /** Options of {@link addDataset}. */
@@ -38,6 +39,12 @@ export interface AddDatasetOptions {
   readonly dryRun?: boolean;
   /** Overwrites scaffolded files that exist with other contents. @default false */
   readonly force?: boolean;
+  /**
+   * Copies the Glue job's script (the runner that ships with sdlf) into the heavy transform folder as `main.py`, to
+   * own and edit the job's PySpark. Without it the job runs the runner of the installed sdlf, which upgrades with
+   * it. @default false
+   */
+  readonly glueScript?: boolean;
 }
 
 /** What {@link addDataset} did. */
@@ -151,7 +158,7 @@ export async function addDataset(options: AddDatasetOptions, io: Io): Promise<Ad
     );
   }
 
-  const { files, reused } = await planScaffold(project.root, dataset);
+  const { files, reused } = await planScaffold(project.root, dataset, options.glueScript ?? false);
   for (const name of reused) io.info(`Reusing the existing transform ${name}: it is shared with the datasets that name it.`);
   const parameters: PlannedFile[] =
     newEnvs.length > 0 ? [{ path: project.parametersFile, contents: addEntry(value, newEnvs, dataset, text), update: true }] : [];
@@ -296,7 +303,11 @@ function addEntry(parameters: ParametersJson, envs: readonly string[], dataset: 
 }
 
 /** Plans the dataset's scaffold, leaving out transforms (and the data folder) that exist already. */
-async function planScaffold(root: string, dataset: DatasetConfig): Promise<{ files: PlannedFile[]; reused: string[] }> {
+async function planScaffold(
+  root: string,
+  dataset: DatasetConfig,
+  glueScript: boolean,
+): Promise<{ files: PlannedFile[]; reused: string[] }> {
   const light = projectPaths.lightTransform(dataset.stageATransform);
   const heavyDir = `${projectPaths.heavyTransformDir(dataset.stageBTransform)}/`;
   const dataDir = `${projectPaths.sampleData(dataset.team, dataset.dataset)}/`;
@@ -309,6 +320,9 @@ async function planScaffold(root: string, dataset: DatasetConfig): Promise<{ fil
       !(heavyExists && file.path.startsWith(heavyDir)) &&
       !(dataExists && file.path.startsWith(dataDir)),
   );
+  if (glueScript) {
+    files.push({ path: projectPaths.heavyTransformScript(dataset.stageBTransform), contents: await readFile(GLUE_RUNNER) });
+  }
   const reused = [
     ...(lightExists ? [`${dataset.stageATransform} (${light})`] : []),
     ...(heavyExists ? [`${dataset.stageBTransform} (${heavyDir})`] : []),

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, join, relative, resolve, sep } from 'node:path';
 import { assertName, loadProject } from '../config/load.js';
 import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type DeploymentEnvironment, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
@@ -20,6 +20,7 @@ import {
 } from '../local/pipeline.js';
 import { checkSparkEnvironment } from '../local/spark-job.js';
 import { parseTransformSql, TransformSqlError } from '../runtime/core/sql.js';
+import { heavyTransformFolder, heavyTransformProblem } from './heavy-transform.js';
 
 /** Options of {@link runLocal}. */
 export interface RunLocalOptions {
@@ -120,7 +121,7 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
   const datasets = project.datasets[environment.id] ?? [];
   const dataset = pickDataset(project, environment, datasets, options.team, options.dataset);
   const inputs = await resolveInputs(project.root, dataset, options.inputs);
-  const heavy = await heavyTransformOf(project, dataset, options.engine ?? 'duckdb');
+  const heavy = await heavyTransformOf(project, environment.id, dataset, options.engine ?? 'duckdb');
 
   const localDir = join(project.root, projectPaths.localRun(environment.id));
   const layout = localLayout(localDir);
@@ -293,34 +294,30 @@ async function pipelineHasStageB(project: Project, pipeline: string): Promise<bo
 }
 
 /** Decides how stage B runs locally: `transform.sql` with DuckDB, or Glue only, or not at all (custom pipeline). */
-async function heavyTransformOf(project: Project, dataset: DatasetConfig, engine: LocalEngine): Promise<LocalHeavyTransform> {
+async function heavyTransformOf(
+  project: Project,
+  env: string,
+  dataset: DatasetConfig,
+  engine: LocalEngine,
+): Promise<LocalHeavyTransform> {
   const root = project.root;
   if (!(await pipelineHasStageB(project, dataset.pipeline))) {
     return { kind: 'none', reason: `the ${dataset.pipeline} pipeline has stage A only` };
   }
-  const sqlFile = projectPaths.heavyTransformSql(dataset.stageBTransform);
-  const scriptFile = projectPaths.heavyTransformScript(dataset.stageBTransform);
+  const folder = heavyTransformFolder(root, dataset.stageBTransform);
+  const { sqlFile, script } = folder;
+  const problem = heavyTransformProblem(root, dataset, { file: project.parametersFile, path: env });
+  if (problem) throw SdlfError.fromProblems(`Stage B of ${dataset.team}/${dataset.dataset} cannot run:`, [problem]);
   if (engine === 'spark') {
-    if (!existsSync(join(root, scriptFile))) {
-      throw new SdlfError(`${scriptFile} does not exist: --engine spark runs the heavy transform's Glue script.`, {
-        code: 'HEAVY_TRANSFORM_SCRIPT_MISSING',
-        suggestions: [`Create ${scriptFile}, or run stage B with DuckDB (without --engine spark).`],
-      });
-    }
     checkSparkEnvironment();
-    return { kind: 'spark', script: join(root, scriptFile), workdir: join(root, dirname(scriptFile)) };
+    return { kind: 'spark', script: script.path, workdir: join(root, folder.dir) };
   }
-  if (!existsSync(join(root, sqlFile))) {
-    return { kind: 'glue-only', reason: `${scriptFile} has no transform.sql beside it: it runs only on AWS Glue` };
-  }
-  if (existsSync(join(root, scriptFile))) {
-    const script = await readFile(join(root, scriptFile), 'utf8');
-    if (!script.includes('transform.sql')) {
-      return {
-        kind: 'glue-only',
-        reason: `${scriptFile} is custom PySpark that does not run transform.sql: it runs only on AWS Glue`,
-      };
-    }
+  const scriptFile = projectPaths.heavyTransformScript(dataset.stageBTransform);
+  if (script.source === 'own' && !(folder.hasSql && (await readFile(script.path, 'utf8')).includes('transform.sql'))) {
+    return {
+      kind: 'glue-only',
+      reason: `${scriptFile} is PySpark of your own that does not run transform.sql: run it with --engine spark`,
+    };
   }
   try {
     return { kind: 'sql', statements: parseTransformSql(await readFile(join(root, sqlFile), 'utf8'), sqlFile) };

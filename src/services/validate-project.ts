@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadProject } from '../config/load.js';
-import type { Project } from '../config/model.js';
+import { BUILTIN_PIPELINE_STAGE_B, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import { type Problem, SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { heavyTransformProblem } from './heavy-transform.js';
 
 /** Options of {@link validateProject}. */
 export interface ValidateProjectOptions {
@@ -78,13 +79,24 @@ export async function validateProject(options: ValidateProjectOptions, io: Io): 
   };
 }
 
-/** Lists the datasets whose light transform or Glue script is missing from the project. */
+/**
+ * Lists the datasets whose light transform is missing, and those of a pipeline with stage B whose heavy transform
+ * has neither its `transform.sql` nor a `main.py` of the user's own (see {@link heavyTransformProblem}).
+ */
 export function checkTransformFiles(project: Project): Problem[] {
   const problems: Problem[] = [];
   const reported = new Set<string>();
   for (const [env, datasets] of Object.entries(project.datasets)) {
     for (const d of datasets) {
-      const needed = [projectPaths.lightTransform(d.stageATransform), projectPaths.heavyTransformScript(d.stageBTransform)];
+      const hasStageB = (BUILTIN_PIPELINE_STAGE_B as Readonly<Record<string, boolean>>)[d.pipeline] === true;
+      if (hasStageB && !reported.has(d.stageBTransform)) {
+        const problem = heavyTransformProblem(project.root, d, { file: project.parametersFile, path: env });
+        if (problem) {
+          reported.add(d.stageBTransform);
+          problems.push(problem);
+        }
+      }
+      const needed = [projectPaths.lightTransform(d.stageATransform)];
       for (const file of needed) {
         if (existsSync(join(project.root, file)) || reported.has(file)) continue;
         reported.add(file);

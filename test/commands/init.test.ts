@@ -74,7 +74,7 @@ describe('sdlf init', () => {
     const parent = tempDir();
     const run = await sdlf(['init', 'lake', '--path', parent, '--yes', '--dry-run']);
     expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain('Dry run: sdlf init would write 14 file(s)');
+    expect(run.stdout).toContain('Dry run: sdlf init would write 13 file(s)');
     expect(run.stderr).toContain('(dry run) create    ddk.json');
     expect(snapshotTree(parent)).toEqual({});
   });

@@ -145,6 +145,20 @@ describe('sdlf validate', () => {
       (root) => rmSync(join(root, 'transforms', 'light', 'sdlf_light_transform.ts')),
       'needs transforms/light/sdlf_light_transform.ts, which does not exist',
     ],
+    [
+      'a heavy transform without its transform.sql',
+      (root) => rmSync(join(root, 'transforms', 'heavy', 'sdlf_heavy_transform', 'transform.sql')),
+      'needs transforms/heavy/sdlf_heavy_transform/transform.sql (the SQL its Glue job runs), which does not exist',
+    ],
+    [
+      'a misspelt transform.sql',
+      (root) => {
+        const dir = join(root, 'transforms', 'heavy', 'sdlf_heavy_transform');
+        cpSync(join(dir, 'transform.sql'), join(dir, 'transfrom.sql'));
+        rmSync(join(dir, 'transform.sql'));
+      },
+      'the folder has transforms/heavy/sdlf_heavy_transform/transfrom.sql instead. Fix: Rename transforms/heavy/sdlf_heavy_transform/transfrom.sql to transform.sql.',
+    ],
   ])('exits 2 on %s, naming the value, and changes nothing', async (_, arrange, message) => {
     const root = freshProject();
     arrange(root);

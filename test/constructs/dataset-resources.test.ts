@@ -9,6 +9,7 @@ import type { DatasetConfig } from '../../src/config/model.js';
 import { Naming } from '../../src/config/naming.js';
 import { DatasetResources } from '../../src/constructs/dataset-resources.js';
 import { isSdlfError } from '../../src/core/errors.js';
+import { GLUE_RUNNER } from '../../src/runtime/glue/runner.js';
 import { physicalNames, testStack } from '../app/helpers.js';
 import { tempDir } from '../helpers/project.js';
 
@@ -23,6 +24,7 @@ const config = (dataset = 'legislators'): DatasetConfig => ({
   maxItemsProcess: 100,
 });
 
+/** A heavy transform folder with a main.py of the user's own (and transform.sql unless told otherwise). */
 function heavyDir(withSql = true): string {
   const dir = join(tempDir(), 'sdlf_heavy_transform');
   mkdirSync(dir);
@@ -30,6 +32,13 @@ function heavyDir(withSql = true): string {
   if (withSql) writeFileSync(join(dir, 'transform.sql'), 'create table t as select 1;\n');
   return dir;
 }
+
+/** The stage B props of a folder whose job runs its own main.py. */
+const ownScript = (dir: string, extra: { numberOfWorkers?: number; timeout?: Duration } = {}) => ({
+  dir,
+  script: join(dir, 'main.py'),
+  ...extra,
+});
 
 function dataset(props: Partial<ConstructorParameters<typeof DatasetResources>[2]> = {}) {
   const stack = testStack();
@@ -87,7 +96,7 @@ describe('DatasetResources', () => {
   describe('with custom props', () => {
     it('adds the Glue 5.0 job with its script and SQL as assets, the stage B queue and the Lake Formation grants', () => {
       const { template, construct } = dataset({
-        heavyTransform: { dir: heavyDir() },
+        heavyTransform: ownScript(heavyDir()),
         lightTransformMemorySize: 2048,
         logRetention: RetentionDays.ONE_MONTH,
       });
@@ -127,7 +136,7 @@ describe('DatasetResources', () => {
     it('lets the Glue job write its result beside the manifest and register its tables in its database only', () => {
       // Given a dataset with a heavy transform, whose main.py writes manifests/{team}/{dataset}/<id>.result.json
       // and creates, updates and partitions tables of the dataset's database
-      const { template } = dataset({ heavyTransform: { dir: heavyDir() } });
+      const { template } = dataset({ heavyTransform: ownScript(heavyDir()) });
       const artifacts = { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsbucketsartifacts') };
       const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
       // Then its role may put objects under manifests/demoteam/legislators/ of the artifacts bucket
@@ -165,24 +174,34 @@ describe('DatasetResources', () => {
 
     it('applies the worker count and job timeout', () => {
       const { template } = dataset({
-        heavyTransform: { dir: heavyDir(false), numberOfWorkers: 5, timeout: Duration.minutes(30) },
+        heavyTransform: ownScript(heavyDir(false), { numberOfWorkers: 5, timeout: Duration.minutes(30) }),
       });
       template.hasResourceProperties('AWS::Glue::Job', { NumberOfWorkers: 5, Timeout: 30 });
       const job = Object.values(template.findResources('AWS::Glue::Job'))[0];
       expect(JSON.stringify(job)).not.toContain('--transform-sql');
     });
 
-    it('throws MISSING_TRANSFORM when the heavy transform has no main.py', () => {
+    it("throws MISSING_TRANSFORM when the job's script does not exist", () => {
       const dir = tempDir();
-      const error = (() => {
-        try {
-          dataset({ heavyTransform: { dir } });
-        } catch (e) {
-          return e;
-        }
-      })();
+      const error = catching(() => dataset({ heavyTransform: ownScript(dir) }));
       expect(isSdlfError(error) && error.code).toBe('MISSING_TRANSFORM');
       expect((error as Error).message).toContain('main.py');
+    });
+
+    it('throws MISSING_TRANSFORM naming transform.sql when the shipped runner would have no SQL to run', () => {
+      const dir = tempDir();
+      const error = catching(() => dataset({ heavyTransform: { dir, script: GLUE_RUNNER } }));
+      expect(isSdlfError(error) && error.code).toBe('MISSING_TRANSFORM');
+      expect((error as Error).message).toContain('sdlf_heavy_transform/transform.sql');
+      expect(isSdlfError(error) && error.suggestions?.join(' ')).toContain('--glue-script');
+    });
+
+    it('deploys the runner that ships with sdlf when the folder has only its transform.sql', () => {
+      const dir = tempDir();
+      writeFileSync(join(dir, 'transform.sql'), 'create table t as select 1;\n');
+      const { template } = dataset({ heavyTransform: { dir, script: GLUE_RUNNER } });
+      const job = Object.values(template.findResources('AWS::Glue::Job'))[0];
+      expect(JSON.stringify(job)).toContain('--transform-sql');
     });
   });
 
@@ -194,7 +213,7 @@ describe('DatasetResources', () => {
           naming,
           config: config(name),
           lightTransformCode: Code.fromInline('export const handler = async () => ({});'),
-          heavyTransform: { dir: heavyDir() },
+          heavyTransform: ownScript(heavyDir()),
         });
       }
       const names = physicalNames(Template.fromStack(stack).toJSON().Resources);
@@ -203,3 +222,12 @@ describe('DatasetResources', () => {
     });
   });
 });
+
+function catching(action: () => unknown): unknown {
+  try {
+    action();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -32,8 +32,8 @@ export interface FixtureOptions {
   readonly glueRunner?: boolean;
 }
 
-/** The Glue runner the scaffolds hold: the main.py that runs transform.sql on AWS Glue and on `--engine spark`. */
-export const GLUE_RUNNER = join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'heavy', '{{stageBTransform}}', 'main.py');
+/** The Glue runner that ships with sdlf: the main.py that runs transform.sql on AWS Glue and on `--engine spark`. */
+export const GLUE_RUNNER = join(repoRoot, 'src', 'runtime', 'glue', 'main.py');
 
 /** Creates a project with the demoteam/legislators dataset (standard pipeline) in a fresh temporary folder. */
 export async function createLegislatorsProject(options: FixtureOptions = {}): Promise<string> {

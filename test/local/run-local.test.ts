@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -167,11 +167,21 @@ export default defineLightTransform(async function* (input) {
     expect(result.tables).toEqual([expect.objectContaining({ table: 'counted', rows: 1 })]);
   });
 
-  it('runs stage A and reports stage B as Glue-only when the heavy transform has no transform.sql', async () => {
+  it('refuses a heavy transform folder with neither transform.sql nor a main.py of its own, before running', async () => {
+    const root = await createLegislatorsProject({ sql: null });
+    rmSync(join(root, 'transforms', 'heavy', 'legislators_heavy', 'main.py'));
+    await expect(run(root)).rejects.toMatchObject({
+      code: 'MISSING_TRANSFORM_SQL',
+      message: expect.stringContaining('needs transforms/heavy/legislators_heavy/transform.sql'),
+    });
+    expect(existsSync(join(root, '.sdlf', 'local', 'dev', 'raw'))).toBe(false);
+  });
+
+  it("runs stage A and reports stage B as Glue-only for PySpark of the user's own without transform.sql", async () => {
     const root = await createLegislatorsProject({ sql: null });
     const result = await run(root);
     expect(result.objects.every((o) => o.status === 'SUCCEEDED')).toBe(true);
-    expect(result.stageB).toMatchObject({ status: 'GLUE_ONLY', reason: expect.stringContaining('runs only on AWS Glue') });
+    expect(result.stageB).toMatchObject({ status: 'GLUE_ONLY', reason: expect.stringContaining('run it with --engine spark') });
     expect(result.tables).toEqual([]);
     expect(result.failed).toBe(0);
     expect(formatRunLocalSummary(result).join('\n')).toContain('Stage B: GLUE_ONLY');

@@ -35,6 +35,20 @@ async function readTable(root: string, table: string): Promise<{ schema: string[
   }
 }
 
+/** The values of a timestamp column as microseconds since the epoch (UTC). */
+async function epochMicros(root: string, table: string, column: string): Promise<bigint[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const source = `read_parquet('${tableDir(root, table)}/**/*.parquet', hive_partitioning = true)`;
+    const reader = await connection.runAndReadAll(`SELECT epoch_us(${column}) FROM ${source} ORDER BY 1`);
+    return reader.getRows().map(([value]) => value as bigint);
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
 function catalogOf(root: string, table: string) {
   const file = join(local(root), 'catalog', 'ddk_dev_demoteam_legislators', `${table}.json`);
   const entry = JSON.parse(readFileSync(file, 'utf8')) as {
@@ -174,5 +188,56 @@ describe('--engine spark without Spark', () => {
       else process.env.SDLF_PYTHON = previous;
       rmSync(bin, { force: true });
     }
+  });
+});
+
+describe('one type mapping on both engines', () => {
+  const TYPED_SQL = `CREATE TABLE typed AS
+SELECT classification,
+       SUM(seats) AS seats_total,
+       COUNT(*) AS organizations,
+       AVG(seats) AS seats_mean,
+       CAST(SUM(seats) AS DECIMAL(12, 2)) AS seats_decimal,
+       CAST('2024-05-01 12:34:56.789123' AS TIMESTAMP) AS measured_at,
+       CAST('2024-05-01' AS DATE) AS measured_on,
+       MIN(name) AS first_name,
+       seats IS NOT NULL AS has_seats
+FROM organizations
+GROUP BY classification, seats IS NOT NULL;
+`;
+  let spark: string;
+  let duck: string;
+
+  beforeAll(async () => {
+    spark = await createLegislatorsProject({ glueRunner: true, sql: TYPED_SQL });
+    duck = await createLegislatorsProject({ glueRunner: true, sql: TYPED_SQL });
+    const only = (root: string) => [join(root, 'data', 'demoteam', 'legislators', 'organizations.json')];
+    expect((await run(spark, 'spark', { inputs: only(spark) })).stageB.status).toBe('SUCCEEDED');
+    expect((await run(duck, 'duckdb', { inputs: only(duck) })).stageB.status).toBe('SUCCEEDED');
+  }, 120_000);
+
+  it('registers integers as bigint, decimals with their precision, timestamps, dates and booleans alike', () => {
+    expect(catalogOf(spark, 'typed').columns).toEqual([
+      { Name: 'classification', Type: 'string' },
+      { Name: 'seats_total', Type: 'bigint' },
+      { Name: 'organizations', Type: 'bigint' },
+      { Name: 'seats_mean', Type: 'double' },
+      { Name: 'seats_decimal', Type: 'decimal(12,2)' },
+      { Name: 'measured_at', Type: 'timestamp' },
+      { Name: 'measured_on', Type: 'date' },
+      { Name: 'first_name', Type: 'string' },
+      { Name: 'has_seats', Type: 'boolean' },
+    ]);
+    expect(catalogOf(duck, 'typed').columns).toEqual(catalogOf(spark, 'typed').columns);
+  });
+
+  it('writes the same Parquet types and values, timestamps to the microsecond', async () => {
+    const [fromSpark, fromDuck] = await Promise.all([readTable(spark, 'typed'), readTable(duck, 'typed')]);
+    expect(fromDuck.schema).toEqual(fromSpark.schema);
+    expect(fromDuck.rows).toEqual(fromSpark.rows);
+    // 2024-05-01 12:34:56.789123 UTC, to the microsecond, in both files
+    const micros = BigInt(Date.UTC(2024, 4, 1, 12, 34, 56)) * 1000n + 789_123n;
+    expect(await epochMicros(spark, 'typed', 'measured_at')).toEqual([micros, micros]);
+    expect(await epochMicros(duck, 'typed', 'measured_at')).toEqual([micros, micros]);
   });
 });

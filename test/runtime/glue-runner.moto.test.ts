@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { repoRoot, tempDir } from '../helpers/project.js';
 
-const script = join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'heavy', '{{stageBTransform}}', 'main.py');
+const script = join(repoRoot, 'src', 'runtime', 'glue', 'main.py');
 const harness = join(repoRoot, 'test', 'runtime', 'fixtures', 'glue_scenario.py');
 // @ts-expect-error: a plain ES module of the repository's scripts
 const { sparkJars } = await import('../../scripts/python-env.mjs');

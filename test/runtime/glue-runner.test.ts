@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTransformSql, TransformSqlError } from '../../src/runtime/core/sql.js';
 import { repoRoot } from '../helpers/project.js';
 
-const script = join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'heavy', '{{stageBTransform}}', 'main.py');
+const script = join(repoRoot, 'src', 'runtime', 'glue', 'main.py');
 
 /**
  * Runs `body` in python3 with the Glue runner imported as `m` (its Spark and AWS imports sit inside `run()`, so

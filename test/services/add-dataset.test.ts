@@ -5,6 +5,7 @@ import { loadProject } from '../../src/config/load.js';
 import { isSdlfError, type SdlfError } from '../../src/core/errors.js';
 import { createRecordingIo } from '../../src/core/io.js';
 import { parseTransformSql } from '../../src/runtime/core/sql.js';
+import { GLUE_RUNNER, glueScriptOf } from '../../src/runtime/glue/runner.js';
 import {
   type AddDatasetOptions,
   addDataset,
@@ -12,7 +13,7 @@ import {
   defaultStageBTransform,
 } from '../../src/services/add-dataset.js';
 import { checkTransformFiles } from '../../src/services/validate-project.js';
-import { copyFixture, ddkJson, snapshotTree, tempDir, writeJsonFiles } from '../helpers/project.js';
+import { copyFixture, ddkJson, repoRoot, snapshotTree, tempDir, writeJsonFiles } from '../helpers/project.js';
 
 /** A project with ddk.json (cicd + dev) and the given parameters.json, plus the transforms it names. */
 function project(parameters: unknown = { dev: [] }, ddk: Record<string, unknown> = ddkJson()): string {
@@ -60,7 +61,6 @@ describe('addDataset', () => {
     });
     expect(result.files.map((f) => `${f.action} ${f.path}`)).toEqual([
       'create data/sales/orders/.gitkeep',
-      'create transforms/heavy/sales_orders/main.py',
       'create transforms/heavy/sales_orders/transform.sql',
       'create transforms/light/sdlf_light_transform.ts',
       'update parameters.json',
@@ -78,8 +78,35 @@ describe('addDataset', () => {
     await addDataset({ root, team: 'sales', dataset: 'click-stream' }, createRecordingIo());
     const sql = readFileSync(join(root, 'transforms/heavy/sales_click_stream/transform.sql'), 'utf8');
     expect(parseTransformSql(sql)).toEqual([
-      { kind: 'table', name: 'click_stream_curated', partitionBy: [], select: 'SELECT *\nFROM click_stream', line: 15 },
+      { kind: 'table', name: 'click_stream_curated', partitionBy: [], select: 'SELECT *\nFROM click_stream', line: 16 },
     ]);
+  });
+
+  it('scaffolds no Glue script by default: the job runs the runner that ships with sdlf', async () => {
+    const root = project();
+    await addDataset({ root, team: 'sales', dataset: 'orders' }, createRecordingIo());
+    expect(existsSync(join(root, 'transforms/heavy/sales_orders/main.py'))).toBe(false);
+    expect(glueScriptOf(join(root, 'transforms/heavy/sales_orders'))).toEqual({ path: GLUE_RUNNER, source: 'runner' });
+  });
+
+  it("copies the runner into the folder with --glue-script, which the job then runs as the user's own", async () => {
+    const root = project();
+    await addDataset({ root, team: 'sales', dataset: 'orders', glueScript: true }, createRecordingIo());
+    const own = join(root, 'transforms/heavy/sales_orders/main.py');
+    expect(readFileSync(own, 'utf8')).toBe(readFileSync(GLUE_RUNNER, 'utf8'));
+    expect(glueScriptOf(join(root, 'transforms/heavy/sales_orders'))).toEqual({ path: own, source: 'own' });
+  });
+
+  it('recognises an unmodified main.py that an earlier sdlf scaffolded, and runs the shipped runner instead', async () => {
+    // Given a heavy transform folder holding the runner as sdlf 0.1.0 (the last release that copied it) wrote it
+    const root = project();
+    const dir = join(root, 'transforms/heavy/old');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'main.py'), readFileSync(join(repoRoot, 'test', 'fixtures', 'scaffolded-main-0.1.0.py')));
+    // Then the job runs the runner of the installed sdlf; an edited copy stays the user's own
+    expect(glueScriptOf(dir)).toEqual({ path: GLUE_RUNNER, source: 'scaffolded-copy' });
+    writeFileSync(join(dir, 'main.py'), `${readFileSync(join(dir, 'main.py'), 'utf8')}# edited\n`);
+    expect(glueScriptOf(dir).source).toBe('own');
   });
 
   it('keeps transforms that exist and shares them', async () => {
@@ -165,7 +192,7 @@ describe('addDataset', () => {
     const io = createRecordingIo();
     const result = await addDataset({ root, team: 'sales', dataset: 'orders', dryRun: true }, io);
     expect(result.dryRun).toBe(true);
-    expect(result.files).toHaveLength(5);
+    expect(result.files).toHaveLength(4);
     expect(snapshotTree(root)).toEqual(before);
     expect(io.lines.some((l) => l.message.startsWith('(dry run) create'))).toBe(true);
   });

@@ -100,7 +100,6 @@ describe('initProject', () => {
       'ddk.json',
       'package.json',
       'parameters.json',
-      'transforms/heavy/sdlf_heavy_transform/main.py',
       'transforms/heavy/sdlf_heavy_transform/transform.sql',
       'transforms/light/sdlf_light_transform.ts',
       'tsconfig.json',

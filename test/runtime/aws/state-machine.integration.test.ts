@@ -74,10 +74,7 @@ beforeAll(async () => {
     join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'light', '{{stageATransform}}.ts.hbs'),
     'utf8',
   ).replaceAll('{{stageATransform}}', 'sdlf_light_transform');
-  const mainPy = readFileSync(
-    join(repoRoot, 'src', 'templates', 'dataset', 'transforms', 'heavy', '{{stageBTransform}}', 'main.py'),
-    'utf8',
-  );
+  const mainPy = readFileSync(join(repoRoot, 'src', 'runtime', 'glue', 'main.py'), 'utf8');
   const root = writeProject(
     { dev: [{ team: lake.team, dataset: lake.dataset }] },
     {

@@ -649,6 +649,9 @@ def run(argv):
     statements = parse_transform_sql(sql_text, sql_file)
 
     spark, job = _spark_session(args)
+    # Parquet timestamps as the standard's microseconds, not Spark's legacy INT96: what every reader (Athena, DuckDB,
+    # pandas) reads the same, and what sdlf's local DuckDB engine writes.
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     for table, uris in inputs.items():
         paths = [storage.spark_uri(*split_s3_uri(uri)) for uri in uris]
         try:
