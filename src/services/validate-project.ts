@@ -1,10 +1,13 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadProject } from '../config/load.js';
 import { BUILTIN_PIPELINE_STAGE_B, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import { type Problem, SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { checkSqlSyntax } from '../local/sql-syntax.js';
+import { parseTransformSql, TransformSqlError, type TransformStatement } from '../runtime/core/sql.js';
 import { heavyTransformProblem } from './heavy-transform.js';
 
 /** Options of {@link validateProject}. */
@@ -37,7 +40,7 @@ export interface ValidateProjectResult {
  */
 export async function validateProject(options: ValidateProjectOptions, io: Io): Promise<ValidateProjectResult> {
   const project = await loadProject(options.root);
-  const problems = checkTransformFiles(project);
+  const problems = [...checkTransformFiles(project), ...(await checkTransformSql(project, io))];
   if (Object.keys(project.customPipelineFiles).length > 0) {
     // Loaded only when there are custom types: it compiles them with esbuild and imports aws-cdk-lib.
     const { checkPipelineModules } = await import('../app/load-pipelines.js');
@@ -108,6 +111,52 @@ export function checkTransformFiles(project: Project): Problem[] {
           suggestion: `Scaffold it with "sdlf add-dataset --team ${d.team} --dataset ${d.dataset} --pipeline ${d.pipeline}", or create the file.`,
         });
       }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Checks every `transform.sql` of a dataset with stage B: the transform.sql convention (statements, names,
+ * PARTITIONED BY), then each query with DuckDB's parser. A problem names the file and line, and DuckDB's reason.
+ */
+export async function checkTransformSql(project: Project, io: Io): Promise<Problem[]> {
+  const files = new Set<string>();
+  for (const datasets of Object.values(project.datasets)) {
+    for (const d of datasets) {
+      const hasStageB = (BUILTIN_PIPELINE_STAGE_B as Readonly<Record<string, boolean>>)[d.pipeline] === true;
+      const file = projectPaths.heavyTransformSql(d.stageBTransform);
+      if (hasStageB && existsSync(join(project.root, file))) files.add(file);
+    }
+  }
+  const problems: Problem[] = [];
+  for (const file of [...files].sort()) {
+    let statements: TransformStatement[];
+    try {
+      statements = parseTransformSql(await readFile(join(project.root, file), 'utf8'), file);
+    } catch (error) {
+      if (!(error instanceof TransformSqlError)) throw error;
+      problems.push({
+        code: 'INVALID_TRANSFORM_SQL',
+        file: `${file}:${error.line}`,
+        message: error.reason,
+        suggestion:
+          'Statements are "CREATE TABLE <name> [PARTITIONED BY (<col>)] AS SELECT …" or "CREATE VIEW <name> AS SELECT …".',
+      });
+      continue;
+    }
+    const errors = await checkSqlSyntax(statements);
+    if (errors === undefined) {
+      io.warn(`${file}: not parsed, as DuckDB is not installed (npm install @duckdb/node-api).`);
+      continue;
+    }
+    for (const error of errors) {
+      problems.push({
+        code: 'INVALID_TRANSFORM_SQL',
+        file: `${file}:${error.line}`,
+        message: `the query of ${error.name} does not parse: ${error.reason}.`,
+        suggestion: 'Fix the SQL there; it must be a query that Spark SQL (on Glue) and DuckDB (locally) both accept.',
+      });
     }
   }
   return problems;

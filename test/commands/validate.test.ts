@@ -151,6 +151,17 @@ describe('sdlf validate', () => {
       'needs transforms/heavy/sdlf_heavy_transform/transform.sql (the SQL its Glue job runs), which does not exist',
     ],
     [
+      'a transform.sql whose query does not parse',
+      (root) =>
+        replaceIn(
+          root,
+          'transforms/heavy/sdlf_heavy_transform/transform.sql',
+          'contact_details\nFROM persons;',
+          'contact_details\nFRM persons;',
+        ),
+      'transforms/heavy/sdlf_heavy_transform/transform.sql:8: the query of persons does not parse: syntax error at or near "persons"',
+    ],
+    [
       'a misspelt transform.sql',
       (root) => {
         const dir = join(root, 'transforms', 'heavy', 'sdlf_heavy_transform');
