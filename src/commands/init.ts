@@ -10,7 +10,9 @@ export default class Init extends SdlfCommand<typeof Init> {
   static override description =
     'Writes ddk.json (a cicd and one deployment environment), parameters.json with the demoteam/legislators dataset, ' +
     'its light transform, Glue script and SQL, sample data under data/, package.json, tsconfig.json, cdk.json, ' +
-    '.gitignore and a README. On a terminal it asks for what the flags do not give; in scripts pass the flags or ' +
+    '.gitignore and a README, then installs the dependencies (package-lock.json). The project depends on the ' +
+    'semver range of this sdlf when a registry installed it, else on this sdlf packed into vendor/ (a file: ' +
+    'dependency, to commit with the project); --sdlf-spec overrides both. On a terminal it asks for what the flags do not give; in scripts pass the flags or ' +
     '--yes to accept the defaults (the account then is the placeholder 111111111111, to replace before deploying). ' +
     'It refuses a non-empty folder without --force.';
   static override examples = [
@@ -53,6 +55,17 @@ export default class Init extends SdlfCommand<typeof Init> {
       description: 'CodeCommit repository of the CI/CD pipeline (default: the folder name).',
       env: 'SDLF_REPOSITORY',
     }),
+    'sdlf-spec': Flags.string({
+      description:
+        "npm spec of the project's sdlf dependency: a range, a git URL or a tarball (default: the range of this sdlf when a registry installed it, else this sdlf packed into vendor/).",
+      env: 'SDLF_SDLF_SPEC',
+    }),
+    install: Flags.boolean({
+      description: "Install the project's dependencies with npm, which writes package-lock.json (--no-install: skip).",
+      env: 'SDLF_INSTALL',
+      allowNo: true,
+      default: true,
+    }),
     yes: sharedFlags.yes,
     force: sharedFlags.force,
     'dry-run': sharedFlags['dry-run'],
@@ -86,6 +99,8 @@ export default class Init extends SdlfCommand<typeof Init> {
           region: regionVariable ? { value: process.env[regionVariable] ?? '', source: regionVariable } : undefined,
         },
         prompter: this.interactive ? createTerminalPrompter() : undefined,
+        sdlfSpec: flags['sdlf-spec'],
+        install: flags.install,
       },
       this.io,
     );
@@ -104,6 +119,9 @@ export default class Init extends SdlfCommand<typeof Init> {
       );
       this.log(
         `  dataset ${result.dataset.team}/${result.dataset.dataset} (pipeline ${result.dataset.pipeline}) with sample data`,
+      );
+      this.log(
+        `  sdlf dependency: ${result.sdlf.spec}${result.sdlf.source === 'vendored' ? ' (this sdlf, packed into the project: no registry serves it)' : ''}`,
       );
       if (!result.dryRun) {
         this.log('Next steps:');

@@ -3,6 +3,8 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { DeploymentEnvironment } from '../config/model.js';
 
+// cdk-nag AwsSolutions-L1 wants the newest runtime the installed aws-cdk-lib knows; aws-cdk-lib is pinned exactly in
+// package.json, so this stays the newest until the pin moves (and the cdk-nag test then says so).
 /** The Node.js runtime of every sdlf function: the newest that aws-cdk-lib offers. */
 export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
 /** Graviton: cheaper per GB-second and faster to start for Node.js. */

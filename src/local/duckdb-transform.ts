@@ -4,6 +4,7 @@ import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
 import type { TransformStatement } from '../runtime/core/sql.js';
+import { loadDuckDb } from './duckdb.js';
 import { catalogType, compareNames, parquetCast, sparkJsonReadType } from './spark-types.js';
 
 /** Options of {@link runTransformSqlWithDuckDb}. */
@@ -60,7 +61,7 @@ export interface TransformSqlRun {
  * failing SQL leaves the tables as they were.
  */
 export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions): Promise<TransformSqlRun> {
-  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const { DuckDBInstance } = await loadDuckDb('The DuckDB engine of run --local');
   await mkdir(options.spillDir, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: options.memoryLimit ?? '512MB',

@@ -1,4 +1,5 @@
 import type { TransformStatement } from '../runtime/core/sql.js';
+import { tryLoadDuckDb } from './duckdb.js';
 
 /** A statement of a `transform.sql` whose query DuckDB cannot parse. */
 export interface SqlSyntaxError {
@@ -16,12 +17,8 @@ export interface SqlSyntaxError {
  * (it is an optional dependency of sdlf).
  */
 export async function checkSqlSyntax(statements: readonly TransformStatement[]): Promise<SqlSyntaxError[] | undefined> {
-  let duckdb: typeof import('@duckdb/node-api');
-  try {
-    duckdb = await import('@duckdb/node-api');
-  } catch {
-    return undefined;
-  }
+  const duckdb = await tryLoadDuckDb();
+  if (duckdb === undefined) return undefined;
   const instance = await duckdb.DuckDBInstance.create(':memory:', { enable_external_access: 'false' });
   const connection = await instance.connect();
   try {

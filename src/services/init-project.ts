@@ -17,6 +17,14 @@ import { type FileChange, type PlannedFile, writeFiles } from '../core/files.js'
 import type { Io } from '../core/io.js';
 import { nearest } from '../core/suggest.js';
 import { datasetTemplateView } from './add-dataset.js';
+import {
+  detectSdlfOrigin,
+  packSdlf,
+  resolveSdlfDependency,
+  runNpm,
+  type SdlfDependency,
+  type SdlfOrigin,
+} from './sdlf-dependency.js';
 import { renderTemplateTree, TEMPLATES_ROOT } from './templates.js';
 
 /** Account id written when none is given under `--yes`; the user must replace it before deploying. */
@@ -78,6 +86,12 @@ export interface InitProjectOptions {
   readonly inferred?: { readonly account?: InferredValue; readonly region?: InferredValue };
   /** Asks what flags did not answer; without one, a missing answer is an error naming the flag. */
   readonly prompter?: Prompter;
+  /** The project's sdlf dependency spec (a range, git URL or tarball path). @default see {@link resolveSdlfDependency} */
+  readonly sdlfSpec?: string;
+  /** Where the running sdlf came from. @default {@link detectSdlfOrigin} of the running package */
+  readonly sdlfOrigin?: SdlfOrigin;
+  /** Runs `npm install` in the new project, which writes package-lock.json. @default true */
+  readonly install?: boolean;
 }
 
 /** What {@link initProject} created. */
@@ -93,6 +107,10 @@ export interface InitProjectResult {
   /** Settings that hold placeholder values to replace before deploying (e.g. `environments.dev.account`). */
   readonly placeholders: readonly string[];
   readonly files: readonly FileChange[];
+  /** How the project depends on sdlf. */
+  readonly sdlf: SdlfDependency;
+  /** Whether `npm install` ran (and wrote package-lock.json). */
+  readonly installed: boolean;
   /** Commands to run next, in order. */
   readonly nextSteps: readonly string[];
 }
@@ -136,8 +154,20 @@ export async function initProject(options: InitProjectOptions, io: Io): Promise<
   if (answers.account === PLACEHOLDER_ACCOUNT) placeholders.push(`environments.${answers.envName}.account`);
   if (answers.cicdAccount === PLACEHOLDER_ACCOUNT) placeholders.push('environments.cicd.account');
 
-  const files = await planProject(answers, root);
-  const changes = await writeFiles({ root, files }, { dryRun: options.dryRun ?? false, force: options.force ?? false }, io);
+  const own = await ownPackage();
+  const sdlf = resolveSdlfDependency({
+    version: own.version,
+    origin: options.sdlfOrigin ?? (await detectSdlfOrigin()),
+    override: options.sdlfSpec,
+  });
+  const files = await planProject(answers, root, sdlf);
+  const dryRun = options.dryRun ?? false;
+  const changes = await writeFiles({ root, files }, { dryRun, force: options.force ?? false }, io);
+  const installed = !dryRun && (options.install ?? true);
+  if (installed) {
+    io.info(`Installing the project's dependencies (npm install in ${root}); this writes package-lock.json…`);
+    await runNpm(['install', '--no-audit', '--no-fund'], root);
+  }
   if (placeholders.length > 0) {
     io.warn(
       `ddk.json holds the placeholder account ${PLACEHOLDER_ACCOUNT} in ${placeholders.join(' and ')}: replace it with your ` +
@@ -153,9 +183,11 @@ export async function initProject(options: InitProjectOptions, io: Io): Promise<
     dataset: { team: demo.team, dataset: demo.dataset, pipeline: demo.pipeline },
     placeholders,
     files: changes,
+    sdlf,
+    installed,
     nextSteps: [
       `cd ${root}`,
-      'npm install',
+      ...(installed ? [] : ['npm install']),
       'npx sdlf validate',
       `npx sdlf run --local --team ${demo.team} --dataset ${demo.dataset}`,
       'npx sdlf synth',
@@ -373,15 +405,17 @@ export interface ProjectTemplateView {
   readonly cicd: { readonly account: string; readonly region: string; readonly repository: string; readonly enabled: boolean };
   readonly demo: typeof DEMO_DATASET;
   readonly runLocalScript: string;
-  readonly versions: { readonly sdlf: string; readonly typescript: string; readonly typesNode: string };
+  readonly versions: {
+    readonly sdlf: string;
+    readonly typescript: string;
+    readonly typesNode: string;
+    readonly awsCdk: string;
+  };
 }
 
 /** Builds the view of the `project` template tree from validated answers. */
-async function projectTemplateView(answers: Answers, root: string): Promise<ProjectTemplateView> {
-  const own = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-    devDependencies: Record<string, string>;
-  };
+async function projectTemplateView(answers: Answers, root: string, sdlfSpec: string): Promise<ProjectTemplateView> {
+  const own = await ownPackage();
   const dev = (name: string): string => {
     const range = own.devDependencies[name];
     if (range === undefined) throw new Error(`sdlf's package.json has no devDependency ${name}.`);
@@ -394,13 +428,24 @@ async function projectTemplateView(answers: Answers, root: string): Promise<Proj
     cicd: { account: answers.cicdAccount, region: answers.cicdRegion, repository: answers.repository, enabled: answers.cicd },
     demo: DEMO_DATASET,
     runLocalScript: `sdlf run --local --team ${DEMO_DATASET.team} --dataset ${DEMO_DATASET.dataset}`,
-    versions: { sdlf: `^${own.version}`, typescript: dev('typescript'), typesNode: dev('@types/node') },
+    versions: { sdlf: sdlfSpec, typescript: dev('typescript'), typesNode: dev('@types/node'), awsCdk: dev('aws-cdk') },
   };
 }
 
-/** Plans every file of the new project: the project tree, the demo dataset's transforms, SQL and sample data. */
-async function planProject(answers: Answers, root: string): Promise<PlannedFile[]> {
-  const project = await renderTemplateTree('project', await projectTemplateView(answers, root));
+/** The running sdlf's package.json. */
+async function ownPackage(): Promise<{ version: string; devDependencies: Record<string, string> }> {
+  return JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+    devDependencies: Record<string, string>;
+  };
+}
+
+/**
+ * Plans every file of the new project: the project tree, the demo dataset's transforms, SQL and sample data, and
+ * the vendored sdlf tarball when the project depends on one.
+ */
+async function planProject(answers: Answers, root: string, sdlf: SdlfDependency): Promise<PlannedFile[]> {
+  const project = await renderTemplateTree('project', await projectTemplateView(answers, root, sdlf.spec));
   const sampleDir = projectPaths.sampleData(DEMO_DATASET.team, DEMO_DATASET.dataset);
   const sql = projectPaths.heavyTransformSql(DEMO_DATASET.stageBTransform);
   const dataset = (await renderTemplateTree('dataset', datasetTemplateView(DEMO_DATASET)))
@@ -413,6 +458,7 @@ async function planProject(answers: Answers, root: string): Promise<PlannedFile[
   const sample = renderLegislatorsSample().map((file) => ({ path: `${sampleDir}/${file.path}`, contents: file.contents }));
   const legislatorsSql = await readFile(join(TEMPLATES_ROOT, 'legislators', 'transform.sql'));
   const files = [...project, ...dataset, ...sample, { path: sql, contents: new Uint8Array(legislatorsSql) }];
+  if (sdlf.vendoredPath !== undefined) files.push({ path: sdlf.vendoredPath, contents: await packSdlf() });
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 

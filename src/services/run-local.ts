@@ -7,6 +7,7 @@ import { SdlfError } from '../core/errors.js';
 import { displayPath } from '../core/files.js';
 import type { Io } from '../core/io.js';
 import { didYouMean } from '../core/suggest.js';
+import { loadDuckDb } from '../local/duckdb.js';
 import { loadLightTransform } from '../local/light-transform.js';
 import { acquireLocalLock, LOCK_FILE } from '../local/lock.js';
 import {
@@ -318,6 +319,8 @@ async function heavyTransformOf(
       reason: `${scriptFile} is PySpark of your own that does not run transform.sql: run it with --engine spark`,
     };
   }
+  // Before stage A touches anything: a run that cannot reach stage B's engine must not stage half a batch.
+  await loadDuckDb(`Stage B of ${dataset.team}/${dataset.dataset} (the DuckDB engine of run --local)`);
   try {
     return { kind: 'sql', statements: parseTransformSql(await readFile(join(root, sqlFile), 'utf8'), sqlFile) };
   } catch (error) {

@@ -6,6 +6,7 @@ import { BUILTIN_PIPELINE_STAGE_B, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import { type Problem, SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { duckDbInstallCommand } from '../local/duckdb.js';
 import { checkSqlSyntax } from '../local/sql-syntax.js';
 import { parseTransformSql, TransformSqlError, type TransformStatement } from '../runtime/core/sql.js';
 import { heavyTransformProblem } from './heavy-transform.js';
@@ -147,7 +148,7 @@ export async function checkTransformSql(project: Project, io: Io): Promise<Probl
     }
     const errors = await checkSqlSyntax(statements);
     if (errors === undefined) {
-      io.warn(`${file}: not parsed, as DuckDB is not installed (npm install @duckdb/node-api).`);
+      io.warn(`${file}: not parsed, as DuckDB is not installed (${duckDbInstallCommand()}).`);
       continue;
     }
     for (const error of errors) {

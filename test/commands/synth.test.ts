@@ -34,7 +34,7 @@ describe('sdlf synth', { timeout: 240_000 }, () => {
   it('synthesizes a project freshly made by sdlf init', async () => {
     // Given the project "sdlf init --yes" writes (legislators demo included)
     const root = join(tempDir(), 'demo');
-    await initProject({ directory: root, yes: true }, createRecordingIo());
+    await initProject({ install: false, directory: root, yes: true }, createRecordingIo());
     // When it is synthesized offline
     const run = await sdlf(['synth', '--path', root, '--json', '--no-validation']);
     // Then it succeeds with cdk-nag clean and the three stacks of the demo

@@ -12,7 +12,7 @@ beforeAll(async () => {
   ensureBuilt();
   template = join(tempDir(), 'lake');
   await initProject(
-    { directory: template, prefix: 'acme', account: '123456789012', region: 'eu-west-1', cicd: false },
+    { install: false, directory: template, prefix: 'acme', account: '123456789012', region: 'eu-west-1', cicd: false },
     createRecordingIo(),
   );
 });

@@ -27,7 +27,7 @@ export const ACME_INIT_FLAGS: readonly string[] = [
  */
 export async function initializedProjectCopies(): Promise<() => string> {
   const template = join(tempDir(), 'lake');
-  await initProject({ directory: template, yes: true }, createRecordingIo());
+  await initProject({ install: false, directory: template, yes: true }, createRecordingIo());
   return () => {
     const root = join(tempDir(), 'lake');
     cpSync(template, root, { recursive: true });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -60,7 +61,7 @@ describe('initProject', () => {
     const directory = join(tempDir(), 'my-lake');
     const io = createRecordingIo();
     // When init runs with --yes
-    const result = await initProject({ directory, yes: true }, io);
+    const result = await initProject({ install: false, directory, yes: true }, io);
     // Then ddk.json has the seed's shape with the defaults: prefix ddk, env dev, placeholder account, us-east-1, no CI/CD
     expect(json(directory, 'ddk.json')).toEqual({
       environments: {
@@ -103,6 +104,7 @@ describe('initProject', () => {
       'transforms/heavy/sdlf_heavy_transform/transform.sql',
       'transforms/light/sdlf_light_transform.ts',
       'tsconfig.json',
+      'vendor/sdlf-0.1.0.tgz',
     ]);
     expect(readFileSync(join(directory, 'transforms/heavy/sdlf_heavy_transform/transform.sql'))).toEqual(
       readFileSync(new URL('../../src/templates/legislators/transform.sql', import.meta.url)),
@@ -115,14 +117,22 @@ describe('initProject', () => {
     expect(validated.datasets).toHaveLength(1);
   });
 
-  it('writes package.json depending on this version of sdlf, with the project scripts', async () => {
+  it('writes package.json depending on the range of this sdlf when a registry installed it', async () => {
+    // Given an sdlf that npm installed from a registry
     const directory = join(tempDir(), 'My Lake');
-    await initProject({ directory, yes: true }, createRecordingIo());
+    const sdlfOrigin = { kind: 'registry', resolved: 'https://registry.example/sdlf/-/sdlf-0.1.0.tgz' } as const;
+    // When init runs
+    const result = await initProject({ install: false, directory, yes: true, sdlfOrigin }, createRecordingIo());
+    // Then the project depends on its semver range, the CDK CLI of sdlf and nothing is vendored
     const own = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
     const pkg = json(directory, 'package.json');
     expect(pkg.name).toBe('my-lake');
     expect(pkg.type).toBe('module');
     expect(pkg.dependencies).toEqual({ sdlf: `^${own.version}` });
+    expect(pkg.devDependencies['aws-cdk']).toBe(own.devDependencies['aws-cdk']);
+    expect(result.files.map((f) => f.path).filter((p) => p.startsWith('vendor/'))).toEqual([]);
+    expect(result.installed).toBe(false);
+    expect(result.nextSteps).toContain('npm install');
     expect(pkg.scripts).toMatchObject({
       synth: 'sdlf synth',
       validate: 'sdlf validate',
@@ -134,7 +144,7 @@ describe('initProject', () => {
   it('uses every flag given, and no question is asked', async () => {
     const directory = join(tempDir(), 'lake');
     const { prompter, asked } = scriptedPrompter([]);
-    const result = await initProject({ directory, ...full, envName: 'test', prompter }, createRecordingIo());
+    const result = await initProject({ install: false, directory, ...full, envName: 'test', prompter }, createRecordingIo());
     expect(asked).toEqual([]);
     expect(result).toMatchObject({
       prefix: 'acme',
@@ -164,7 +174,7 @@ describe('initProject', () => {
       'eu-central-1',
       'acme-lake',
     ]);
-    await initProject({ directory, prompter }, createRecordingIo());
+    await initProject({ install: false, directory, prompter }, createRecordingIo());
     expect(asked).toEqual([
       'Resource prefix (starts every AWS resource name)',
       'AWS account id of the environment',
@@ -177,14 +187,14 @@ describe('initProject', () => {
     expect(rejected).toEqual(['"1234567890" must be a 12-digit AWS account id']);
     // Then the project is the one the flags give
     const byFlags = join(tempDir(), 'lake');
-    await initProject({ directory: byFlags, ...full }, createRecordingIo());
+    await initProject({ install: false, directory: byFlags, ...full }, createRecordingIo());
     expect(snapshotTree(directory)).toEqual(snapshotTree(byFlags));
   });
 
   it('skips the CI/CD questions when CI/CD is off; the cicd environment takes the deployment account and region', async () => {
     const directory = join(tempDir(), 'lake');
     const { prompter, asked } = scriptedPrompter(['', '123456789012', 'eu-west-1', false]);
-    const result = await initProject({ directory, prompter }, createRecordingIo());
+    const result = await initProject({ install: false, directory, prompter }, createRecordingIo());
     expect(asked).toHaveLength(4);
     expect(result.prefix).toBe('ddk');
     expect(result.cicd).toEqual({ enabled: false, account: '123456789012', region: 'eu-west-1', repository: 'lake' });
@@ -195,6 +205,7 @@ describe('initProject', () => {
     const io = createRecordingIo();
     const result = await initProject(
       {
+        install: false,
         directory,
         prefix: 'acme',
         cicd: false,
@@ -214,24 +225,51 @@ describe('initProject', () => {
   it('defaults the deployment account and region to the CI/CD ones under --yes', async () => {
     const directory = join(tempDir(), 'lake');
     const result = await initProject(
-      { directory, yes: true, cicd: true, cicdAccount: '210987654321', cicdRegion: 'eu-central-1' },
+      { install: false, directory, yes: true, cicd: true, cicdAccount: '210987654321', cicdRegion: 'eu-central-1' },
       createRecordingIo(),
     );
     expect(result.environment).toEqual({ id: 'dev', account: '210987654321', region: 'eu-central-1' });
     expect(result.placeholders).toEqual([]);
   });
 
+  it('packs this sdlf into vendor/ and depends on it with file: when no registry serves it', async () => {
+    // Given an sdlf run from a clone
+    const directory = join(tempDir(), 'lake');
+    const sdlfOrigin = { kind: 'local', reason: 'a clone' } as const;
+    // When init runs
+    const result = await initProject({ install: false, directory, yes: true, sdlfOrigin }, createRecordingIo());
+    // Then the project holds this sdlf's tarball and names it
+    const own = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const tarball = `vendor/sdlf-${own.version}.tgz`;
+    expect(result.sdlf).toEqual({ spec: `file:${tarball}`, source: 'vendored', vendoredPath: tarball });
+    expect(json(directory, 'package.json').dependencies).toEqual({ sdlf: `file:${tarball}` });
+    const listing = execFileSync('tar', ['-tzf', join(directory, tarball)], { encoding: 'utf8' }).split('\n');
+    expect(listing).toEqual(expect.arrayContaining(['package/package.json', 'package/bin/run.js', 'package/LICENSE']));
+    expect(listing.filter((path) => /\.map$|^package\/(test|bench|src)\//.test(path))).toEqual([]);
+  });
+
+  it('writes the --sdlf-spec dependency as given and vendors nothing', async () => {
+    const directory = join(tempDir(), 'lake');
+    const sdlfSpec = 'github:example/sdlf#v0.1.0';
+    const result = await initProject(
+      { install: false, directory, yes: true, sdlfSpec, sdlfOrigin: { kind: 'local', reason: 'a clone' } },
+      createRecordingIo(),
+    );
+    expect(json(directory, 'package.json').dependencies).toEqual({ sdlf: sdlfSpec });
+    expect(result.files.map((f) => f.path).filter((p) => p.startsWith('vendor/'))).toEqual([]);
+  });
+
   it('gives the same bytes for the same answers', async () => {
     const a = join(tempDir(), 'lake');
     const b = join(tempDir(), 'lake');
-    await initProject({ directory: a, ...full }, createRecordingIo());
-    await initProject({ directory: b, ...full }, createRecordingIo());
+    await initProject({ install: false, directory: a, ...full }, createRecordingIo());
+    await initProject({ install: false, directory: b, ...full }, createRecordingIo());
     expect(snapshotTree(a)).toEqual(snapshotTree(b));
   });
 
   it('writes nothing under --dry-run', async () => {
     const directory = join(tempDir(), 'lake');
-    const result = await initProject({ directory, yes: true, dryRun: true }, createRecordingIo());
+    const result = await initProject({ install: false, directory, yes: true, dryRun: true }, createRecordingIo());
     expect(result.dryRun).toBe(true);
     expect(result.files.every((f) => f.action === 'create')).toBe(true);
     expect(existsSync(directory)).toBe(false);
@@ -240,7 +278,7 @@ describe('initProject', () => {
   it('writes into a non-empty folder with --force and keeps the files it does not own', async () => {
     const directory = tempDir();
     writeFileSync(join(directory, 'notes.md'), 'mine\n');
-    await initProject({ directory, yes: true, force: true }, createRecordingIo());
+    await initProject({ install: false, directory, yes: true, force: true }, createRecordingIo());
     expect(readFileSync(join(directory, 'notes.md'), 'utf8')).toBe('mine\n');
     expect(existsSync(join(directory, 'ddk.json'))).toBe(true);
   });
