@@ -1,4 +1,6 @@
 #!/usr/bin/env node
-import { execute } from '@oclif/core';
+import { replaceSdkNodeWarning } from '../dist/cli/node-version.js';
 
+replaceSdkNodeWarning();
+const { execute } = await import('@oclif/core');
 await execute({ dir: import.meta.url });

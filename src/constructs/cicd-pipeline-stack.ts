@@ -1,5 +1,5 @@
 import { Stack, type StackProps, Stage } from 'aws-cdk-lib';
-import { BuildEnvironmentVariableType, LinuxBuildImage } from 'aws-cdk-lib/aws-codebuild';
+import { BuildEnvironmentVariableType, BuildSpec, LinuxBuildImage } from 'aws-cdk-lib/aws-codebuild';
 import { Repository } from 'aws-cdk-lib/aws-codecommit';
 import { PipelineType } from 'aws-cdk-lib/aws-codepipeline';
 import { CodePipeline, CodePipelineSource, ManualApprovalStep, ShellStep } from 'aws-cdk-lib/pipelines';
@@ -7,6 +7,9 @@ import type { Construct } from 'constructs';
 import type { CicdEnvironment, DeploymentEnvironment } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
+
+/** The Node.js runtime of the pipeline's CodeBuild steps (one that aws/codebuild/standard:7.0 offers). */
+export const CODEBUILD_NODE_VERSION = '22';
 
 /** Properties of a {@link CicdPipelineStack}. */
 export interface CicdPipelineStackProps extends StackProps {
@@ -60,6 +63,10 @@ export class CicdPipelineStack extends Stack {
           buildImage: LinuxBuildImage.STANDARD_7_0,
           environmentVariables: { SDLF_YES: { type: BuildEnvironmentVariableType.PLAINTEXT, value: 'true' } },
         },
+        // The image's default Node.js moves when one reaches its end of life; the builds run on the one sdlf supports.
+        partialBuildSpec: BuildSpec.fromObject({
+          phases: { install: { 'runtime-versions': { nodejs: CODEBUILD_NODE_VERSION } } },
+        }),
       },
     });
     const stages: Record<string, Stage> = {};

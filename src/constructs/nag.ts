@@ -11,7 +11,9 @@ export function acknowledge(construct: IConstruct, id: string, reason: string): 
 /**
  * Acknowledges the `AwsSolutions-IAM5` wildcard findings of the IAM policies under `scope` whose finding matches
  * one of `allowed` (e.g. `/^Resource::arn:<AWS::Partition>:lambda:.*:function:ddk-dev-team-\*-light-transform$/`).
- * Any other wildcard still fails the synth, so a new grant is reviewed rather than silently accepted.
+ * Any other wildcard still fails the synth, so a new grant is reviewed rather than silently accepted. A finding
+ * whose ARN has a literal partition (the `@aws-cdk/core:enablePartitionLiterals` feature flag) is compared as if
+ * it had the `<AWS::Partition>` token, so the patterns hold with and without that flag.
  */
 export function acknowledgeWildcards(scope: IConstruct, reason: string, allowed: readonly RegExp[]): void {
   Aspects.of(scope).add(new WildcardAcknowledger(reason, allowed));
@@ -29,9 +31,15 @@ class WildcardAcknowledger implements IAspect {
     const findings = rules.iam.IAMNoWildcardPermissions(node);
     if (!Array.isArray(findings)) return;
     for (const finding of findings) {
-      if (this.allowed.some((pattern) => pattern.test(finding))) {
+      const comparable = withPartitionToken(finding);
+      if (this.allowed.some((pattern) => pattern.test(comparable))) {
         Validations.of(node).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason: this.reason });
       }
     }
   }
+}
+
+/** `Resource::arn:aws:…` (a literal partition) → `Resource::arn:<AWS::Partition>:…`; other findings as they are. */
+export function withPartitionToken(finding: string): string {
+  return finding.replace(/^Resource::arn:aws(?:-[a-z]+)*:/, 'Resource::arn:<AWS::Partition>:');
 }

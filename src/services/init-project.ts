@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { z } from 'zod';
+import { recommendedFeatureFlags } from '../app/feature-flags.js';
 import type { DatasetConfig, DeploymentEnvironment } from '../config/model.js';
 import { checkProjectNames } from '../config/naming.js';
 import { projectPaths } from '../config/paths.js';
@@ -405,6 +406,8 @@ export interface ProjectTemplateView {
   readonly cicd: { readonly account: string; readonly region: string; readonly repository: string; readonly enabled: boolean };
   readonly demo: typeof DEMO_DATASET;
   readonly runLocalScript: string;
+  /** The whole cdk.json: the app plain `cdk` runs and the feature flags of {@link recommendedFeatureFlags}. */
+  readonly cdkJson: { readonly app: string; readonly context: Readonly<Record<string, unknown>> };
   readonly versions: {
     readonly sdlf: string;
     readonly typescript: string;
@@ -428,6 +431,7 @@ async function projectTemplateView(answers: Answers, root: string, sdlfSpec: str
     cicd: { account: answers.cicdAccount, region: answers.cicdRegion, repository: answers.repository, enabled: answers.cicd },
     demo: DEMO_DATASET,
     runLocalScript: `sdlf run --local --team ${DEMO_DATASET.team} --dataset ${DEMO_DATASET.dataset}`,
+    cdkJson: { app: 'node node_modules/sdlf/bin/cdk-app.js', context: recommendedFeatureFlags() },
     versions: { sdlf: sdlfSpec, typescript: dev('typescript'), typesNode: dev('@types/node'), awsCdk: dev('aws-cdk') },
   };
 }

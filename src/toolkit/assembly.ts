@@ -31,10 +31,11 @@ export interface ProjectAssemblyOptions {
 
 /**
  * Creates the toolkit's cloud assembly source for a project: the embedded CDK app, built in-process from the loaded
- * configuration. No context lookups and no default-environment look-up: every stack names its account and region.
+ * configuration, with the project's CDK context. No context lookups and no default-environment look-up: every stack
+ * names its account and region.
  */
 export async function projectAssemblySource(
-  { toolkit }: LoadedToolkit,
+  { toolkit, lib }: LoadedToolkit,
   project: Project,
   options: ProjectAssemblyOptions = {},
 ): Promise<ICloudAssemblySource> {
@@ -43,6 +44,9 @@ export async function projectAssemblySource(
     (props) => app(project, { ...props, environment: options.env, cicd: options.cicd ?? false }),
     {
       outdir: options.outdir,
+      // The context of the project's cdk.json (its feature flags), cdk.context.json and ~/.cdk.json, as plain `cdk`
+      // reads them, so `sdlf synth` and `npx cdk synth` build the same templates.
+      contextStore: new lib.CdkAppMultiContext(project.root),
       lookups: false,
       resolveDefaultEnvironment: false,
       clobberEnv: false,

@@ -30,14 +30,22 @@ export interface CliRun {
 /**
  * Environment of a CLI run: the test process's, without AWS_* and SDLF_* variables (so nothing is inferred from
  * the machine), plus `SDLF_INSTALL=false` (`sdlf init --no-install`: these tests need no node_modules in the
- * project; test/package installs one) and `extra`.
+ * project; test/package installs one), `SDLF_NODE_WARNING=false` (no Node.js version line on every run;
+ * test/lifecycle/cli.test.ts and test/package check it) and `extra`.
  */
 export function cliEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('AWS_') && !key.startsWith('SDLF_')) env[key] = value;
   }
-  return { ...env, CDK_DISABLE_CLI_TELEMETRY: 'true', NO_COLOR: '1', SDLF_INSTALL: 'false', ...extra };
+  return {
+    ...env,
+    CDK_DISABLE_CLI_TELEMETRY: 'true',
+    NO_COLOR: '1',
+    SDLF_INSTALL: 'false',
+    SDLF_NODE_WARNING: 'false',
+    ...extra,
+  };
 }
 
 /** Runs `sdlf <args>` with the built binary, without a terminal. */
