@@ -7,7 +7,7 @@ import { assertAccount, getCallerIdentity } from '../aws/identity.js';
 import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
 import { environmentStacks } from '../aws/project-stacks.js';
 import { type AwsCommandOptions, targetFlags } from '../aws/session.js';
-import { assertStackUsable, BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
+import { assertStackUsable, BOOTSTRAP_STACK, deleteStack, describeStack, isUnexecuted, type StackInfo } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
 import type { PipelineSource } from '../config/model.js';
@@ -57,7 +57,8 @@ export interface DeployProjectResult {
  * account, and the pipeline deploys the environments on each push. Otherwise it deploys the environment's stacks
  * (foundations, pipelines, datasets) in dependency order. A preflight runs before any change: the credentials reach
  * the configured account, the account and region are bootstrapped, (direct) Lake Formation lists the CDK execution
- * role as an admin, and no stack of the project is busy or stuck.
+ * role as an admin, and no stack of the project is busy or stuck. A stack that only holds a change set never executed
+ * (`REVIEW_IN_PROGRESS`, no resources) is deleted, saying so, and created again.
  */
 export async function deployProject(options: DeployProjectOptions, io: Io): Promise<DeployProjectResult> {
   const project = await loadProject(options.root);
@@ -84,9 +85,14 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     : [Naming.cicdStack(project.cicd.resourcePrefix)];
   if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws', bootstrapCommand);
   else await warnMissingRepository(clients, project.cicd.source, target, io);
+  const unexecuted: StackInfo[] = [];
   for (const name of stackNames) {
     const stack = await describeStack(clients, name);
     if (!stack) continue;
+    if (await isUnexecuted(clients, stack)) {
+      unexecuted.push(stack);
+      continue;
+    }
     assertStackUsable(stack, target.region);
     if (stack.status === 'ROLLBACK_COMPLETE') {
       io.warn(`Stack ${name} is ROLLBACK_COMPLETE (its creation failed earlier); it will be deleted and created again.`);
@@ -95,6 +101,14 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   io.info(
     `Preflight passed: credentials for ${identity.account}, bootstrapped${viaPipeline ? '' : ', Lake Formation admin in place'}.`,
   );
+  const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`;
+  // A change set created and never executed (a refused approval) leaves an empty stack that no wait ever ends.
+  for (const stack of unexecuted) {
+    io.warn(
+      `Stack ${stack.name} is REVIEW_IN_PROGRESS (a change set created and never executed); it holds no resources, so it is deleted and created again.`,
+    );
+    await deleteStack(clients, stack.name, io, { pollingIntervalMs: options.pollingIntervalMs, resumeCommand: rerun });
+  }
 
   const noOp = new Set<string>();
   const finished = new Set<string>();
@@ -137,7 +151,6 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     });
   } catch (error) {
     const failed = stackNames.find((name) => !finished.has(name));
-    const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`;
     throw (failed && (await explainFailedDeploy(clients, failed, error, rerun, target.region))) ?? error;
   } finally {
     await assembly.dispose();

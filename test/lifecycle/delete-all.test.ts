@@ -238,4 +238,38 @@ describe('planDeletion', () => {
       'empty bucket again  raw (objects that arrived while the pipelines were being deleted)',
     ]);
   });
+
+  it.each([
+    ['CREATE_COMPLETE', 'delete stack        p (pipeline)'],
+    ['UPDATE_IN_PROGRESS', 'delete stack        p (pipeline; UPDATE_IN_PROGRESS: deleted once that operation ends)'],
+    ['DELETE_IN_PROGRESS', 'delete stack        p (pipeline; DELETE_IN_PROGRESS: waits for the deletion under way)'],
+  ])('names a stack planned in status %s with what the deletion does about it', (status, line) => {
+    const steps = planDeletion({
+      stacks: [{ name: 'p', role: 'pipeline', status }],
+      buckets: [],
+      tables: [],
+      keys: [],
+      untouched: [],
+    });
+    expect(steps.map(describeStep)).toEqual([line]);
+  });
+
+  it('plans a stack whose change set was never executed before anything else, even before emptying buckets', () => {
+    // Given an empty REVIEW_IN_PROGRESS dataset stack beside a deployed one
+    const steps = planDeletion({
+      stacks: [
+        { name: 'd', role: 'dataset', status: 'CREATE_COMPLETE' },
+        { name: 'f', role: 'foundations', status: 'REVIEW_IN_PROGRESS', unexecuted: true },
+      ],
+      buckets: ['raw'],
+      tables: [],
+      keys: [],
+      untouched: [],
+    });
+    // Then it goes first, named as such
+    expect(steps.map(describeStep).slice(0, 2)).toEqual([
+      'delete stack        f (foundations; REVIEW_IN_PROGRESS: a change set created and never executed, no resources)',
+      'empty bucket        raw (every object version and delete marker)',
+    ]);
+  });
 });

@@ -6,7 +6,7 @@ import { bucketExists, bucketTags } from '../../aws/buckets.js';
 import type { AwsClients } from '../../aws/clients.js';
 import { isAwsError } from '../../aws/errors.js';
 import { environmentStackPrefix, environmentStacks, type StackRole } from '../../aws/project-stacks.js';
-import { BOOTSTRAP_STACK, listStackResources, listStacks, type StackInfo } from '../../aws/stacks.js';
+import { BOOTSTRAP_STACK, listStackResources, listStacks, REVIEW_IN_PROGRESS, type StackInfo } from '../../aws/stacks.js';
 import { type AwsTarget, namingOf } from '../../aws/target.js';
 import type { DeploymentEnvironment, Project } from '../../config/model.js';
 import { BUCKET_KINDS, Naming, SDLF_TAG_KEYS, TABLE_KINDS } from '../../config/naming.js';
@@ -40,7 +40,7 @@ export async function discoverInventory(
 ): Promise<Inventory> {
   const all = await listStacks(clients);
   const untouched: string[] = [];
-  const stacks: Array<{ name: string; role: StackRole; status: string }> = [];
+  const stacks: Array<{ name: string; role: StackRole; status: string; unexecuted?: boolean }> = [];
   const environment = target.environment;
   if (environment) {
     stacks.push(...environmentOwnedStacks(all, project, environment, target, untouched));
@@ -67,8 +67,11 @@ export async function discoverInventory(
       untouched.push(
         `resources of stack ${stack.name} could not be listed (${(error as Error).message}); its buckets, tables and keys are found by name and tags instead`,
       );
-      return [];
+      return undefined;
     });
+    // A change set created and never executed leaves an empty stack that no wait ever ends; it is deleted first.
+    if (stack.status === REVIEW_IN_PROGRESS && resources?.length === 0) stack.unexecuted = true;
+    if (!resources) continue;
     for (const resource of resources) {
       const id = resource.PhysicalResourceId;
       if (!id || resource.ResourceStatus === 'DELETE_COMPLETE') continue;
