@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { pollUntil, systemClock, type WaitLimits, type WaitOptions, waitTimeoutError } from '../core/wait.js';
 import type { AwsClients } from './clients.js';
 import { isAwsError } from './errors.js';
 
@@ -146,17 +147,18 @@ export function assertStackUsable(stack: StackInfo, region: string): void {
 }
 
 /** Options of {@link deleteStack}. */
-export interface DeleteStackOptions {
-  /** Milliseconds between CloudFormation polls while a stack is deleted. @default 2000 */
-  readonly pollingIntervalMs?: number;
+export interface DeleteStackOptions extends WaitLimits {
   /** The command that resumes the work, for messages. */
   readonly resumeCommand: string;
+  /** Lines saying what a timeout leaves (which stacks are gone, which remain and how). @default the stack's status */
+  readonly state?: () => Promise<readonly string[]>;
 }
 
 /**
  * Deletes a stack and waits until it is gone: `skipped` when it did not exist, `done` otherwise. A stack busy with
- * another operation is deleted once that finishes; a {@link REVIEW_IN_PROGRESS} one at once. Fails with an
- * {@link SdlfError} naming the resources when CloudFormation leaves it `DELETE_FAILED`.
+ * another operation is deleted once that finishes; a {@link REVIEW_IN_PROGRESS} one at once. Each wait lasts at
+ * most `timeoutMinutes` and then fails with `WAIT_TIMEOUT`; a stack CloudFormation leaves `DELETE_FAILED` fails
+ * with an {@link SdlfError} naming the resources.
  */
 export async function deleteStack(
   clients: AwsClients,
@@ -166,41 +168,50 @@ export async function deleteStack(
 ): Promise<'done' | 'skipped'> {
   let stack = await describeStack(clients, name);
   if (!stack) return 'skipped';
-  const started = Date.now();
-  const poll = options.pollingIntervalMs ?? 2000;
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const wait = (what: string): WaitOptions<StackInfo | undefined> => ({
+    ...options,
+    what,
+    io,
+    onTimeout: async (last, minutes) =>
+      waitTimeoutError({
+        what,
+        minutes,
+        state: (await options.state?.()) ?? [`left: stack ${name} (${last?.status ?? 'gone'})`],
+        resumeCommand: options.resumeCommand,
+      }),
+  });
+  const describeIt = () => describeStack(clients, name);
   if (isBusy(stack.status) && stack.status !== 'DELETE_IN_PROGRESS') {
-    io.info(`waiting for ${name} to finish ${stack.status}…`);
-    while (stack && isBusy(stack.status) && stack.status !== 'DELETE_IN_PROGRESS') {
-      await sleep(poll);
-      stack = await describeStack(clients, name);
-    }
+    stack = await pollUntil(
+      describeIt,
+      (s) => !s || !isBusy(s.status) || s.status === 'DELETE_IN_PROGRESS',
+      wait(`stack ${name} to finish ${stack.status}`),
+    );
     if (!stack) return 'skipped';
   }
   io.info(`deleting stack ${name}…`);
-  if (stack.status !== 'DELETE_IN_PROGRESS') await clients.cloudFormation.send(new DeleteStackCommand({ StackName: stack.id }));
-  for (;;) {
-    await sleep(poll);
-    const current = await describeStack(clients, stack.id);
-    if (!current) break;
-    if (current.status === 'DELETE_FAILED') {
-      const failed = (await listStackResources(clients, stack.id)).filter((r) => r.ResourceStatus === 'DELETE_FAILED');
-      const details = failed.map(
-        (r) =>
-          `${r.LogicalResourceId} (${r.ResourceType} ${r.PhysicalResourceId ?? ''}): ${r.ResourceStatusReason ?? 'no reason given'}`,
-      );
-      throw new SdlfError(
-        `Stack ${name} could not be deleted: ${details.join('; ') || current.statusReason || 'DELETE_FAILED'}.`,
-        {
-          code: 'STACK_DELETE_FAILED',
-          suggestions: [
-            `Fix or remove the resource(s) named above, then run "${options.resumeCommand}" again: it continues where it stopped.`,
-          ],
-        },
-      );
-    }
+  const id = stack.id;
+  if (stack.status !== 'DELETE_IN_PROGRESS') await clients.cloudFormation.send(new DeleteStackCommand({ StackName: id }));
+  const current = await pollUntil(
+    () => describeStack(clients, id),
+    (s) => !s || s.status === 'DELETE_FAILED',
+    wait(`stack ${name} to be deleted`),
+  );
+  if (current?.status === 'DELETE_FAILED') {
+    const failed = (await listStackResources(clients, id)).filter((r) => r.ResourceStatus === 'DELETE_FAILED');
+    const details = failed.map(
+      (r) =>
+        `${r.LogicalResourceId} (${r.ResourceType} ${r.PhysicalResourceId ?? ''}): ${r.ResourceStatusReason ?? 'no reason given'}`,
+    );
+    throw new SdlfError(`Stack ${name} could not be deleted: ${details.join('; ') || current.statusReason || 'DELETE_FAILED'}.`, {
+      code: 'STACK_DELETE_FAILED',
+      suggestions: [
+        `Fix or remove the resource(s) named above, then run "${options.resumeCommand}" again: it continues where it stopped.`,
+      ],
+    });
   }
-  io.info(`deleted stack ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  io.info(`deleted stack ${name} (${((clock.now() - started) / 1000).toFixed(1)} s)`);
   return 'done';
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -27,6 +27,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
     env: sharedFlags.env,
     profile: sharedFlags.profile,
     region: sharedFlags.region,
+    timeout: sharedFlags.timeout,
     direct: Flags.boolean({
       description: 'Deploy the environment from here even when CI/CD is on.',
       env: 'SDLF_DIRECT',
@@ -47,6 +48,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
         ...this.awsTarget,
         direct: this.flags.direct,
         requireApproval: this.flags['require-approval'],
+        timeoutMinutes: this.flags.timeout,
       },
       this.io,
     );

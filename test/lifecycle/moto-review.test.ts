@@ -15,7 +15,7 @@ import { MOTO_ACCOUNT, useMoto, writeProject } from './moto.js';
 // Stacks left REVIEW_IN_PROGRESS (a CREATE change set that nobody executed, as a refused approval leaves) against
 // moto_server, whose CloudFormation creates such a change set without executing it, as CloudFormation does.
 // A small app with the project's stack names stands in for the embedded one, as in moto-faults.test.ts.
-const region = 'sa-east-1';
+const region = 'ap-northeast-2';
 const fast = { pollingIntervalMs: 100 };
 const prefix = 'review';
 const naming = new Naming({ prefix, env: 'dev', account: MOTO_ACCOUNT, region });
