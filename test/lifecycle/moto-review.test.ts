@@ -106,6 +106,14 @@ describe('stacks left REVIEW_IN_PROGRESS, against moto_server', () => {
       `delete stack        ${orphan} (dataset; REVIEW_IN_PROGRESS: a change set created and never executed, no resources)`,
     );
     expect(descriptions[1]).toBe(`empty bucket        ${landingBucket} (every object version and delete marker)`);
+    // And it says what stays in the shared CDK bootstrap bucket (the deploy uploaded the stacks' templates there)
+    expect(plan.untouched).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^bucket cdk-hnb659fds-assets-${MOTO_ACCOUNT}-${region}: the shared CDK bootstrap bucket keeps [1-9]\\d* asset object\\(s\\) \\([\\d.]+ (B|KiB|MiB)\\) of every CDK app in aws://${MOTO_ACCOUNT}/${region}, this project's templates and Lambda code included; they go with "sdlf delete-all --env dev --include-bootstrap" once no other stack uses the bootstrap$`,
+        ),
+      ),
+    );
 
     // When deleting for real
     const io = createRecordingIo([true]);

@@ -2,7 +2,7 @@ import { GetRepositoryCommand, ListTagsForResourceCommand as ListRepositoryTagsC
 import { DescribeTableCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, paginateListAliases } from '@aws-sdk/client-kms';
 import { paginateGetResources } from '@aws-sdk/client-resource-groups-tagging-api';
-import { bucketExists, bucketTags } from '../../aws/buckets.js';
+import { bucketExists, bucketTags, bucketUsage } from '../../aws/buckets.js';
 import type { AwsClients } from '../../aws/clients.js';
 import { isAwsError } from '../../aws/errors.js';
 import { environmentStackPrefix, environmentStacks, type StackRole } from '../../aws/project-stacks.js';
@@ -137,15 +137,25 @@ export async function discoverInventory(
 
   let bootstrap: Inventory['bootstrap'];
   const bootstrapStack = all.find((s) => s.name === BOOTSTRAP_STACK);
+  const staging = bootstrapStack
+    ? (await listStackResources(clients, BOOTSTRAP_STACK)).find(
+        (r) => r.ResourceType === 'AWS::S3::Bucket' && r.ResourceStatus !== 'DELETE_COMPLETE',
+      )?.PhysicalResourceId
+    : undefined;
   if (options.includeBootstrap && bootstrapStack) {
     if (others.length > 0) {
       untouched.push(`stack ${BOOTSTRAP_STACK}: other stacks still use it (${others.map((s) => s.name).join(', ')})`);
     } else {
-      const staging = (await listStackResources(clients, BOOTSTRAP_STACK)).find(
-        (r) => r.ResourceType === 'AWS::S3::Bucket' && r.ResourceStatus !== 'DELETE_COMPLETE',
-      );
-      bootstrap = { stack: BOOTSTRAP_STACK, stagingBucket: staging?.PhysicalResourceId };
+      bootstrap = { stack: BOOTSTRAP_STACK, stagingBucket: staging };
     }
+  }
+  if (staging && !bootstrap && (await bucketExists(clients, staging))) {
+    // Assets are stored by content hash for every CDK app of the account and region: none can be told to be ours.
+    const usage = await bucketUsage(clients, staging);
+    const rerun = `sdlf delete-all --env ${target.envId} --include-bootstrap`;
+    untouched.push(
+      `bucket ${staging}: the shared CDK bootstrap bucket keeps ${usage.objects} asset object(s) (${formatBytes(usage.bytes)}) of every CDK app in aws://${target.account}/${target.region}, this project's templates and Lambda code included; they go with "${rerun}" once no other stack uses the bootstrap`,
+    );
   }
   return {
     stacks,
@@ -272,4 +282,10 @@ async function findRepository(
     if (isAwsError(error, 'RepositoryDoesNotExistException')) return undefined;
     throw error;
   }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
