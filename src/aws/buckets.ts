@@ -5,6 +5,7 @@ import {
   HeadBucketCommand,
   ListObjectVersionsCommand,
   type ObjectIdentifier,
+  paginateListObjectsV2,
 } from '@aws-sdk/client-s3';
 import type { AwsClients } from './clients.js';
 import { awsErrorName, isAwsError } from './errors.js';
@@ -71,4 +72,17 @@ export async function deleteBucket(clients: AwsClients, bucket: string): Promise
     if (isAwsError(error, 'NoSuchBucket', 'NotFound')) return false;
     throw error;
   }
+}
+
+/** Counts the current objects of a bucket and their bytes. */
+export async function bucketUsage(clients: AwsClients, bucket: string): Promise<{ objects: number; bytes: number }> {
+  let objects = 0;
+  let bytes = 0;
+  for await (const page of paginateListObjectsV2({ client: clients.s3 }, { Bucket: bucket })) {
+    for (const object of page.Contents ?? []) {
+      objects += 1;
+      bytes += object.Size ?? 0;
+    }
+  }
+  return { objects, bytes };
 }

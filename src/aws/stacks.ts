@@ -1,4 +1,5 @@
 import {
+  DeleteStackCommand,
   DescribeStackResourcesCommand,
   DescribeStacksCommand,
   paginateListStackResources,
@@ -7,6 +8,8 @@ import {
   type StackResourceSummary,
 } from '@aws-sdk/client-cloudformation';
 import { SdlfError } from '../core/errors.js';
+import type { Io } from '../core/io.js';
+import { pollUntil, systemClock, type WaitLimits, type WaitOptions, waitTimeoutError } from '../core/wait.js';
 import type { AwsClients } from './clients.js';
 import { isAwsError } from './errors.js';
 
@@ -84,6 +87,25 @@ export function isInProgress(status: string): boolean {
   return status.endsWith('_IN_PROGRESS');
 }
 
+/**
+ * Status of a stack that a CREATE change set made and nobody executed (a refused approval leaves one). It ends
+ * only when someone executes or deletes the change set: waiting for it never helps.
+ */
+export const REVIEW_IN_PROGRESS = 'REVIEW_IN_PROGRESS';
+
+/** Tells whether CloudFormation is running an operation on a stack that ends by itself (not {@link REVIEW_IN_PROGRESS}). */
+export function isBusy(status: string): boolean {
+  return isInProgress(status) && status !== REVIEW_IN_PROGRESS;
+}
+
+/**
+ * Tells whether a stack is only the shell of a change set never executed: {@link REVIEW_IN_PROGRESS} and without
+ * resources, so deleting it loses nothing (as the CDK deletes a stack left `ROLLBACK_COMPLETE`).
+ */
+export async function isUnexecuted(clients: AwsClients, stack: StackInfo): Promise<boolean> {
+  return stack.status === REVIEW_IN_PROGRESS && (await listStackResources(clients, stack.id || stack.name)).length === 0;
+}
+
 /** Statuses from which CloudFormation cannot update a stack until someone intervenes. */
 export const STUCK_STATUSES = ['UPDATE_ROLLBACK_FAILED', 'ROLLBACK_FAILED', 'DELETE_FAILED', 'IMPORT_ROLLBACK_FAILED'] as const;
 
@@ -93,6 +115,17 @@ export const STUCK_STATUSES = ['UPDATE_ROLLBACK_FAILED', 'ROLLBACK_FAILED', 'DEL
  * which a deploy does before re-creating it and delete-all does anyway.
  */
 export function assertStackUsable(stack: StackInfo, region: string): void {
+  if (stack.status === REVIEW_IN_PROGRESS) {
+    throw new SdlfError(
+      `Stack ${stack.name} is ${REVIEW_IN_PROGRESS} and holds resources: a change set of it was never executed.`,
+      {
+        code: 'STACK_IN_REVIEW',
+        suggestions: [
+          `Execute or delete the pending change set of ${stack.name} (CloudFormation console, ${region}, tab "Change sets"), then re-run.`,
+        ],
+      },
+    );
+  }
   if (isInProgress(stack.status)) {
     throw new SdlfError(`Stack ${stack.name} is busy (${stack.status}).`, {
       code: 'STACK_BUSY',
@@ -111,4 +144,74 @@ export function assertStackUsable(stack: StackInfo, region: string): void {
       { code: 'STACK_FAILED', suggestions: [fix] },
     );
   }
+}
+
+/** Options of {@link deleteStack}. */
+export interface DeleteStackOptions extends WaitLimits {
+  /** The command that resumes the work, for messages. */
+  readonly resumeCommand: string;
+  /** Lines saying what a timeout leaves (which stacks are gone, which remain and how). @default the stack's status */
+  readonly state?: () => Promise<readonly string[]>;
+}
+
+/**
+ * Deletes a stack and waits until it is gone: `skipped` when it did not exist, `done` otherwise. A stack busy with
+ * another operation is deleted once that finishes; a {@link REVIEW_IN_PROGRESS} one at once. Each wait lasts at
+ * most `timeoutMinutes` and then fails with `WAIT_TIMEOUT`; a stack CloudFormation leaves `DELETE_FAILED` fails
+ * with an {@link SdlfError} naming the resources.
+ */
+export async function deleteStack(
+  clients: AwsClients,
+  name: string,
+  io: Io,
+  options: DeleteStackOptions,
+): Promise<'done' | 'skipped'> {
+  let stack = await describeStack(clients, name);
+  if (!stack) return 'skipped';
+  const clock = options.clock ?? systemClock;
+  const started = clock.now();
+  const wait = (what: string): WaitOptions<StackInfo | undefined> => ({
+    ...options,
+    what,
+    io,
+    onTimeout: async (last, minutes) =>
+      waitTimeoutError({
+        what,
+        minutes,
+        state: (await options.state?.()) ?? [`left: stack ${name} (${last?.status ?? 'gone'})`],
+        resumeCommand: options.resumeCommand,
+      }),
+  });
+  const describeIt = () => describeStack(clients, name);
+  if (isBusy(stack.status) && stack.status !== 'DELETE_IN_PROGRESS') {
+    stack = await pollUntil(
+      describeIt,
+      (s) => !s || !isBusy(s.status) || s.status === 'DELETE_IN_PROGRESS',
+      wait(`stack ${name} to finish ${stack.status}`),
+    );
+    if (!stack) return 'skipped';
+  }
+  io.info(`deleting stack ${name}…`);
+  const id = stack.id;
+  if (stack.status !== 'DELETE_IN_PROGRESS') await clients.cloudFormation.send(new DeleteStackCommand({ StackName: id }));
+  const current = await pollUntil(
+    () => describeStack(clients, id),
+    (s) => !s || s.status === 'DELETE_FAILED',
+    wait(`stack ${name} to be deleted`),
+  );
+  if (current?.status === 'DELETE_FAILED') {
+    const failed = (await listStackResources(clients, id)).filter((r) => r.ResourceStatus === 'DELETE_FAILED');
+    const details = failed.map(
+      (r) =>
+        `${r.LogicalResourceId} (${r.ResourceType} ${r.PhysicalResourceId ?? ''}): ${r.ResourceStatusReason ?? 'no reason given'}`,
+    );
+    throw new SdlfError(`Stack ${name} could not be deleted: ${details.join('; ') || current.statusReason || 'DELETE_FAILED'}.`, {
+      code: 'STACK_DELETE_FAILED',
+      suggestions: [
+        `Fix or remove the resource(s) named above, then run "${options.resumeCommand}" again: it continues where it stopped.`,
+      ],
+    });
+  }
+  io.info(`deleted stack ${name} (${((clock.now() - started) / 1000).toFixed(1)} s)`);
+  return 'done';
 }

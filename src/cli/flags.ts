@@ -1,4 +1,18 @@
 import { Flags } from '@oclif/core';
+import { SdlfError } from '../core/errors.js';
+import { DEFAULT_TIMEOUT_MINUTES } from '../core/wait.js';
+
+/** Parses `--timeout`: a positive number of minutes (fractions allowed). */
+export async function parseTimeoutMinutes(input: string): Promise<number> {
+  const minutes = Number(input);
+  if (input.trim() === '' || !Number.isFinite(minutes) || minutes <= 0) {
+    throw new SdlfError(`--timeout "${input}" is not a number of minutes above 0.`, {
+      code: 'INVALID_TIMEOUT',
+      suggestions: [`Pass minutes, e.g. "--timeout ${DEFAULT_TIMEOUT_MINUTES}" or "--timeout 0.5" (or set SDLF_TIMEOUT).`],
+    });
+  }
+  return minutes;
+}
 
 /** Flags that mean the same in every command; each has an `SDLF_` environment twin. */
 export const sharedFlags = {
@@ -42,6 +56,13 @@ export const sharedFlags = {
     description: "AWS region (defaults to the environment's region in ddk.json).",
     env: 'SDLF_REGION',
   }),
+  timeout: Flags.custom<number>({
+    description: 'Minutes each wait for AWS may last without progress before the command gives up.',
+    env: 'SDLF_TIMEOUT',
+    helpValue: '<minutes>',
+    parse: parseTimeoutMinutes,
+    default: DEFAULT_TIMEOUT_MINUTES,
+  })(),
 };
 
 /**

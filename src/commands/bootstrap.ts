@@ -25,6 +25,7 @@ export default class Bootstrap extends SdlfCommand<typeof Bootstrap> {
     env: sharedFlags.env,
     profile: sharedFlags.profile,
     region: sharedFlags.region,
+    timeout: sharedFlags.timeout,
     trust: Flags.string({
       description:
         'Account trusted to deploy into this one (repeatable). Default: the cicd account, for a deployment environment in another account when CI/CD is on.',
@@ -45,6 +46,7 @@ export default class Bootstrap extends SdlfCommand<typeof Bootstrap> {
         ...this.awsTarget,
         trust: this.flags.trust,
         cloudFormationExecutionPolicies: this.flags['cloudformation-execution-policies'],
+        timeoutMinutes: this.flags.timeout,
       },
       this.io,
     );

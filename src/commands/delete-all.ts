@@ -13,7 +13,8 @@ export default class DeleteAll extends SdlfCommand<typeof DeleteAll> {
     'and tables the stacks retained, schedules the deletion of their KMS keys (7 days) and removes the Lake ' +
     'Formation admins bootstrap added. --env cicd deletes the CI/CD pipeline stack. The repository and the bootstrap ' +
     'stack go only with --include-repository / --include-bootstrap. Nothing untagged or of another prefix or ' +
-    'environment is touched, nor any local file or .git. Ctrl-C stops after the current step; re-running continues.';
+    'environment is touched, nor any local file or .git. Ctrl-C stops after the current step; re-running continues. ' +
+    'Each wait for a stack lasts at most --timeout minutes; then it stops, saying which stacks are gone and which remain.';
   static override examples = [
     '<%= config.bin %> delete-all --env dev --dry-run',
     '<%= config.bin %> delete-all --env dev',
@@ -25,6 +26,7 @@ export default class DeleteAll extends SdlfCommand<typeof DeleteAll> {
     region: sharedFlags.region,
     'dry-run': sharedFlags['dry-run'],
     yes: sharedFlags.yes,
+    timeout: sharedFlags.timeout,
     'include-repository': Flags.boolean({
       description: 'Also delete the CodeCommit repository (with --env cicd).',
       env: 'SDLF_INCLUDE_REPOSITORY',
@@ -55,6 +57,7 @@ export default class DeleteAll extends SdlfCommand<typeof DeleteAll> {
           includeRepository: this.flags['include-repository'],
           includeBootstrap: this.flags['include-bootstrap'],
           signal: controller.signal,
+          timeoutMinutes: this.flags.timeout,
         },
         this.io,
       );

@@ -12,8 +12,9 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
     'the repository then deploy the environments. With --direct (or CI/CD off) it deploys the stacks of --env ' +
     '(foundations, team pipelines, datasets) in dependency order, with progress per stack on stderr.\n\n' +
     'A preflight runs before any change: the credentials reach the configured account, the account and region are ' +
-    'bootstrapped ("sdlf bootstrap"), Lake Formation lists the CDK execution role as an admin, and no stack is busy ' +
-    'or stuck; with CI/CD on it warns when the CodeCommit repository does not exist yet ("sdlf create-repository"). ' +
+    'bootstrapped ("sdlf bootstrap"), Lake Formation lists the CDK execution role as an admin, and no stack is stuck ' +
+    '(a busy one is waited for, at most --timeout minutes; an empty one left REVIEW_IN_PROGRESS by a change set never ' +
+    'executed is deleted and created again); with CI/CD on it warns when the CodeCommit repository does not exist yet ("sdlf create-repository"). ' +
     'A stack that fails is reported with the state CloudFormation left it in, the failed resources and ' +
     'their reasons, and the command to re-run after the fix (exit code 2); a stack left in ROLLBACK_COMPLETE is ' +
     'deleted and created again by that re-run. --require-approval works as in cdk (default broadening: asks before IAM/security widening changes); ' +
@@ -27,6 +28,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
     env: sharedFlags.env,
     profile: sharedFlags.profile,
     region: sharedFlags.region,
+    timeout: sharedFlags.timeout,
     direct: Flags.boolean({
       description: 'Deploy the environment from here even when CI/CD is on.',
       env: 'SDLF_DIRECT',
@@ -47,6 +49,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
         ...this.awsTarget,
         direct: this.flags.direct,
         requireApproval: this.flags['require-approval'],
+        timeoutMinutes: this.flags.timeout,
       },
       this.io,
     );

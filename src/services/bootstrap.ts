@@ -8,19 +8,20 @@ import {
   readDataLakeSettings,
   writeDataLakeSettings,
 } from '../aws/lake-formation.js';
-import { type AwsCommandOptions, openSession } from '../aws/session.js';
+import { type AwsCommandOptions, openSession, targetFlags } from '../aws/session.js';
 import { BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf } from '../aws/target.js';
 import { SDLF_TAG_KEYS } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { type WaitLimits, waitTimeoutError, withDeadline } from '../core/wait.js';
 import { createToolkit } from '../toolkit/toolkit.js';
 
 /** The policy the seed's bootstrap attached to the CloudFormation execution role. */
 export const ADMIN_POLICY = 'arn:aws:iam::aws:policy/AdministratorAccess';
 
 /** Options of {@link bootstrapEnvironment}. */
-export interface BootstrapEnvironmentOptions extends AwsCommandOptions {
+export interface BootstrapEnvironmentOptions extends AwsCommandOptions, WaitLimits {
   /** Accounts trusted to deploy into this one; @default the cicd account, for a deployment environment of a project with CI/CD on (when it is another account) */
   readonly trust?: readonly string[];
   /** Managed policies of the CloudFormation execution role; @default AdministratorAccess, with a warning */
@@ -95,15 +96,39 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
 
   io.info(`Bootstrapping aws://${target.account}/${target.region} (environment "${target.envId}")…`);
   const { toolkit, lib } = await createToolkit({ io, region: target.region, profile: options.profile, ioHost: options.ioHost });
-  const result = await toolkit.bootstrap(lib.BootstrapEnvironments.fromList([`aws://${target.account}/${target.region}`]), {
-    parameters: unchanged
-      ? lib.BootstrapStackParameters.onlyExisting()
-      : lib.BootstrapStackParameters.withExisting({
-          trustedAccounts: trusted,
-          trustedAccountsForLookup: lookup,
-          cloudFormationExecutionPolicies: policies,
-        }),
-  });
+  const what = `stack ${BOOTSTRAP_STACK} to be deployed`;
+  const result = await withDeadline(
+    () =>
+      toolkit.bootstrap(lib.BootstrapEnvironments.fromList([`aws://${target.account}/${target.region}`]), {
+        parameters: unchanged
+          ? lib.BootstrapStackParameters.onlyExisting()
+          : lib.BootstrapStackParameters.withExisting({
+              trustedAccounts: trusted,
+              trustedAccountsForLookup: lookup,
+              cloudFormationExecutionPolicies: policies,
+            }),
+      }),
+    {
+      timeoutMinutes: options.timeoutMinutes,
+      clock: options.clock,
+      what,
+      io,
+      onTimeout: async (_last, minutes) => {
+        const stack = await describeStack(clients, BOOTSTRAP_STACK).catch(() => undefined);
+        return waitTimeoutError({
+          what,
+          minutes,
+          state: [
+            stack
+              ? `left: stack ${BOOTSTRAP_STACK} (${stack.status}; CloudFormation finishes it without sdlf)`
+              : `not created: stack ${BOOTSTRAP_STACK}`,
+            'Lake Formation settings: not changed yet',
+          ],
+          resumeCommand: `sdlf bootstrap --env ${target.envId}${targetFlags(options, target, target.environment?.region ?? session.project.cicd.region)}`,
+        });
+      },
+    },
+  );
   const toolkitStack = result.environments.every((e) => e.status === 'no-op') ? 'unchanged' : 'created-or-updated';
   io.info(`CDK bootstrap stack: ${toolkitStack === 'unchanged' ? 'no changes' : 'deployed'}.`);
 

@@ -1,6 +1,9 @@
+import type { AwsClients } from '../aws/clients.js';
 import { type AwsCommandOptions, openSession, targetFlags } from '../aws/session.js';
+import { describeStack } from '../aws/stacks.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import type { WaitLimits } from '../core/wait.js';
 import { runStep, type StepOutcome } from './delete-all/execute.js';
 import { discoverInventory } from './delete-all/inventory.js';
 import { type DeleteStep, describeStep, planDeletion } from './delete-all/plan.js';
@@ -8,7 +11,7 @@ import { type DeleteStep, describeStep, planDeletion } from './delete-all/plan.j
 export { type DeleteStep, describeStep } from './delete-all/plan.js';
 
 /** Options of {@link deleteAll}. */
-export interface DeleteAllOptions extends AwsCommandOptions {
+export interface DeleteAllOptions extends AwsCommandOptions, WaitLimits {
   /** Prints the plan and changes nothing. @default false */
   readonly dryRun?: boolean;
   /** Also deletes the CodeCommit repository (with `--env cicd`). @default false */
@@ -17,8 +20,6 @@ export interface DeleteAllOptions extends AwsCommandOptions {
   readonly includeBootstrap?: boolean;
   /** When aborted (Ctrl-C), the current step finishes and no further step starts. */
   readonly signal?: AbortSignal;
-  /** Milliseconds between CloudFormation polls while a stack is deleted. @default 2000 */
-  readonly pollingIntervalMs?: number;
 }
 
 /** One step of the result, with what happened to it. */
@@ -84,9 +85,27 @@ export async function deleteAll(options: DeleteAllOptions, io: Io): Promise<Dele
         suggestions: [`Run "${resumeCommand}" to continue where it stopped.`],
       });
     }
-    const status = await runStep(clients, entry.step, io, { pollingIntervalMs: options.pollingIntervalMs, resumeCommand });
+    const state = () => stacksState(clients, steps);
+    const status = await runStep(clients, entry.step, io, { ...waitLimits(options), resumeCommand, state });
     results[index] = { ...entry, status };
   }
   io.info(`Deleted the project's resources from environment "${target.envId}". Local files were not touched.`);
   return { ...base, dryRun: false, confirmed: true, steps: results };
+}
+
+const waitLimits = ({ timeoutMinutes, pollingIntervalMs, clock }: WaitLimits): WaitLimits => ({
+  timeoutMinutes,
+  pollingIntervalMs,
+  clock,
+});
+
+/** Which stacks of the plan are gone and which remain, in what status; told when a wait times out. */
+async function stacksState(clients: AwsClients, steps: readonly DeleteStep[]): Promise<string[]> {
+  const lines: string[] = [];
+  for (const step of steps) {
+    if (step.kind !== 'delete-stack' && step.kind !== 'delete-bootstrap') continue;
+    const stack = await describeStack(clients, step.stack);
+    lines.push(stack ? `left: stack ${step.stack} (${stack.status})` : `gone: stack ${step.stack}`);
+  }
+  return lines;
 }

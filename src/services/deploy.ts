@@ -7,19 +7,28 @@ import { assertAccount, getCallerIdentity } from '../aws/identity.js';
 import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
 import { environmentStacks } from '../aws/project-stacks.js';
 import { type AwsCommandOptions, targetFlags } from '../aws/session.js';
-import { assertStackUsable, BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
+import {
+  assertStackUsable,
+  BOOTSTRAP_STACK,
+  deleteStack,
+  describeStack,
+  isBusy,
+  isUnexecuted,
+  type StackInfo,
+} from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
 import type { PipelineSource } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { pollUntil, type WaitLimits, waitTimeoutError, withDeadline } from '../core/wait.js';
 import { type ProjectAppBuilder, projectAssemblySource } from '../toolkit/assembly.js';
 import type { RequireApproval } from '../toolkit/io-host.js';
 import { createToolkit } from '../toolkit/toolkit.js';
 
 /** Options of {@link deployProject}. */
-export interface DeployProjectOptions extends AwsCommandOptions {
+export interface DeployProjectOptions extends AwsCommandOptions, WaitLimits {
   /** Deploys the environment's stacks from here even when CI/CD is on. @default false */
   readonly direct?: boolean;
   /** When to ask before deploying changes. @default 'broadening' */
@@ -28,8 +37,6 @@ export interface DeployProjectOptions extends AwsCommandOptions {
   readonly app?: ProjectAppBuilder;
   /** Replaces the toolkit's IoHost (tests). */
   readonly ioHost?: IIoHost;
-  /** Milliseconds between CloudFormation polls while a stack deploys. @default 2000 */
-  readonly pollingIntervalMs?: number;
 }
 
 /** One stack {@link deployProject} deployed. */
@@ -57,7 +64,8 @@ export interface DeployProjectResult {
  * account, and the pipeline deploys the environments on each push. Otherwise it deploys the environment's stacks
  * (foundations, pipelines, datasets) in dependency order. A preflight runs before any change: the credentials reach
  * the configured account, the account and region are bootstrapped, (direct) Lake Formation lists the CDK execution
- * role as an admin, and no stack of the project is busy or stuck.
+ * role as an admin, and no stack of the project is busy or stuck. A stack that only holds a change set never executed
+ * (`REVIEW_IN_PROGRESS`, no resources) is deleted, saying so, and created again.
  */
 export async function deployProject(options: DeployProjectOptions, io: Io): Promise<DeployProjectResult> {
   const project = await loadProject(options.root);
@@ -84,9 +92,40 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     : [Naming.cicdStack(project.cicd.resourcePrefix)];
   if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws', bootstrapCommand);
   else await warnMissingRepository(clients, project.cicd.source, target, io);
+  const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`;
+  const limits: WaitLimits = {
+    timeoutMinutes: options.timeoutMinutes,
+    pollingIntervalMs: options.pollingIntervalMs,
+    clock: options.clock,
+  };
+  const unexecuted: StackInfo[] = [];
   for (const name of stackNames) {
-    const stack = await describeStack(clients, name);
+    let stack = await describeStack(clients, name);
+    if (stack && isBusy(stack.status)) {
+      // Another deploy (or the pipeline) is changing it: wait for that to end rather than refuse.
+      const what = `stack ${name} to finish ${stack.status}`;
+      stack = await pollUntil(
+        () => describeStack(clients, name),
+        (s) => !s || !isBusy(s.status),
+        {
+          ...limits,
+          what,
+          io,
+          onTimeout: (last, minutes) =>
+            waitTimeoutError({
+              what,
+              minutes,
+              state: [`left: stack ${name} (${last?.status ?? 'gone'})`, 'nothing was deployed'],
+              resumeCommand: rerun,
+            }),
+        },
+      );
+    }
     if (!stack) continue;
+    if (await isUnexecuted(clients, stack)) {
+      unexecuted.push(stack);
+      continue;
+    }
     assertStackUsable(stack, target.region);
     if (stack.status === 'ROLLBACK_COMPLETE') {
       io.warn(`Stack ${name} is ROLLBACK_COMPLETE (its creation failed earlier); it will be deleted and created again.`);
@@ -95,9 +134,17 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   io.info(
     `Preflight passed: credentials for ${identity.account}, bootstrapped${viaPipeline ? '' : ', Lake Formation admin in place'}.`,
   );
+  // A change set created and never executed (a refused approval) leaves an empty stack that no wait ever ends.
+  for (const stack of unexecuted) {
+    io.warn(
+      `Stack ${stack.name} is REVIEW_IN_PROGRESS (a change set created and never executed); it holds no resources, so it is deleted and created again.`,
+    );
+    await deleteStack(clients, stack.name, io, { ...limits, resumeCommand: rerun });
+  }
 
   const noOp = new Set<string>();
   const finished = new Set<string>();
+  let onStackFinished = () => {};
   // CDK_TOOLKIT_I5900 carries the stack's deploy result: noOp and the stack ARN (…:stack/<name>/<id>).
   const tap = (message: IoMessage<unknown>) => {
     const data = message.data as { noOp?: boolean; stackArn?: string } | undefined;
@@ -105,6 +152,7 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     if (message.code !== 'CDK_TOOLKIT_I5900' || !name) return;
     finished.add(name);
     if (data?.noOp) noOp.add(name);
+    onStackFinished();
   };
   const loaded = await createToolkit({
     io,
@@ -126,18 +174,31 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
         `The embedded app did not produce the stacks ${missing.join(', ')}; it produced ${[...available.keys()].join(', ')}.`,
       );
     }
-    result = await toolkit.deploy(assembly, {
-      stacks: {
-        strategy: lib.StackSelectionStrategy.PATTERN_MUST_MATCH,
-        patterns: stackNames.map((name) => available.get(name) ?? name),
+    const what = `the deployment of ${stackNames.join(', ')} (the timeout restarts as each stack finishes)`;
+    result = await withDeadline(
+      (control) => {
+        onStackFinished = control.progress;
+        return toolkit.deploy(assembly, {
+          stacks: {
+            strategy: lib.StackSelectionStrategy.PATTERN_MUST_MATCH,
+            patterns: stackNames.map((name) => available.get(name) ?? name),
+          },
+          deploymentMethod: { method: 'change-set' },
+          concurrency: 1,
+          stackEventPollingInterval: options.pollingIntervalMs,
+        });
       },
-      deploymentMethod: { method: 'change-set' },
-      concurrency: 1,
-      stackEventPollingInterval: options.pollingIntervalMs,
-    });
+      {
+        ...limits,
+        what,
+        io,
+        onTimeout: async (_last, minutes) =>
+          waitTimeoutError({ what, minutes, state: await deployState(clients, stackNames, finished), resumeCommand: rerun }),
+      },
+    );
   } catch (error) {
+    if (error instanceof SdlfError && error.code === 'WAIT_TIMEOUT') throw error;
     const failed = stackNames.find((name) => !finished.has(name));
-    const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`;
     throw (failed && (await explainFailedDeploy(clients, failed, error, rerun, target.region))) ?? error;
   } finally {
     await assembly.dispose();
@@ -169,6 +230,19 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     stacks,
     next,
   };
+}
+
+/** Where each stack of a deployment stands, for a timeout: deployed, still changing (CloudFormation goes on), or not started. */
+async function deployState(clients: AwsClients, names: readonly string[], finished: ReadonlySet<string>): Promise<string[]> {
+  const lines: string[] = [];
+  for (const name of names) {
+    const stack = await describeStack(clients, name).catch(() => undefined);
+    if (finished.has(name)) lines.push(`deployed: stack ${name} (${stack?.status ?? 'gone'})`);
+    else if (stack && isBusy(stack.status))
+      lines.push(`in progress: stack ${name} (${stack.status}; CloudFormation finishes it without sdlf)`);
+    else lines.push(`not deployed: stack ${name}${stack ? ` (${stack.status})` : ''}`);
+  }
+  return lines;
 }
 
 /**

@@ -49,6 +49,17 @@ describe('the lifecycle commands (built CLI)', () => {
     expect(result.stderr).toContain('--yes');
   }, 60_000);
 
+  it.each(['delete-all', 'deploy', 'bootstrap'])(
+    'rejects %s --timeout that is not minutes above 0, exit code 2',
+    async (command) => {
+      const result = await sdlf(command, '--path', root, '--env', 'dev', '--timeout', 'soon');
+      expect(result.exitCode).toBe(2);
+      expect(result.stderr).toContain('--timeout "soon" is not a number of minutes above 0.');
+      expect(result.stderr).toContain('--timeout 30');
+    },
+    60_000,
+  );
+
   it('fails deploy with NOT_BOOTSTRAPPED guidance in a region that is not bootstrapped, exit code 2', async () => {
     const result = await sdlf('deploy', '--path', root, '--env', 'dev', '--direct', '--region', 'sa-east-1');
     expect(result.exitCode).toBe(2);

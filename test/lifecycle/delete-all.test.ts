@@ -22,6 +22,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordingIo } from '../../src/core/io.js';
 import { describeStep, planDeletion } from '../../src/services/delete-all/plan.js';
 import { deleteAll } from '../../src/services/delete-all.js';
+import { fakeClock } from '../helpers/clock.js';
 import { snapshotTree } from '../helpers/project.js';
 import { writeProject } from './moto.js';
 
@@ -153,6 +154,52 @@ describe('deleteAll', () => {
     ]);
   });
 
+  it.each([
+    ['is deleted', 'DELETE_IN_PROGRESS', 'to be deleted'],
+    ['finishes an update', 'UPDATE_IN_PROGRESS', 'to finish UPDATE_IN_PROGRESS'],
+  ])(
+    'fails with WAIT_TIMEOUT when a stack never %s, saying which stacks are gone, which remain and how to continue',
+    async (_, stuck, what) => {
+      // Given the pipeline stack stays in one status forever (from the start, or once its deletion starts)
+      const pipeline = 'demo-dev-demoteam-standard';
+      cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
+        const name = input.StackName.replace(/^id-/, '');
+        if (!names.includes(name) || deleted.has(name))
+          throw Object.assign(new Error('does not exist'), { name: 'ValidationError' });
+        const deleting = cfn.commandCalls(DeleteStackCommand).some((c) => c.args[0].input.StackName === `id-${name}`);
+        const status = name === pipeline && (stuck !== 'DELETE_IN_PROGRESS' || deleting) ? stuck : 'CREATE_COMPLETE';
+        return {
+          Stacks: [{ StackName: name, StackId: `id-${name}`, StackStatus: status, CreationTime: new Date(), Tags: tags }],
+        };
+      });
+      cfn.on(DeleteStackCommand).callsFake((input: { StackName: string }) => {
+        const name = input.StackName.replace(/^id-/, '');
+        if (name !== pipeline) deleted.add(name);
+        return {};
+      });
+      // When deleting with a timeout of half a minute
+      const io = createRecordingIo([true]);
+      const clock = fakeClock();
+      const error = await deleteAll({ ...options(), timeoutMinutes: 0.5, pollingIntervalMs: 1000, clock }, io).catch(
+        (e: unknown) => e,
+      );
+      // Then it said what it waited for and how long, and gave up saying what is left
+      expect(io.lines).toContainEqual({ level: 'info', message: `waiting up to 0.5 min for stack ${pipeline} ${what}…` });
+      expect(error).toMatchObject({
+        code: 'WAIT_TIMEOUT',
+        message: [
+          `Gave up waiting for stack ${pipeline} ${what} after 0.5 min.`,
+          '  gone: stack demo-dev-demoteam-legislators',
+          `  left: stack ${pipeline} (${stuck})`,
+          '  left: stack demo-dev-foundations (CREATE_COMPLETE)',
+        ].join('\n'),
+        suggestions: [expect.stringContaining('Run "sdlf delete-all --env dev" to continue where it stopped')],
+      });
+      expect(clock.now()).toBe(30_000);
+      expect(deleted.has('demo-dev-foundations')).toBe(false);
+    },
+  );
+
   it('stops after the current step when interrupted, saying how to resume', async () => {
     const controller = new AbortController();
     cfn.on(DeleteStackCommand).callsFake((input: { StackName: string }) => {
@@ -236,6 +283,40 @@ describe('planDeletion', () => {
     expect(steps.filter((s) => s.kind === 'empty-bucket').map(describeStep)).toEqual([
       'empty bucket        raw (every object version and delete marker)',
       'empty bucket again  raw (objects that arrived while the pipelines were being deleted)',
+    ]);
+  });
+
+  it.each([
+    ['CREATE_COMPLETE', 'delete stack        p (pipeline)'],
+    ['UPDATE_IN_PROGRESS', 'delete stack        p (pipeline; UPDATE_IN_PROGRESS: deleted once that operation ends)'],
+    ['DELETE_IN_PROGRESS', 'delete stack        p (pipeline; DELETE_IN_PROGRESS: waits for the deletion under way)'],
+  ])('names a stack planned in status %s with what the deletion does about it', (status, line) => {
+    const steps = planDeletion({
+      stacks: [{ name: 'p', role: 'pipeline', status }],
+      buckets: [],
+      tables: [],
+      keys: [],
+      untouched: [],
+    });
+    expect(steps.map(describeStep)).toEqual([line]);
+  });
+
+  it('plans a stack whose change set was never executed before anything else, even before emptying buckets', () => {
+    // Given an empty REVIEW_IN_PROGRESS dataset stack beside a deployed one
+    const steps = planDeletion({
+      stacks: [
+        { name: 'd', role: 'dataset', status: 'CREATE_COMPLETE' },
+        { name: 'f', role: 'foundations', status: 'REVIEW_IN_PROGRESS', unexecuted: true },
+      ],
+      buckets: ['raw'],
+      tables: [],
+      keys: [],
+      untouched: [],
+    });
+    // Then it goes first, named as such
+    expect(steps.map(describeStep).slice(0, 2)).toEqual([
+      'delete stack        f (foundations; REVIEW_IN_PROGRESS: a change set created and never executed, no resources)',
+      'empty bucket        raw (every object version and delete marker)',
     ]);
   });
 });

@@ -182,9 +182,10 @@ describe('lifecycle faults against moto_server', () => {
     };
     // When deleting everything
     const error = await deleteAll({ root, env: 'dev', signal: controller.signal, ...fast }, io).catch((e: unknown) => e);
-    expect(recording.lines.map((l) => l.message).slice(-3)).toEqual([
+    expect(recording.lines.map((l) => l.message).slice(-4)).toEqual([
       `emptied bucket ${takenBucket} (1 object version(s) and delete marker(s))`,
       `deleting stack ${stackNames[2]}…`,
+      `waiting up to 30 min for stack ${stackNames[2]} to be deleted…`,
       expect.stringMatching(new RegExp(`^deleted stack ${stackNames[2]} \\(`)),
     ]);
     // Then the step under way (the dataset stack, after emptying the landing bucket) finished, nothing after it ran,

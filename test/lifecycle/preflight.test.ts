@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
 import { createRecordingIo } from '../../src/core/io.js';
 import { deployProject, explainFailedDeploy } from '../../src/services/deploy.js';
+import { fakeClock } from '../helpers/clock.js';
 import { writeProject } from './moto.js';
 
 const sts = mockClient(STSClient);
@@ -79,16 +80,54 @@ describe('deployProject preflight', () => {
     });
   });
 
-  it.each([
-    ['UPDATE_ROLLBACK_FAILED', 'STACK_FAILED'],
-    ['UPDATE_IN_PROGRESS', 'STACK_BUSY'],
-  ])('throws %s → %s naming the stack', async (status, code) => {
+  it.each([['UPDATE_ROLLBACK_FAILED', 'STACK_FAILED']])('throws %s → %s naming the stack', async (status, code) => {
     cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
       if (input.StackName === 'CDKToolkit') return stack('CDKToolkit', 'CREATE_COMPLETE');
       if (input.StackName === 'demo-dev-foundations') return stack('demo-dev-foundations', status);
       throw notFound(input.StackName);
     });
     await expect(deploy()).rejects.toMatchObject({ code, message: expect.stringContaining('demo-dev-foundations') });
+  });
+
+  it('waits for a busy stack to finish, saying so, then goes on to build the app', async () => {
+    // Given the foundations stack finishes its update on the third look
+    let looks = 0;
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
+      if (input.StackName === 'CDKToolkit') return stack('CDKToolkit', 'CREATE_COMPLETE');
+      if (input.StackName === 'demo-dev-foundations')
+        return stack('demo-dev-foundations', ++looks < 3 ? 'UPDATE_IN_PROGRESS' : 'UPDATE_COMPLETE');
+      throw notFound(input.StackName);
+    });
+    const io = createRecordingIo();
+    const clock = fakeClock();
+    await expect(
+      deployProject({ root, env: 'dev', direct: true, clock, app: () => Promise.reject(new Error('app built')) }, io),
+    ).rejects.toThrow('Assembly builder failed');
+    expect(io.lines).toContainEqual({
+      level: 'info',
+      message: 'waiting up to 30 min for stack demo-dev-foundations to finish UPDATE_IN_PROGRESS…',
+    });
+    expect(clock.slept).toEqual([2000]);
+  });
+
+  it('fails with WAIT_TIMEOUT when a busy stack never finishes, saying nothing was deployed and how to re-run', async () => {
+    cfn.on(DescribeStacksCommand).callsFake((input: { StackName: string }) => {
+      if (input.StackName === 'CDKToolkit') return stack('CDKToolkit', 'CREATE_COMPLETE');
+      if (input.StackName === 'demo-dev-foundations') return stack('demo-dev-foundations', 'UPDATE_IN_PROGRESS');
+      throw notFound(input.StackName);
+    });
+    const clock = fakeClock();
+    const error = await deployProject(
+      { root, env: 'dev', direct: true, clock, timeoutMinutes: 1, app: () => Promise.reject(new Error('app built')) },
+      createRecordingIo(),
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'WAIT_TIMEOUT',
+      message:
+        'Gave up waiting for stack demo-dev-foundations to finish UPDATE_IN_PROGRESS after 1 min.\n  left: stack demo-dev-foundations (UPDATE_IN_PROGRESS)\n  nothing was deployed',
+      suggestions: [expect.stringContaining('Run "sdlf deploy --env dev --direct" to continue')],
+    });
+    expect(clock.now()).toBe(60_000);
   });
 
   it('warns that a ROLLBACK_COMPLETE stack will be re-created, then goes on to build the app', async () => {

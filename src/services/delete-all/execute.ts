@@ -1,4 +1,4 @@
-import { DeleteStackCommand, UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
+import { UpdateTerminationProtectionCommand } from '@aws-sdk/client-cloudformation';
 import { DeleteRepositoryCommand } from '@aws-sdk/client-codecommit';
 import {
   DeleteTableCommand,
@@ -12,8 +12,7 @@ import { bucketExists, deleteBucket, emptyBucket } from '../../aws/buckets.js';
 import type { AwsClients } from '../../aws/clients.js';
 import { isAwsError } from '../../aws/errors.js';
 import { planAdminRemoval, readDataLakeSettings, writeDataLakeSettings } from '../../aws/lake-formation.js';
-import { describeStack, isInProgress, listStackResources } from '../../aws/stacks.js';
-import { SdlfError } from '../../core/errors.js';
+import { type DeleteStackOptions, deleteStack, describeStack } from '../../aws/stacks.js';
 import type { Io } from '../../core/io.js';
 import type { DeleteStep } from './plan.js';
 
@@ -21,12 +20,7 @@ import type { DeleteStep } from './plan.js';
 export type StepOutcome = 'done' | 'skipped';
 
 /** Options of {@link runStep}. */
-export interface RunStepOptions {
-  /** Milliseconds between CloudFormation polls while a stack is deleted. @default 2000 */
-  readonly pollingIntervalMs?: number;
-  /** The command that resumes the deletion, for messages. */
-  readonly resumeCommand: string;
-}
+export type RunStepOptions = DeleteStackOptions;
 
 /**
  * Runs one delete-all step. Each step first checks whether its target still exists and is `skipped` when it is
@@ -101,46 +95,6 @@ export async function runStep(clients: AwsClients, step: DeleteStep, io: Io, opt
   }
 }
 
-async function deleteStack(clients: AwsClients, name: string, io: Io, options: RunStepOptions): Promise<StepOutcome> {
-  let stack = await describeStack(clients, name);
-  if (!stack) return 'skipped';
-  const started = Date.now();
-  const poll = options.pollingIntervalMs ?? 2000;
-  if (isInProgress(stack.status) && stack.status !== 'DELETE_IN_PROGRESS') {
-    io.info(`waiting for ${name} to finish ${stack.status}…`);
-    while (stack && isInProgress(stack.status) && stack.status !== 'DELETE_IN_PROGRESS') {
-      await sleep(poll);
-      stack = await describeStack(clients, name);
-    }
-    if (!stack) return 'skipped';
-  }
-  io.info(`deleting stack ${name}…`);
-  if (stack.status !== 'DELETE_IN_PROGRESS') await clients.cloudFormation.send(new DeleteStackCommand({ StackName: stack.id }));
-  for (;;) {
-    await sleep(poll);
-    const current = await describeStack(clients, stack.id);
-    if (!current) break;
-    if (current.status === 'DELETE_FAILED') {
-      const failed = (await listStackResources(clients, stack.id)).filter((r) => r.ResourceStatus === 'DELETE_FAILED');
-      const details = failed.map(
-        (r) =>
-          `${r.LogicalResourceId} (${r.ResourceType} ${r.PhysicalResourceId ?? ''}): ${r.ResourceStatusReason ?? 'no reason given'}`,
-      );
-      throw new SdlfError(
-        `Stack ${name} could not be deleted: ${details.join('; ') || current.statusReason || 'DELETE_FAILED'}.`,
-        {
-          code: 'STACK_DELETE_FAILED',
-          suggestions: [
-            `Fix or remove the resource(s) named above, then run "${options.resumeCommand}" again: it continues where it stopped.`,
-          ],
-        },
-      );
-    }
-  }
-  io.info(`deleted stack ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  return 'done';
-}
-
 async function deleteTable(clients: AwsClients, table: string, io: Io): Promise<StepOutcome> {
   let described: DescribeTableCommandOutput;
   try {
@@ -157,5 +111,3 @@ async function deleteTable(clients: AwsClients, table: string, io: Io): Promise<
   io.info(`deleted table ${table}`);
   return 'done';
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

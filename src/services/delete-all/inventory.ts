@@ -2,11 +2,11 @@ import { GetRepositoryCommand, ListTagsForResourceCommand as ListRepositoryTagsC
 import { DescribeTableCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeKeyCommand, paginateListAliases } from '@aws-sdk/client-kms';
 import { paginateGetResources } from '@aws-sdk/client-resource-groups-tagging-api';
-import { bucketExists, bucketTags } from '../../aws/buckets.js';
+import { bucketExists, bucketTags, bucketUsage } from '../../aws/buckets.js';
 import type { AwsClients } from '../../aws/clients.js';
 import { isAwsError } from '../../aws/errors.js';
 import { environmentStackPrefix, environmentStacks, type StackRole } from '../../aws/project-stacks.js';
-import { BOOTSTRAP_STACK, listStackResources, listStacks, type StackInfo } from '../../aws/stacks.js';
+import { BOOTSTRAP_STACK, listStackResources, listStacks, REVIEW_IN_PROGRESS, type StackInfo } from '../../aws/stacks.js';
 import { type AwsTarget, namingOf } from '../../aws/target.js';
 import type { DeploymentEnvironment, Project } from '../../config/model.js';
 import { BUCKET_KINDS, Naming, SDLF_TAG_KEYS, TABLE_KINDS } from '../../config/naming.js';
@@ -40,7 +40,7 @@ export async function discoverInventory(
 ): Promise<Inventory> {
   const all = await listStacks(clients);
   const untouched: string[] = [];
-  const stacks: Array<{ name: string; role: StackRole; status: string }> = [];
+  const stacks: Array<{ name: string; role: StackRole; status: string; unexecuted?: boolean }> = [];
   const environment = target.environment;
   if (environment) {
     stacks.push(...environmentOwnedStacks(all, project, environment, target, untouched));
@@ -67,8 +67,11 @@ export async function discoverInventory(
       untouched.push(
         `resources of stack ${stack.name} could not be listed (${(error as Error).message}); its buckets, tables and keys are found by name and tags instead`,
       );
-      return [];
+      return undefined;
     });
+    // A change set created and never executed leaves an empty stack that no wait ever ends; it is deleted first.
+    if (stack.status === REVIEW_IN_PROGRESS && resources?.length === 0) stack.unexecuted = true;
+    if (!resources) continue;
     for (const resource of resources) {
       const id = resource.PhysicalResourceId;
       if (!id || resource.ResourceStatus === 'DELETE_COMPLETE') continue;
@@ -134,15 +137,25 @@ export async function discoverInventory(
 
   let bootstrap: Inventory['bootstrap'];
   const bootstrapStack = all.find((s) => s.name === BOOTSTRAP_STACK);
+  const staging = bootstrapStack
+    ? (await listStackResources(clients, BOOTSTRAP_STACK)).find(
+        (r) => r.ResourceType === 'AWS::S3::Bucket' && r.ResourceStatus !== 'DELETE_COMPLETE',
+      )?.PhysicalResourceId
+    : undefined;
   if (options.includeBootstrap && bootstrapStack) {
     if (others.length > 0) {
       untouched.push(`stack ${BOOTSTRAP_STACK}: other stacks still use it (${others.map((s) => s.name).join(', ')})`);
     } else {
-      const staging = (await listStackResources(clients, BOOTSTRAP_STACK)).find(
-        (r) => r.ResourceType === 'AWS::S3::Bucket' && r.ResourceStatus !== 'DELETE_COMPLETE',
-      );
-      bootstrap = { stack: BOOTSTRAP_STACK, stagingBucket: staging?.PhysicalResourceId };
+      bootstrap = { stack: BOOTSTRAP_STACK, stagingBucket: staging };
     }
+  }
+  if (staging && !bootstrap && (await bucketExists(clients, staging))) {
+    // Assets are stored by content hash for every CDK app of the account and region: none can be told to be ours.
+    const usage = await bucketUsage(clients, staging);
+    const rerun = `sdlf delete-all --env ${target.envId} --include-bootstrap`;
+    untouched.push(
+      `bucket ${staging}: the shared CDK bootstrap bucket keeps ${usage.objects} asset object(s) (${formatBytes(usage.bytes)}) of every CDK app in aws://${target.account}/${target.region}, this project's templates and Lambda code included; they go with "${rerun}" once no other stack uses the bootstrap`,
+    );
   }
   return {
     stacks,
@@ -269,4 +282,10 @@ async function findRepository(
     if (isAwsError(error, 'RepositoryDoesNotExistException')) return undefined;
     throw error;
   }
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
