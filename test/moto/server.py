@@ -224,6 +224,7 @@ def glue_runs_jobs_locally() -> None:
     import tempfile
     import threading
 
+    import atexit
     import signal
 
     import boto3
@@ -243,6 +244,24 @@ def glue_runs_jobs_locally() -> None:
         bucket, _, key = uri[len("s3://") :].partition("/")
         s3.download_file(bucket, key, target)
 
+    https = {}
+
+    def https_endpoint():
+        """Serves this moto_server over HTTPS too (a self-signed certificate, on a free port) for the jobs' S3A: S3
+        is HTTPS, and the AWS SDK of S3A refuses SSE-KMS requests over HTTP (a copy of a KMS-encrypted object sends
+        the source's key id), which plain-HTTP moto would turn into job failures that Glue does not have."""
+        with lock:
+            if "url" not in https:
+                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+                from werkzeug.serving import make_server
+
+                server = make_server(
+                    "127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True, ssl_context="adhoc"
+                )
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                https["url"] = "https://127.0.0.1:%d" % server.server_port
+            return https["url"]
+
     def spark_submit_args(endpoint):
         conf = {
             "spark.jars": jars,
@@ -252,7 +271,9 @@ def glue_runs_jobs_locally() -> None:
             "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
             "spark.hadoop.fs.s3a.endpoint": endpoint,
             "spark.hadoop.fs.s3a.path.style.access": "true",
-            "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": "true",
+            # The HTTPS listener's certificate is self-signed (see https_endpoint).
+            "spark.driver.extraJavaOptions": "-Dcom.amazonaws.sdk.disableCertChecking=true",
             "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
             "spark.hadoop.fs.s3a.access.key": "testing",
             "spark.hadoop.fs.s3a.secret.key": "testing",
@@ -283,8 +304,10 @@ def glue_runs_jobs_locally() -> None:
                         **os.environ,
                         **credentials,
                         "AWS_ENDPOINT_URL": endpoint,
-                        "AWS_DEFAULT_REGION": "us-east-1",
-                        "PYSPARK_SUBMIT_ARGS": spark_submit_args(endpoint),
+                        # The job's clients (S3, the Glue catalog) work in the job's region, as on Glue.
+                        "AWS_DEFAULT_REGION": job.backend.region_name,
+                        "AWS_REGION": job.backend.region_name,
+                        "PYSPARK_SUBMIT_ARGS": spark_submit_args(https_endpoint()),
                     },
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -294,6 +317,7 @@ def glue_runs_jobs_locally() -> None:
                 )
                 with lock:
                     run.sdlf_process = process
+                    running.add(process)
                     stopping = run.sdlf_state == "STOPPING"
                 if stopping:
                     kill(process)
@@ -302,10 +326,13 @@ def glue_runs_jobs_locally() -> None:
                 except subprocess.TimeoutExpired:
                     kill(process)
                     process.wait()
+                    with lock:
+                        running.discard(process)
                     run.sdlf_error = "Job run timed out after %s minute(s)" % minutes
                     run.sdlf_state = "TIMEOUT"
                     return
             with lock:
+                running.discard(process)
                 if run.sdlf_state == "STOPPING":
                     run.sdlf_state = "STOPPED"
                     return
@@ -325,6 +352,15 @@ def glue_runs_jobs_locally() -> None:
             run.sdlf_state = "FAILED"
 
     lock = threading.Lock()
+    running = set()
+
+    def kill_all():
+        # Job runs have process groups of their own (see kill): they end with the server (moto_server exits through
+        # sys.exit on SIGTERM and SIGINT), as the server's own child processes do.
+        for process in list(running):
+            kill(process)
+
+    atexit.register(kill_all)
 
     def kill(process):
         try:
