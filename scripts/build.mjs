@@ -16,8 +16,11 @@ execFileSync(bin('tsc'), ['-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' 
 if (existsSync(join(root, 'src', 'templates'))) {
   cpSync(join(root, 'src', 'templates'), join(root, 'dist', 'templates'), { recursive: true });
 }
-// The Glue runner ships as the Python file it is, beside its module (src/runtime/glue/runner.ts).
-cpSync(join(root, 'src', 'runtime', 'glue', 'main.py'), join(root, 'dist', 'runtime', 'glue', 'main.py'));
+// The Glue runner ships as the Python file it is, beside its module (src/runtime/glue/runner.ts), and so does the
+// Spark SQL check of `sdlf validate`, which imports it.
+for (const file of ['main.py', 'check_sql.py']) {
+  cpSync(join(root, 'src', 'runtime', 'glue', file), join(root, 'dist', 'runtime', 'glue', file));
+}
 const handlers = await bundleHandlers({ root, outdir: join(root, 'dist', 'handlers') });
 if (!process.argv.includes('--no-manifest')) {
   execFileSync(bin('oclif'), ['manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -6,7 +6,9 @@ export default class Validate extends SdlfCommand<typeof Validate> {
   static override summary = 'Check the project: configuration, names, transforms and pipeline types.';
   static override description =
     'Loads ddk.json and parameters.json, checks every name against its AWS limit, checks that each dataset has its ' +
-    'light transform and Glue script, and that custom pipeline types exist. Lists every problem at once and exits 2 ' +
+    'light transform and Glue script, checks every transform.sql with DuckDB and, where PySpark and Java are installed, ' +
+    'with Spark SQL over the tables stage A stages from the sample data, and that custom pipeline types exist. Lists ' +
+    'every problem at once and exits 2 ' +
     'when there is any.';
   static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --path my-lake --json'];
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { SdlfError } from './errors.js';
 import type { Io } from './io.js';
@@ -104,4 +104,16 @@ export async function writeFiles(plan: FilePlan, options: WriteFilesOptions, io:
 export function displayPath(path: string, from: string): string {
   const rel = relative(from, path);
   return (rel === '' ? '.' : rel).split(sep).join('/');
+}
+
+/** Lists the data files under a folder, recursively and sorted; hidden files (`.gitkeep`) and folders are skipped. */
+export async function listDataFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.')) continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listDataFiles(path)));
+    else if (entry.isFile()) out.push(path);
+  }
+  return out.sort();
 }

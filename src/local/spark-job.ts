@@ -21,13 +21,14 @@ export interface SparkEnvironment {
 
 /**
  * Checks that python3, PySpark and Java are there for a local Spark job, before anything runs. Throws an
- * {@link SdlfError} (exit 2) naming what is missing and the exact command that installs it.
+ * {@link SdlfError} (exit 2) naming what is missing and the exact command that installs it; `purpose` (what
+ * needs Spark) starts its message.
  */
-export function checkSparkEnvironment(env: NodeJS.ProcessEnv = process.env): SparkEnvironment {
+export function checkSparkEnvironment(env: NodeJS.ProcessEnv = process.env, purpose = '--engine spark'): SparkEnvironment {
   const python = sparkPython(env);
   const probe = spawnSync(python, ['-c', 'import pyspark; print(pyspark.__version__)'], { encoding: 'utf8', env });
   if (probe.error) {
-    throw new SdlfError(`--engine spark needs Python 3 ("${python}" could not be started: ${probe.error.message}).`, {
+    throw new SdlfError(`${purpose} needs Python 3 ("${python}" could not be started: ${probe.error.message}).`, {
       code: 'SPARK_PYTHON_MISSING',
       suggestions: [
         'Install Python 3.11 (the Python of Glue 5.0), e.g. "sudo apt-get install python3 python3-pip" or "brew install python@3.11",',
@@ -36,7 +37,7 @@ export function checkSparkEnvironment(env: NodeJS.ProcessEnv = process.env): Spa
     });
   }
   if (probe.status !== 0) {
-    throw new SdlfError(`--engine spark needs PySpark, which "${python}" cannot import.`, {
+    throw new SdlfError(`${purpose} needs PySpark, which "${python}" cannot import.`, {
       code: 'SPARK_PYSPARK_MISSING',
       suggestions: [
         `Install Glue 5.0's Spark: "${python} -m pip install pyspark==${GLUE_SPARK_VERSION}" (in a virtual environment if you use one),`,
@@ -46,7 +47,7 @@ export function checkSparkEnvironment(env: NodeJS.ProcessEnv = process.env): Spa
   }
   const java = spawnSync(env.JAVA_HOME ? join(env.JAVA_HOME, 'bin', 'java') : 'java', ['-version'], { encoding: 'utf8', env });
   if (java.error || java.status !== 0) {
-    throw new SdlfError('--engine spark needs Java 17 (Spark runs on the JVM), and none was found.', {
+    throw new SdlfError(`${purpose} needs Java 17 (Spark runs on the JVM), and none was found.`, {
       code: 'SPARK_JAVA_MISSING',
       suggestions: [
         'Install Java 17 (Glue 5.0\'s), e.g. "sudo apt-get install openjdk-17-jre-headless" or "brew install openjdk@17",',

@@ -4,7 +4,7 @@ import { assertName, loadProject } from '../config/load.js';
 import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type DeploymentEnvironment, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import { SdlfError } from '../core/errors.js';
-import { displayPath } from '../core/files.js';
+import { displayPath, listDataFiles } from '../core/files.js';
 import type { Io } from '../core/io.js';
 import { didYouMean } from '../core/suggest.js';
 import { loadDuckDb } from '../local/duckdb.js';
@@ -269,18 +269,6 @@ async function resolveInputs(root: string, dataset: DatasetConfig, given: readon
     seen.set(input.key, input.file);
   }
   return [...new Map(inputs.map((i) => [i.key, i])).values()];
-}
-
-/** Data files under a folder, sorted; hidden files (`.gitkeep`) and folders are skipped. */
-async function listDataFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listDataFiles(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out.sort();
 }
 
 /**

@@ -1,21 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadProject } from '../../src/config/load.js';
 import { Naming } from '../../src/config/naming.js';
 import { createRecordingIo } from '../../src/core/io.js';
 import { bootstrapEnvironment } from '../../src/services/bootstrap.js';
 import { deployProject } from '../../src/services/deploy.js';
+import { runLocal } from '../../src/services/run-local.js';
 import { showStatus } from '../../src/services/status.js';
 import { uploadData } from '../../src/services/upload.js';
-import { initDemoProject, useMoto } from './moto.js';
+import { motoGlue } from '../helpers/moto-glue.js';
+import { createSkippedGlueResources, initDemoProject, useMoto } from './moto.js';
 
 // The demo project that `sdlf init` writes, deployed with `sdlf deploy --direct` to moto_server, processing the
 // sample data that `sdlf upload` sends: S3 → EventBridge → routing → stage A queue → stage A trigger → the stage A
 // state machine → step and light transform functions, all as deployed (the functions run their deployed code in
 // the local Lambda runtime of test/global-setup.ts; see test/moto/server.py for what the launcher adds to moto).
-// Stage B stops at its queue: moto does not create the Glue job from the template (the stage B state machine and
-// the Glue runner run in test/runtime/aws/state-machine.integration.test.ts).
+// Stage B runs when the schedule's target, the deployed stage B trigger, is invoked: the deployed state machine
+// starts the dataset's Glue job, which moto_server runs with the deployed main.py and transform.sql on real PySpark
+// (s3:// through S3A). moto's CloudFormation skips AWS::Glue::* resources, so the test creates the dataset's Glue
+// database and job from the deployed template (createSkippedGlueResources); EventBridge schedules do not fire.
 const region = 'ap-south-1';
 const team = 'demoteam';
 const dataset = 'legislators';
@@ -70,4 +77,55 @@ describe('the deployed demo project on moto_server', () => {
     const depth = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     expect(Number(depth.Attributes?.ApproximateNumberOfMessages)).toBe(4);
   }, 120_000);
+
+  it('runs stage B on Spark when the schedule fires: Parquet in the analytics bucket, the tables of sdlf run --local in the Glue catalog', async () => {
+    // Given the dataset's Glue database and job as the deployed dataset stack declares them
+    const glue = await createSkippedGlueResources(naming.datasetStack(team, dataset), region);
+    // When the schedule invokes the deployed stage B trigger
+    const invoked = await new LambdaClient({ region }).send(
+      new InvokeCommand({
+        FunctionName: naming.pipelineFunction(team, 'standard', 'stage-b-trigger'),
+        Payload: JSON.stringify({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }),
+      }),
+    );
+    expect(invoked.FunctionError).toBeUndefined();
+
+    // Then one stage B execution runs the batch of the four staged objects on Glue, and succeeds
+    const deadline = Date.now() + 120_000;
+    let stageB: Array<{ status: string; outputs: readonly { table: string }[]; failure?: unknown }> = [];
+    while (Date.now() < deadline) {
+      const status = await showStatus({ root, env: 'dev', team, dataset }, createRecordingIo());
+      stageB = (status.datasets[0]?.executions ?? []).filter((e) => e.stage === 'b');
+      if (stageB.length > 0 && stageB.every((e) => e.status === 'SUCCEEDED' || e.status === 'FAILED')) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(stageB.map((e) => [e.status, e.failure])).toEqual([['SUCCEEDED', undefined]]);
+    const tables = ['history', 'memberships', 'organizations', 'persons'];
+    expect(stageB[0]?.outputs.map((o) => o.table).sort()).toEqual(tables);
+
+    // And each table's Parquet files are in the analytics bucket
+    const analytics = await new S3Client({ region, forcePathStyle: true }).send(
+      new ListObjectsV2Command({ Bucket: naming.bucket('analytics'), Prefix: `${team}/${dataset}/` }),
+    );
+    const parquet = (analytics.Contents ?? []).map((o) => o.Key ?? '').filter((key) => key.endsWith('.parquet'));
+    for (const table of tables) expect(parquet.some((key) => key.startsWith(`${team}/${dataset}/${table}/`))).toBe(true);
+
+    // And the Glue catalog has the tables, columns and partition keys that sdlf run --local gives for the same data
+    type Column = { Name: string; Type: string };
+    type Table = { Name: string; PartitionKeys?: Column[]; StorageDescriptor: { Columns: Column[]; Location: string } };
+    const catalog = (
+      motoGlue(inject('motoEndpoint'), 'get_tables', { DatabaseName: glue.database }, region) as { TableList: Table[] }
+    ).TableList;
+    const local = await runLocal({ root, env: 'dev', team, dataset }, createRecordingIo());
+    expect(local.tables.map((t) => t.table).sort()).toEqual(tables);
+    const localCatalog = join(root, local.localDir, 'catalog', glue.database);
+    const shape = (t: Table) => ({ name: t.Name, columns: t.StorageDescriptor.Columns, partitionKeys: t.PartitionKeys ?? [] });
+    const fromLocal = tables.map((table) =>
+      shape(JSON.parse(readFileSync(join(localCatalog, `${table}.json`), 'utf8')) as Table),
+    );
+    expect(catalog.map(shape).sort((a, b) => a.name.localeCompare(b.name))).toEqual(fromLocal);
+    for (const table of catalog) {
+      expect(table.StorageDescriptor.Location).toBe(`s3://${naming.bucket('analytics')}/${team}/${dataset}/${table.Name}/`);
+    }
+  }, 180_000);
 });

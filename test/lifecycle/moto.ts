@@ -146,3 +146,110 @@ export async function initDemoProject(options: DemoProjectOptions): Promise<stri
   }
   return root;
 }
+
+/** A CloudFormation template as deployed: its parameters and resources. */
+interface DeployedTemplate {
+  readonly Parameters?: Record<string, { Type: string; Default?: string }>;
+  readonly Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}
+
+/**
+ * Creates the Glue database and Glue job that a deployed dataset stack declares and that moto's CloudFormation
+ * skips (it does not model AWS::Glue::* resources): their properties are read from the stack's deployed template,
+ * with its intrinsic functions resolved against the deployed stack (its SSM-typed parameters, resource ids and
+ * pseudo parameters), so the job runs the script, SQL and arguments that the deploy published.
+ */
+export async function createSkippedGlueResources(stackName: string, region: string): Promise<{ database: string; job: string }> {
+  const { CloudFormationClient, DescribeStackResourceCommand, GetTemplateCommand } = await import(
+    '@aws-sdk/client-cloudformation'
+  );
+  const { GetParameterCommand, SSMClient } = await import('@aws-sdk/client-ssm');
+  const { motoGlue } = await import('../helpers/moto-glue.js');
+  const cfn = new CloudFormationClient({ region });
+  const ssm = new SSMClient({ region });
+  const body = (
+    await cfn.send(new GetTemplateCommand({ StackName: stackName })).catch((error: Error) => {
+      throw new Error(`GetTemplate of ${stackName}: ${error.message}`);
+    })
+  ).TemplateBody;
+  if (!body) throw new Error(`stack ${stackName} has no template`);
+  const template = JSON.parse(body) as DeployedTemplate;
+  const physicalId = async (logicalId: string) =>
+    (await cfn.send(new DescribeStackResourceCommand({ StackName: stackName, LogicalResourceId: logicalId }))).StackResourceDetail
+      ?.PhysicalResourceId ?? '';
+  const ref = async (name: string): Promise<string> => {
+    const pseudo: Record<string, string> = {
+      'AWS::AccountId': MOTO_ACCOUNT,
+      'AWS::Region': region,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::StackName': stackName,
+    };
+    if (name in pseudo) return pseudo[name] as string;
+    const parameter = template.Parameters?.[name];
+    if (parameter?.Type.startsWith('AWS::SSM::Parameter::Value') && parameter.Default) {
+      const reply = await ssm.send(new GetParameterCommand({ Name: parameter.Default })).catch((error: Error) => {
+        throw new Error(`GetParameter ${parameter.Default}: ${error.message}`);
+      });
+      return reply.Parameter?.Value ?? '';
+    }
+    if (parameter) return parameter.Default ?? '';
+    if (name in template.Resources) return physicalId(name);
+    throw new Error(`unresolvable Ref ${name} in ${stackName}`);
+  };
+  const getAtt = async (logicalId: string, attribute: string): Promise<string> => {
+    const resource = template.Resources[logicalId];
+    // A role's ARN from its name: the roles of sdlf's stacks are named (see src/config/naming.ts).
+    if (resource?.Type === 'AWS::IAM::Role' && attribute === 'Arn' && resource.Properties?.RoleName !== undefined) {
+      return `arn:aws:iam::${MOTO_ACCOUNT}:role/${String(await resolve(resource.Properties.RoleName))}`;
+    }
+    throw new Error(`unresolvable Fn::GetAtt ${logicalId}.${attribute} in ${stackName}`);
+  };
+  const resolve = async (value: unknown): Promise<unknown> => {
+    if (Array.isArray(value)) return Promise.all(value.map(resolve));
+    if (typeof value !== 'object' || value === null) return value;
+    const node = value as Record<string, unknown>;
+    if (typeof node.Ref === 'string') return ref(node.Ref);
+    if (Array.isArray(node['Fn::GetAtt'])) {
+      const [id, attribute] = node['Fn::GetAtt'] as [string, string];
+      return getAtt(id, attribute);
+    }
+    if (Array.isArray(node['Fn::Join'])) {
+      const [separator, parts] = node['Fn::Join'] as [string, unknown[]];
+      return ((await resolve(parts)) as unknown[]).join(separator);
+    }
+    if (node['Fn::Sub'] !== undefined) {
+      const [text, variables] = (Array.isArray(node['Fn::Sub']) ? node['Fn::Sub'] : [node['Fn::Sub'], {}]) as [
+        string,
+        Record<string, unknown>,
+      ];
+      let out = '';
+      let last = 0;
+      for (const match of text.matchAll(/\$\{([^}]+)\}/g)) {
+        const name = match[1] as string;
+        const [id, attribute] = name.split('.');
+        const replaced =
+          name in variables
+            ? await resolve(variables[name])
+            : attribute
+              ? await getAtt(id as string, attribute)
+              : await ref(name);
+        out += text.slice(last, match.index) + String(replaced);
+        last = (match.index ?? 0) + match[0].length;
+      }
+      return out + text.slice(last);
+    }
+    return Object.fromEntries(await Promise.all(Object.entries(node).map(async ([k, v]) => [k, await resolve(v)])));
+  };
+  const of = (type: string) => {
+    const found = Object.values(template.Resources).filter((r) => r.Type === type);
+    if (found.length !== 1) throw new Error(`${stackName} declares ${found.length} ${type}, expected 1`);
+    return found[0]?.Properties ?? {};
+  };
+  const endpoint = inject('motoEndpoint');
+  const database = (await resolve(of('AWS::Glue::Database'))) as { DatabaseInput: { Name: string } };
+  motoGlue(endpoint, 'create_database', { DatabaseInput: database.DatabaseInput }, region);
+  const job = (await resolve(of('AWS::Glue::Job'))) as Record<string, unknown> & { Name: string };
+  motoGlue(endpoint, 'create_job', job, region);
+  return { database: database.DatabaseInput.Name, job: job.Name };
+}

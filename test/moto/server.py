@@ -215,13 +215,21 @@ def glue_runs_jobs_locally() -> None:
     script ends, then SUCCEEDED, or FAILED with the script's error as ErrorMessage, or TIMEOUT when it outlives the
     run's (or the job's) Timeout in minutes; SDLF_GLUE_SECONDS_PER_MINUTE scales that minute for tests (default 60).
     Without SDLF_SPARK_JARS, moto's own behaviour stays. Spark's output of each run is kept in
-    $TMPDIR/sdlf-moto-glue-logs/<run id>.log."""
+    $TMPDIR/sdlf-moto-glue-logs/<run id>.log.
+
+    BatchStopJobRun, which moto lacks, stops a run as Glue does: a STARTING or RUNNING run is STOPPING at once,
+    its script and the Spark JVM it started are killed (the run's process group), and the run ends STOPPED; a run
+    that has already ended is listed under Errors, as is an unknown run id."""
     import subprocess
     import tempfile
     import threading
 
+    import atexit
+    import signal
+
     import boto3
-    from moto.glue.models import FakeJob, FakeJobRun
+    from moto.glue.models import FakeJob, FakeJobRun, GlueBackend
+    from moto.glue.responses import GlueResponse
 
     jars = os.environ.get("SDLF_SPARK_JARS")
     if not jars:
@@ -236,6 +244,24 @@ def glue_runs_jobs_locally() -> None:
         bucket, _, key = uri[len("s3://") :].partition("/")
         s3.download_file(bucket, key, target)
 
+    https = {}
+
+    def https_endpoint():
+        """Serves this moto_server over HTTPS too (a self-signed certificate, on a free port) for the jobs' S3A: S3
+        is HTTPS, and the AWS SDK of S3A refuses SSE-KMS requests over HTTP (a copy of a KMS-encrypted object sends
+        the source's key id), which plain-HTTP moto would turn into job failures that Glue does not have."""
+        with lock:
+            if "url" not in https:
+                from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+                from werkzeug.serving import make_server
+
+                server = make_server(
+                    "127.0.0.1", 0, DomainDispatcherApplication(create_backend_app), threaded=True, ssl_context="adhoc"
+                )
+                threading.Thread(target=server.serve_forever, daemon=True).start()
+                https["url"] = "https://127.0.0.1:%d" % server.server_port
+            return https["url"]
+
     def spark_submit_args(endpoint):
         conf = {
             "spark.jars": jars,
@@ -245,7 +271,9 @@ def glue_runs_jobs_locally() -> None:
             "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
             "spark.hadoop.fs.s3a.endpoint": endpoint,
             "spark.hadoop.fs.s3a.path.style.access": "true",
-            "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+            "spark.hadoop.fs.s3a.connection.ssl.enabled": "true",
+            # The HTTPS listener's certificate is self-signed (see https_endpoint).
+            "spark.driver.extraJavaOptions": "-Dcom.amazonaws.sdk.disableCertChecking=true",
             "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
             "spark.hadoop.fs.s3a.access.key": "testing",
             "spark.hadoop.fs.s3a.secret.key": "testing",
@@ -276,20 +304,37 @@ def glue_runs_jobs_locally() -> None:
                         **os.environ,
                         **credentials,
                         "AWS_ENDPOINT_URL": endpoint,
-                        "AWS_DEFAULT_REGION": "us-east-1",
-                        "PYSPARK_SUBMIT_ARGS": spark_submit_args(endpoint),
+                        # The job's clients (S3, the Glue catalog) work in the job's region, as on Glue.
+                        "AWS_DEFAULT_REGION": job.backend.region_name,
+                        "AWS_REGION": job.backend.region_name,
+                        "PYSPARK_SUBMIT_ARGS": spark_submit_args(https_endpoint()),
                     },
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     text=True,
+                    # Its own process group: stopping or timing out the run kills the Spark JVM too.
+                    start_new_session=True,
                 )
+                with lock:
+                    run.sdlf_process = process
+                    running.add(process)
+                    stopping = run.sdlf_state == "STOPPING"
+                if stopping:
+                    kill(process)
                 try:
                     code = process.wait(timeout=float(minutes) * seconds_per_minute)
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    kill(process)
                     process.wait()
+                    with lock:
+                        running.discard(process)
                     run.sdlf_error = "Job run timed out after %s minute(s)" % minutes
                     run.sdlf_state = "TIMEOUT"
+                    return
+            with lock:
+                running.discard(process)
+                if run.sdlf_state == "STOPPING":
+                    run.sdlf_state = "STOPPED"
                     return
             if code == 0:
                 run.sdlf_state = "SUCCEEDED"
@@ -299,8 +344,57 @@ def glue_runs_jobs_locally() -> None:
             run.sdlf_error = lines[-1] if lines else "exit %s" % code
             run.sdlf_state = "FAILED"
         except Exception as error:  # noqa: BLE001 - a harness failure ends the run as Glue would: FAILED
+            with lock:
+                if run.sdlf_state == "STOPPING":
+                    run.sdlf_state = "STOPPED"
+                    return
             run.sdlf_error = "the test harness could not run the job: %s" % error
             run.sdlf_state = "FAILED"
+
+    lock = threading.Lock()
+    running = set()
+
+    def kill_all():
+        # Job runs have process groups of their own (see kill): they end with the server (moto_server exits through
+        # sys.exit on SIGTERM and SIGINT), as the server's own child processes do.
+        for process in list(running):
+            kill(process)
+
+    atexit.register(kill_all)
+
+    def kill(process):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def batch_stop_job_run(self, job_name, job_run_ids):
+        job = self.get_job(job_name)
+        stopped, errors = [], []
+        for run_id in job_run_ids:
+            run = next((r for r in job.job_runs if r.job_run_id == run_id), None)
+            with lock:
+                state = getattr(run, "sdlf_state", None) if run is not None else None
+                if state in ("STARTING", "RUNNING"):
+                    run.sdlf_state = "STOPPING"
+                    process = getattr(run, "sdlf_process", None)
+                    if process is not None:
+                        kill(process)
+                    stopped.append({"JobName": job_name, "JobRunId": run_id})
+                    continue
+            reason = "JobRun %s is %s and cannot be stopped" % (run_id, state) if run is not None else "JobRun %s not found" % run_id
+            errors.append(
+                {
+                    "JobName": job_name,
+                    "JobRunId": run_id,
+                    "ErrorDetail": {"ErrorCode": "InvalidInputException", "ErrorMessage": reason},
+                }
+            )
+        return stopped, errors
+
+    def batch_stop_job_run_response(self):
+        stopped, errors = self.glue_backend.batch_stop_job_run(self._get_param("JobName"), self._get_param("JobRunIds"))
+        return json.dumps({"SuccessfulSubmissions": stopped, "Errors": errors})
 
     def start_job_run(self, **kwargs):
         run_id = original_start(self, **kwargs)
@@ -324,6 +418,8 @@ def glue_runs_jobs_locally() -> None:
     FakeJob.start_job_run = start_job_run
     FakeJobRun.status = property(status, original_status.fset)
     FakeJobRun.as_dict = as_dict
+    GlueBackend.batch_stop_job_run = batch_stop_job_run
+    GlueResponse.batch_stop_job_run = batch_stop_job_run_response
 
 
 def sync_tasks_without_task_token() -> None:
@@ -350,6 +446,18 @@ def sync_tasks_without_task_token() -> None:
     namespace = {}
     exec(compile(source, module.__file__, "exec"), module.__dict__, namespace)
     cls._eval_integration_pattern = namespace["_eval_integration_pattern"]
+
+
+def glue_sync_fails_stopped_runs() -> None:
+    """Step Functions glue:startJobRun.sync fails the task (States.TaskFailed, the JobRun as Cause) when the job run
+    ends FAILED, TIMEOUT, ERROR or STOPPED; moto's interpreter returns a STOPPED run as the task's result, as if it
+    had succeeded. The patched set of abnormal states holds STOPPED too."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_glue as module
+
+    abnormal = module._JOB_RUN_STATE_ABNORMAL_TERMINAL_VALUE
+    if abnormal != {"FAILED", "TIMEOUT", "ERROR"}:
+        raise RuntimeError("moto's Glue task states changed: review this patch")
+    abnormal.add("STOPPED")
 
 
 def s3_events_reach_lambda() -> None:
@@ -683,6 +791,7 @@ PATCHES = [
     lambda_runs_locally,
     glue_runs_jobs_locally,
     sync_tasks_without_task_token,
+    glue_sync_fails_stopped_runs,
     s3_events_reach_lambda,
     queue_urls_of_this_server,
     sqs_event_sources_poll,

@@ -89,7 +89,8 @@ export function expiresAtOf(at: Date, days: number): number {
 
 /**
  * Turns a Step Functions `Catch` output (`{Error, Cause}`, where a Lambda's Cause is a JSON text with
- * `errorType`/`errorMessage`) or any thrown value into a failure to record.
+ * `errorType`/`errorMessage`, and a Glue task's the job run, with `ErrorMessage` unless it was stopped) or any
+ * thrown value into a failure to record.
  */
 export function failureOf(error: unknown): ExecutionFailure {
   if (error instanceof Error) return truncateFailure({ error: error.name, cause: error.message });
@@ -97,11 +98,24 @@ export function failureOf(error: unknown): ExecutionFailure {
     const { Error: name, Cause: cause } = error as { Error?: unknown; Cause?: unknown };
     const text = typeof cause === 'string' ? cause : cause === undefined ? '' : JSON.stringify(cause);
     try {
-      const parsed = JSON.parse(text) as { errorType?: unknown; errorMessage?: unknown; ErrorMessage?: unknown };
+      const parsed = JSON.parse(text) as {
+        errorType?: unknown;
+        errorMessage?: unknown;
+        ErrorMessage?: unknown;
+        JobRunState?: unknown;
+        Id?: unknown;
+        JobName?: unknown;
+      };
       const message = parsed.errorMessage ?? parsed.ErrorMessage;
       if (typeof message === 'string') {
         const type = typeof parsed.errorType === 'string' ? parsed.errorType : String(name ?? 'Error');
         return truncateFailure({ error: type, cause: message });
+      }
+      // A Glue job run that ended without an error of its own (STOPPED): its state says what happened.
+      if (typeof parsed.JobRunState === 'string' && typeof parsed.Id === 'string') {
+        const job = typeof parsed.JobName === 'string' ? ` of the Glue job ${parsed.JobName}` : '';
+        const cause = `The job run ${parsed.Id}${job} ended ${parsed.JobRunState}.`;
+        return truncateFailure({ error: String(name ?? 'Error'), cause });
       }
     } catch {
       // Not JSON: the cause is plain text.

@@ -395,4 +395,50 @@ describe('the synthesized stage B state machine on moto_server', { timeout: 120_
     expect(item?.failure?.cause).toMatch(/Malformed records are detected/);
     expect(await queueDepth(lake.queues.stageBDlq)).toBe(1);
   });
+
+  it("ends a job run stopped on Glue in the error step: FAILED with the stopped run as the cause, the batch's keys on the stage B DLQ", async () => {
+    // Given a staged object waiting on the stage B queue
+    const before = await queueDepth(lake.queues.stageBDlq);
+    const key = `${lake.team}/${lake.dataset}/persons/stopped.jsonl`;
+    await c.s3.send(new PutObjectCommand({ Bucket: lake.buckets.stage, Key: key, Body: '{"id": 1}\n' }));
+    const message = { bucket: lake.buckets.stage, key, team: lake.team, dataset: lake.dataset, sourceExecutionId: 'a-stopped' };
+    await c.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: lake.queues.stageB,
+        MessageBody: JSON.stringify(message),
+        MessageGroupId: 'stopped',
+        MessageDeduplicationId: 'stopped',
+      }),
+    );
+    const runIds = () =>
+      (glue('get_job_runs', { JobName: lake.config.glueJob }) as { JobRuns: Array<{ Id: string; JobRunState: string }> }).JobRuns;
+    const earlier = new Set(runIds().map((r) => r.Id));
+    // When the schedule fires the stage B trigger and the job run it starts is stopped while it runs
+    const ending = newExecution(stageBMachineArn, () => stageBTrigger(schedule));
+    let stopped: string | undefined;
+    for (const deadline = Date.now() + 30_000; stopped === undefined && Date.now() < deadline; ) {
+      const started = runIds().find((r) => !earlier.has(r.Id) && r.JobRunState === 'RUNNING');
+      if (started) {
+        const reply = glue('batch_stop_job_run', { JobName: lake.config.glueJob, JobRunIds: [started.Id] }) as {
+          SuccessfulSubmissions: unknown[];
+        };
+        expect(reply.SuccessfulSubmissions).toHaveLength(1);
+        stopped = started.Id;
+      } else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(stopped).toBeDefined();
+    const run = await ending;
+    // Then the execution fails through the error step, recording that the run was stopped
+    expect(run.status).toBe('FAILED');
+    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
+    expect(item?.status).toBe('FAILED');
+    expect(item?.failure).toEqual({
+      error: 'States.TaskFailed',
+      cause: `The job run ${stopped} of the Glue job ${lake.config.glueJob} ended STOPPED.`,
+    });
+    // And the batch's keys are on the stage B DLQ, for sdlf redrive
+    expect(await queueDepth(lake.queues.stageBDlq)).toBe(before + 1);
+    const dlq = await c.sqs.send(new ReceiveMessageCommand({ QueueUrl: lake.queues.stageBDlq, MaxNumberOfMessages: 10 }));
+    expect((dlq.Messages ?? []).map((m) => m.Body ?? '').some((body) => body.includes(key))).toBe(true);
+  });
 });

@@ -102,6 +102,10 @@ describe('failureOf', () => {
       { Error: 'States.TaskFailed', Cause: '{"ErrorMessage":"glue"}' },
       { error: 'States.TaskFailed', cause: 'glue' },
     ],
+    [
+      { Error: 'States.TaskFailed', Cause: '{"Id":"jr_1","JobName":"acme-dev-team-ds","JobRunState":"STOPPED","Attempt":0}' },
+      { error: 'States.TaskFailed', cause: 'The job run jr_1 of the Glue job acme-dev-team-ds ended STOPPED.' },
+    ],
     [{ Error: 'Lambda.Unknown' }, { error: 'Lambda.Unknown', cause: 'Lambda.Unknown' }],
     ['plain', { error: 'Error', cause: 'plain' }],
     [undefined, { error: 'Error', cause: 'undefined' }],
