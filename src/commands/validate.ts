@@ -1,3 +1,4 @@
+import { Flags } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
 import { type ValidateProjectResult, validateProject } from '../services/validate-project.js';
 
@@ -10,10 +11,23 @@ export default class Validate extends SdlfCommand<typeof Validate> {
     'with Spark SQL over the tables stage A stages from the sample data, and that custom pipeline types exist. Lists ' +
     'every problem at once and exits 2 ' +
     'when there is any.';
-  static override examples = ['<%= config.bin %> validate', '<%= config.bin %> validate --path my-lake --json'];
+  static override examples = [
+    '<%= config.bin %> validate',
+    '<%= config.bin %> validate --path my-lake --json',
+    '<%= config.bin %> validate --no-spark',
+  ];
+  static override flags = {
+    spark: Flags.boolean({
+      description:
+        'Check transform.sql with Spark SQL too, where PySpark and Java are installed (--no-spark: DuckDB only, which skips starting Spark).',
+      env: 'SDLF_VALIDATE_SPARK',
+      allowNo: true,
+      default: true,
+    }),
+  };
 
   public async run(): Promise<ValidateProjectResult> {
-    const result = await validateProject({ root: this.flags.path }, this.io);
+    const result = await validateProject({ root: this.flags.path, spark: this.flags.spark }, this.io);
     if (!this.jsonEnabled()) {
       this.log(`Project ${result.root} is valid.`);
       for (const e of result.environments) {

@@ -27,6 +27,8 @@ import { heavyTransformProblem } from './heavy-transform.js';
 export interface ValidateProjectOptions {
   /** Project root. */
   readonly root: string;
+  /** Checks transform.sql with Spark SQL too, where PySpark and Java are installed. @default true */
+  readonly spark?: boolean;
 }
 
 /** What {@link validateProject} found. */
@@ -53,7 +55,7 @@ export interface ValidateProjectResult {
  */
 export async function validateProject(options: ValidateProjectOptions, io: Io): Promise<ValidateProjectResult> {
   const project = await loadProject(options.root);
-  const problems = [...checkTransformFiles(project), ...(await checkTransformSql(project, io))];
+  const problems = [...checkTransformFiles(project), ...(await checkTransformSql(project, io, { spark: options.spark ?? true }))];
   if (Object.keys(project.customPipelineFiles).length > 0) {
     // Loaded only when there are custom types: it compiles them with esbuild and imports aws-cdk-lib.
     const { checkPipelineModules } = await import('../app/load-pipelines.js');
@@ -134,7 +136,11 @@ export function checkTransformFiles(project: Project): Problem[] {
  * PARTITIONED BY), then each query with DuckDB's parser, then with Spark SQL where PySpark and Java are installed
  * (see {@link checkTransformSqlWithSpark}). A problem names the file and line, and the engine's reason.
  */
-export async function checkTransformSql(project: Project, io: Io): Promise<Problem[]> {
+export async function checkTransformSql(
+  project: Project,
+  io: Io,
+  options: { readonly spark: boolean } = { spark: true },
+): Promise<Problem[]> {
   const files = new Map<string, Array<DatasetConfig & { env: string }>>();
   for (const [env, datasets] of Object.entries(project.datasets)) {
     for (const d of datasets) {
@@ -177,7 +183,7 @@ export async function checkTransformSql(project: Project, io: Io): Promise<Probl
       });
     }
   }
-  problems.push(...(await checkTransformSqlWithSpark(project, parsed, io)));
+  if (options.spark) problems.push(...(await checkTransformSqlWithSpark(project, parsed, io)));
   return problems;
 }
 

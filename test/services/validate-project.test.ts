@@ -14,11 +14,12 @@ const SQL_FILE = 'transforms/heavy/legislators_heavy/transform.sql';
 /** Validates a project; returns the problems it reports (none when it is valid) and the Io's warnings. */
 async function validate(
   root: string,
+  options: { spark?: boolean } = {},
 ): Promise<{ problems: Array<{ code: string; file?: string; message: string }>; warnings: string[] }> {
   const io = createRecordingIo();
   const warnings = () => io.lines.filter((l) => l.level === 'warn').map((l) => l.message);
   try {
-    await validateProject({ root }, io);
+    await validateProject({ root, ...options }, io);
     return { problems: [], warnings: warnings() };
   } catch (error) {
     if (!(error instanceof SdlfError)) throw error;
@@ -85,6 +86,17 @@ describe('validateProject › transform.sql on Spark SQL', () => {
       }),
     ]);
   }, 120_000);
+
+  it('checks with DuckDB only under --no-spark (spark: false), so no Spark session starts', async () => {
+    // Given a query DuckDB parses and Spark's parser rejects, and one that DuckDB rejects
+    const root = await createLegislatorsProject({
+      sample: false,
+      sql: 'CREATE TABLE t AS SELECT * EXCLUDE (id) FROM persons;\n\nCREATE TABLE u AS SELEC 1;\n',
+    });
+    // When it is validated without Spark, then only DuckDB's rejection is reported
+    const { problems } = await validate(root, { spark: false });
+    expect(problems.map((p) => [p.code, p.file])).toEqual([['INVALID_TRANSFORM_SQL', `${SQL_FILE}:3`]]);
+  }, 60_000);
 
   it('notes in one line, and reports nothing, when PySpark is not installed', async () => {
     // Given a python that cannot import pyspark, and a query Spark would reject
