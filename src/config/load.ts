@@ -110,7 +110,7 @@ export async function loadProject(root: string): Promise<Project> {
   const pipelineTypes = [...BUILTIN_PIPELINE_TYPES, ...Object.keys(customPipelineFiles)];
   const datasets = parseParameters(parametersRaw, parametersFile, environments, pipelineTypes, problems, warnings);
 
-  if (problems.length === 0) problems.push(...checkProjectNames({ environments, datasets }));
+  if (problems.length === 0) problems.push(...checkProjectNames({ environments, datasets, parametersFile }));
   if (problems.length > 0)
     throw SdlfError.fromProblems(`The project at ${absolute} has ${problems.length} problem(s):`, problems);
   if (!cicd) throw new Error('unreachable: cicd checked above');
