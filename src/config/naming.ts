@@ -53,6 +53,8 @@ export type PipelineFunction = (typeof PIPELINE_FUNCTIONS)[number];
 export const SDLF_TAG_KEYS = {
   /** The resource prefix of the environment (`ddk`). */
   project: 'sdlf:project',
+  /** The project's id (`project_id` of ddk.json): which project of a prefix owns a stack. */
+  projectId: 'sdlf:project-id',
   /** The environment id (`dev`). */
   environment: 'sdlf:environment',
   /** The team, on pipeline and dataset stacks. */
