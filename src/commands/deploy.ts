@@ -27,6 +27,12 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
     env: sharedFlags.env,
     profile: sharedFlags.profile,
     region: sharedFlags.region,
+    adopt: Flags.boolean({
+      description:
+        "Tag the project's existing stacks that carry no sdlf:project-id with this project's id (writing a new project_id to ddk.json when it has none); never takes another project's stacks.",
+      env: 'SDLF_ADOPT',
+      default: false,
+    }),
     direct: Flags.boolean({
       description: 'Deploy the environment from here even when CI/CD is on.',
       env: 'SDLF_DIRECT',
@@ -46,6 +52,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
       {
         ...this.awsTarget,
         direct: this.flags.direct,
+        adopt: this.flags.adopt,
         requireApproval: this.flags['require-approval'],
       },
       this.io,
