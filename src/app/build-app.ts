@@ -90,6 +90,7 @@ export async function buildApp(project: Project, options: BuildAppOptions = {}):
     });
     for (const [key, value] of Object.entries(project.cicd.tags)) Tags.of(cicd).add(key, value);
     Tags.of(cicd).add(SDLF_TAG_KEYS.project, project.cicd.resourcePrefix);
+    if (project.projectId !== undefined) Tags.of(cicd).add(SDLF_TAG_KEYS.projectId, project.projectId);
   } else {
     for (const environment of environments) addEnvironmentStacks(app, environment, stackOptions);
   }
@@ -137,6 +138,7 @@ export function addEnvironmentStacks(
     const all = {
       ...environment.tags,
       [SDLF_TAG_KEYS.project]: environment.resourcePrefix,
+      ...(project.projectId === undefined ? {} : { [SDLF_TAG_KEYS.projectId]: project.projectId }),
       [SDLF_TAG_KEYS.environment]: environment.id,
       ...tags,
     };

@@ -29,6 +29,12 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
     profile: sharedFlags.profile,
     region: sharedFlags.region,
     timeout: sharedFlags.timeout,
+    adopt: Flags.boolean({
+      description:
+        "Tag the project's existing stacks that carry no sdlf:project-id with this project's id (writing a new project_id to ddk.json when it has none); never takes another project's stacks.",
+      env: 'SDLF_ADOPT',
+      default: false,
+    }),
     direct: Flags.boolean({
       description: 'Deploy the environment from here even when CI/CD is on.',
       env: 'SDLF_DIRECT',
@@ -48,6 +54,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
       {
         ...this.awsTarget,
         direct: this.flags.direct,
+        adopt: this.flags.adopt,
         requireApproval: this.flags['require-approval'],
         timeoutMinutes: this.flags.timeout,
       },

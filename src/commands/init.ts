@@ -29,6 +29,10 @@ export default class Init extends SdlfCommand<typeof Init> {
       description: 'Resource prefix that starts every AWS resource name (default: ddk).',
       env: 'SDLF_PREFIX',
     }),
+    'project-id': Flags.string({
+      description: 'Id of the project, written to ddk.json and tagged sdlf:project-id on every stack (default: a new UUID).',
+      env: 'SDLF_PROJECT_ID',
+    }),
     'env-name': Flags.string({ description: 'Name of the deployment environment.', env: 'SDLF_ENV_NAME', default: 'dev' }),
     account: Flags.string({
       description: 'AWS account id of the deployment environment (default: AWS_ACCOUNT_ID).',
@@ -101,6 +105,7 @@ export default class Init extends SdlfCommand<typeof Init> {
         prompter: this.interactive ? createTerminalPrompter() : undefined,
         sdlfSpec: flags['sdlf-spec'],
         install: flags.install,
+        projectId: flags['project-id'],
       },
       this.io,
     );
@@ -111,6 +116,7 @@ export default class Init extends SdlfCommand<typeof Init> {
           ? `Dry run: sdlf init would write ${written} file(s) in ${result.root}; nothing was written.`
           : `Created the sdlf project ${result.root} (${written} file(s)).`,
       );
+      this.log(`  project id: ${result.projectId}`);
       this.log(
         `  environment ${result.environment.id}: account ${result.environment.account}, ${result.environment.region}, prefix "${result.prefix}"`,
       );

@@ -30,6 +30,11 @@ export default class Validate extends SdlfCommand<typeof Validate> {
     const result = await validateProject({ root: this.flags.path, spark: this.flags.spark }, this.io);
     if (!this.jsonEnabled()) {
       this.log(`Project ${result.root} is valid.`);
+      this.log(
+        result.projectId === null
+          ? '  project id: none (made before project ids; "sdlf deploy --adopt" gives it one)'
+          : `  project id: ${result.projectId}`,
+      );
       for (const e of result.environments) {
         this.log(
           `  environment ${e.id}: account ${e.account}, ${e.region}, prefix "${e.resourcePrefix}", ${e.datasets} dataset(s)`,

@@ -19,6 +19,7 @@ import {
   deploymentEnvironmentSchema,
   ENVIRONMENT_NAME_PATTERN,
   KNOWN_KEYS,
+  PROJECT_ID_PATTERN,
   parametersSchema,
   type RawDatasetEntry,
   RESOURCE_NAME_PATTERN,
@@ -103,18 +104,42 @@ export async function loadProject(root: string): Promise<Project> {
   const warnings: string[] = [];
 
   const ddk = (await readJsonFile(ddkPath, DDK_FILE)).value;
-  const { cicd, environments } = parseDdk(ddk, problems, warnings);
+  const { cicd, environments, projectId } = parseDdk(ddk, problems, warnings);
 
   const parametersRaw = (await readJsonFile(join(absolute, parametersFile), parametersFile)).value;
   const customPipelineFiles = await findCustomPipelines(absolute);
   const pipelineTypes = [...BUILTIN_PIPELINE_TYPES, ...Object.keys(customPipelineFiles)];
   const datasets = parseParameters(parametersRaw, parametersFile, environments, pipelineTypes, problems, warnings);
 
-  if (problems.length === 0) problems.push(...checkProjectNames({ environments, datasets }));
+  if (problems.length === 0) problems.push(...checkProjectNames({ environments, datasets, parametersFile }));
   if (problems.length > 0)
     throw SdlfError.fromProblems(`The project at ${absolute} has ${problems.length} problem(s):`, problems);
   if (!cicd) throw new Error('unreachable: cicd checked above');
-  return { root: absolute, ddkFile: DDK_FILE, parametersFile, cicd, environments, datasets, customPipelineFiles, warnings };
+  return {
+    root: absolute,
+    ddkFile: DDK_FILE,
+    parametersFile,
+    ...(projectId === undefined ? {} : { projectId }),
+    cicd,
+    environments,
+    datasets,
+    customPipelineFiles,
+    warnings,
+  };
+}
+
+function parseProjectId(value: unknown, problems: Problem[]): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && PROJECT_ID_PATTERN.test(value)) return value;
+  problems.push({
+    code: 'INVALID_CONFIG',
+    file: DDK_FILE,
+    path: 'project_id',
+    message: `project_id ${JSON.stringify(value)} is invalid: use 8-64 letters, digits or dashes (sdlf init writes a UUID).`,
+    suggestion:
+      'Put back the id the project was deployed with (its stacks carry it as the tag sdlf:project-id), or remove project_id and run "sdlf deploy --adopt" once.',
+  });
+  return undefined;
 }
 
 async function findParametersFile(root: string): Promise<string> {
@@ -156,7 +181,7 @@ function parseDdk(
   raw: unknown,
   problems: Problem[],
   warnings: string[],
-): { cicd?: CicdEnvironment; environments: DeploymentEnvironment[] } {
+): { cicd?: CicdEnvironment; environments: DeploymentEnvironment[]; projectId?: string } {
   const file = DDK_FILE;
   if (!isObject(raw) || !isObject(raw.environments)) {
     problems.push({
@@ -169,8 +194,9 @@ function parseDdk(
     return { environments: [] };
   }
   for (const key of Object.keys(raw)) {
-    if (key !== 'environments') problems.push(unknownKey(file, [], key, ['environments']));
+    if (key !== 'environments' && key !== 'project_id') problems.push(unknownKey(file, [], key, ['environments', 'project_id']));
   }
+  const projectId = parseProjectId(raw.project_id, problems);
   const envs = raw.environments;
   let cicd: CicdEnvironment | undefined;
   const environments: DeploymentEnvironment[] = [];
@@ -269,7 +295,7 @@ function parseDdk(
       }
     }
   }
-  return { cicd, environments };
+  return { cicd, environments, ...(projectId === undefined ? {} : { projectId }) };
 }
 
 function parseParameters(

@@ -58,6 +58,11 @@ export interface Project {
   readonly ddkFile: string;
   /** `parameters.json` or `data_lake/pipelines/parameters.json`, relative to the root. */
   readonly parametersFile: string;
+  /**
+   * `project_id` of `ddk.json`: tells this project's stacks (tag `sdlf:project-id`) from those of another project
+   * with the same prefix. Absent in projects made before ids; `sdlf deploy --adopt` gives them one.
+   */
+  readonly projectId?: string;
   readonly cicd: CicdEnvironment;
   /** Deployment environments in the order of `ddk.json`. */
   readonly environments: readonly DeploymentEnvironment[];

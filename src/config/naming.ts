@@ -53,6 +53,8 @@ export type PipelineFunction = (typeof PIPELINE_FUNCTIONS)[number];
 export const SDLF_TAG_KEYS = {
   /** The resource prefix of the environment (`ddk`). */
   project: 'sdlf:project',
+  /** The project's id (`project_id` of ddk.json): which project of a prefix owns a stack. */
+  projectId: 'sdlf:project-id',
   /** The environment id (`dev`). */
   environment: 'sdlf:environment',
   /** The team, on pipeline and dataset stacks. */
@@ -311,8 +313,17 @@ export function checkName(name: PhysicalName, input: string): Problem | undefine
   };
 }
 
-/** Checks every name a project would create in every environment; returns one problem per name too long. */
-export function checkProjectNames(project: Pick<Project, 'environments' | 'datasets'>): Problem[] {
+/** What {@link checkProjectNames} checks: the environments and datasets of a project, and where the datasets are. */
+export type ProjectNames = Pick<Project, 'environments' | 'datasets'> & {
+  /** The file the datasets come from, named in the problems. @default 'parameters.json' */
+  readonly parametersFile?: string;
+};
+
+/**
+ * Checks every name a project would create in every environment: one problem per name too long, then one per pair
+ * of owners (environment, team/pipeline, team/dataset) that would create the same name (see {@link checkNameCollisions}).
+ */
+export function checkProjectNames(project: ProjectNames): Problem[] {
   const problems: Problem[] = [];
   const seen = new Set<string>();
   for (const environment of project.environments) {
@@ -328,6 +339,7 @@ export function checkProjectNames(project: Pick<Project, 'environments' | 'datas
       for (const name of naming.datasetNames(team, dataset)) push(checkName(name, `Team "${team}" with dataset "${dataset}"`));
     }
   }
+  if (problems.length === 0) problems.push(...checkNameCollisions(project));
   return problems;
 
   function push(problem: Problem | undefined) {
@@ -343,4 +355,150 @@ export function uniquePipelines(datasets: readonly DatasetConfig[]): Array<{ tea
   const seen = new Map<string, { team: string; pipeline: string }>();
   for (const { team, pipeline } of datasets) seen.set(`${team}\0${pipeline}`, { team, pipeline });
   return [...seen.values()];
+}
+
+/** The stage B transform a dataset gets unless told otherwise: its own, `<team>_<dataset>` with dashes as underscores. */
+export function defaultStageBTransform(team: string, dataset: string): string {
+  return `${team}_${dataset}`.replaceAll('-', '_');
+}
+
+/** Who creates a name: an environment, a team's pipeline or a dataset, and where it is configured. */
+interface NameOwner {
+  /** Identity across environments: `dataset:sales/orders`. */
+  readonly id: string;
+  readonly kind: 'environment' | 'pipeline' | 'dataset';
+  /** `team "sales" dataset "orders"`. */
+  readonly label: string;
+  readonly file: string;
+  /** JSON path in {@link NameOwner.file}: `dev[0]`. */
+  readonly path: string;
+  readonly team?: string;
+  readonly name?: string;
+}
+
+/** Human words for each kind of name, for messages. */
+const KIND_WORDS: Readonly<Record<ResourceKind | 'heavyTransform', string>> = {
+  stack: 'stack',
+  bucket: 'bucket',
+  lambda: 'Lambda function',
+  iamRole: 'IAM role',
+  sqs: 'queue',
+  stateMachine: 'state machine',
+  glueJob: 'Glue job',
+  glueDatabase: 'Glue database',
+  dynamoTable: 'DynamoDB table',
+  eventRule: 'EventBridge rule',
+  ssmParameter: 'SSM parameter',
+  snsTopic: 'SNS topic',
+  kmsAlias: 'KMS alias',
+  heavyTransform: 'default heavy transform',
+};
+
+/** How many of the shared names a collision message lists. */
+const COLLISION_NAMES_SHOWN = 4;
+
+/**
+ * Checks that distinct owners never produce the same physical name. Names join team, dataset and pipeline with
+ * `-`, so team `sales-eu` dataset `orders` and team `sales` dataset `eu-orders` would share stack, functions,
+ * queues, Glue job and database; and team `sales` dataset `eu-standard` would take team `sales-eu`'s `standard`
+ * pipeline stack. Existing names are kept (renaming deployed resources replaces them), so such a pair is refused
+ * instead. Names are compared where AWS keeps them apart: IAM roles per account, buckets globally, the rest per
+ * account and region. Default heavy transform names (`<team>_<dataset>`) are compared too: two datasets whose
+ * transform is the default of both would silently share one.
+ *
+ * Returns one problem per pair of owners, at the later owner's entry (a pipeline's stack is refused to the dataset
+ * that collides with it), naming both owners, their entries and the shared names.
+ */
+export function checkNameCollisions(project: ProjectNames): Problem[] {
+  const file = project.parametersFile ?? 'parameters.json';
+  const claimed = new Map<string, NameOwner>();
+  const pairs = new Map<
+    string,
+    { first: NameOwner; second: NameOwner; names: Array<{ kind: ResourceKind | 'heavyTransform'; text: string }> }
+  >();
+  const claim = (scope: string, kind: ResourceKind | 'heavyTransform', value: string, owner: NameOwner) => {
+    const key = `${scope}\0${kind}\0${value}`;
+    const first = claimed.get(key);
+    if (!first) {
+      claimed.set(key, owner);
+      return;
+    }
+    if (first.id === owner.id) return;
+    const pairKey = `${first.id}\0${owner.id}`;
+    const pair = pairs.get(pairKey) ?? { first, second: owner, names: [] };
+    pair.names.push({ kind, text: `${KIND_WORDS[kind]} "${value}"` });
+    pairs.set(pairKey, pair);
+  };
+  const scopeOf = (environment: DeploymentEnvironment, kind: ResourceKind) =>
+    kind === 'bucket' ? 'global' : kind === 'iamRole' ? environment.account : `${environment.account}/${environment.region}`;
+
+  for (const environment of project.environments) {
+    const naming = Naming.forEnvironment(environment);
+    const envOwner: NameOwner = {
+      id: `environment:${environment.id}`,
+      kind: 'environment',
+      label: `environment "${environment.id}"`,
+      file: 'ddk.json',
+      path: `environments.${environment.id}`,
+    };
+    for (const name of naming.environmentNames()) claim(scopeOf(environment, name.kind), name.kind, name.value, envOwner);
+    const datasets: readonly DatasetConfig[] = project.datasets[environment.id] ?? [];
+    for (const { team, pipeline } of uniquePipelines(datasets)) {
+      const index = datasets.findIndex((d) => d.team === team && d.pipeline === pipeline);
+      const owner: NameOwner = {
+        id: `pipeline:${team}/${pipeline}`,
+        kind: 'pipeline',
+        label: `team "${team}" pipeline "${pipeline}"`,
+        file,
+        path: `${environment.id}[${index}].pipeline`,
+        team,
+        name: pipeline,
+      };
+      for (const name of naming.pipelineNames(team, pipeline))
+        claim(scopeOf(environment, name.kind), name.kind, name.value, owner);
+    }
+    datasets.forEach(({ team, dataset, stageBTransform }, index) => {
+      const owner: NameOwner = {
+        id: `dataset:${team}/${dataset}`,
+        kind: 'dataset',
+        label: `team "${team}" dataset "${dataset}"`,
+        file,
+        path: `${environment.id}[${index}]`,
+        team,
+        name: dataset,
+      };
+      for (const name of naming.datasetNames(team, dataset)) claim(scopeOf(environment, name.kind), name.kind, name.value, owner);
+      // Transforms are project files, shared by every environment.
+      if (stageBTransform === defaultStageBTransform(team, dataset)) claim('project', 'heavyTransform', stageBTransform, owner);
+    });
+  }
+
+  return [...pairs.values()].map(({ first, second, names }): Problem => {
+    // The stack and the heavy transform first: they are what a user recognizes.
+    const rank = (kind: ResourceKind | 'heavyTransform') => (kind === 'stack' ? 0 : kind === 'heavyTransform' ? 1 : 2);
+    const sorted = [...names].sort((a, b) => rank(a.kind) - rank(b.kind)).map((name) => name.text);
+    const shown = sorted.slice(0, COLLISION_NAMES_SHOWN).join(', ');
+    const more = names.length > COLLISION_NAMES_SHOWN ? ` and ${names.length - COLLISION_NAMES_SHOWN} more` : '';
+    return {
+      code: 'NAME_COLLISION',
+      file: second.file,
+      path: second.path,
+      message: `${capitalize(second.label)} (${second.file} ${second.path}) and ${first.label} (${first.file} ${first.path}) would create the same names: ${shown}${more}.`,
+      suggestion: collisionFix(second, first),
+    };
+  });
+}
+
+function collisionFix(owner: NameOwner, other: NameOwner): string {
+  if (owner.kind === 'dataset') {
+    return `Pick another name for dataset "${owner.name}" of team "${owner.team}" (edit "dataset" at ${owner.path} of ${owner.file}, or run "sdlf add-dataset --team ${owner.team} --dataset <another-name>" instead); a heavy transform that is not the default needs an explicit name: --stage-b-transform <name>.`;
+  }
+  if (owner.kind === 'pipeline') {
+    return `Register the datasets of team "${owner.team}" with another pipeline type (edit ${owner.path} of ${owner.file}), or rename team "${owner.team}" or ${other.label}.`;
+  }
+  return `Give environment ${owner.path} another resource_prefix in ddk.json.`;
+}
+
+function capitalize(text: string): string {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }

@@ -42,6 +42,9 @@ export const AWS_REGIONS = [
   'us-west-2',
 ] as const;
 
+/** A project id (`project_id` of ddk.json): 8-64 letters, digits or dashes, as `sdlf init` writes a UUID. */
+export const PROJECT_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9-]{7,63}$/;
+
 /** Lowercase letters, digits and dashes, starting with a letter and not ending with a dash. */
 export const RESOURCE_NAME_PATTERN = /^[a-z][a-z0-9-]*[a-z0-9]$/;
 /** Transform names are file and module names: lowercase letters, digits and underscores. */

@@ -11,7 +11,7 @@ import {
   pipelineKeyOf,
   withoutBatch,
 } from '../runtime/core/model.js';
-import { InvalidTransitionError, type MetadataStore } from '../runtime/core/ports.js';
+import { InvalidTransitionError, type MetadataStore, stagedKeyOwner } from '../runtime/core/ports.js';
 import { replaceFile } from './atomic.js';
 
 /** File of each metadata table in the local store's folder. */
@@ -89,6 +89,14 @@ export function createLocalMetadataStore(options: LocalMetadataStoreOptions): Lo
       serial(async (t) => {
         t.objectMetadata.set(item.id, item);
         await save(t, 'objectMetadata');
+      }),
+    putStagedObject: (item) =>
+      serial(async (t) => {
+        const owner = stagedKeyOwner(t.objectMetadata.get(item.id), item);
+        if (owner !== undefined) return owner;
+        t.objectMetadata.set(item.id, item);
+        await save(t, 'objectMetadata');
+        return undefined;
       }),
     getDataset: (team, dataset) => serial(async (t) => t.datasets.get(datasetKeyOf(team, dataset))),
     putDataset: (item) =>

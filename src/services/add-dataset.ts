@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkNameSyntax, loadProject } from '../config/load.js';
 import { BUILTIN_PIPELINE_TYPES, type DatasetConfig, type Project } from '../config/model.js';
-import { checkProjectNames } from '../config/naming.js';
+import { checkProjectNames, defaultStageBTransform } from '../config/naming.js';
 import { projectPaths } from '../config/paths.js';
 import { DEFAULTS } from '../config/schema.js';
 import { type Problem, SdlfError } from '../core/errors.js';
@@ -92,10 +92,8 @@ export function datasetTemplateView(names: DatasetNames): DatasetTemplateView {
   return { team, dataset, pipeline, stageATransform, stageBTransform, inputTable, outputTable: `${inputTable}_curated` };
 }
 
-/** The stage B transform a new dataset gets unless told otherwise: its own, since its SQL reads its own tables. */
-export function defaultStageBTransform(team: string, dataset: string): string {
-  return `${team}_${dataset}`.replaceAll('-', '_');
-}
+// A new dataset gets its own stage B transform unless told otherwise, since its SQL reads its own tables.
+export { defaultStageBTransform } from '../config/naming.js';
 
 /**
  * Registers a dataset in `parameters.json` and scaffolds what it needs: its light transform and its heavy
@@ -286,7 +284,7 @@ function checkRegistration(project: Project, dataset: DatasetConfig, envs: reado
   const datasets = Object.fromEntries(
     project.environments.map((e) => [e.id, [...(project.datasets[e.id] ?? []), ...(envs.includes(e.id) ? [dataset] : [])]]),
   );
-  return checkProjectNames({ environments: project.environments, datasets });
+  return checkProjectNames({ environments: project.environments, datasets, parametersFile: file });
 }
 
 /** Adds the dataset's entry to each environment, in the form (flat or nested `config`) the file already uses. */

@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IIoHost, IoMessage } from '@aws-cdk/toolkit-lib';
 import { GetRepositoryCommand } from '@aws-sdk/client-codecommit';
 import type { AwsClients } from '../aws/clients.js';
@@ -5,6 +8,7 @@ import { createAwsClients } from '../aws/clients.js';
 import { isAwsError } from '../aws/errors.js';
 import { assertAccount, getCallerIdentity } from '../aws/identity.js';
 import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
+import { assertOwnStack } from '../aws/ownership.js';
 import { environmentStacks } from '../aws/project-stacks.js';
 import { type AwsCommandOptions, targetFlags } from '../aws/session.js';
 import {
@@ -18,10 +22,12 @@ import {
 } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
-import type { PipelineSource } from '../config/model.js';
-import { Naming } from '../config/naming.js';
+import type { PipelineSource, Project } from '../config/model.js';
+import { Naming, SDLF_TAG_KEYS } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
+import { writeFiles } from '../core/files.js';
 import type { Io } from '../core/io.js';
+import { detectJsonStyle, parseJson, stringifyJson } from '../core/json.js';
 import { pollUntil, type WaitLimits, waitTimeoutError, withDeadline } from '../core/wait.js';
 import { type ProjectAppBuilder, projectAssemblySource } from '../toolkit/assembly.js';
 import type { RequireApproval } from '../toolkit/io-host.js';
@@ -37,6 +43,12 @@ export interface DeployProjectOptions extends AwsCommandOptions, WaitLimits {
   readonly app?: ProjectAppBuilder;
   /** Replaces the toolkit's IoHost (tests). */
   readonly ioHost?: IIoHost;
+  /**
+   * Takes over the project's existing stacks that carry no `sdlf:project-id` (deployed before project ids) and tags
+   * them with this project's id; a project whose ddk.json has no `project_id` gets a new one written first.
+   * Never takes a stack tagged with another project's id. @default false
+   */
+  readonly adopt?: boolean;
 }
 
 /** One stack {@link deployProject} deployed. */
@@ -68,7 +80,7 @@ export interface DeployProjectResult {
  * (`REVIEW_IN_PROGRESS`, no resources) is deleted, saying so, and created again.
  */
 export async function deployProject(options: DeployProjectOptions, io: Io): Promise<DeployProjectResult> {
-  const project = await loadProject(options.root);
+  let project = await loadProject(options.root);
   const viaPipeline = project.cicd.enabled && !options.direct;
   const target: AwsTarget = viaPipeline
     ? { envId: CICD_ENVIRONMENT, account: project.cicd.account, region: options.region ?? project.cicd.region }
@@ -99,6 +111,8 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     clock: options.clock,
   };
   const unexecuted: StackInfo[] = [];
+  const prefixPath = environment ? `environments.${environment.id}.resource_prefix` : 'environments.cicd.resource_prefix';
+  const existing: string[] = [];
   for (const name of stackNames) {
     let stack = await describeStack(clients, name);
     if (stack && isBusy(stack.status)) {
@@ -122,10 +136,12 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
       );
     }
     if (!stack) continue;
+    assertOwnStack(stack, project, options.adopt ?? false, prefixPath);
     if (await isUnexecuted(clients, stack)) {
       unexecuted.push(stack);
       continue;
     }
+    existing.push(name);
     assertStackUsable(stack, target.region);
     if (stack.status === 'ROLLBACK_COMPLETE') {
       io.warn(`Stack ${name} is ROLLBACK_COMPLETE (its creation failed earlier); it will be deleted and created again.`);
@@ -134,6 +150,12 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   io.info(
     `Preflight passed: credentials for ${identity.account}, bootstrapped${viaPipeline ? '' : ', Lake Formation admin in place'}.`,
   );
+  if (options.adopt) project = await adoptProject(project, existing, io);
+  else if (project.projectId === undefined) {
+    io.warn(
+      `ddk.json has no project_id: sdlf cannot tell this project's stacks from another project's with the prefix ${environment?.resourcePrefix ?? project.cicd.resourcePrefix}. Run "sdlf deploy --adopt" once to give it one.`,
+    );
+  }
   // A change set created and never executed (a refused approval) leaves an empty stack that no wait ever ends.
   for (const stack of unexecuted) {
     io.warn(
@@ -243,6 +265,39 @@ async function deployState(clients: AwsClients, names: readonly string[], finish
     else lines.push(`not deployed: stack ${name}${stack ? ` (${stack.status})` : ''}`);
   }
   return lines;
+}
+
+/**
+ * Gives a project without `project_id` a new one in ddk.json (kept in the file's style, nothing else changed), and
+ * says which existing stacks the deploy will tag with it. Returns the project as loaded again.
+ */
+async function adoptProject(project: Project, existing: readonly string[], io: Io): Promise<Project> {
+  const tagged = existing.length > 0 ? existing.join(', ') : 'none yet';
+  if (project.projectId !== undefined) {
+    io.info(`Adopting: the existing stacks (${tagged}) get ${SDLF_TAG_KEYS.projectId}=${project.projectId}.`);
+    return project;
+  }
+  const projectId = randomUUID();
+  const text = await readFile(join(project.root, project.ddkFile), 'utf8');
+  const value = parseJson(text, project.ddkFile) as Record<string, unknown>;
+  await writeFiles(
+    {
+      root: project.root,
+      files: [
+        {
+          path: project.ddkFile,
+          contents: stringifyJson({ project_id: projectId, ...value }, detectJsonStyle(text)),
+          update: true,
+        },
+      ],
+    },
+    { dryRun: false, force: false },
+    io,
+  );
+  io.info(
+    `Adopting: ddk.json now has project_id ${projectId}; every stack this deploy touches gets ${SDLF_TAG_KEYS.projectId}=${projectId} (existing: ${tagged}).`,
+  );
+  return loadProject(project.root);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
@@ -12,6 +13,7 @@ import {
   DEFAULTS,
   deploymentEnvironmentSchema,
   ENVIRONMENT_NAME_PATTERN,
+  PROJECT_ID_PATTERN,
 } from '../config/schema.js';
 import { SdlfError } from '../core/errors.js';
 import { type FileChange, type PlannedFile, writeFiles } from '../core/files.js';
@@ -93,6 +95,11 @@ export interface InitProjectOptions {
   readonly sdlfOrigin?: SdlfOrigin;
   /** Runs `npm install` in the new project, which writes package-lock.json. @default true */
   readonly install?: boolean;
+  /**
+   * The project's id, written to ddk.json as `project_id` and tagged `sdlf:project-id` on every stack, so that
+   * another project with the same prefix never touches this one's stacks. @default a new random UUID
+   */
+  readonly projectId?: string;
 }
 
 /** What {@link initProject} created. */
@@ -100,6 +107,8 @@ export interface InitProjectResult {
   /** Absolute path of the project. */
   readonly root: string;
   readonly dryRun: boolean;
+  /** `project_id` written to ddk.json. */
+  readonly projectId: string;
   readonly prefix: string;
   readonly environment: { readonly id: string; readonly account: string; readonly region: string };
   readonly cicd: { readonly enabled: boolean; readonly account: string; readonly region: string; readonly repository: string };
@@ -142,6 +151,13 @@ export async function initProject(options: InitProjectOptions, io: Io): Promise<
   const root = resolve(options.directory);
   await assertUsableDirectory(root, options.force ?? false);
   const answers = await resolveAnswers(options, root, io);
+  const projectId = options.projectId ?? randomUUID();
+  if (!PROJECT_ID_PATTERN.test(projectId)) {
+    throw new SdlfError(`Project id "${projectId}" is invalid: use 8-64 letters, digits or dashes.`, {
+      code: 'INVALID_PROJECT_ID',
+      suggestions: ['Leave out --project-id: sdlf init makes a new UUID.'],
+    });
+  }
   const environment = deploymentEnvironment(answers);
   const demo: DatasetConfig = {
     ...DEMO_DATASET,
@@ -161,7 +177,7 @@ export async function initProject(options: InitProjectOptions, io: Io): Promise<
     origin: options.sdlfOrigin ?? (await detectSdlfOrigin()),
     override: options.sdlfSpec,
   });
-  const files = await planProject(answers, root, sdlf);
+  const files = await planProject(answers, root, sdlf, projectId);
   const dryRun = options.dryRun ?? false;
   const changes = await writeFiles({ root, files }, { dryRun, force: options.force ?? false }, io);
   const installed = !dryRun && (options.install ?? true);
@@ -178,6 +194,7 @@ export async function initProject(options: InitProjectOptions, io: Io): Promise<
   return {
     root,
     dryRun: options.dryRun ?? false,
+    projectId,
     prefix: answers.prefix,
     environment: { id: answers.envName, account: answers.account, region: answers.region },
     cicd: { enabled: answers.cicd, account: answers.cicdAccount, region: answers.cicdRegion, repository: answers.repository },
@@ -401,6 +418,8 @@ function deploymentEnvironment(answers: Answers): DeploymentEnvironment {
 /** The view of the `project` template tree. */
 export interface ProjectTemplateView {
   readonly packageName: string;
+  /** `project_id` of ddk.json. */
+  readonly projectId: string;
   readonly prefix: string;
   readonly env: { readonly id: string; readonly account: string; readonly region: string };
   readonly cicd: { readonly account: string; readonly region: string; readonly repository: string; readonly enabled: boolean };
@@ -417,7 +436,12 @@ export interface ProjectTemplateView {
 }
 
 /** Builds the view of the `project` template tree from validated answers. */
-async function projectTemplateView(answers: Answers, root: string, sdlfSpec: string): Promise<ProjectTemplateView> {
+async function projectTemplateView(
+  answers: Answers,
+  root: string,
+  sdlfSpec: string,
+  projectId: string,
+): Promise<ProjectTemplateView> {
   const own = await ownPackage();
   const dev = (name: string): string => {
     const range = own.devDependencies[name];
@@ -426,6 +450,7 @@ async function projectTemplateView(answers: Answers, root: string, sdlfSpec: str
   };
   return {
     packageName: packageName(root),
+    projectId,
     prefix: answers.prefix,
     env: { id: answers.envName, account: answers.account, region: answers.region },
     cicd: { account: answers.cicdAccount, region: answers.cicdRegion, repository: answers.repository, enabled: answers.cicd },
@@ -448,8 +473,8 @@ async function ownPackage(): Promise<{ version: string; devDependencies: Record<
  * Plans every file of the new project: the project tree, the demo dataset's transforms, SQL and sample data, and
  * the vendored sdlf tarball when the project depends on one.
  */
-async function planProject(answers: Answers, root: string, sdlf: SdlfDependency): Promise<PlannedFile[]> {
-  const project = await renderTemplateTree('project', await projectTemplateView(answers, root, sdlf.spec));
+async function planProject(answers: Answers, root: string, sdlf: SdlfDependency, projectId: string): Promise<PlannedFile[]> {
+  const project = await renderTemplateTree('project', await projectTemplateView(answers, root, sdlf.spec, projectId));
   const sampleDir = projectPaths.sampleData(DEMO_DATASET.team, DEMO_DATASET.dataset);
   const sql = projectPaths.heavyTransformSql(DEMO_DATASET.stageBTransform);
   const dataset = (await renderTemplateTree('dataset', datasetTemplateView(DEMO_DATASET)))

@@ -34,6 +34,8 @@ export interface ValidateProjectOptions {
 /** What {@link validateProject} found. */
 export interface ValidateProjectResult {
   readonly root: string;
+  /** `project_id` of ddk.json; null in a project made before project ids. */
+  readonly projectId: string | null;
   readonly parametersFile: string;
   readonly environments: ReadonlyArray<{ id: string; account: string; region: string; resourcePrefix: string; datasets: number }>;
   readonly datasets: ReadonlyArray<{
@@ -70,6 +72,7 @@ export async function validateProject(options: ValidateProjectOptions, io: Io): 
   );
   return {
     root: project.root,
+    projectId: project.projectId ?? null,
     parametersFile: project.parametersFile,
     environments: project.environments.map((e) => ({
       id: e.id,

@@ -153,10 +153,12 @@ describe('buildApp environments', { timeout: 240_000 }, () => {
     for (const r of resources.filter((r) => ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::KMS::Key'].includes(r.Type))) {
       expect(r.DeletionPolicy).toBe('Retain');
     }
+    // A project without project_id (made before ids) tags no id
+    for (const stack of stacks) expect(stack.tags['sdlf:project-id']).toBeUndefined();
   });
 
-  it('applies remove_data_on_destroy, kms_strategy, notification_email, log_retention_days and tags of ddk.json', async () => {
-    const ddk = ddkJson({
+  it('applies project_id, remove_data_on_destroy, kms_strategy, notification_email, log_retention_days and tags of ddk.json', async () => {
+    const environments = ddkJson({
       dev: {
         account: '222222222222',
         region: 'us-east-1',
@@ -167,6 +169,7 @@ describe('buildApp environments', { timeout: 240_000 }, () => {
         tags: { costcenter: 'data' },
       },
     });
+    const ddk = { project_id: '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d', ...environments };
     const stacks = await synth(DEFAULT_DATASETS, { ddk });
     const resources = stacks.flatMap((s) => Object.values(templateOf(s).Resources));
     expect(resources.filter((r) => r.Type === 'AWS::KMS::Key')).toHaveLength(6);
@@ -178,8 +181,16 @@ describe('buildApp environments', { timeout: 240_000 }, () => {
     expect(logGroups.length).toBeGreaterThan(5);
     for (const group of logGroups) expect(group.Properties?.RetentionInDays).toBe(30);
     for (const stack of stacks) {
-      expect(stack.tags).toMatchObject({ 'sdlf:project': 'ddk', 'sdlf:environment': 'dev', costcenter: 'data' });
+      expect(stack.tags).toMatchObject({
+        'sdlf:project': 'ddk',
+        'sdlf:project-id': '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d',
+        'sdlf:environment': 'dev',
+        costcenter: 'data',
+      });
     }
+    // The resources carry the id too, so delete-all can tell the project's buckets and tables by it
+    const bucket = resources.find((r) => r.Type === 'AWS::S3::Bucket');
+    expect(bucket?.Properties?.Tags).toContainEqual({ Key: 'sdlf:project-id', Value: '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d' });
     expect(stacks.find((s) => s.stackName === 'ddk-dev-demoteam-legislators')?.tags).toMatchObject({
       'sdlf:team': 'demoteam',
       'sdlf:dataset': 'legislators',

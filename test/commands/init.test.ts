@@ -54,9 +54,18 @@ describe('sdlf init', () => {
       SDLF_CICD_REGION: 'eu-central-1',
       SDLF_REPOSITORY: 'acme-lake',
       SDLF_ENV_NAME: 'dev',
+      SDLF_PROJECT_ID: '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d',
     };
     const byEnv = await sdlf(['init', 'lake', '--path', join(parent, 'env')], { env });
-    const byFlags = await sdlf(['init', 'lake', '--path', join(parent, 'flags'), ...flags]);
+    const byFlags = await sdlf([
+      'init',
+      'lake',
+      '--path',
+      join(parent, 'flags'),
+      ...flags,
+      '--project-id',
+      '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d',
+    ]);
     expect(byEnv.exitCode).toBe(0);
     expect(byFlags.exitCode).toBe(0);
     expect(snapshotTree(join(parent, 'env'))).toEqual(snapshotTree(join(parent, 'flags')));

@@ -37,6 +37,9 @@ describe('sdlf validate', () => {
     const run = await sdlf(['validate', '--path', root]);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain(`Project ${root} is valid.`);
+    const projectId = JSON.parse(readFileSync(join(root, 'ddk.json'), 'utf8')).project_id;
+    expect(projectId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(run.stdout).toContain(`  project id: ${projectId}`);
     expect(run.stdout).toContain('environment dev: account 123456789012, eu-west-1, prefix "acme", 1 dataset(s)');
     expect(run.stdout).toContain('CI/CD: off (codecommit:lake@main)');
   });
@@ -92,7 +95,7 @@ describe('sdlf validate', () => {
   });
 
   it.each<[string, (root: string) => void, string]>([
-    ['malformed JSON', (root) => replaceIn(root, 'ddk.json', '"cicd": {', '"cicd": {,'), 'ddk.json:3:14 is not valid JSON'],
+    ['malformed JSON', (root) => replaceIn(root, 'ddk.json', '"cicd": {', '"cicd": {,'), 'ddk.json:4:14 is not valid JSON'],
     [
       'a 10-digit account',
       (root) => replaceIn(root, 'ddk.json', '"123456789012"', '"1234567890"'),

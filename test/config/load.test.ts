@@ -143,6 +143,18 @@ describe('loadProject', () => {
       'AWS allows 64',
     ],
     [
+      'a project_id with a space',
+      { 'ddk.json': { project_id: 'not an id', ...ddkJson() } },
+      'INVALID_CONFIG',
+      'project_id "not an id" is invalid',
+    ],
+    [
+      'a misspelt project_id',
+      { 'ddk.json': { projectid: '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d', ...ddkJson() } },
+      'UNKNOWN_KEY',
+      'project_id',
+    ],
+    [
       'flat and nested transforms that disagree',
       {
         'parameters.json': {

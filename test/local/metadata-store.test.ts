@@ -5,7 +5,7 @@ import { createLocalMetadataStore, LOCAL_TABLE_FILES } from '../../src/local/met
 import type { NewExecution } from '../../src/runtime/core/model.js';
 import { InvalidTransitionError } from '../../src/runtime/core/ports.js';
 import { tempDir } from '../helpers/project.js';
-import { checkStagedClaims } from '../runtime/helpers.js';
+import { checkStagedClaims, checkStagedOwnership } from '../runtime/helpers.js';
 
 const DAY = 86_400;
 
@@ -122,6 +122,10 @@ describe('createLocalMetadataStore', () => {
 
   it('claims staged objects for one stage B batch at a time', async () => {
     await checkStagedClaims(setup().store);
+  });
+
+  it('refuses a staged key recorded for another raw object', async () => {
+    await checkStagedOwnership(setup().store);
   });
 
   it('persists every table as a sorted JSON array that a new store reads back', async () => {

@@ -228,6 +228,34 @@ export default defineLightTransform(async function* (input) {
     expect(tableRows(result)).toEqual({ regions: 554 });
   });
 
+  it('stages persons.json and persons.csv of one batch apart: both records reach the table', async () => {
+    // Given two raw objects whose names differ only in their extension, in one batch
+    const root = await createLegislatorsProject({ sql: 'CREATE TABLE persons AS SELECT id, name FROM persons;' });
+    mkdirSync(join(root, 'batch'));
+    const json = join(root, 'batch', 'persons.json');
+    const csv = join(root, 'batch', 'persons.csv');
+    writeFileSync(json, '[{"id": "from-json", "name": "Ada"}]\n');
+    writeFileSync(csv, 'id,name\nfrom-csv,Bo\n');
+    // When they run locally
+    const result = await run(root, { inputs: [json, csv] });
+    // Then each has its own staged object, and the persons table holds both records
+    expect(result.objects.map((o) => [o.key, o.status])).toEqual([
+      ['demoteam/legislators/persons.json', 'SUCCEEDED'],
+      ['demoteam/legislators/persons.csv', 'SUCCEEDED'],
+    ]);
+    const staged = result.objects.flatMap((o) => o.outputs.map((output) => output.path));
+    expect(new Set(staged).size).toBe(2);
+    expect(result.stageB.status).toBe('SUCCEEDED');
+    expect(tableRows(result)).toEqual({ persons: 2 });
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    const glob = join(root, '.sdlf', 'local', 'dev', 'analytics', 'demoteam', 'legislators', 'persons', '**', '*.parquet');
+    const reader = await connection.runAndReadAll(`SELECT id FROM read_parquet('${glob}') ORDER BY id`);
+    expect(reader.getRows().map((row) => row[0])).toEqual(['from-csv', 'from-json']);
+    connection.closeSync();
+    instance.closeSync();
+  });
+
   it('writes the tables a partial batch can make and lists the statements it skipped', async () => {
     const root = await createLegislatorsProject();
     const result = await run(root, { inputs: [join(root, 'data', 'demoteam', 'legislators', 'persons.json')] });

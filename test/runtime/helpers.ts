@@ -133,3 +133,37 @@ export async function checkStagedClaims(store: MetadataStore, count = 3, prefix 
   expect(await store.stagedClaims([first, second])).toEqual(new Map());
   expect(await store.claimStaged([second], 'b-2')).toEqual(new Map([[second, 'b-2']]));
 }
+
+/**
+ * Checks the staged-key ownership contract of a {@link MetadataStore}: `putStagedObject` writes a new key and
+ * rewrites a key of the same source, replaces an item without a source, and refuses (writing nothing) a key
+ * recorded for another source, answering that source. `prefix` keeps the ids of one run apart on a shared table.
+ */
+export async function checkStagedOwnership(store: MetadataStore, prefix = 'owners'): Promise<void> {
+  const id = `s3://stage/${prefix}/persons.jsonl`;
+  const staged = (source: string | undefined, executionId: string): ObjectMetadataItem => ({
+    id,
+    bucket: 'stage',
+    key: id.slice('s3://stage/'.length),
+    stage: 'stage',
+    status: 'STAGED',
+    team: 'demoteam',
+    dataset: 'legislators',
+    executionId,
+    ...(source === undefined ? {} : { source }),
+    recordedAt: '2026-01-01T00:00:00.000Z',
+  });
+  const json = 's3://raw/demoteam/legislators/persons.json';
+  const csv = 's3://raw/demoteam/legislators/persons.csv';
+  // An item written before sources were recorded is replaced
+  await store.putObject(staged(undefined, 'a-0'));
+  expect(await store.putStagedObject({ ...staged(json, 'a-1'), source: json })).toBeUndefined();
+  // The same raw object (a new upload of it) rewrites its key
+  expect(await store.putStagedObject({ ...staged(json, 'a-2'), source: json })).toBeUndefined();
+  // Another raw object is refused, and the owner's item stays
+  expect(await store.putStagedObject({ ...staged(csv, 'a-3'), source: csv })).toBe(json);
+  expect(await store.stagedClaims([id])).toEqual(new Map());
+  await store.claimStaged([id], 'b-owner');
+  expect(await store.putStagedObject({ ...staged(csv, 'a-4'), source: csv })).toBe(json);
+  expect(await store.stagedClaims([id])).toEqual(new Map([[id, 'b-owner']]));
+}

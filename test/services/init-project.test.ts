@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadProject } from '../../src/config/load.js';
 import { isSdlfError, type SdlfError } from '../../src/core/errors.js';
 import { createRecordingIo } from '../../src/core/io.js';
 import { type InitProjectOptions, initProject, type Prompter } from '../../src/services/init-project.js';
@@ -64,6 +65,7 @@ describe('initProject', () => {
     const result = await initProject({ install: false, directory, yes: true }, io);
     // Then ddk.json has the seed's shape with the defaults: prefix ddk, env dev, placeholder account, us-east-1, no CI/CD
     expect(json(directory, 'ddk.json')).toEqual({
+      project_id: result.projectId,
       environments: {
         cicd: { account: '111111111111', region: 'us-east-1', repository: 'my-lake', cicd_enabled: false },
         dev: {
@@ -174,7 +176,8 @@ describe('initProject', () => {
       'eu-central-1',
       'acme-lake',
     ]);
-    await initProject({ install: false, directory, prompter }, createRecordingIo());
+    const projectId = '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d';
+    await initProject({ install: false, directory, prompter, projectId }, createRecordingIo());
     expect(asked).toEqual([
       'Resource prefix (starts every AWS resource name)',
       'AWS account id of the environment',
@@ -187,7 +190,7 @@ describe('initProject', () => {
     expect(rejected).toEqual(['"1234567890" must be a 12-digit AWS account id']);
     // Then the project is the one the flags give
     const byFlags = join(tempDir(), 'lake');
-    await initProject({ install: false, directory: byFlags, ...full }, createRecordingIo());
+    await initProject({ install: false, directory: byFlags, ...full, projectId }, createRecordingIo());
     expect(snapshotTree(directory)).toEqual(snapshotTree(byFlags));
   });
 
@@ -259,12 +262,37 @@ describe('initProject', () => {
     expect(result.files.map((f) => f.path).filter((p) => p.startsWith('vendor/'))).toEqual([]);
   });
 
-  it('gives the same bytes for the same answers', async () => {
+  it('gives the same bytes for the same answers and project id', async () => {
     const a = join(tempDir(), 'lake');
     const b = join(tempDir(), 'lake');
-    await initProject({ install: false, directory: a, ...full }, createRecordingIo());
-    await initProject({ install: false, directory: b, ...full }, createRecordingIo());
+    const projectId = '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d';
+    await initProject({ install: false, directory: a, ...full, projectId }, createRecordingIo());
+    await initProject({ install: false, directory: b, ...full, projectId }, createRecordingIo());
     expect(snapshotTree(a)).toEqual(snapshotTree(b));
+    expect(json(a, 'ddk.json').project_id).toBe(projectId);
+  });
+
+  it('gives each project a new UUID as its project id, which loads and validate shows', async () => {
+    // Given two projects made with the same answers and no project id
+    const a = join(tempDir(), 'lake');
+    const b = join(tempDir(), 'lake');
+    const first = await initProject({ install: false, directory: a, ...full }, createRecordingIo());
+    const second = await initProject({ install: false, directory: b, ...full }, createRecordingIo());
+    // Then each has its own UUID in ddk.json, and the loader reads it
+    expect(first.projectId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(second.projectId).not.toBe(first.projectId);
+    expect(json(a, 'ddk.json').project_id).toBe(first.projectId);
+    expect((await loadProject(a)).projectId).toBe(first.projectId);
+    expect((await validateProject({ root: a }, createRecordingIo())).projectId).toBe(first.projectId);
+  });
+
+  it('throws INVALID_PROJECT_ID for a project id sdlf would not accept in ddk.json, writing nothing', async () => {
+    const directory = join(tempDir(), 'lake');
+    const error = await initProject({ install: false, directory, ...full, projectId: 'no spaces' }, createRecordingIo()).catch(
+      (e: unknown) => e,
+    );
+    expect(isSdlfError(error) && error.code).toBe('INVALID_PROJECT_ID');
+    expect(existsSync(directory)).toBe(false);
   });
 
   it('writes nothing under --dry-run', async () => {

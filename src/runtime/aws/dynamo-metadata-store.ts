@@ -22,7 +22,9 @@ import {
   InvalidTransitionError,
   type ListExecutionsOptions,
   type MetadataStore,
+  type StagedObjectItem,
   type StartExecutionResult,
+  stagedKeyOwner,
 } from '../core/ports.js';
 import { type ClientSource, clientGetter, isAwsError, lazyClient } from './clients.js';
 
@@ -62,6 +64,34 @@ export class DynamoMetadataStore implements MetadataStore {
   async putObject(item: ObjectMetadataItem): Promise<void> {
     const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
     await doc.send(new PutCommand({ TableName: this.tables.objectMetadata, Item: item }));
+  }
+
+  async putStagedObject(item: StagedObjectItem): Promise<string | undefined> {
+    const [doc, { GetCommand, PutCommand }] = await Promise.all([this.doc(), sdk()]);
+    const id = METADATA_KEYS.objectMetadata.partitionKey;
+    for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName: this.tables.objectMetadata,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(#id) OR attribute_not_exists(#source) OR #source = :source',
+            ExpressionAttributeNames: { '#id': id, '#source': 'source' },
+            ExpressionAttributeValues: { ':source': item.source },
+          }),
+        );
+        return undefined;
+      } catch (error) {
+        if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
+      }
+      // Another raw object owns the key: read which (a strongly consistent read sees the winning write).
+      const response = await doc.send(
+        new GetCommand({ TableName: this.tables.objectMetadata, Key: { [id]: item.id }, ConsistentRead: true }),
+      );
+      const owner = stagedKeyOwner(response.Item as ObjectMetadataItem | undefined, item);
+      if (owner !== undefined) return owner;
+    }
+    throw new Error(`The item of ${item.id} kept changing while it was being written; giving up after ${MAX_CONFLICTS} tries.`);
   }
 
   async getDataset(team: string, dataset: string): Promise<DatasetItem | undefined> {

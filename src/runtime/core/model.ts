@@ -54,6 +54,11 @@ export interface ObjectMetadataItem {
   readonly executionId?: string;
   /** Table of a staged object. */
   readonly table?: string;
+  /**
+   * Raw object a staged object was made from (`s3://bucket/key`): the owner of its staged key, which no other raw
+   * object may overwrite (see {@link MetadataStore.putStagedObject}). Absent on items written before it existed.
+   */
+  readonly source?: string;
   /** Records in a staged object. */
   readonly records?: number;
   /**

@@ -102,10 +102,24 @@ export class InvalidTransitionError extends Error {
   }
 }
 
+/** An `ObjectMetadata` item of a staged object, which names the raw object it was made from. */
+export type StagedObjectItem = ObjectMetadataItem & { readonly source: string };
+
+/** The `source` of an item that stops `item` from being written, if any (see {@link MetadataStore.putStagedObject}). */
+export function stagedKeyOwner(existing: ObjectMetadataItem | undefined, item: StagedObjectItem): string | undefined {
+  return existing?.source !== undefined && existing.source !== item.source ? existing.source : undefined;
+}
+
 /** The metadata tables: DynamoDB on AWS, JSON files locally. */
 export interface MetadataStore {
   /** Writes an `ObjectMetadata` item, replacing the previous one of the same id. */
   putObject(item: ObjectMetadataItem): Promise<void>;
+  /**
+   * Writes the `ObjectMetadata` item of a staged object, atomically, unless its key is recorded as staged from
+   * another raw object (an item with another `source`). Returns that other source, having written nothing, or
+   * `undefined` once written. Items without a `source` (written before it was recorded) are replaced.
+   */
+  putStagedObject(item: StagedObjectItem): Promise<string | undefined>;
   /** Reads a `Datasets` item. */
   getDataset(team: string, dataset: string): Promise<DatasetItem | undefined>;
   /** Writes a `Datasets` item, replacing the previous one. */

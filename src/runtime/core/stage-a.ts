@@ -162,7 +162,7 @@ const WRITE_CHUNK = 256 * 1024;
 
 /**
  * Stage A process: runs a light transform on one raw object and streams each table's records as JSON Lines to
- * `{team}/{dataset}/{table}/{source name}.jsonl` in the stage bucket (see `stagedKeyOf`), in flat memory. A
+ * `{team}/{dataset}/{table}/{source key}-{hash}.jsonl` in the stage bucket (see `stagedKeyOf`), in flat memory. A
  * transform that throws, yields a bad table name or a record that cannot be serialised fails this object only:
  * every staged object it had started is aborted, so nothing partial is left.
  */
@@ -270,8 +270,27 @@ class TableWriter {
   }
 }
 
+/** A staged key recorded for another raw object: recording it for this one would hand that object's key to it. */
+export class StagedKeyConflictError extends Error {
+  /** Machine-readable reason. */
+  readonly code = 'STAGED_KEY_CONFLICT';
+
+  constructor(
+    readonly stagedObject: string,
+    readonly owner: string,
+    readonly source: string,
+  ) {
+    super(
+      `${stagedObject} is recorded as staged from ${owner}; ${source} must not take it over. Stage the object under another key (rename it) and upload it again.`,
+    );
+    this.name = 'StagedKeyConflictError';
+  }
+}
+
 /**
- * Stage A post-update: records each staged object in `ObjectMetadata`, sends one message per staged object to
+ * Stage A post-update: records each staged object in `ObjectMetadata` (refusing, with
+ * {@link StagedKeyConflictError}, a key recorded as staged from another raw object: nothing of this execution is
+ * queued then), sends one message per staged object to
  * the dataset's stage B queue (deduplicated per execution attempt and key), marks the execution SUCCEEDED with
  * its outputs and updates the `Pipelines` and `Datasets` items. Idempotent for a retried step.
  */
@@ -283,8 +302,9 @@ export async function stageAPostUpdate(
   const outputs = parseTransformOutput(result);
   const current = await deps.metadata.getExecution(execution.executionId);
   const attempt = current?.attempt ?? 1;
+  const source = objectUri(execution.bucket, execution.key);
   for (const output of outputs) {
-    await deps.metadata.putObject({
+    const owner = await deps.metadata.putStagedObject({
       id: objectUri(output.bucket, output.key),
       bucket: output.bucket,
       key: output.key,
@@ -295,8 +315,10 @@ export async function stageAPostUpdate(
       executionId: execution.executionId,
       table: output.table,
       ...(output.records === undefined ? {} : { records: output.records }),
+      source,
       recordedAt: deps.clock().toISOString(),
     });
+    if (owner !== undefined) throw new StagedKeyConflictError(objectUri(output.bucket, output.key), owner, source);
   }
   const messages = outputs.map((output) => {
     const message: StageBMessage = {

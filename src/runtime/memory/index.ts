@@ -33,8 +33,10 @@ import {
   type QueuePort,
   type ReceivedMessage,
   type ReceiveOptions,
+  type StagedObjectItem,
   type StartExecutionResult,
   type StartWorkflowResult,
+  stagedKeyOwner,
   type WorkflowPort,
 } from '../core/ports.js';
 
@@ -102,6 +104,12 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async putObject(item: ObjectMetadataItem): Promise<void> {
     this.objects.set(item.id, item);
+  }
+
+  async putStagedObject(item: StagedObjectItem): Promise<string | undefined> {
+    const owner = stagedKeyOwner(this.objects.get(item.id), item);
+    if (owner === undefined) this.objects.set(item.id, item);
+    return owner;
   }
 
   async getDataset(team: string, dataset: string): Promise<DatasetItem | undefined> {

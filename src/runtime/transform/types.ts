@@ -3,7 +3,7 @@
  *
  * A light transform is the default export of `transforms/light/<name>.ts`: an async generator that receives one
  * raw object and yields records, each tagged with the table it belongs to. The runtime writes each table's
- * records as JSON Lines to `stage/{team}/{dataset}/{table}/{source file name}.jsonl`, streaming, so an object
+ * records as JSON Lines to `stage/{team}/{dataset}/{table}/{source key}-{hash}.jsonl`, streaming, so an object
  * of any size runs in flat memory.
  */
 

@@ -5,6 +5,7 @@ import { paginateGetResources } from '@aws-sdk/client-resource-groups-tagging-ap
 import { bucketExists, bucketTags, bucketUsage } from '../../aws/buckets.js';
 import type { AwsClients } from '../../aws/clients.js';
 import { isAwsError } from '../../aws/errors.js';
+import { foreignStackReason, hasOwnProjectId } from '../../aws/ownership.js';
 import { environmentStackPrefix, environmentStacks, type StackRole } from '../../aws/project-stacks.js';
 import { BOOTSTRAP_STACK, listStackResources, listStacks, REVIEW_IN_PROGRESS, type StackInfo } from '../../aws/stacks.js';
 import { type AwsTarget, namingOf } from '../../aws/target.js';
@@ -23,12 +24,16 @@ export interface DiscoverOptions {
 
 type Tags = Readonly<Record<string, string>>;
 
-const hasProjectTags = (tags: Tags, prefix: string, env?: string) =>
-  tags[SDLF_TAG_KEYS.project] === prefix && (env === undefined || tags[SDLF_TAG_KEYS.environment] === env);
+const hasProjectTags = (tags: Tags, prefix: string, projectId: string | undefined, env?: string) =>
+  tags[SDLF_TAG_KEYS.project] === prefix &&
+  (env === undefined || tags[SDLF_TAG_KEYS.environment] === env) &&
+  hasOwnProjectId(tags, projectId);
 
 /**
  * Finds what the project owns in the target's account and region, by stack name and `sdlf:project` /
- * `sdlf:environment` tags together: a stack, bucket, table or key counts only when both match. Anything with a
+ * `sdlf:environment` / `sdlf:project-id` tags together: a stack, bucket, table or key counts only when all match
+ * (a project made before ids owns only what carries no id), so another project with the same prefix is never
+ * planned. Anything with a
  * matching name but other tags, other environments' and prefixes' resources, and shared things (the CI/CD pipeline
  * for an environment, the bootstrap stack while other stacks use it) are reported as untouched.
  */
@@ -52,10 +57,13 @@ export async function discoverInventory(
       untouched.push(
         `stack ${cicdName}: the CI/CD pipeline serves every environment; delete it with "sdlf delete-all --env cicd"`,
       );
-    } else if (hasProjectTags(cicdStack.tags, project.cicd.resourcePrefix)) {
+    } else if (hasProjectTags(cicdStack.tags, project.cicd.resourcePrefix, project.projectId)) {
       stacks.push({ name: cicdName, role: 'cicd', status: cicdStack.status });
     } else {
-      untouched.push(`stack ${cicdName}: it lacks the tag ${SDLF_TAG_KEYS.project}=${project.cicd.resourcePrefix}`);
+      untouched.push(
+        foreignStackReason(cicdStack, project.projectId) ??
+          `stack ${cicdName}: it lacks the tag ${SDLF_TAG_KEYS.project}=${project.cicd.resourcePrefix}`,
+      );
     }
   }
 
@@ -86,7 +94,7 @@ export async function discoverInventory(
     const prefix = environment.resourcePrefix;
     for (const bucket of BUCKET_KINDS.map((kind) => naming.bucket(kind))) {
       if (buckets.has(bucket) || !(await bucketExists(clients, bucket))) continue;
-      if (hasProjectTags(await bucketTags(clients, bucket), prefix, environment.id)) buckets.add(bucket);
+      if (hasProjectTags(await bucketTags(clients, bucket), prefix, project.projectId, environment.id)) buckets.add(bucket);
       else
         untouched.push(
           `bucket ${bucket}: it lacks the tags ${SDLF_TAG_KEYS.project}=${prefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
@@ -96,13 +104,13 @@ export async function discoverInventory(
       if (tables.has(table)) continue;
       const tags = await tableTags(clients, table);
       if (!tags) continue;
-      if (hasProjectTags(tags, prefix, environment.id)) tables.add(table);
+      if (hasProjectTags(tags, prefix, project.projectId, environment.id)) tables.add(table);
       else
         untouched.push(
           `table ${table}: it lacks the tags ${SDLF_TAG_KEYS.project}=${prefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
         );
     }
-    const tagged = await taggedKeys(clients, prefix, environment.id).catch((error: unknown) => {
+    const tagged = await taggedKeys(clients, prefix, environment.id, project.projectId).catch((error: unknown) => {
       untouched.push(
         `KMS keys could not be searched by tag (${(error as Error).message.split('\n')[0]}); keys are found through the stacks and aliases`,
       );
@@ -184,9 +192,13 @@ function environmentOwnedStacks(
   const owned: Array<{ name: string; role: StackRole; status: string }> = [];
   for (const stack of all) {
     if (!stack.name.startsWith(environmentStackPrefix(environment))) continue;
-    if (!hasProjectTags(stack.tags, environment.resourcePrefix, environment.id)) {
+    if (!hasProjectTags(stack.tags, environment.resourcePrefix, project.projectId, environment.id)) {
+      const prefixAndEnv =
+        stack.tags[SDLF_TAG_KEYS.project] === environment.resourcePrefix &&
+        stack.tags[SDLF_TAG_KEYS.environment] === environment.id;
       untouched.push(
-        `stack ${stack.name}: it lacks the tags ${SDLF_TAG_KEYS.project}=${environment.resourcePrefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
+        (prefixAndEnv ? foreignStackReason(stack, project.projectId) : undefined) ??
+          `stack ${stack.name}: it lacks the tags ${SDLF_TAG_KEYS.project}=${environment.resourcePrefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
       );
       continue;
     }
@@ -214,7 +226,7 @@ async function tableTags(clients: AwsClients, table: string): Promise<Tags | und
   }
 }
 
-async function taggedKeys(clients: AwsClients, prefix: string, env: string): Promise<string[]> {
+async function taggedKeys(clients: AwsClients, prefix: string, env: string, projectId: string | undefined): Promise<string[]> {
   const arns: string[] = [];
   const pages = paginateGetResources(
     { client: clients.tagging },
@@ -226,7 +238,12 @@ async function taggedKeys(clients: AwsClients, prefix: string, env: string): Pro
       ],
     },
   );
-  for await (const page of pages) for (const r of page.ResourceTagMappingList ?? []) if (r.ResourceARN) arns.push(r.ResourceARN);
+  for await (const page of pages) {
+    for (const r of page.ResourceTagMappingList ?? []) {
+      const tags = Object.fromEntries((r.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      if (r.ResourceARN && hasOwnProjectId(tags, projectId)) arns.push(r.ResourceARN);
+    }
+  }
   return arns;
 }
 

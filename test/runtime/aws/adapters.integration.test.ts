@@ -11,7 +11,7 @@ import {
 } from '../../../src/runtime/aws/index.js';
 import { COMMON_ENV, HANDLER_ENV } from '../../../src/runtime/contract.js';
 import { InvalidTransitionError, MalformedInputError, ObjectNotFoundError } from '../../../src/runtime/core/index.js';
-import { checkStagedClaims } from '../helpers.js';
+import { checkStagedClaims, checkStagedOwnership } from '../helpers.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 
 let lake: LakeFixture;
@@ -157,6 +157,10 @@ describe('DynamoMetadataStore', () => {
 
   it('claims staged objects for one stage B batch at a time, reading 120 claims in batches', async () => {
     await checkStagedClaims(new DynamoMetadataStore(c.dynamo, lake.tables), 120, 'dynamo-claims');
+  });
+
+  it('refuses a staged key recorded for another raw object, atomically', async () => {
+    await checkStagedOwnership(new DynamoMetadataStore(c.dynamo, lake.tables), 'dynamo-owners');
   });
 
   it('keeps the Pipelines item and the last run of an existing Datasets item', async () => {

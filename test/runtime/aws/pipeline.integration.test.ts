@@ -6,9 +6,13 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { HANDLER_ENV, type StageAExecutionInput, type StageBExecutionInput } from '../../../src/runtime/contract.js';
+import { stagedKeyOf } from '../../../src/runtime/core/ids.js';
 import type { ExecutionItem } from '../../../src/runtime/core/model.js';
 import { defineLightTransform, flattenRecord, readRecords, tableNameOf } from '../../../src/runtime/transform/index.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
+
+/** Where stage A stages table persons of demoteam/legislators/persons.json. */
+const PERSONS_STAGED = stagedKeyOf('demoteam', 'legislators', 'persons', 'demoteam/legislators/persons.json');
 
 // The light-transform handler imports the user's transform from this module; the CDK app bundles the real one.
 vi.mock('sdlf:user-transform', () => ({
@@ -178,7 +182,7 @@ describe('pipeline on moto_server', () => {
     // And the stage A steps run
     await runStageA(execution);
     // Then the records are staged as flattened JSON Lines and the execution SUCCEEDED
-    expect(await objectText(lake.buckets.stage, 'demoteam/legislators/persons/persons.jsonl')).toBe(
+    expect(await objectText(lake.buckets.stage, PERSONS_STAGED)).toBe(
       '{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n',
     );
     const item = await historyItem(execution.executionId);
@@ -192,12 +196,12 @@ describe('pipeline on moto_server', () => {
     const stageB = await executionInput<StageBExecutionInput>(bRun?.executionArn);
     expect(stageB).toMatchObject({
       stage: 'b',
-      keys: ['demoteam/legislators/persons/persons.jsonl'],
+      keys: [PERSONS_STAGED],
       glueJob: lake.config.glueJob,
     });
     const manifestKey = stageB.manifest.replace(`s3://${lake.buckets.artifacts}/`, '');
     expect(JSON.parse(await objectText(lake.buckets.artifacts, manifestKey))).toEqual([
-      `s3://${lake.buckets.stage}/demoteam/legislators/persons/persons.jsonl`,
+      `s3://${lake.buckets.stage}/${PERSONS_STAGED}`,
     ]);
     // And stage B's steps record the job's tables
     await handlers.step({ step: 'pre-update', execution: stageB });
@@ -266,7 +270,9 @@ describe('pipeline on moto_server', () => {
     expect(dlq.Records.map((r) => r.body)).toEqual([broken?.message]);
     // And the good one succeeded
     expect((await historyItem(good?.executionId ?? ''))?.status).toBe('SUCCEEDED');
-    expect(await objectText(lake.buckets.stage, 'demoteam/legislators/good/good.jsonl')).toBe('{"id":7}\n');
+    expect(
+      await objectText(lake.buckets.stage, stagedKeyOf('demoteam', 'legislators', 'good', 'demoteam/legislators/good.json')),
+    ).toBe('{"id":7}\n');
   });
 
   it('records and drops an object under an unknown prefix', async () => {

@@ -142,11 +142,44 @@ describe('ids', () => {
   });
 
   it.each([
-    ['t', 'd', 'persons', 't/d/persons.json', 't/d/persons/persons.jsonl'],
-    ['t', 'd', 'persons', 't/d/2024/01/persons.csv.gz', 't/d/persons/2024__01__persons.jsonl'],
-    ['t', 'd', 'x', 'elsewhere/file.json', 't/d/x/file.jsonl'],
+    ['t', 'd', 'persons', 't/d/persons.json', 't/d/persons/persons.json-3f3ae30ba07e.jsonl'],
+    ['t', 'd', 'persons', 't/d/2024/01/persons.csv.gz', 't/d/persons/2024__01__persons.csv.gz-235b8c015bd5.jsonl'],
+    ['t', 'd', 'x', 'elsewhere/file.json', 't/d/x/elsewhere__file.json-c7a0fead5feb.jsonl'],
+    ['t', 'd', 'x', 't/d/a b[1]*?.json', 't/d/x/a_b_1___.json-16b188a241cb.jsonl'],
+    ['t', 'd', 'x', 't/d/Ünïcode/日本.json', 't/d/x/Ünïcode__日本.json-5d57fdce3d54.jsonl'],
   ])('stages %s/%s table %s of %s at %s', (team, dataset, table, source, expected) => {
     expect(stagedKeyOf(team, dataset, table, source)).toBe(expected);
+  });
+
+  it.each([
+    ['two extensions of one name', 't/d/persons.json', 't/d/persons.csv'],
+    ['a folder and its flattened spelling', 't/d/2024/01/persons.json', 't/d/2024__01__persons.json'],
+    ['a compressed and a plain object', 't/d/persons.json', 't/d/persons.json.gz'],
+    ['characters mapped to "_"', 't/d/a b.json', 't/d/a_b.json'],
+    ['a glob character and "_"', 't/d/a*.json', 't/d/a_.json'],
+    ['an object outside the dataset prefix and one inside it', 'persons.json', 't/d/persons.json'],
+    ['names alike in their first 200 characters', `t/d/${'x'.repeat(300)}.json`, `t/d/${'x'.repeat(300)}.csv`],
+    ['case', 't/d/Persons.json', 't/d/persons.json'],
+  ])('gives distinct raw keys distinct staged keys: %s', (_label, a, b) => {
+    expect(stagedKeyOf('t', 'd', 'x', a)).not.toBe(stagedKeyOf('t', 'd', 'x', b));
+  });
+
+  it('gives every one of many similar raw keys its own staged key, the same on every call', () => {
+    // Given every combination of tricky parts: folders, "__", extensions, separators mapped to "_"
+    const parts = ['persons', 'persons.json', 'persons.csv', '2024', '2024__01', '01', 'a b', 'a_b', 'a*b', '_', '.', 'é'];
+    const keys = new Set<string>();
+    for (const a of parts) for (const b of parts) for (const c of parts) keys.add(`t/d/${a}/${b}${c}`);
+    for (const key of [...keys]) keys.add(`t/d/${key.slice(4).replaceAll('/', '__')}`);
+    // Then no two share a staged key, each stays under the table's folder, and the mapping is deterministic
+    const staged = [...keys].map((key) => stagedKeyOf('t', 'd', 'x', key));
+    expect(new Set(staged).size).toBe(keys.size);
+    for (const key of staged) expect(key).toMatch(/^t\/d\/x\/[^/]+-[0-9a-f]{12}\.jsonl$/);
+    expect([...keys].map((key) => stagedKeyOf('t', 'd', 'x', key))).toEqual(staged);
+  });
+
+  it('keeps staged keys within S3 limits for a raw key of 1,000 characters', () => {
+    const key = stagedKeyOf('t', 'd', 'x', `t/d/${'é'.repeat(1000)}`);
+    expect(Buffer.byteLength(key)).toBeLessThan(1024);
   });
 
   it('names workflows, manifests and results', () => {

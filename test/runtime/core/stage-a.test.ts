@@ -7,9 +7,11 @@ import {
   parseStageAMessage,
   processObject,
   routeObject,
+  StagedKeyConflictError,
   stageAOnError,
   stageAPostUpdate,
   stageAPreUpdate,
+  stagedKeyOf,
   startStageA,
   UnknownDatasetError,
 } from '../../../src/runtime/core/index.js';
@@ -21,6 +23,9 @@ import {
   tableNameOf,
 } from '../../../src/runtime/transform/index.js';
 import { datasetConfig, memoryDeps, objectCreated } from '../helpers.js';
+
+/** Where stage A stages table persons of demoteam/legislators/persons.json. */
+const PERSONS_STAGED = stagedKeyOf('demoteam', 'legislators', 'persons', 'demoteam/legislators/persons.json');
 
 const routeOptions = { team: 'demoteam', pipeline: 'standard', stageAQueueUrl: 'https://sqs/stage-a.fifo' };
 const stateMachineArn = 'arn:aws:states:us-east-1:222222222222:stateMachine:ddk-dev-demoteam-standard-stage-a';
@@ -177,11 +182,9 @@ describe('processObject', () => {
     await deps.store.put('raw', key, content);
     const result = await processObject(input(key), flatten, deps, { stageBucket: 'stage', env: 'dev' });
     expect(result).toEqual({
-      outputs: [{ bucket: 'stage', key: 'demoteam/legislators/persons/persons.jsonl', table: 'persons', records: 2 }],
+      outputs: [{ bucket: 'stage', key: PERSONS_STAGED, table: 'persons', records: 2 }],
     });
-    expect(deps.store.text('stage', 'demoteam/legislators/persons/persons.jsonl')).toBe(
-      '{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n',
-    );
+    expect(deps.store.text('stage', PERSONS_STAGED)).toBe('{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n');
   });
 
   it('writes one object per table a transform yields, and nothing for an empty file', async () => {
@@ -197,8 +200,8 @@ describe('processObject', () => {
       env: 'dev',
     });
     expect(result.outputs.map((o) => [o.key, o.records])).toEqual([
-      ['demoteam/legislators/a/2024__mixed.jsonl', 2],
-      ['demoteam/legislators/b/2024__mixed.jsonl', 1],
+      [stagedKeyOf('demoteam', 'legislators', 'a', 'demoteam/legislators/2024/mixed.json'), 2],
+      [stagedKeyOf('demoteam', 'legislators', 'b', 'demoteam/legislators/2024/mixed.json'), 1],
     ]);
     const empty = await processObject(input('demoteam/legislators/2024/mixed.json'), flatten, deps, {
       stageBucket: 'stage',
@@ -212,9 +215,7 @@ describe('processObject', () => {
     await deps.store.put('raw', 'demoteam/legislators/persons.json', '[{"id":1}]');
     await processObject(input('demoteam/legislators/persons.json'), flatten, deps, { stageBucket: 'stage', env: 'dev' });
     await processObject(input('demoteam/legislators/persons.json'), flatten, deps, { stageBucket: 'stage', env: 'dev' });
-    expect([...deps.store.objects.keys()].filter((k) => k.startsWith('stage/'))).toEqual([
-      'stage/demoteam/legislators/persons/persons.jsonl',
-    ]);
+    expect([...deps.store.objects.keys()].filter((k) => k.startsWith('stage/'))).toEqual([`stage/${PERSONS_STAGED}`]);
   });
 
   it('passes the dataset context to the transform', async () => {
@@ -275,7 +276,7 @@ describe('stageAPostUpdate', () => {
     const done = await stageAPostUpdate(execution, result, deps);
     expect(done).toMatchObject({ status: 'SUCCEEDED', outputs: result.outputs });
     expect(done.durationMs).toBeGreaterThan(0);
-    expect(deps.metadata.objects.get('s3://stage/demoteam/legislators/persons/persons.jsonl')).toMatchObject({
+    expect(deps.metadata.objects.get(`s3://stage/${PERSONS_STAGED}`)).toMatchObject({
       status: 'STAGED',
       table: 'persons',
       records: 1,
@@ -284,7 +285,7 @@ describe('stageAPostUpdate', () => {
     expect(deps.queue.bodies(execution.stageBQueueUrl).map((b) => JSON.parse(b))).toEqual([
       {
         bucket: 'stage',
-        key: 'demoteam/legislators/persons/persons.jsonl',
+        key: PERSONS_STAGED,
         team: 'demoteam',
         dataset: 'legislators',
         sourceExecutionId: execution.executionId,
@@ -319,9 +320,64 @@ describe('stageAPostUpdate', () => {
     // Then the staged objects are recorded and no message is sent anywhere
     expect(done.status).toBe('SUCCEEDED');
     expect(deps.queue.bodies('')).toEqual([]);
-    expect(deps.metadata.objects.get('s3://stage/demoteam/legislators/persons/persons.jsonl')).toMatchObject({
+    expect(deps.metadata.objects.get(`s3://stage/${PERSONS_STAGED}`)).toMatchObject({
       status: 'STAGED',
     });
+  });
+
+  it('records the raw object each staged object was made from', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    await stageAPostUpdate(execution, await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' }), deps);
+    expect(deps.metadata.objects.get(`s3://stage/${PERSONS_STAGED}`)?.source).toBe(
+      `s3://${execution.bucket}/demoteam/legislators/persons.json`,
+    );
+  });
+
+  it('rejects a staged key recorded for another raw object, and queues and records nothing of this execution', async () => {
+    // Given a staged key recorded as made from another raw object
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const result = await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    const other = {
+      id: `s3://stage/${PERSONS_STAGED}`,
+      bucket: 'stage',
+      key: PERSONS_STAGED,
+      stage: 'stage' as const,
+      status: 'STAGED' as const,
+      executionId: 'a-other',
+      source: 's3://raw/demoteam/legislators/other.json',
+      recordedAt: '2024-01-01T00:00:00.000Z',
+    };
+    await deps.metadata.putObject(other);
+    // When this execution's post-update records the same key
+    const error = await stageAPostUpdate(execution, result, deps).catch((e: unknown) => e);
+    // Then it fails naming both raw objects, keeps the owner's item and sends nothing to stage B
+    expect(error).toBeInstanceOf(StagedKeyConflictError);
+    expect((error as Error).message).toContain(
+      `s3://stage/${PERSONS_STAGED} is recorded as staged from s3://raw/demoteam/legislators/other.json; s3://${execution.bucket}/demoteam/legislators/persons.json must not take it over.`,
+    );
+    expect(deps.metadata.objects.get(other.id)).toEqual(other);
+    expect(deps.queue.bodies(execution.stageBQueueUrl)).toEqual([]);
+    expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('PROCESSING');
+  });
+
+  it('replaces an item of the key written before sources were recorded', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const result = await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    await deps.metadata.putObject({
+      id: `s3://stage/${PERSONS_STAGED}`,
+      bucket: 'stage',
+      key: PERSONS_STAGED,
+      stage: 'stage',
+      status: 'STAGED',
+      recordedAt: '2024-01-01T00:00:00.000Z',
+    });
+    expect((await stageAPostUpdate(execution, result, deps)).status).toBe('SUCCEEDED');
   });
 
   it('throws for a result without outputs', async () => {

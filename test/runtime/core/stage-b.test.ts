@@ -10,7 +10,7 @@ import {
   stageBPreUpdate,
   triggerStageB,
 } from '../../../src/runtime/core/index.js';
-import { checkStagedClaims, datasetConfig, memoryDeps } from '../helpers.js';
+import { checkStagedClaims, checkStagedOwnership, datasetConfig, memoryDeps } from '../helpers.js';
 
 function message(key: string, n: number, overrides: Record<string, unknown> = {}): ReceivedMessage {
   return {
@@ -447,5 +447,9 @@ describe('runStep', () => {
 describe('MemoryMetadataStore', () => {
   it('claims staged objects for one stage B batch at a time', async () => {
     await checkStagedClaims(memoryDeps().metadata);
+  });
+
+  it('keeps the staged-key ownership contract (memory store)', async () => {
+    await checkStagedOwnership(memoryDeps().metadata);
   });
 });

@@ -88,7 +88,8 @@ describe('step handler', () => {
     // When a second execution runs the same steps, then no client is created again
     const second = stageAExecution('second');
     await handler({ step: 'pre-update', execution: second });
-    await handler({ step: 'post-update', execution: second, result: { outputs: [staged] } });
+    const secondStaged = { ...staged, key: `${lake.team}/${lake.dataset}/first/second.jsonl` };
+    await handler({ step: 'post-update', execution: second, result: { outputs: [secondStaged] } });
     expect(sdk.created).toEqual({ dynamodb: 1, ssm: 1, sqs: 1 });
 
     // When a stage B post-update looks for the job result, then S3 is created, once
