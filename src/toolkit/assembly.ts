@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { AssemblyBuilder, AssemblyBuilderProps, ICloudAssemblySource } from '@aws-cdk/toolkit-lib';
 import type { Project } from '../config/model.js';
 import type { Io } from '../core/io.js';
@@ -35,7 +37,7 @@ export interface ProjectAssemblyOptions {
  * names its account and region.
  */
 export async function projectAssemblySource(
-  { toolkit, lib }: LoadedToolkit,
+  { toolkit }: LoadedToolkit,
   project: Project,
   options: ProjectAssemblyOptions = {},
 ): Promise<ICloudAssemblySource> {
@@ -44,12 +46,21 @@ export async function projectAssemblySource(
     (props) => app(project, { ...props, environment: options.env, cicd: options.cicd ?? false }),
     {
       outdir: options.outdir,
-      // The context of the project's cdk.json (its feature flags), cdk.context.json and ~/.cdk.json, as plain `cdk`
-      // reads them, so `sdlf synth` and `npx cdk synth` build the same templates.
-      contextStore: new lib.CdkAppMultiContext(project.root),
       lookups: false,
       resolveDefaultEnvironment: false,
       clobberEnv: false,
     },
   );
+}
+
+/** The `context` object of the project's cdk.json; none when the file is missing. */
+export async function cdkJsonContext(root: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(join(root, 'cdk.json'), 'utf8');
+  } catch {
+    return {};
+  }
+  const parsed = JSON.parse(text) as { context?: Record<string, unknown> };
+  return { ...parsed.context };
 }

@@ -1,7 +1,7 @@
 import type { AssemblyBuilder } from '@aws-cdk/toolkit-lib';
 import type { Project } from '../config/model.js';
 import type { Io } from '../core/io.js';
-import type { ProjectAssemblyProps } from './assembly.js';
+import { cdkJsonContext, type ProjectAssemblyProps } from './assembly.js';
 
 /**
  * Builds the package's embedded CDK app (`src/app`) for a project and synthesizes it into the toolkit's outdir,
@@ -12,7 +12,9 @@ export async function synthesizeProject(project: Project, props: ProjectAssembly
   const { buildApp } = await import('../app/index.js');
   const app = await buildApp(project, {
     outdir: props.outdir,
-    context: props.context,
+    // The feature flags of the project's cdk.json, as plain `cdk` passes them, so `sdlf synth` and `npx cdk synth`
+    // build the same templates.
+    context: { ...(await cdkJsonContext(project.root)), ...props.context },
     env: props.environment,
     cicd: props.cicd,
     validation: false,
