@@ -29,11 +29,25 @@ let failed = 0;
 let skipped = 0;
 try {
   const result = JSON.parse(readFileSync(report, 'utf8'));
+  const tests = result.testResults.flatMap((file) => file.assertionResults.map((test) => ({ file: file.name, ...test })));
+  // "pending" is a test still queued or running when the report was written (its worker died): it did not pass.
+  const unfinished = tests.filter((test) => test.status === 'pending');
+  for (const test of unfinished) console.error(`test: did not finish: ${test.file} > ${test.fullName}`);
   passed = result.numPassedTests;
-  failed = result.numFailedTests + (result.numFailedTestSuites ?? 0);
-  skipped = (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0);
+  // A file that failed outside its tests (an import error, a failing hook) counts once.
+  const brokenFiles = result.testResults.filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((test) => test.status === 'failed'),
+  );
+  for (const file of brokenFiles) console.error(`test: failed outside its tests: ${file.name}: ${file.message}`);
+  failed = result.numFailedTests + brokenFiles.length + unfinished.length;
+  skipped = tests.filter((test) => test.status === 'skipped' || test.status === 'todo').length;
 } catch {
   failed = Math.max(failed, 1);
+}
+// Vitest exits non-zero on an error outside any test (an unhandled rejection, a worker that crashed): count it.
+if (vitest.status !== 0 && failed === 0) {
+  console.error(`test: vitest exited ${vitest.status ?? vitest.signal} with no failed test: see its "Unhandled Errors" above`);
+  failed = 1;
 }
 rmSync(dir, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
