@@ -35,14 +35,8 @@ async function answer(question: string, keys: string): Promise<void> {
   tmux('send-keys', '-t', session, 'Enter');
 }
 
-const UUID = /"project_id": "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"/;
-
-/** The tree with ddk.json's project id replaced by a placeholder, after checking that it is a UUID. */
-function withoutProjectId(tree: Record<string, string>): Record<string, string> {
-  const key = Object.keys(tree).find((path) => path.endsWith('ddk.json'));
-  if (key === undefined || !UUID.test(tree[key] ?? '')) throw new Error('ddk.json has no project_id UUID');
-  return { ...tree, [key]: (tree[key] ?? '').replace(UUID, '"project_id": "<uuid>"') };
-}
+// Both projects get the same id (init's --project-id), so the trees compare byte for byte.
+const PROJECT_ID = '0f8c1a52-3d4e-4b6a-9c1d-2e3f4a5b6c7d';
 
 beforeAll(() => {
   try {
@@ -73,7 +67,7 @@ describe('sdlf init on a terminal', () => {
       'TERM=xterm-256color',
       'CDK_DISABLE_CLI_TELEMETRY=true',
       // --no-install: the questions are under test here; the install is (test/package/pack-install-use.test.ts).
-      `node "${binPath}" init lake --path "${join(parent, 'tty')}" --no-install`,
+      `node "${binPath}" init lake --path "${join(parent, 'tty')}" --no-install --project-id ${PROJECT_ID}`,
       `; echo $? > "${done}"; sleep 600`,
     ].join(' ');
     tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', command);
@@ -99,12 +93,20 @@ describe('sdlf init on a terminal', () => {
     expect(screen()).toContain('Created the sdlf project');
 
     // And the project equals the one the flags create
-    const byFlags = await sdlf(['init', 'lake', '--path', join(parent, 'flags'), '--no-install', ...ACME_INIT_FLAGS]);
+    const byFlags = await sdlf([
+      'init',
+      'lake',
+      '--path',
+      join(parent, 'flags'),
+      '--no-install',
+      '--project-id',
+      PROJECT_ID,
+      ...ACME_INIT_FLAGS,
+    ]);
     expect(byFlags.exitCode).toBe(0);
-    // (each project gets an id of its own, so ddk.json's project_id is compared by shape)
-    const tty = withoutProjectId(snapshotTree(join(parent, 'tty')));
+    const tty = snapshotTree(join(parent, 'tty'));
     expect(Object.keys(tty).length).toBeGreaterThan(10);
-    expect(tty).toEqual(withoutProjectId(snapshotTree(join(parent, 'flags'))));
+    expect(tty).toEqual(snapshotTree(join(parent, 'flags')));
   });
   it('exits 2 and writes nothing when a question is cancelled with Ctrl+C', async () => {
     session = 'cancel';
