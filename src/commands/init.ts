@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
 import { sharedFlags } from '../cli/flags.js';
+import { SdlfError } from '../core/errors.js';
 import type { InitProjectResult } from '../services/init-project.js';
 
 /** `sdlf init [DIRECTORY]`: creates a new project with the legislators demo dataset. */
@@ -78,6 +79,14 @@ export default class Init extends SdlfCommand<typeof Init> {
   public async run(): Promise<InitProjectResult> {
     const { createTerminalPrompter, initProject } = await import('../services/init-project.js');
     const { flags } = this;
+    const { directory } = this.args;
+    if (directory !== undefined && directory.trim() === '') {
+      // An empty argument (e.g. an unset shell variable in quotes) must not mean "here".
+      throw new SdlfError(`The project folder ${JSON.stringify(directory)} is empty.`, {
+        code: 'INVALID_DIRECTORY',
+        suggestions: ['Name the new folder (sdlf init my-lake), or leave the argument out to create the project in --path.'],
+      });
+    }
     const account = process.env.AWS_ACCOUNT_ID;
     const regionVariable = process.env.AWS_REGION
       ? 'AWS_REGION'
@@ -86,7 +95,7 @@ export default class Init extends SdlfCommand<typeof Init> {
         : undefined;
     const result = await initProject(
       {
-        directory: resolve(flags.path, this.args.directory ?? '.'),
+        directory: resolve(flags.path, directory ?? '.'),
         prefix: flags.prefix,
         envName: flags['env-name'],
         account: flags.account,

@@ -1,15 +1,21 @@
 import { readFile } from 'node:fs/promises';
 import { SdlfError } from './errors.js';
 
-/** Parses JSON text; a syntax error becomes an {@link SdlfError} naming the file, line and column. */
+const BOM = '\uFEFF';
+
+/**
+ * Parses JSON text; a syntax error becomes an {@link SdlfError} naming the file, line and column. A leading UTF-8
+ * byte order mark (which some Windows editors write) is accepted, as `cdk` and `npm` accept it.
+ */
 export function parseJson(text: string, file: string): unknown {
+  const body = text.startsWith(BOM) ? text.slice(1) : text;
   try {
-    return JSON.parse(text);
+    return JSON.parse(body);
   } catch (error) {
     const message = (error as Error).message;
-    const { line, column } = locate(text, message);
+    const { line, column } = locate(body, message);
     const where = line ? `${file}:${line}:${column}` : file;
-    throw new SdlfError(`${where} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/, '')}.`, {
+    throw new SdlfError(`${where} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/,\s*(\.\.\.)?".*" is not valid JSON$/s, '')}.`, {
       code: 'INVALID_JSON',
       suggestions: [`Fix the JSON syntax in ${file}${line ? ` at line ${line}, column ${column}` : ''}.`],
     });
@@ -36,18 +42,20 @@ function locate(text: string, message: string): { line?: number; column?: number
 export interface JsonStyle {
   readonly indent: string | number;
   readonly finalNewline: boolean;
+  /** Whether the text starts with a UTF-8 byte order mark, kept on rewrite. */
+  readonly bom?: boolean;
 }
 
 /** Detects the indentation and final newline of JSON text. @default two spaces and a final newline for empty text */
 export function detectJsonStyle(text: string): JsonStyle {
   const match = /^[ \t]+(?=")/m.exec(text);
   const indent = match ? (match[0].includes('\t') ? '\t' : match[0].length) : 2;
-  return { indent, finalNewline: text.length === 0 || text.endsWith('\n') };
+  return { indent, finalNewline: text.length === 0 || text.endsWith('\n'), bom: text.startsWith(BOM) };
 }
 
 /** Serialises a value as JSON in the given style. */
 export function stringifyJson(value: unknown, style: JsonStyle = { indent: 2, finalNewline: true }): string {
-  return JSON.stringify(value, null, style.indent) + (style.finalNewline ? '\n' : '');
+  return (style.bom ? BOM : '') + JSON.stringify(value, null, style.indent) + (style.finalNewline ? '\n' : '');
 }
 
 /**

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { cdkJsonContext } from '../config/cdk-json.js';
 import { loadProject } from '../config/load.js';
 import type { Project } from '../config/model.js';
 import { Naming } from '../config/naming.js';
@@ -65,7 +66,15 @@ export async function synthProject(options: SynthProjectOptions, io: Io): Promis
   io.info(`Building the app of ${project.root}${options.env ? ` (environment ${options.env})` : ''}…`);
   const { buildApp } = await import('../app/index.js');
   try {
-    const app = await buildApp(project, { outdir: staging, env: options.env, validation: options.validation ?? false, io });
+    // cdk.json's context (the feature flags init writes), as plain `cdk synth` and `sdlf deploy` apply it.
+    const context = await cdkJsonContext(project.root);
+    const app = await buildApp(project, {
+      outdir: staging,
+      env: options.env,
+      validation: options.validation ?? false,
+      io,
+      context,
+    });
     io.info('Synthesizing and running cdk-nag (AwsSolutions)…');
     let assembly: ReturnType<typeof app.synth>;
     try {

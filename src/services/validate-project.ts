@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { cdkJsonContext } from '../config/cdk-json.js';
 import { loadProject } from '../config/load.js';
 import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
@@ -52,11 +53,13 @@ export interface ValidateProjectResult {
 }
 
 /**
- * Loads the whole project and checks it: configuration, names against AWS limits, a transform file for every
+ * Loads the whole project and checks it: configuration (ddk.json, parameters.json, cdk.json), names against AWS limits, a transform file for every
  * dataset, and custom pipeline modules. Throws one {@link SdlfError} listing every problem.
  */
 export async function validateProject(options: ValidateProjectOptions, io: Io): Promise<ValidateProjectResult> {
   const project = await loadProject(options.root);
+  // cdk.json is read by every synth (and by plain `cdk`): a broken one is refused here, with its line and column.
+  await cdkJsonContext(project.root);
   const problems = [...checkTransformFiles(project), ...(await checkTransformSql(project, io, { spark: options.spark ?? true }))];
   if (Object.keys(project.customPipelineFiles).length > 0) {
     // Loaded only when there are custom types: it compiles them with esbuild and imports aws-cdk-lib.

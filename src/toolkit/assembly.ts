@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { AssemblyBuilder, AssemblyBuilderProps, ICloudAssemblySource } from '@aws-cdk/toolkit-lib';
 import type { Project } from '../config/model.js';
 import type { Io } from '../core/io.js';
@@ -51,16 +49,4 @@ export async function projectAssemblySource(
       clobberEnv: false,
     },
   );
-}
-
-/** The `context` object of the project's cdk.json; none when the file is missing. */
-export async function cdkJsonContext(root: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(join(root, 'cdk.json'), 'utf8');
-  } catch {
-    return {};
-  }
-  const parsed = JSON.parse(text) as { context?: Record<string, unknown> };
-  return { ...parsed.context };
 }

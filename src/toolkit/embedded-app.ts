@@ -1,7 +1,8 @@
 import type { AssemblyBuilder } from '@aws-cdk/toolkit-lib';
+import { cdkJsonContext } from '../config/cdk-json.js';
 import type { Project } from '../config/model.js';
 import type { Io } from '../core/io.js';
-import { cdkJsonContext, type ProjectAssemblyProps } from './assembly.js';
+import type { ProjectAssemblyProps } from './assembly.js';
 
 /**
  * Builds the package's embedded CDK app (`src/app`) for a project and synthesizes it into the toolkit's outdir,

@@ -116,6 +116,15 @@ describe('sdlf init', () => {
     expect(snapshotTree(parent)).toEqual({});
   });
 
+  it('exits 2 on an empty folder argument (an unset variable in quotes) instead of writing into --path', async () => {
+    const parent = tempDir();
+    const run = await sdlf(['init', '', '--path', parent, '--yes', '--no-install']);
+    expect(run.exitCode).toBe(2);
+    expect(oneLine(run.stderr)).toContain('The project folder "" is empty.');
+    expect(oneLine(run.stderr)).toContain('Name the new folder (sdlf init my-lake), or leave the argument out');
+    expect(snapshotTree(parent)).toEqual({});
+  });
+
   it('exits 2 on a non-empty folder, naming it, and changes nothing', async () => {
     const parent = tempDir();
     mkdirSync(join(parent, 'lake'));

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createRecordingIo } from '../../src/core/io.js';
@@ -73,6 +73,27 @@ describe('sdlf synth', { timeout: 240_000 }, () => {
     expect(run.exitCode).toBe(0);
     const names = JSON.parse(run.stdout).stacks.map((s: { stackName: string }) => s.stackName);
     expect(names).toEqual(expect.arrayContaining(['ddk-dev-sales-fast', 'ddk-dev-sales-orders']));
+  });
+
+  it("applies cdk.json's context as plain cdk does, and refuses a broken cdk.json with its line, keeping cdk.out", async () => {
+    // Given a project made by sdlf init whose cdk.json turns on CDK's path metadata
+    const root = join(tempDir(), 'demo');
+    await initProject({ install: false, directory: root, yes: true }, createRecordingIo());
+    const cdkJson = JSON.parse(readFileSync(join(root, 'cdk.json'), 'utf8'));
+    cdkJson.context['aws:cdk:enable-path-metadata'] = true;
+    writeFileSync(join(root, 'cdk.json'), JSON.stringify(cdkJson, null, 2));
+    // When it is synthesized
+    const run = await sdlf(['synth', '--path', root, '--no-validation']);
+    // Then the templates carry the metadata the context asked for
+    expect(run.exitCode, run.stderr).toBe(0);
+    const template = readdirSync(join(root, 'cdk.out')).find((file) => file.endsWith('-foundations.template.json'));
+    expect(readFileSync(join(root, 'cdk.out', template ?? 'missing'), 'utf8')).toContain('"aws:cdk:path"');
+    // And when cdk.json is broken, synth exits 2 naming the line and column, and the previous cdk.out stays
+    writeFileSync(join(root, 'cdk.json'), '{\n  "app": "x",\n  "context": { "a": }\n}\n');
+    const broken = await sdlf(['synth', '--path', root]);
+    expect(broken.exitCode).toBe(2);
+    expect(oneLine(broken.stderr)).toContain('cdk.json:3:21 is not valid JSON');
+    expect(existsSync(join(root, 'cdk.out', template ?? 'missing'))).toBe(true);
   });
 
   it('fails on an unknown environment and leaves the previous cdk.out as it was', async () => {

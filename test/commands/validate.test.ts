@@ -173,6 +173,16 @@ describe('sdlf validate', () => {
       },
       'the folder has transforms/heavy/sdlf_heavy_transform/transfrom.sql instead. Fix: Rename transforms/heavy/sdlf_heavy_transform/transfrom.sql to transform.sql.',
     ],
+    [
+      'a cdk.json that is not JSON',
+      (root) => replaceIn(root, 'cdk.json', /\n\s*"context": \{/, '\n  "context": {,'),
+      'cdk.json:3:15 is not valid JSON',
+    ],
+    [
+      'a cdk.json whose context is not an object',
+      (root) => writeFileSync(join(root, 'cdk.json'), '{ "app": "npx sdlf synth", "context": ["a"] }\n'),
+      'cdk.json: "context" is ["a"], not an object.',
+    ],
   ])('exits 2 on %s, naming the value, and changes nothing', async (_, arrange, message) => {
     const root = freshProject();
     arrange(root);
@@ -182,6 +192,22 @@ describe('sdlf validate', () => {
     expect(run.stdout).toBe('');
     expect(oneLine(run.stderr)).toContain(message);
     expect(snapshotTree(root)).toEqual(before);
+  });
+
+  it('accepts ddk.json and parameters.json saved with a UTF-8 byte order mark, and add-dataset keeps the mark', async () => {
+    // Given a project whose JSON files an editor saved with a BOM
+    const root = freshProject();
+    for (const file of ['ddk.json', 'parameters.json'])
+      writeFileSync(join(root, file), `\uFEFF${readFileSync(join(root, file), 'utf8')}`);
+    // When validate and add-dataset run
+    const validate = await sdlf(['validate', '--path', root, '--no-spark']);
+    const add = await sdlf(['add-dataset', '--path', root, '--team', 'sales', '--dataset', 'orders']);
+    // Then both succeed, and parameters.json keeps its BOM with the new dataset
+    expect(validate.exitCode, validate.stderr).toBe(0);
+    expect(add.exitCode, add.stderr).toBe(0);
+    const parameters = readFileSync(join(root, 'parameters.json'), 'utf8');
+    expect(parameters.startsWith('\uFEFF{')).toBe(true);
+    expect(parameters).toContain('"orders"');
   });
 
   it('exits 2 on a folder that is not an sdlf project', async () => {

@@ -70,12 +70,25 @@ describe('readRecords', () => {
   });
 
   it.each([
-    ['an empty file', 'd/t/x.json', ''],
+    ['an empty JSON Lines file', 'd/t/x.jsonl', ''],
     ['a blank file', 'd/t/x.csv', ' \n\n  '],
     ['an empty array', 'd/t/x.json', '[]'],
     ['a header-only CSV', 'd/t/x.csv', 'a,b\n'],
   ])('yields no records for %s', async (_label, key, content) => {
     expect(await collect(rawInput(key, content))).toEqual([]);
+  });
+
+  it.each([
+    ['a 0-byte .json', 'd/t/x.json', '', 'Cannot read records from d/t/x.json: the object is empty'],
+    ['a blank .json.gz', 'd/t/x.json.gz', gzipSync(' \n'), 'Cannot read records from d/t/x.json.gz: the object is empty'],
+    [
+      'a binary .json',
+      'd/t/x.json',
+      new Uint8Array([0x00, 0x89, 0x50, 0x4e, 0x47]),
+      'Cannot read records from d/t/x.json:1: a .json object must start with "[" (an array of records) or "{" (JSON Lines), not "\\u0000"',
+    ],
+  ])('refuses %s as not JSON, naming the key', async (_label, key, content, message) => {
+    await expect(collect(rawInput(key, content))).rejects.toThrow(message);
   });
 
   it('reads gzip input by extension and by magic bytes', async () => {

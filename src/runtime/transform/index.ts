@@ -63,7 +63,8 @@ export function defineLightTransform(transform: LightTransform): LightTransform 
 
 /**
  * Streams the records of a raw object, in order, without reading it whole into memory. An empty (or blank)
- * object yields no records. A syntax error, or a value that is not an object, throws a {@link RecordParseError}
+ * object yields no records, except a `.json` one, which is refused as not JSON, as is a `.json` object that does not
+ * start with `[` or `{`. A syntax error, or a value that is not an object, throws a {@link RecordParseError}
  * naming the key and the line (and column, where the format gives one).
  */
 export async function* readRecords(
@@ -72,8 +73,23 @@ export async function* readRecords(
 ): AsyncGenerator<RawRecord> {
   const key = input.key;
   const peeked = await peek(input.body(), options.gzip ?? /\.gz$/i.test(key));
-  if (!peeked) return;
   const logicalKey = key.replace(/\.gz$/i, '');
+  const json = options.format === undefined && /\.json$/i.test(logicalKey);
+  if (!peeked) {
+    // JSON Lines and CSV may hold no records; a .json object that holds nothing is not JSON.
+    if (json)
+      throw new RecordParseError(
+        key,
+        'the object is empty: a .json object holds a JSON array or JSON Lines of records. Upload it again with its records, or delete it.',
+      );
+    return;
+  }
+  if (json && peeked.first !== '[' && peeked.first !== '{')
+    throw new RecordParseError(
+      key,
+      `a .json object must start with "[" (an array of records) or "{" (JSON Lines), not ${JSON.stringify(peeked.first)}: is it JSON? Upload it with the extension of its format (.csv, .tsv, .jsonl).`,
+      1,
+    );
   const format = options.format ?? detectFormat(logicalKey, peeked.first);
   switch (format) {
     case 'json-array':

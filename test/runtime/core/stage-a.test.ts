@@ -187,23 +187,23 @@ describe('processObject', () => {
     expect(deps.store.text('stage', PERSONS_STAGED)).toBe('{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n');
   });
 
-  it('writes one object per table a transform yields, and nothing for an empty file', async () => {
+  it('writes one object per table a transform yields, and nothing for an empty JSON Lines file', async () => {
     const deps = memoryDeps();
-    await deps.store.put('raw', 'demoteam/legislators/2024/mixed.json', '');
+    await deps.store.put('raw', 'demoteam/legislators/2024/mixed.jsonl', '');
     const split = defineLightTransform(async function* () {
       yield { table: 'a', record: { n: 1 } };
       yield { table: 'b', record: { n: 2 } };
       yield { table: 'a', record: { n: 3 } };
     });
-    const result = await processObject(input('demoteam/legislators/2024/mixed.json'), split, deps, {
+    const result = await processObject(input('demoteam/legislators/2024/mixed.jsonl'), split, deps, {
       stageBucket: 'stage',
       env: 'dev',
     });
     expect(result.outputs.map((o) => [o.key, o.records])).toEqual([
-      [stagedKeyOf('demoteam', 'legislators', 'a', 'demoteam/legislators/2024/mixed.json'), 2],
-      [stagedKeyOf('demoteam', 'legislators', 'b', 'demoteam/legislators/2024/mixed.json'), 1],
+      [stagedKeyOf('demoteam', 'legislators', 'a', 'demoteam/legislators/2024/mixed.jsonl'), 2],
+      [stagedKeyOf('demoteam', 'legislators', 'b', 'demoteam/legislators/2024/mixed.jsonl'), 1],
     ]);
-    const empty = await processObject(input('demoteam/legislators/2024/mixed.json'), flatten, deps, {
+    const empty = await processObject(input('demoteam/legislators/2024/mixed.jsonl'), flatten, deps, {
       stageBucket: 'stage',
       env: 'dev',
     });
