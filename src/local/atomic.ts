@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
@@ -29,7 +29,8 @@ export async function replaceFile(target: string, body: string | Uint8Array | As
   // A stream destroyed before it is read would emit an unobserved 'error'; the read below reports it instead.
   if (body instanceof EventEmitter) body.on('error', () => undefined);
   await mkdir(dirname(target), { recursive: true });
-  const temp = `${target}.${randomBytes(4).toString('hex')}${TEMP_SUFFIX}`;
+  // A short sibling name of its own: a target whose name is already the 255 bytes a file name may have still works.
+  const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
   const hash = createHash('md5');
   let size = 0;
   const source =

@@ -35,6 +35,14 @@ describe('createLocalObjectStore', () => {
     expect(await text(await s.get('stage', 'team/ds/t/a.jsonl'))).toBe('{"a":1}\n');
   });
 
+  it('stores an object whose name is the 255 bytes a file name may have, leaving no temporary file', async () => {
+    const { dir, store: s } = store();
+    const name = `${'p'.repeat(250)}.json`;
+    await s.put('raw', `team/ds/${name}`, '[]');
+    expect(readdirSync(join(dir, 'raw', 'team', 'ds'))).toEqual([name]);
+    expect(await text(await s.get('raw', `team/ds/${name}`))).toBe('[]');
+  });
+
   it('streams a body and reports its size and MD5 ETag', async () => {
     const { store: s } = store();
     async function* body() {
