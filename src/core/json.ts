@@ -15,10 +15,13 @@ export function parseJson(text: string, file: string): unknown {
     const message = (error as Error).message;
     const { line, column } = locate(body, message);
     const where = line ? `${file}:${line}:${column}` : file;
-    throw new SdlfError(`${where} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/,\s*(\.\.\.)?".*" is not valid JSON$/s, '')}.`, {
-      code: 'INVALID_JSON',
-      suggestions: [`Fix the JSON syntax in ${file}${line ? ` at line ${line}, column ${column}` : ''}.`],
-    });
+    throw new SdlfError(
+      `${where} is not valid JSON: ${message.replace(/ in JSON at position \d+.*$/s, '').replace(/,\s*(\.\.\.)?".*" is not valid JSON$/s, '')}.`,
+      {
+        code: 'INVALID_JSON',
+        suggestions: [`Fix the JSON syntax in ${file}${line ? ` at line ${line}, column ${column}` : ''}.`],
+      },
+    );
   }
 }
 

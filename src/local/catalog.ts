@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceFile } from './atomic.js';
 
@@ -82,6 +82,24 @@ export async function registerLocalTable(options: RegisterLocalTableOptions): Pr
     Partitions: [...(previous?.Partitions ?? []), ...added],
   };
   await replaceFile(file, `${JSON.stringify(table, null, 1)}\n`);
+}
+
+/** A table of the local catalog with the stage B execution that last wrote it (`sdlf:lastExecution`). */
+export interface LocalCatalogEntry {
+  readonly table: string;
+  readonly lastExecution: string;
+}
+
+/** The tables of one database of the local catalog, by name; none when the database has no folder yet. */
+export async function listLocalCatalogTables(catalogDir: string, database: string): Promise<LocalCatalogEntry[]> {
+  const dir = join(catalogDir, database);
+  if (!existsSync(dir)) return [];
+  const entries: LocalCatalogEntry[] = [];
+  for (const name of (await readdir(dir)).filter((n) => n.endsWith('.json')).sort()) {
+    const table = JSON.parse(await readFile(join(dir, name), 'utf8')) as LocalCatalogTable;
+    entries.push({ table: table.Name, lastExecution: table.Parameters['sdlf:lastExecution'] ?? '' });
+  }
+  return entries;
 }
 
 function mergeColumns(existing: readonly CatalogColumn[], next: readonly CatalogColumn[]): CatalogColumn[] {

@@ -60,6 +60,9 @@ export interface TransformSqlRun {
  * written to a temporary folder first and its files moved into place only after every statement succeeded, so a
  * failing SQL leaves the tables as they were.
  */
+/** Name prefix of the folder a stage B run writes its tables to before moving them into place. */
+export const STAGE_B_STAGING_PREFIX = '.sdlf-stage-b-';
+
 export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions): Promise<TransformSqlRun> {
   const { DuckDBInstance } = await loadDuckDb('The DuckDB engine of run --local');
   await mkdir(options.spillDir, { recursive: true });
@@ -70,7 +73,7 @@ export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions)
     preserve_insertion_order: 'true',
   });
   const connection = await instance.connect();
-  const staging = join(options.outputDir, `.sdlf-stage-b-${randomBytes(4).toString('hex')}`);
+  const staging = join(options.outputDir, `${STAGE_B_STAGING_PREFIX}${randomBytes(4).toString('hex')}`);
   try {
     for (const [table, files] of Object.entries(options.inputs)) {
       await connection.run(`CREATE VIEW ${ident(table)} AS ${await selectStaged(connection, files)}`);

@@ -5,7 +5,7 @@ import { Naming } from '../config/naming.js';
 import type { Io } from '../core/io.js';
 import type { DatasetParameter, StageAExecutionInput, StageBExecutionInput } from '../runtime/contract.js';
 import type { PipelineDeps } from '../runtime/core/deps.js';
-import { jobResultKeyOf, parseS3Uri } from '../runtime/core/ids.js';
+import { deduplicationIdOf, jobResultKeyOf, parseS3Uri } from '../runtime/core/ids.js';
 import type { ExecutionFailure, ExecutionItem } from '../runtime/core/model.js';
 import type { CoreLogger } from '../runtime/core/ports.js';
 import { routeObject } from '../runtime/core/route.js';
@@ -16,10 +16,11 @@ import { triggerStageB } from '../runtime/core/stage-b.js';
 import { runStep } from '../runtime/core/step.js';
 import { MemoryQueue, MemoryWorkflow, StaticDatasetConfigs } from '../runtime/memory/index.js';
 import type { LightTransform } from '../runtime/transform/types.js';
-import { registerLocalTable } from './catalog.js';
+import { type LocalCatalogEntry, listLocalCatalogTables, registerLocalTable } from './catalog.js';
 import { runTransformSqlWithDuckDb, type SkippedStatement } from './duckdb-transform.js';
 import { createLocalMetadataStore, type LocalMetadataStore } from './metadata-store.js';
 import { createLocalObjectStore, type LocalObjectStore } from './object-store.js';
+import { recoverInterruptedRun, unbatchedStagedObjects } from './recover.js';
 import { runSparkJob } from './spark-job.js';
 
 /** Days a local execution history item is kept, as the deployed tables keep them. */
@@ -112,6 +113,11 @@ export interface LocalStageBRun {
   readonly reason?: string;
   /** Statements of transform.sql skipped because the batch lacked a table they read. */
   readonly skipped?: readonly SkippedStatement[];
+  /**
+   * Tables of the dataset that this batch did not write (an input of theirs failed, or is not in this run): they
+   * are as an earlier batch left them, beside this batch's tables.
+   */
+  readonly older?: readonly LocalCatalogEntry[];
 }
 
 /** What {@link runLocalPipeline} did. */
@@ -204,6 +210,31 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
   });
   const deps: PipelineDeps = { store, metadata, queue, configs, workflow, logger: coreLogger(io), clock };
 
+  // What an earlier run left when it was killed: its temporary files, unfinished executions and lost messages.
+  const recovered = await recoverInterruptedRun(options.localDir, metadata, {
+    at: clock().toISOString(),
+    stageBucket: buckets.stage,
+  });
+  if (recovered.interrupted.length > 0 || recovered.removed.length > 0) {
+    io.warn(
+      `An earlier local run of this environment ended before it finished: ${recovered.interrupted.length} execution(s) marked INTERRUPTED (${recovered.interrupted.map((e) => e.id).join(', ') || 'none'}) and ${recovered.removed.length} temporary file(s) removed. This run processes their objects again.`,
+    );
+  }
+  const requeued = options.heavy.kind === 'none' ? [] : await unbatchedStagedObjects(metadata, { team, dataset });
+  if (requeued.length > 0) {
+    await queue.send(
+      queueUrl(naming.stageBQueue(team, dataset)),
+      requeued.map((message) => ({
+        body: JSON.stringify(message),
+        groupId: deduplicationIdOf(message.bucket, message.key).slice(0, 32),
+        deduplicationId: deduplicationIdOf('requeued', message.sourceExecutionId, message.bucket, message.key),
+      })),
+    );
+    io.warn(
+      `${requeued.length} staged object(s) of ${team}/${dataset} from an earlier run never reached stage B; this run's stage B batch includes them.`,
+    );
+  }
+
   /** The Glue job's local twin: the batch manifest's staged files → transform.sql → Parquet + result file. */
   async function runHeavyJob(
     execution: StageBExecutionInput,
@@ -253,7 +284,6 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       });
     }
     await store.put(manifest.bucket, jobResultKeyOf(manifest.key), `${JSON.stringify(result, null, 2)}\n`);
-    for (const { name, reason } of skipped) io.warn(`stage B skipped ${name}: it ${reason}`);
     const tables = written.map((table) => ({
       table: table.table,
       rows: table.rows,
@@ -297,7 +327,6 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     );
     const manifest = parseS3Uri(execution.manifest);
     const result = JSON.parse(await readAll(await store.get(manifest.bucket, jobResultKeyOf(manifest.key)))) as StageBJobResult;
-    for (const { name, reason } of result.skipped ?? []) io.warn(`stage B skipped ${name}: it ${reason}`);
     return { tables: tablesOfResult(result), skipped: result.skipped ?? [] };
   }
 
@@ -407,7 +436,16 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       ...(item?.durationMs === undefined ? {} : { durationMs: item.durationMs }),
     };
     if (item?.status === 'SUCCEEDED') {
-      return { status: 'SUCCEEDED', ...base, tables: ran?.tables ?? [], skipped: ran?.skipped ?? [] };
+      const older = (await listLocalCatalogTables(layout.catalog, naming.glueDatabase(team, dataset))).filter(
+        (entry) => entry.lastExecution !== execution.executionId,
+      );
+      return {
+        status: 'SUCCEEDED',
+        ...base,
+        tables: ran?.tables ?? [],
+        skipped: ran?.skipped ?? [],
+        ...(older.length > 0 ? { older } : {}),
+      };
     }
     return { status: 'FAILED', ...base, tables: [], ...(item?.failure ? { failure: item.failure } : {}) };
   }
@@ -489,14 +527,17 @@ function localDatasetParameter(naming: Naming, d: DatasetConfig, queueUrl: (name
   };
 }
 
-/** Sends the core's structured logs to `--verbose` output; warnings stay visible. */
+/**
+ * Sends the core's structured logs to `--verbose` output, warnings included: what they warn of locally (a skipped
+ * statement, an object outside every dataset) is in the run's summary as a sentence, so it is said once.
+ */
 function coreLogger(io: Io): CoreLogger {
   const line = (message: string, extra: Array<Record<string, unknown>>) =>
     extra.length === 0 ? message : `${message} ${JSON.stringify(Object.assign({}, ...extra))}`;
   return {
     debug: (message, ...extra) => io.debug(line(message, extra)),
     info: (message, ...extra) => io.debug(line(message, extra)),
-    warn: (message, ...extra) => io.warn(line(message, extra)),
+    warn: (message, ...extra) => io.debug(line(message, extra)),
     error: (message, ...extra) => io.debug(line(message, extra)),
   };
 }

@@ -91,6 +91,8 @@ export interface RunLocalResult {
     readonly reason?: string;
     /** Statements skipped because the batch lacked a table they read. */
     readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
+    /** Tables of the dataset this batch did not write, with the stage B execution that last wrote each. */
+    readonly older: ReadonlyArray<{ readonly table: string; readonly lastExecution: string }>;
   };
   readonly tables: readonly RunLocalTable[];
   /** Objects (and stage B) that failed. */
@@ -168,6 +170,7 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
         ...(stageB.failure ? { error: `${stageB.failure.error}: ${stageB.failure.cause}` } : {}),
         ...(stageB.reason ? { reason: stageB.reason } : {}),
         skipped: stageB.skipped ?? [],
+        older: stageB.older ?? [],
       },
       tables: stageB.tables.map((t) => ({
         table: t.table,
@@ -349,6 +352,11 @@ export function formatRunLocalSummary(result: RunLocalResult): string[] {
   if (stageB.reason) lines.push(`  ${stageB.reason}`);
   if (stageB.error) lines.push(`  ${stageB.error}`);
   for (const skip of stageB.skipped) lines.push(`  skipped ${skip.name}: it ${skip.reason}`);
+  for (const older of stageB.older) {
+    lines.push(
+      `  ${older.table} is from an earlier batch (${older.lastExecution}): this batch did not write it, so it does not reflect this run's input`,
+    );
+  }
   if (result.tables.length > 0) {
     lines.push('', 'Tables');
     const name = Math.max(...result.tables.map((t) => t.table.length));

@@ -265,6 +265,31 @@ export default defineLightTransform(async function* (input) {
     expect(formatRunLocalSummary(result).join('\n')).toContain('skipped history: it reads');
   });
 
+  it('says which tables a batch left from an earlier batch, and warns of each skipped statement once, as a sentence', async () => {
+    // Given a full run, then a run of persons.json alone (as after the other inputs' light transform failed)
+    const root = await createLegislatorsProject();
+    const full = await run(root);
+    const persons = join(root, 'data', 'demoteam', 'legislators', 'persons.json');
+    writeFileSync(persons, JSON.stringify((JSON.parse(readFileSync(persons, 'utf8')) as Row[]).slice(0, 100)));
+    const io = createRecordingIo();
+    const partial = await runLocal({ root, team: 'demoteam', dataset: 'legislators', inputs: [persons] }, io);
+    expect(tableRows(partial)).toEqual({ persons: 100 });
+    // Then the tables persons does not make are named as the full run's, with its execution id
+    expect(partial.stageB.older).toEqual(
+      ['history', 'memberships', 'organizations'].map((table) => ({ table, lastExecution: full.stageB.executionId })),
+    );
+    const summary = formatRunLocalSummary(partial).join('\n');
+    expect(summary).toContain(
+      `memberships is from an earlier batch (${full.stageB.executionId}): this batch did not write it, so it does not reflect this run's input`,
+    );
+    expect(summary).not.toContain('persons is from an earlier batch');
+    // And nothing printed outside --verbose is a JSON blob or repeats the summary's skipped lines
+    const shown = io.lines.filter((l) => l.level !== 'debug').map((l) => l.message);
+    expect(shown.filter((m) => m.includes('{"'))).toEqual([]);
+    expect(shown.filter((m) => m.includes('skipped'))).toEqual([]);
+    expect(summary.match(/skipped history: it reads/g)).toHaveLength(1);
+  });
+
   it('starts from an empty local lake with fresh', async () => {
     const root = await createLegislatorsProject({ sql: 'CREATE TABLE regions AS SELECT * FROM regions;' });
     const input = join(root, 'data', 'demoteam', 'legislators', 'regions.json');

@@ -43,9 +43,12 @@ export function restartExecutionItem(previous: ExecutionItem, execution: NewExec
   };
 }
 
-/** Tells whether a stored execution may be started again: only a FAILED one. */
+/**
+ * Tells whether a stored execution may be started again: a FAILED one (a redrive), or an INTERRUPTED one (its
+ * local run was killed; the next run processes the object again).
+ */
 export function canRestart(item: ExecutionItem): boolean {
-  return item.status === 'FAILED';
+  return item.status === 'FAILED' || item.status === 'INTERRUPTED';
 }
 
 /**

@@ -89,21 +89,25 @@ export function heldBatches(
   return held;
 }
 
-/** Status of a pipeline execution. */
-export type ExecutionStatus = 'STARTED' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED';
+/**
+ * Status of a pipeline execution. INTERRUPTED is an execution whose run ended before it finished without failing
+ * (a local run killed with `kill -9`), as the next local run finds it.
+ */
+export type ExecutionStatus = 'STARTED' | 'PROCESSING' | 'SUCCEEDED' | 'FAILED' | 'INTERRUPTED';
 
-/** Statuses an execution never leaves (except a redrive restarting a FAILED one). */
-export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED'];
+/** Statuses an execution never leaves (except a restart of a FAILED or INTERRUPTED one, see `canRestart`). */
+export const TERMINAL_STATUSES: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'INTERRUPTED'];
 
 /**
  * Status changes an execution may make. A terminal status accepts itself again (a retried step), nothing else;
  * FAILED → STARTED happens only through {@link MetadataStore.startExecution} on a redrive.
  */
 export const ALLOWED_TRANSITIONS: Readonly<Record<ExecutionStatus, readonly ExecutionStatus[]>> = {
-  STARTED: ['STARTED', 'PROCESSING', 'SUCCEEDED', 'FAILED'],
-  PROCESSING: ['PROCESSING', 'SUCCEEDED', 'FAILED'],
+  STARTED: ['STARTED', 'PROCESSING', 'SUCCEEDED', 'FAILED', 'INTERRUPTED'],
+  PROCESSING: ['PROCESSING', 'SUCCEEDED', 'FAILED', 'INTERRUPTED'],
   SUCCEEDED: ['SUCCEEDED'],
   FAILED: ['FAILED'],
+  INTERRUPTED: ['INTERRUPTED'],
 };
 
 /** One status change of an execution. */

@@ -125,8 +125,9 @@ export interface MetadataStore {
   /** Writes a `Datasets` item, replacing the previous one. */
   putDataset(item: DatasetItem): Promise<void>;
   /**
-   * Creates an execution in status STARTED, atomically: when the id exists and is not FAILED, nothing changes and
-   * `existed` is true. When it exists and is FAILED (a redrive), it restarts it: status STARTED, `attempt` + 1, a
+   * Creates an execution in status STARTED, atomically: when the id exists and cannot be restarted (see
+   * `canRestart`), nothing changes and `existed` is true. When it exists and is FAILED (a redrive) or INTERRUPTED
+   * (a killed local run), it restarts it: status STARTED, `attempt` + 1, a
    * new `startedAt`, the failure cleared, its transitions kept.
    */
   startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult>;
