@@ -1,10 +1,17 @@
 import { Command, type Interfaces } from '@oclif/core';
 import type { AwsCommandOptions } from '../aws/session.js';
+import { findProjectRoot } from '../config/project-root.js';
 import { createConsoleIo, type Io } from '../core/io.js';
 import { sharedFlags } from './flags.js';
 
 /** Flags of a command class, parsed. */
-export type CommandFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof SdlfCommand)['baseFlags'] & T['flags']>;
+export type CommandFlags<T extends typeof Command> = Omit<
+  Interfaces.InferredFlags<(typeof SdlfCommand)['baseFlags'] & T['flags']>,
+  'path'
+> & {
+  /** `--path`, or the project found from the current folder (see `SdlfCommand.findsProject`). */
+  path: string;
+};
 /** Args of a command class, parsed. */
 export type CommandArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>;
 
@@ -20,6 +27,9 @@ export abstract class SdlfCommand<T extends typeof Command> extends Command {
     verbose: sharedFlags.verbose,
   };
 
+  /** Whether a run without `--path` looks for the project from the current folder up (not so for `sdlf init`). */
+  static findsProject = true;
+
   protected flags!: CommandFlags<T>;
   protected args!: CommandArgs<T>;
   protected io!: Io;
@@ -33,7 +43,10 @@ export abstract class SdlfCommand<T extends typeof Command> extends Command {
       args: this.ctor.args,
       strict: this.ctor.strict,
     });
-    this.flags = flags as CommandFlags<T>;
+    // Without --path, the project is found from the current folder upwards; `sdlf init` creates one in it instead.
+    const given = flags as { path?: string };
+    given.path ??= (this.ctor as typeof SdlfCommand).findsProject ? (findProjectRoot(process.cwd()) ?? '.') : '.';
+    this.flags = flags as unknown as CommandFlags<T>;
     this.args = args as CommandArgs<T>;
     const yes = (flags as { yes?: boolean }).yes ?? false;
     this.io = createConsoleIo({ verbose: this.flags.verbose, yes });

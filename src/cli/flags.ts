@@ -18,9 +18,9 @@ export async function parseTimeoutMinutes(input: string): Promise<number> {
 export const sharedFlags = {
   path: Flags.directory({
     char: 'p',
-    description: 'Project root folder.',
+    description:
+      'Project root folder (default: the current folder, or the nearest folder above it with a ddk.json, as git finds its repository).',
     env: 'SDLF_PATH',
-    default: '.',
   }),
   env: Flags.string({
     description: 'Deployment environment from ddk.json (e.g. dev).',

@@ -22,10 +22,17 @@ export default class Init extends SdlfCommand<typeof Init> {
     '<%= config.bin %> init my-lake --prefix acme --account 123456789012 --region eu-west-1 --no-cicd',
     '<%= config.bin %> init my-lake --prefix acme --account 123456789012 --region eu-west-1 --cicd --cicd-account 210987654321 --cicd-region eu-west-1 --repository acme-lake',
   ];
+  static override findsProject = false;
   static override args = {
     directory: Args.string({ description: 'Folder of the new project, relative to --path (default: the --path folder itself).' }),
   };
   static override flags = {
+    path: Flags.directory({
+      char: 'p',
+      description: 'Folder the new project goes in, or under (with DIRECTORY).',
+      env: 'SDLF_PATH',
+      default: '.',
+    }),
     prefix: Flags.string({
       description: 'Resource prefix that starts every AWS resource name (default: ddk).',
       env: 'SDLF_PREFIX',

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { Args } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
 import { datasetFlags, sharedFlags } from '../cli/flags.js';
@@ -31,7 +32,8 @@ export default class Upload extends SdlfCommand<typeof Upload> {
         ...this.awsTarget,
         team: this.flags.team,
         dataset: this.flags.dataset,
-        files: argv.map(String),
+        // As a shell user means them: relative to the current folder, wherever the project is.
+        files: argv.map((file) => resolve(String(file))),
       },
       this.io,
     );

@@ -13,6 +13,10 @@ import {
   type Project,
 } from './model.js';
 import { checkProjectNames } from './naming.js';
+import { DDK_FILE } from './project-root.js';
+
+export { DDK_FILE, findProjectRoot } from './project-root.js';
+
 import {
   cicdEnvironmentSchema,
   DEFAULTS,
@@ -28,8 +32,6 @@ import {
 
 /** Where `parameters.json` may live, in order of preference; the second is the seed's location. */
 export const PARAMETERS_LOCATIONS = ['parameters.json', 'data_lake/pipelines/parameters.json'] as const;
-/** The project's environment file, in the seed's format. */
-export const DDK_FILE = 'ddk.json';
 /** Folder of custom pipeline type modules. */
 export const PIPELINES_DIR = 'pipelines';
 
@@ -96,7 +98,9 @@ export async function loadProject(root: string): Promise<Project> {
   if (!existsSync(ddkPath)) {
     throw new SdlfError(`${absolute} is not an sdlf project: it has no ${DDK_FILE}.`, {
       code: 'NOT_A_PROJECT',
-      suggestions: ['Pass the project folder with --path, or create a project with "sdlf init".'],
+      suggestions: [
+        'Run the command in the project folder or one of its subfolders, pass the project folder with --path, or create a project with "sdlf init".',
+      ],
     });
   }
   const parametersFile = await findParametersFile(absolute);
