@@ -157,7 +157,7 @@ export interface ProcessObjectOptions {
 }
 
 const TABLE_NAME = /^[a-z0-9_]+$/;
-/** Bytes of JSON Lines collected before a write to the staged object's stream. */
+/** Bytes of JSON Lines collected (encoded) before a write to the staged object's stream. */
 const WRITE_CHUNK = 256 * 1024;
 
 /**
@@ -225,7 +225,9 @@ async function* lazyBody(store: ObjectStore, bucket: string, key: string): Async
 /** Streams JSON Lines of one table into one stored object, with backpressure. */
 class TableWriter {
   records = 0;
-  private pending = '';
+  /** Lines are encoded straight into this buffer; it goes to the stream when full, and a new one is taken. */
+  private buffer = Buffer.allocUnsafe(WRITE_CHUNK);
+  private used = 0;
   private readonly stream = new PassThrough({ highWaterMark: WRITE_CHUNK });
   private readonly stored: Promise<ObjectInfo>;
 
@@ -241,15 +243,26 @@ class TableWriter {
 
   /** Buffers a line; returns a promise only when the buffer is flushed to the stream. */
   write(line: string): Promise<void> | undefined {
-    this.pending += line;
     this.records++;
-    return this.pending.length >= WRITE_CHUNK ? this.flush() : undefined;
+    // UTF-8 takes at most 3 bytes per UTF-16 unit: a line that may not fit goes after the buffer is flushed.
+    if (this.used + line.length * 3 <= this.buffer.length) {
+      this.used += this.buffer.write(line, this.used);
+      return undefined;
+    }
+    return this.flush(line);
   }
 
-  private async flush(): Promise<void> {
-    const chunk = this.pending;
-    this.pending = '';
-    if (chunk.length === 0 || this.stream.write(chunk)) return;
+  private async flush(line?: string): Promise<void> {
+    const chunks = this.used === 0 ? [] : [this.buffer.subarray(0, this.used)];
+    if (this.used > 0) this.buffer = Buffer.allocUnsafe(WRITE_CHUNK);
+    this.used = 0;
+    if (line !== undefined) {
+      if (line.length * 3 <= this.buffer.length) this.used = this.buffer.write(line);
+      else chunks.push(Buffer.from(line));
+    }
+    let drained = true;
+    for (const chunk of chunks) drained = this.stream.write(chunk) && drained;
+    if (drained) return;
     await Promise.race([
       once(this.stream, 'drain'),
       this.stored.then(() => {

@@ -2,12 +2,13 @@
  * `sdlf/transform`: what a light transform imports. Types of the contract, plus streaming readers for the raw
  * formats a data lake receives (JSON arrays, JSON Lines, CSV, gzip of any of them) and small record helpers.
  *
- * This module runs in the stage A Lambda and in `sdlf run --local`: it must not import the AWS SDK. The parsers of
- * JSON documents (stream-json) and of CSV (csv-parse) are imported when an object of their format is first read:
- * a function whose objects are JSON Lines never loads either.
+ * This module runs in the stage A Lambda and in `sdlf run --local`: it must not import the AWS SDK. JSON is parsed by
+ * `JSON.parse`, one record at a time (JSON Lines by line, JSON documents by a scan for where each record ends);
+ * the CSV parser (csv-parse) is imported when a CSV object is first read.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { type JsonLayout, JsonRecordScanner, JsonScanError } from './json-scan.js';
 import type { LightTransform, RawInput } from './types.js';
 
 export type { LightTransform, OutputRecord, RawInput, TransformContext } from './types.js';
@@ -234,29 +235,6 @@ function jsonColumn(error: unknown): number | undefined {
   return position ? Number(position[1]) + 1 : undefined;
 }
 
-/** Counts lines of the text handed to a streaming parser, to place its errors. */
-class LineCounter {
-  lines = 1;
-  count(text: string): string {
-    for (let at = text.indexOf('\n'); at >= 0; at = text.indexOf('\n', at + 1)) this.lines++;
-    return text;
-  }
-}
-
-/** How a streamed JSON document holds its records: a sequence of values, or the elements of one array. */
-const JSON_LAYOUTS = {
-  values: {
-    parser: async () => (await import('stream-json/streamers/StreamValues.js')).default.withParser(),
-    what: 'JSON objects',
-    item: 'value',
-  },
-  array: {
-    parser: async () => (await import('stream-json/streamers/StreamArray.js')).default.withParser(),
-    what: 'an array of objects',
-    item: 'element',
-  },
-} as const;
-
 function readJsonValues(key: string, chunks: AsyncIterable<string>): AsyncGenerator<RawRecord> {
   return readJsonStream(key, chunks, 'values');
 }
@@ -265,43 +243,19 @@ function readJsonArray(key: string, chunks: AsyncIterable<string>): AsyncGenerat
   return readJsonStream(key, chunks, 'array');
 }
 
-async function* readJsonStream(
-  key: string,
-  chunks: AsyncIterable<string>,
-  layout: keyof typeof JSON_LAYOUTS,
-): AsyncGenerator<RawRecord> {
-  const { parser, what, item } = JSON_LAYOUTS[layout];
-  const counter = new LineCounter();
-  const pipeline = await parser();
-  const source = Readable.from(mapChunks(chunks, (c) => counter.count(c)));
-  source.on('error', (error) => pipeline.destroy(error));
-  source.pipe(pipeline);
-  let index = 0;
+/** Streams the records of a JSON document: each record's text is found by a scan and parsed by `JSON.parse`. */
+async function* readJsonStream(key: string, chunks: AsyncIterable<string>, layout: JsonLayout): AsyncGenerator<RawRecord> {
+  const scanner = new JsonRecordScanner(layout);
   try {
-    for await (const { value } of pipeline as AsyncIterable<{ value: unknown }>) {
-      index++;
-      if (!isRecord(value))
-        throw new RecordParseError(
-          key,
-          `expected ${what}, ${item} ${index} is ${describe(value)} (at or before line ${counter.lines})`,
-          counter.lines,
-        );
-      yield value;
+    for await (const chunk of chunks) {
+      // Records are objects: the scan refuses any other value where a record starts.
+      yield* scanner.push(chunk) as RawRecord[];
     }
+    scanner.end();
   } catch (error) {
-    if (error instanceof RecordParseError) throw error;
-    throw new RecordParseError(
-      key,
-      `${(error as Error).message} after ${index} record(s), at or before line ${counter.lines}`,
-      counter.lines,
-    );
-  } finally {
-    source.destroy();
+    if (error instanceof JsonScanError) throw new RecordParseError(key, error.reason, error.line, error.column);
+    throw error;
   }
-}
-
-async function* mapChunks(chunks: AsyncIterable<string>, map: (chunk: string) => string): AsyncGenerator<string> {
-  for await (const chunk of chunks) yield map(chunk);
 }
 
 async function* readDelimited(key: string, chunks: AsyncIterable<string>, delimiter: string): AsyncGenerator<RawRecord> {
@@ -324,10 +278,12 @@ async function* readDelimited(key: string, chunks: AsyncIterable<string>, delimi
 /**
  * Flattens nested objects into one level, joining keys with `separator`: `{a: {b: 1}}` → `{a_b: 1}`. Arrays and
  * `null` are kept as values; an empty nested object adds no key. Two paths that flatten to the same key
- * (`{a_b: 1, a: {b: 2}}`) throw an error naming both rather than lose one value.
+ * (`{a_b: 1, a: {b: 2}}`) throw an error naming both rather than lose one value. A record with no nested object
+ * is returned as it is, not copied.
  * @param separator @default '_'
  */
 export function flattenRecord(record: Readonly<Record<string, unknown>>, separator = '_'): Record<string, unknown> {
+  if (isFlat(record)) return record as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   const origin = new Map<string, string>();
   const visit = (value: Readonly<Record<string, unknown>>, prefix: string, path: string) => {
@@ -361,4 +317,14 @@ export function tableNameOf(key: string): string {
   const name = stem.toLowerCase().replace(/[^a-z0-9_]/g, '_');
   if (name.length === 0) throw new Error(`tableNameOf: the key "${key}" has no file name to name a table after.`);
   return name;
+}
+
+/** Whether no value of the record is a nested object (arrays, `null` and dates are values). */
+function isFlat(record: Readonly<Record<string, unknown>>): boolean {
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) return false;
+    const value = record[key];
+    if (typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)) return false;
+  }
+  return true;
 }
