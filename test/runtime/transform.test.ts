@@ -135,6 +135,27 @@ describe('readRecords', () => {
     expect(error.line).toBe(line);
   });
 
+  it.each([
+    ['a CSV row with too few columns after a quoted line break', 'd/t/x.csv', 'a,b\n1,"x\ny"\n3\n', 4, /too few fields/],
+    ['a CSV row with too many columns after blank lines', 'd/t/x.csv', 'a,b\n1,2\n\n\n1,2,3\n', 5, /too many fields/],
+    ['a CSV header that names a column twice', 'd/t/x.csv', 'id,id\n1,2\n', 1, /names the column "id" twice \(columns 1 and 2\)/],
+    ['a header-only CSV that names a column twice', 'd/t/x.csv', 'id,name,id\n', 1, /columns 1 and 3/],
+  ])('refuses %s with its line', async (_label, key, content, line, reason) => {
+    const error = await parseError(rawInput(key, content));
+    expect(error).toMatchObject({ key, line });
+    expect(error.reason).toMatch(reason);
+  });
+
+  it('streams a large CSV in order, in pieces that split rows and quoted fields', async () => {
+    // Given 10,000 rows, some with quoted commas, quotes and line breaks, arriving 13 bytes at a time
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ id: String(i), note: i % 7 === 0 ? `a, "b"\nc ${i}` : `n${i}` }));
+    const quote = (value: string) => (/[",\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+    const text = `id,note\n${rows.map((row) => `${row.id},${quote(row.note)}`).join('\n')}\n`;
+    // When it is read
+    // Then every row comes out as it was written, in order
+    expect(await collect(rawInput('d/t/x.csv', text, 13))).toEqual(rows);
+  });
+
   it('throws a RecordParseError with the column of a JSON Lines syntax error', async () => {
     const error = await parseError(rawInput('d/t/x.jsonl', '{"a":1}\n{"a" 2}\n'));
     expect(error).toMatchObject({ line: 2, column: 6 });

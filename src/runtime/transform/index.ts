@@ -4,10 +4,11 @@
  *
  * This module runs in the stage A Lambda and in `sdlf run --local`: it must not import the AWS SDK. JSON is parsed by
  * `JSON.parse`, one record at a time (JSON Lines by line, JSON documents by a scan for where each record ends);
- * the CSV parser (csv-parse) is imported when a CSV object is first read.
+ * the CSV parser (papaparse) is imported when a CSV or TSV object is first read.
  */
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { DelimitedError, readDelimitedText } from './delimited.js';
 import { type JsonLayout, JsonRecordScanner, JsonScanError } from './json-scan.js';
 import type { LightTransform, RawInput } from './types.js';
 
@@ -259,19 +260,11 @@ async function* readJsonStream(key: string, chunks: AsyncIterable<string>, layou
 }
 
 async function* readDelimited(key: string, chunks: AsyncIterable<string>, delimiter: string): AsyncGenerator<RawRecord> {
-  const { parse } = await import('csv-parse');
-  const parser = parse({ columns: true, bom: true, skip_empty_lines: true, delimiter });
-  const source = Readable.from(chunks);
-  source.on('error', (error) => parser.destroy(error));
-  source.pipe(parser);
   try {
-    for await (const record of parser as AsyncIterable<RawRecord>) yield record;
+    yield* readDelimitedText(chunks, delimiter);
   } catch (error) {
-    const csvError = error as Error & { lines?: number; column?: number | string };
-    const column = typeof csvError.column === 'number' ? csvError.column + 1 : undefined;
-    throw new RecordParseError(key, csvError.message.replace(/^Invalid Record Length: /, ''), csvError.lines, column);
-  } finally {
-    source.destroy();
+    if (error instanceof DelimitedError) throw new RecordParseError(key, error.reason, error.line);
+    throw error;
   }
 }
 
