@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { constants, copyFile, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,8 +29,7 @@ export async function replaceFile(target: string, body: string | Uint8Array | As
   // A stream destroyed before it is read would emit an unobserved 'error'; the read below reports it instead.
   if (body instanceof EventEmitter) body.on('error', () => undefined);
   await mkdir(dirname(target), { recursive: true });
-  // A short sibling name of its own: a target whose name is already the 255 bytes a file name may have still works.
-  const temp = join(dirname(target), `.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+  const temp = tempSiblingOf(target);
   const hash = createHash('md5');
   let size = 0;
   const source =
@@ -42,12 +41,32 @@ export async function replaceFile(target: string, body: string | Uint8Array | As
       yield chunk;
     }
   }
+  await intoPlace(temp, target, () => pipeline(Readable.from(counted()), createWriteStream(temp)));
+  return { size, md5: hash.digest('hex') };
+}
+
+/**
+ * Copies a file over another atomically, as {@link replaceFile} writes one: the kernel copies (or clones, where
+ * the filesystem can) to a temporary sibling, which is renamed over the target.
+ */
+export async function copyFileAtomically(source: string, target: string): Promise<void> {
+  await mkdir(dirname(target), { recursive: true });
+  const temp = tempSiblingOf(target);
+  await intoPlace(temp, target, () => copyFile(source, temp, constants.COPYFILE_FICLONE));
+}
+
+/** A short sibling name of its own: a target whose name is already the 255 bytes a file name may have still works. */
+function tempSiblingOf(target: string): string {
+  return join(dirname(target), `.${randomBytes(6).toString('hex')}${TEMP_SUFFIX}`);
+}
+
+/** Writes `temp` with `write`, then renames it over `target`; removes `temp` when either fails. */
+async function intoPlace(temp: string, target: string, write: () => Promise<unknown>): Promise<void> {
   try {
-    await pipeline(Readable.from(counted()), createWriteStream(temp));
+    await write();
     await rename(temp, target);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-  return { size, md5: hash.digest('hex') };
 }

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetConfig, DeploymentEnvironment } from '../config/model.js';
 import { Naming } from '../config/naming.js';
@@ -18,6 +17,7 @@ import { MemoryQueue, MemoryWorkflow, StaticDatasetConfigs } from '../runtime/me
 import type { LightTransform } from '../runtime/transform/types.js';
 import { type LocalCatalogEntry, listLocalCatalogTables, registerLocalTable } from './catalog.js';
 import { runTransformSqlWithDuckDb, type SkippedStatement } from './duckdb-transform.js';
+import { openFileHashCache } from './hash-cache.js';
 import { createLocalMetadataStore, type LocalMetadataStore } from './metadata-store.js';
 import { createLocalObjectStore, type LocalObjectStore } from './object-store.js';
 import { recoverInterruptedRun, unbatchedStagedObjects } from './recover.js';
@@ -36,6 +36,8 @@ export function localLayout(localDir: string) {
     artifacts: join(localDir, 'artifacts'),
     metadata: join(localDir, 'metadata'),
     build: join(localDir, 'build'),
+    /** What is kept between runs, even by --fresh: the MD5s of the input files (see `openFileHashCache`). */
+    cache: join(localDir, 'cache'),
     tmp: join(localDir, 'tmp'),
     /** The local Glue catalog of `--engine spark`: `<database>/<table>.json`. */
     catalog: join(localDir, 'catalog'),
@@ -347,8 +349,9 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
   // Routing: put each file in the raw bucket (a new version each run) and route its "Object Created" event.
   let started = clock().getTime();
   const routed = new Map<string, { input: LocalInput; objectId?: string; reason?: string }>();
+  const hashes = await openFileHashCache(join(layout.cache, 'input-md5.json'));
   for (const input of options.inputs) {
-    const info = await store.put(buckets.raw, input.key, createReadStream(input.file));
+    const info = await store.putFile(buckets.raw, input.key, input.file, hashes);
     const result = await routeObject(objectCreatedEvent(info), deps, {
       team,
       pipeline,
@@ -359,6 +362,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       ...(result.status === 'routed' ? { objectId: result.message.objectId } : { reason: result.reason }),
     });
   }
+  await hashes.save();
   const routingMs = clock().getTime() - started;
   io.info(`routing: ${options.inputs.length} object(s) put in raw/ and routed (${routingMs} ms)`);
 

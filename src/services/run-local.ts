@@ -192,7 +192,8 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
  * keeping the lock this run holds and the light transform bundle cache, which holds no data.
  */
 async function clearLocalDir(localDir: string, io: Io, root: string): Promise<void> {
-  const keep = new Set([LOCK_FILE, basename(localLayout(localDir).build)]);
+  const layout = localLayout(localDir);
+  const keep = new Set([LOCK_FILE, basename(layout.build), basename(layout.cache)]);
   const entries = await readdir(localDir).catch(() => [] as string[]);
   for (const entry of entries) if (!keep.has(entry)) await rm(join(localDir, entry), { recursive: true, force: true });
   io.info(`fresh run: emptied ${displayPath(localDir, root)}`);
