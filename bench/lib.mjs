@@ -1,7 +1,9 @@
 // Helpers the benchmarks share: the repository root, medians, the machine description and the BENCHMARKS.md
 // writers. Not a benchmark itself: bench/run.mjs skips it.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root. */
@@ -75,4 +77,32 @@ export function writeSubsection(file, section, text) {
   }
   const next = [...lines.slice(0, start + 1), ...body, ...lines.slice(end)].join('\n');
   writeFileSync(file, `${next.replace(/\n{3,}/g, '\n\n').trimEnd()}\n`);
+}
+
+/**
+ * Writes the records of a one-element-per-line JSON array (as the sample generator writes them) in other layouts:
+ * `jsonl` as JSON Lines, `csv` as CSV with the header from the first record. Either may be left out.
+ */
+export async function writeOtherLayouts(array, { jsonl, csv }) {
+  const jsonOut = jsonl ? createWriteStream(jsonl) : undefined;
+  const csvOut = csv ? createWriteStream(csv) : undefined;
+  let columns;
+  const cell = (value) => {
+    const text = value === null || value === undefined ? '' : String(value);
+    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  for await (const line of createInterface({ input: createReadStream(array), crlfDelay: Number.POSITIVE_INFINITY })) {
+    const text = line.trim().replace(/,$/, '');
+    if (!text.startsWith('{')) continue;
+    const record = JSON.parse(text);
+    if (!columns) {
+      columns = Object.keys(record);
+      csvOut?.write(`${columns.join(',')}\n`);
+    }
+    if (jsonOut && !jsonOut.write(`${text}\n`)) await once(jsonOut, 'drain');
+    if (csvOut && !csvOut.write(`${columns.map((c) => cell(record[c])).join(',')}\n`)) await once(csvOut, 'drain');
+  }
+  const outs = [jsonOut, csvOut].filter(Boolean);
+  for (const out of outs) out.end();
+  await Promise.all(outs.map((out) => once(out, 'finish')));
 }

@@ -7,22 +7,11 @@
 // Target: streaming, i.e. the 100 MB run's peak RSS at most 1.5× the 10 MB run's. Exits 1 when missed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { loadAtStart, nodeAndCpu, root, utcNow, writeSubsection } from './lib.mjs';
+import { loadAtStart, nodeAndCpu, root, utcNow, writeOtherLayouts, writeSubsection } from './lib.mjs';
 
 const dist = (...parts) => pathToFileURL(join(root, 'dist', ...parts)).href;
 const SIZES_MB = [10, 100];
@@ -106,7 +95,10 @@ try {
     const raw = join(dir, 'raw', 'demoteam', 'legislators');
     await writeLegislatorsSample(raw, { scale: MEMBERSHIPS_SCALE });
     for (const name of ['persons.json', 'organizations.json', 'regions.json']) rmSync(join(raw, name));
-    await writeOtherLayouts(join(raw, 'memberships.json'), join(raw, 'memberships.jsonl'), join(raw, 'memberships.csv'));
+    await writeOtherLayouts(join(raw, 'memberships.json'), {
+      jsonl: join(raw, 'memberships.jsonl'),
+      csv: join(raw, 'memberships.csv'),
+    });
     for (const [label, file] of [
       ['JSON array', 'memberships.json'],
       ['JSON Lines', 'memberships.jsonl'],
@@ -193,32 +185,6 @@ function describeRun(run) {
     `${run.records} records in ${run.seconds.toFixed(2)} s = ${Math.round(run.records / run.seconds)} rows/s, ` +
     `${(run.bytes / 1e6 / run.seconds).toFixed(1)} MB/s, peak RSS ${(run.peakRss / 1024 / 1024).toFixed(0)} MB`
   );
-}
-
-/** Writes the records of a one-element-per-line JSON array as JSON Lines and as CSV (header from the first record). */
-async function writeOtherLayouts(array, jsonl, csv) {
-  const lines = createInterface({ input: createReadStream(array), crlfDelay: Infinity });
-  const jsonOut = createWriteStream(jsonl);
-  const csvOut = createWriteStream(csv);
-  let columns;
-  const cell = (value) => {
-    const text = value === null || value === undefined ? '' : String(value);
-    return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
-  };
-  for await (const line of lines) {
-    const text = line.trim().replace(/,$/, '');
-    if (!text.startsWith('{')) continue;
-    const record = JSON.parse(text);
-    if (!columns) {
-      columns = Object.keys(record);
-      csvOut.write(`${columns.join(',')}\n`);
-    }
-    if (!jsonOut.write(`${text}\n`)) await once(jsonOut, 'drain');
-    if (!csvOut.write(`${columns.map((c) => cell(record[c])).join(',')}\n`)) await once(csvOut, 'drain');
-  }
-  jsonOut.end();
-  csvOut.end();
-  await Promise.all([once(jsonOut, 'finish'), once(csvOut, 'finish')]);
 }
 
 /** Writes JSON Lines of `records`, cycled with fresh ids, until the file holds at least `bytes`. */
