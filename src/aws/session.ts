@@ -30,6 +30,11 @@ export interface AwsSession {
 export interface OpenSessionOptions {
   /** Accepts `--env cicd`. @default false */
   readonly allowCicd?: boolean;
+  /**
+   * Checks of the project and target that need no AWS call, run before the credentials are used: input a command
+   * refuses is refused even without credentials or network.
+   */
+  readonly check?: (project: Project, target: AwsTarget) => void | Promise<void>;
 }
 
 /**
@@ -39,6 +44,7 @@ export interface OpenSessionOptions {
 export async function openSession(options: AwsCommandOptions, io: Io, open: OpenSessionOptions = {}): Promise<AwsSession> {
   const project = await loadProject(options.root);
   const target = resolveTarget(project, { env: options.env, region: options.region, allowCicd: open.allowCicd });
+  await open.check?.(project, target);
   const clients = createAwsClients({ region: target.region, profile: options.profile });
   const identity = await getCallerIdentity(clients);
   assertAccount(identity, target.account, `environment "${target.envId}" in ddk.json`);

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetConfig } from '../config/model.js';
+import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import type { Problem } from '../core/errors.js';
 import { nearest } from '../core/suggest.js';
@@ -52,4 +52,14 @@ export function heavyTransformProblem(
       ? `Rename ${folder.dir}/${misspelt} to transform.sql.`
       : `Create ${folder.sqlFile} ("CREATE TABLE <name> AS SELECT …"), or own the job's PySpark with "sdlf add-dataset --team ${dataset.team} --dataset ${dataset.dataset} --glue-script --force".`,
   };
+}
+
+/**
+ * Tells whether a dataset's pipeline type has a stage B. Built-in types answer from the registry; a project's own
+ * type is loaded from `pipelines/<type>.ts` (which imports the CDK constructs, so only then).
+ */
+export async function pipelineHasStageB(project: Project, pipeline: string): Promise<boolean> {
+  if (pipeline in BUILTIN_PIPELINE_STAGE_B) return BUILTIN_PIPELINE_STAGE_B[pipeline as keyof typeof BUILTIN_PIPELINE_STAGE_B];
+  const { loadPipelineTypes } = await import('../app/index.js');
+  return (await loadPipelineTypes(project)).hasStageB(pipeline);
 }

@@ -5,6 +5,7 @@ import { type AwsCommandOptions, openSession } from '../aws/session.js';
 import { namingOf, requireDeploymentEnvironment } from '../aws/target.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { pipelineHasStageB } from './heavy-transform.js';
 
 /** Options of {@link redriveDataset}. */
 export interface RedriveDatasetOptions extends AwsCommandOptions {
@@ -35,7 +36,23 @@ export interface RedriveDatasetResult {
  * drop it as a duplicate of its first send.
  */
 export async function redriveDataset(options: RedriveDatasetOptions, io: Io): Promise<RedriveDatasetResult> {
-  const { project, target, clients } = await openSession(options, io);
+  const { project, target, clients } = await openSession(options, io, {
+    check: async (project, target) => {
+      const environment = requireDeploymentEnvironment(target, 'redrive');
+      const config = findDataset(project, environment.id, options.team, options.dataset);
+      if (options.stage === 'b' && !(await pipelineHasStageB(project, config.pipeline))) {
+        throw new SdlfError(
+          `${config.team}/${config.dataset} uses the pipeline "${config.pipeline}", which has no stage B: there is no stage B dead-letter queue to redrive.`,
+          {
+            code: 'NO_STAGE_B',
+            suggestions: [
+              `Redrive its stage A instead: "sdlf redrive --team ${config.team} --dataset ${config.dataset} --stage a --env ${environment.id}".`,
+            ],
+          },
+        );
+      }
+    },
+  });
   const environment = requireDeploymentEnvironment(target, 'redrive');
   const config = findDataset(project, environment.id, options.team, options.dataset);
   const naming = namingOf(target, environment);

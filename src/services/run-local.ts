@@ -1,7 +1,7 @@
 import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { assertName, loadProject } from '../config/load.js';
-import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type DeploymentEnvironment, type Project } from '../config/model.js';
+import type { DatasetConfig, DeploymentEnvironment, Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import { SdlfError } from '../core/errors.js';
 import { displayPath, listDataFiles } from '../core/files.js';
@@ -20,7 +20,7 @@ import {
 } from '../local/pipeline.js';
 import { checkSparkEnvironment } from '../local/spark-job.js';
 import { parseTransformSql, TransformSqlError } from '../runtime/core/sql.js';
-import { heavyTransformFolder, heavyTransformProblem } from './heavy-transform.js';
+import { heavyTransformFolder, heavyTransformProblem, pipelineHasStageB } from './heavy-transform.js';
 
 /** Options of {@link runLocal}. */
 export interface RunLocalOptions {
@@ -273,16 +273,6 @@ async function resolveInputs(root: string, dataset: DatasetConfig, given: readon
     seen.set(input.key, input.file);
   }
   return [...new Map(inputs.map((i) => [i.key, i])).values()];
-}
-
-/**
- * Tells whether a dataset's pipeline type has a stage B. Built-in types answer from the registry; a project's own
- * type is loaded from `pipelines/<type>.ts` (which imports the CDK constructs, so only then).
- */
-async function pipelineHasStageB(project: Project, pipeline: string): Promise<boolean> {
-  if (pipeline in BUILTIN_PIPELINE_STAGE_B) return BUILTIN_PIPELINE_STAGE_B[pipeline as keyof typeof BUILTIN_PIPELINE_STAGE_B];
-  const { loadPipelineTypes } = await import('../app/index.js');
-  return (await loadPipelineTypes(project)).hasStageB(pipeline);
 }
 
 /** Decides how stage B runs locally: `transform.sql` with DuckDB, or Glue only, or not at all (custom pipeline). */
