@@ -12,6 +12,7 @@ import type { Io } from '../core/io.js';
 import { detectJsonStyle, parseJson, stringifyJson } from '../core/json.js';
 import { didYouMean } from '../core/suggest.js';
 import { GLUE_RUNNER } from '../runtime/glue/runner.js';
+import { pipelineHasStageB } from './heavy-transform.js';
 import { renderTemplateTree } from './templates.js';
 
 /** Options of {@link addDataset}. */
@@ -96,9 +97,9 @@ export function datasetTemplateView(names: DatasetNames): DatasetTemplateView {
 export { defaultStageBTransform } from '../config/naming.js';
 
 /**
- * Registers a dataset in `parameters.json` and scaffolds what it needs: its light transform and its heavy
- * transform (Glue script + SQL) unless transforms of those names exist already (transforms are shared by name),
- * and `data/<team>/<dataset>/`.
+ * Registers a dataset in `parameters.json` and scaffolds what it needs: its light transform and, when its pipeline
+ * has a stage B, its heavy transform (SQL, and the Glue script with `glueScript`), unless transforms of those
+ * names exist already (transforms are shared by name), and `data/<team>/<dataset>/`.
  *
  * Re-running it for a dataset registered already (in the same pipeline, with the same transforms) registers it in
  * the environments that lack it and scaffolds transforms that are missing, so it also repairs what
@@ -156,7 +157,16 @@ export async function addDataset(options: AddDatasetOptions, io: Io): Promise<Ad
     );
   }
 
-  const { files, reused } = await planScaffold(project.root, dataset, options.glueScript ?? false);
+  // A pipeline without a stage B (the custom type, or a project's type with `stageB: false`) runs no heavy transform.
+  const stageB = await pipelineHasStageB(project, pipeline);
+  if (!stageB && options.glueScript) {
+    throw new SdlfError(`The pipeline "${pipeline}" has no stage B, so no Glue job would run a --glue-script.`, {
+      code: 'NO_STAGE_B',
+      suggestions: [`Leave out --glue-script, or add the dataset to a pipeline with a stage B (--pipeline standard).`],
+    });
+  }
+  if (!stageB) io.info(`The pipeline "${pipeline}" has no stage B: no heavy transform is scaffolded.`);
+  const { files, reused } = await planScaffold(project.root, dataset, { glueScript: options.glueScript ?? false, stageB });
   for (const name of reused) io.info(`Reusing the existing transform ${name}: it is shared with the datasets that name it.`);
   const parameters: PlannedFile[] =
     newEnvs.length > 0 ? [{ path: project.parametersFile, contents: addEntry(value, newEnvs, dataset, text), update: true }] : [];
@@ -304,13 +314,14 @@ function addEntry(parameters: ParametersJson, envs: readonly string[], dataset: 
 async function planScaffold(
   root: string,
   dataset: DatasetConfig,
-  glueScript: boolean,
+  { glueScript, stageB }: { readonly glueScript: boolean; readonly stageB: boolean },
 ): Promise<{ files: PlannedFile[]; reused: string[] }> {
   const light = projectPaths.lightTransform(dataset.stageATransform);
   const heavyDir = `${projectPaths.heavyTransformDir(dataset.stageBTransform)}/`;
   const dataDir = `${projectPaths.sampleData(dataset.team, dataset.dataset)}/`;
   const lightExists = existsSync(join(root, light));
-  const heavyExists = existsSync(join(root, heavyDir));
+  // Without a stage B, the heavy transform is left out as if it existed, but it is not reused either.
+  const heavyExists = !stageB || existsSync(join(root, heavyDir));
   const dataExists = existsSync(join(root, dataDir));
   const files = (await renderTemplateTree('dataset', datasetTemplateView(dataset))).filter(
     (file) =>
@@ -323,7 +334,7 @@ async function planScaffold(
   }
   const reused = [
     ...(lightExists ? [`${dataset.stageATransform} (${light})`] : []),
-    ...(heavyExists ? [`${dataset.stageBTransform} (${heavyDir})`] : []),
+    ...(stageB && heavyExists ? [`${dataset.stageBTransform} (${heavyDir})`] : []),
   ];
   return { files, reused };
 }

@@ -12,6 +12,7 @@ import {
   datasetTemplateView,
   defaultStageBTransform,
 } from '../../src/services/add-dataset.js';
+import { addPipeline } from '../../src/services/add-pipeline.js';
 import { checkTransformFiles } from '../../src/services/validate-project.js';
 import { copyFixture, ddkJson, repoRoot, snapshotTree, tempDir, writeJsonFiles } from '../helpers/project.js';
 
@@ -71,6 +72,32 @@ describe('addDataset', () => {
     expect(readFileSync(join(root, 'transforms/heavy/sales_orders/transform.sql'), 'utf8')).toContain(
       'CREATE TABLE orders_curated AS\nSELECT *\nFROM orders;',
     );
+  });
+
+  it('scaffolds no heavy transform for a pipeline without a stage B, and says so', async () => {
+    // Given an empty project
+    const root = project();
+    const io = createRecordingIo();
+    // When a dataset is added to the stage-A-only custom pipeline
+    const result = await addDataset({ root, team: 'sales', dataset: 'orders', pipeline: 'custom' }, io);
+    // Then only its light transform and data folder are written, and the project is valid
+    expect(result.files.map((f) => `${f.action} ${f.path}`)).toEqual([
+      'create data/sales/orders/.gitkeep',
+      'create transforms/light/sdlf_light_transform.ts',
+      'update parameters.json',
+    ]);
+    expect(existsSync(join(root, 'transforms', 'heavy'))).toBe(false);
+    expect(io.lines).toContainEqual({
+      level: 'info',
+      message: 'The pipeline "custom" has no stage B: no heavy transform is scaffolded.',
+    });
+    expect(checkTransformFiles(await loadProject(root))).toEqual([]);
+  });
+
+  it('refuses --glue-script for a pipeline without a stage B, writing nothing', async () => {
+    const error = await failure({ root: project(), team: 'sales', dataset: 'orders', pipeline: 'custom', glueScript: true });
+    expect(error.code).toBe('NO_STAGE_B');
+    expect(error.message).toContain('The pipeline "custom" has no stage B');
   });
 
   it('scaffolds SQL that follows the transform.sql convention, reading the table named after the dataset', async () => {
@@ -180,10 +207,11 @@ describe('addDataset', () => {
 
   it('accepts a custom pipeline type of the project', async () => {
     const root = project();
-    mkdirSync(join(root, 'pipelines'));
-    writeFileSync(join(root, 'pipelines/batch.ts'), 'export {};\n');
+    await addPipeline({ root, name: 'batch' }, createRecordingIo());
     const result = await addDataset({ root, team: 'sales', dataset: 'orders', pipeline: 'batch' }, createRecordingIo());
     expect(result.pipeline).toBe('batch');
+    // The type add-pipeline writes is stage A only: no heavy transform is scaffolded for it
+    expect(result.files.map((f) => f.path)).not.toContain('transforms/heavy/sales_orders/transform.sql');
   });
 
   it('writes nothing under --dry-run but reports the plan', async () => {
