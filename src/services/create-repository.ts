@@ -169,7 +169,11 @@ export async function createRepository(options: CreateRepositoryOptions, io: Io)
     remote = 'added';
     io.info(`Added git remote origin → ${cloneUrl}.`);
   }
-  const pushCommand = `git push --set-upstream origin ${source.branch}`;
+  // A fresh repository has no commit to push yet; the push names the remote branch, so any local branch name works.
+  const push = `git push --set-upstream origin HEAD:${source.branch}`;
+  const pushCommand = (await hasCommit(project.root))
+    ? push
+    : `git add -A && git commit -m "Add the data lake project" && ${push}`;
   return {
     provider: 'codecommit',
     repository: source.repository,
@@ -181,6 +185,14 @@ export async function createRepository(options: CreateRepositoryOptions, io: Io)
     gitInitialised,
     pushCommand,
   };
+}
+
+/** Whether the repository's HEAD points at a commit (a fresh repository's does not). */
+async function hasCommit(cwd: string): Promise<boolean> {
+  return run('git', ['rev-parse', '--verify', '--quiet', 'HEAD'], { cwd }).then(
+    () => true,
+    () => false,
+  );
 }
 
 async function git(cwd: string, args: string[]): Promise<string> {

@@ -6,7 +6,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRecordingIo } from '../../src/core/io.js';
 import { createRepository } from '../../src/services/create-repository.js';
-import { writeJsonFiles } from '../helpers/project.js';
+import { tempDir, writeJsonFiles } from '../helpers/project.js';
 import { MOTO_ACCOUNT, writeProject } from './moto.js';
 
 // CodeCommit is mocked here for what moto_server cannot show (an existing repository's default branch, a taken
@@ -16,6 +16,12 @@ const codeCommit = mockClient(CodeCommitClient);
 const connections = mockClient(CodeStarConnectionsClient);
 const cloneUrl = 'https://git-codecommit.eu-west-1.amazonaws.com/v1/repos/sdlf-demo';
 const notFound = Object.assign(new Error('no repo'), { name: 'RepositoryDoesNotExistException' });
+/** A bare repository standing in for the remote. */
+const bare = () => {
+  const dir = tempDir();
+  execFileSync('git', ['init', '--bare', '--quiet', dir]);
+  return dir;
+};
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 
 let root: string;
@@ -41,13 +47,34 @@ describe('createRepository', () => {
       status: 'created',
       remote: 'added',
       gitInitialised: true,
-      pushCommand: 'git push --set-upstream origin main',
+      pushCommand: 'git add -A && git commit -m "Add the data lake project" && git push --set-upstream origin HEAD:main',
     });
     expect(codeCommit.commandCalls(CreateRepositoryCommand)[0]?.args[0].input).toMatchObject({
       repositoryName: 'sdlf-demo',
       tags: { 'sdlf:project': 'demo' },
     });
     expect(git(root, 'remote', 'get-url', 'origin')).toBe(cloneUrl);
+  });
+
+  it('gives a push command that works in the fresh repository, from a local branch of another name', async () => {
+    // Given the command's own hint, run in the fresh repository it initialised, on a branch renamed since
+    const result = await createRepository({ root }, createRecordingIo());
+    git(root, 'branch', '-m', 'work');
+    git(root, 'remote', 'set-url', 'origin', bare());
+    // When the hint runs
+    execFileSync('sh', ['-c', result.pushCommand], {
+      cwd: root,
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: 'a',
+        GIT_AUTHOR_EMAIL: 'a@b.c',
+        GIT_COMMITTER_NAME: 'a',
+        GIT_COMMITTER_EMAIL: 'a@b.c',
+      },
+      stdio: 'ignore',
+    });
+    // Then the project is on the repository's branch
+    expect(git(root, 'ls-remote', '--heads', 'origin', 'main')).toMatch(/refs\/heads\/main$/);
   });
 
   it('is idempotent: an existing repository and remote are left as they are, history untouched', async () => {
@@ -58,7 +85,12 @@ describe('createRepository', () => {
       .on(GetRepositoryCommand)
       .resolves({ repositoryMetadata: { repositoryName: 'sdlf-demo', cloneUrlHttp: cloneUrl, defaultBranch: 'main' } });
     const result = await createRepository({ root }, createRecordingIo());
-    expect(result).toMatchObject({ status: 'exists', remote: 'unchanged', gitInitialised: false });
+    expect(result).toMatchObject({
+      status: 'exists',
+      remote: 'unchanged',
+      gitInitialised: false,
+      pushCommand: 'git push --set-upstream origin HEAD:main',
+    });
     expect(codeCommit.commandCalls(CreateRepositoryCommand)).toHaveLength(0);
     expect(git(root, 'log', '--format=%s')).toBe('mine');
   });

@@ -72,7 +72,7 @@ describe('deploy with CI/CD on, against moto_server', () => {
       remote: 'added',
       gitInitialised: true,
       cloneUrl: `https://git-codecommit.${region}.amazonaws.com/v1/repos/lake`,
-      pushCommand: 'git push --set-upstream origin main',
+      pushCommand: 'git add -A && git commit -m "Add the data lake project" && git push --set-upstream origin HEAD:main',
     });
     const codeCommit = new CodeCommitClient({ region });
     const repository = (await codeCommit.send(new GetRepositoryCommand({ repositoryName: 'lake' }))).repositoryMetadata;
