@@ -1,10 +1,12 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeCommitClient } from '@aws-sdk/client-codecommit';
 import { CodeStarConnectionsClient } from '@aws-sdk/client-codestar-connections';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LakeFormationClient } from '@aws-sdk/client-lakeformation';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -89,6 +91,14 @@ export class AwsClients {
   /** Step Functions. */
   get sfn(): SFNClient {
     return this.client(SFNClient);
+  }
+  /** Lambda: invokes a deployed function (the stage B trigger). */
+  get lambda(): LambdaClient {
+    return this.client(LambdaClient);
+  }
+  /** CloudWatch Logs: the log groups of the lake's Lambdas, state machines and Glue jobs. */
+  get logs(): CloudWatchLogsClient {
+    return this.client(CloudWatchLogsClient);
   }
   /** CodeCommit: the CI/CD repository. */
   get codeCommit(): CodeCommitClient {
