@@ -60,7 +60,7 @@ export default class Run extends SdlfCommand<typeof Run> {
         code: 'LOCAL_FLAG_REQUIRED',
         suggestions: [
           `Run "sdlf run --local --team ${flags.team} --dataset ${flags.dataset}" to run on this machine.`,
-          `To run on AWS, upload files to the raw bucket with "sdlf upload --team ${flags.team} --dataset ${flags.dataset} <files>".`,
+          `To run on AWS, upload files to the raw bucket with "sdlf upload --team ${flags.team} --dataset ${flags.dataset} <files>"; "sdlf trigger --team ${flags.team} --dataset ${flags.dataset}" starts its stage B at once.`,
         ],
       });
     }

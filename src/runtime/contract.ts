@@ -123,6 +123,22 @@ export interface StageAExecutionInput extends StageAMessage {
 }
 
 /**
+ * Event of a direct invocation of the stage B trigger (`sdlf trigger`): start the dataset's stage B now, with
+ * whatever is staged, instead of waiting for the schedule and `minItemsProcess`.
+ */
+export interface StageBStartRequest {
+  readonly action: 'start-now';
+  readonly dataset: string;
+}
+
+/** Tells a {@link StageBStartRequest} from the schedule's event. */
+export function isStageBStartRequest(event: unknown): event is StageBStartRequest {
+  if (typeof event !== 'object' || event === null) return false;
+  const { action, dataset } = event as { action?: unknown; dataset?: unknown };
+  return action === 'start-now' && typeof dataset === 'string' && dataset.length > 0;
+}
+
+/**
  * Input of a stage B state machine execution (from stage-b-trigger). The Glue job gets `--manifest` (the S3 URI
  * of a JSON list of the batch's staged keys), `--team`, `--dataset`, `--database`, `--execution-id`.
  */

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
@@ -11,6 +10,7 @@ import { bootstrapEnvironment } from '../../src/services/bootstrap.js';
 import { deployProject } from '../../src/services/deploy.js';
 import { runLocal } from '../../src/services/run-local.js';
 import { showStatus } from '../../src/services/status.js';
+import { triggerDataset } from '../../src/services/trigger.js';
 import { uploadData } from '../../src/services/upload.js';
 import { motoGlue } from '../helpers/moto-glue.js';
 import { createSkippedGlueResources, initDemoProject, useMoto } from './moto.js';
@@ -19,7 +19,7 @@ import { createSkippedGlueResources, initDemoProject, useMoto } from './moto.js'
 // sample data that `sdlf upload` sends: S3 → EventBridge → routing → stage A queue → stage A trigger → the stage A
 // state machine → step and light transform functions, all as deployed (the functions run their deployed code in
 // the local Lambda runtime of test/global-setup.ts; see test/moto/server.py for what the launcher adds to moto).
-// Stage B runs when the schedule's target, the deployed stage B trigger, is invoked: the deployed state machine
+// Stage B runs when `sdlf trigger` invokes the deployed stage B trigger (the schedule's target): the deployed state machine
 // starts the dataset's Glue job, which moto_server runs with the deployed main.py and transform.sql on real PySpark
 // (s3:// through S3A). moto's CloudFormation skips AWS::Glue::* resources, so the test creates the dataset's Glue
 // database and job from the deployed template (createSkippedGlueResources); EventBridge schedules do not fire.
@@ -43,6 +43,13 @@ describe('the deployed demo project on moto_server', () => {
       createRecordingIo(),
     );
   }, 240_000);
+
+  it('says that nothing is staged when stage B is triggered before any upload', async () => {
+    const io = createRecordingIo();
+    const triggered = await triggerDataset({ root, env: 'dev', team, dataset }, io);
+    expect(triggered.executions).toEqual([]);
+    expect(io.lines.map((l) => l.message).join('\n')).toContain(`Nothing staged waits for stage B of ${team}/${dataset}`);
+  }, 60_000);
 
   it('runs stage A for every uploaded file and hands the staged objects to stage B', async () => {
     // When the sample data is uploaded
@@ -78,28 +85,27 @@ describe('the deployed demo project on moto_server', () => {
     expect(Number(depth.Attributes?.ApproximateNumberOfMessages)).toBe(4);
   }, 120_000);
 
-  it('runs stage B on Spark when the schedule fires: Parquet in the analytics bucket, the tables of sdlf run --local in the Glue catalog', async () => {
+  it('runs stage B on Spark when sdlf trigger starts it: Parquet in the analytics bucket, the tables of sdlf run --local in the Glue catalog', async () => {
     // Given the dataset's Glue database and job as the deployed dataset stack declares them
     const glue = await createSkippedGlueResources(naming.datasetStack(team, dataset), region);
-    // When the schedule invokes the deployed stage B trigger
-    const invoked = await new LambdaClient({ region }).send(
-      new InvokeCommand({
-        FunctionName: naming.pipelineFunction(team, 'standard', 'stage-b-trigger'),
-        Payload: JSON.stringify({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }),
-      }),
+    // When sdlf trigger starts its stage B now and waits for it
+    const io = createRecordingIo();
+    const triggered = await triggerDataset(
+      { root, env: 'dev', team, dataset, wait: true, timeoutMinutes: 2, pollingIntervalMs: 500 },
+      io,
     );
-    expect(invoked.FunctionError).toBeUndefined();
+    // Then one stage B execution of the four staged objects ran on the stage B state machine and succeeded
+    expect(triggered.executions.map((e) => [e.keys, e.started, e.status])).toEqual([[4, true, 'SUCCEEDED']]);
+    expect(triggered.executions[0]?.arn).toBe(
+      `arn:aws:states:${region}:123456789012:execution:${naming.stateMachine(team, 'standard', 'b')}:${triggered.executions[0]?.executionId}`,
+    );
 
-    // Then one stage B execution runs the batch of the four staged objects on Glue, and succeeds
-    const deadline = Date.now() + 120_000;
-    let stageB: Array<{ status: string; outputs: readonly { table: string }[]; failure?: unknown }> = [];
-    while (Date.now() < deadline) {
-      const status = await showStatus({ root, env: 'dev', team, dataset }, createRecordingIo());
-      stageB = (status.datasets[0]?.executions ?? []).filter((e) => e.stage === 'b');
-      if (stageB.length > 0 && stageB.every((e) => e.status === 'SUCCEEDED' || e.status === 'FAILED')) break;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-    expect(stageB.map((e) => [e.status, e.failure])).toEqual([['SUCCEEDED', undefined]]);
+    // And sdlf status shows it, with the Glue job's tables as its outputs
+    const status = await showStatus({ root, env: 'dev', team, dataset }, createRecordingIo());
+    const stageB = (status.datasets[0]?.executions ?? []).filter((e) => e.stage === 'b');
+    expect(stageB.map((e) => [e.id, e.status, e.failure])).toEqual([
+      [triggered.executions[0]?.executionId, 'SUCCEEDED', undefined],
+    ]);
     const tables = ['history', 'memberships', 'organizations', 'persons'];
     expect(stageB[0]?.outputs.map((o) => o.table).sort()).toEqual(tables);
 

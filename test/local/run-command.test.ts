@@ -45,6 +45,7 @@ describe('sdlf run', () => {
     expect(run.exitCode).toBe(2);
     expect(oneLine(run.stderr)).toContain('"sdlf run" runs locally only: pass --local.');
     expect(oneLine(run.stderr)).toContain('sdlf upload');
+    expect(oneLine(run.stderr)).toContain('"sdlf trigger --team demoteam --dataset legislators" starts its stage B at once');
   });
 
   it('exits with code 2 after printing the summary when an object fails', async () => {

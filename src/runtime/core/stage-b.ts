@@ -153,6 +153,13 @@ export interface TriggerStageBOptions {
   readonly maxBatchesPerDataset?: number;
   /** Seconds received messages stay hidden while batches start. @default 300 */
   readonly visibilityTimeoutSeconds?: number;
+  /** Only this dataset of the team pipeline. @default every dataset registered to the pipeline */
+  readonly dataset?: string;
+  /**
+   * Start now: a batch needs one staged object, not the dataset's `minItemsProcess` (batches still hold at most
+   * `maxItemsProcess`). What `sdlf trigger` asks for. @default false
+   */
+  readonly now?: boolean;
 }
 
 /** What {@link triggerStageB} did for one dataset. */
@@ -192,7 +199,9 @@ type TriggerDeps = Pick<PipelineDeps, 'configs' | 'queue' | 'store' | 'metadata'
  * failing does not stop the others.
  */
 export async function triggerStageB(deps: TriggerDeps, options: TriggerStageBOptions): Promise<DatasetTriggerResult[]> {
-  const configs = (await deps.configs.list(options.team)).filter((config) => config.pipeline === options.pipeline);
+  const configs = (await deps.configs.list(options.team)).filter(
+    (config) => config.pipeline === options.pipeline && (options.dataset === undefined || config.dataset === options.dataset),
+  );
   const results: DatasetTriggerResult[] = [];
   for (const config of configs) results.push(await triggerDataset(deps, options, config));
   return results;
@@ -269,7 +278,7 @@ async function triggerDataset(
   }
   const plan = sliceBatches(
     free.filter((item) => !joined.has(item.id)),
-    { minItems: config.minItemsProcess, maxItems: config.maxItemsProcess },
+    { minItems: options.now ? 1 : config.minItemsProcess, maxItems: config.maxItemsProcess },
   );
   if (plan.held.length > 0) {
     await deps.queue.release(

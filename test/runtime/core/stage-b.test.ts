@@ -331,6 +331,31 @@ describe('triggerStageB', () => {
     expect(deps.queue.bodies(datasetConfig().stageBQueueUrl)).toEqual([]);
   });
 
+  it('starts now with fewer objects than the minimum when asked, still at most the maximum per batch', async () => {
+    // Given 5 staged keys of a dataset whose batches need 10 objects
+    const deps = memoryDeps([datasetConfig({ minItemsProcess: 10, maxItemsProcess: 10 })]);
+    await stageBMessages(deps, 5);
+    // When the trigger is asked to start now
+    const [result] = await triggerStageB(deps, { ...triggerOptions, dataset: 'legislators', now: true });
+    // Then one batch of the 5 starts and nothing is held
+    expect(result).toMatchObject({ held: 0 });
+    expect(result?.executions.map((e) => e.keys)).toEqual([5]);
+    expect(deps.queue.bodies(datasetConfig().stageBQueueUrl)).toEqual([]);
+  });
+
+  it('handles only the requested dataset of the pipeline, leaving the others staged', async () => {
+    // Given two datasets of the pipeline with one staged key each
+    const other = datasetConfig({ dataset: 'persons' });
+    const deps = memoryDeps([datasetConfig(), other]);
+    await stageBMessages(deps, 1);
+    await stageBMessages(deps, 1, other.stageBQueueUrl);
+    // When the trigger is asked for legislators only
+    const results = await triggerStageB(deps, { ...triggerOptions, dataset: 'legislators', now: true });
+    // Then only legislators is handled; persons' message waits for the schedule
+    expect(results.map((r) => r.dataset)).toEqual(['legislators']);
+    expect(deps.queue.bodies(other.stageBQueueUrl)).toHaveLength(1);
+  });
+
   it('only batches datasets of its own pipeline', async () => {
     const deps = memoryDeps([datasetConfig({ pipeline: 'custom' })]);
     await stageBMessages(deps, 1);

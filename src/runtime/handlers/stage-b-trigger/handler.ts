@@ -1,5 +1,6 @@
 /**
- * Stage B trigger: on its schedule, batches each dataset's stage B queue into stage B executions.
+ * Stage B trigger: on its schedule, batches each dataset's stage B queue into stage B executions; invoked with a
+ * {@link StageBStartRequest} (`sdlf trigger`), starts one dataset's stage B now.
  */
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { lazyClient, runtimeClientConfig } from '../../aws/clients.js';
@@ -10,7 +11,7 @@ import { SSMClient } from '../../aws/sdk/ssm.js';
 import { SfnWorkflow } from '../../aws/sfn-workflow.js';
 import { SqsQueue } from '../../aws/sqs-queue.js';
 import { SsmDatasetConfigs } from '../../aws/ssm-dataset-configs.js';
-import { HANDLER_ENV } from '../../contract.js';
+import { HANDLER_ENV, isStageBStartRequest, type StageBStartRequest } from '../../contract.js';
 import { cachedDatasetConfig } from '../../core/ports.js';
 import { type DatasetTriggerResult, triggerStageB } from '../../core/stage-b.js';
 import { readCommonEnv, requireEnv } from '../env.js';
@@ -42,12 +43,15 @@ const deps = {
 };
 
 /**
- * Starts the stage B batches of every dataset of the team's pipeline. Throws after handling every dataset when
- * a batch could not start (its messages are retried on the next schedule), so the failure shows in the metrics.
+ * Starts the stage B batches of every dataset of the team's pipeline (the schedule), or of one dataset with
+ * whatever it has staged (a {@link StageBStartRequest}). Throws after handling every dataset when a batch could not
+ * start (its messages are retried on the next schedule), so the failure shows in the metrics.
  */
-export async function handler(_event: ScheduledEvent, context?: Context): Promise<DatasetTriggerResult[]> {
+export async function handler(event: ScheduledEvent | StageBStartRequest, context?: Context): Promise<DatasetTriggerResult[]> {
   if (context) logger.addContext(context);
-  const results = await triggerStageB(deps, options);
+  const request = isStageBStartRequest(event) ? event : undefined;
+  if (request) logger.info('Stage B start requested', { dataset: request.dataset });
+  const results = await triggerStageB(deps, request ? { ...options, dataset: request.dataset, now: true } : options);
   const failed = results.flatMap((r) => r.failed.map((f) => `${r.team}/${r.dataset} ${f.executionId}: ${f.error}`));
   for (const result of results) {
     logger.info('Stage B trigger result', {
