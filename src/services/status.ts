@@ -3,6 +3,8 @@ import { queueDepth, queueUrl } from '../aws/queues.js';
 import { type AwsCommandOptions, openSession } from '../aws/session.js';
 import { namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
+import type { Project } from '../config/model.js';
+import { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { type DatasetStatus, readLocalStatus, summariseExecution } from '../local/status.js';
@@ -86,12 +88,7 @@ export async function showStatus(options: ShowStatusOptions, io: Io): Promise<Sh
   const datasets: DatasetStatusResult[] = [];
   for (const d of selected) {
     const executions = await store.listExecutions({ team: d.team, dataset: d.dataset, limit }).catch((error: unknown) => {
-      if ((error as { name?: string }).name === 'ResourceNotFoundException') {
-        throw new SdlfError(`The execution history table ${naming.table('execution-history')} does not exist.`, {
-          code: 'NOT_DEPLOYED',
-          suggestions: [`Deploy the environment first: "sdlf deploy --env ${environment.id}".`],
-        });
-      }
+      if ((error as { name?: string }).name === 'ResourceNotFoundException') throw notDeployed(project, environment.id, naming);
       throw error;
     });
     datasets.push({
@@ -106,4 +103,31 @@ export async function showStatus(options: ShowStatusOptions, io: Io): Promise<Sh
     });
   }
   return { source: 'aws', env: environment.id, datasets };
+}
+
+/**
+ * The error of an environment whose tables do not exist yet. With CI/CD on, `sdlf deploy` deployed the pipeline,
+ * not the environment: its stacks come when the pipeline runs, so the error says that rather than "deploy first".
+ */
+function notDeployed(project: Project, envId: string, naming: Naming): SdlfError {
+  const table = naming.table('execution-history');
+  if (!project.cicd.enabled) {
+    return new SdlfError(`The execution history table ${table} does not exist.`, {
+      code: 'NOT_DEPLOYED',
+      suggestions: [`Deploy the environment first: "sdlf deploy --env ${envId}".`],
+    });
+  }
+  const pipeline = Naming.cicdStack(project.cicd.resourcePrefix);
+  const { account, region, source } = project.cicd;
+  return new SdlfError(
+    `The execution history table ${table} does not exist: environment "${envId}" is not deployed yet. With CI/CD on, the pipeline ${pipeline} (aws://${account}/${region}) deploys it when it runs on a push to ${source.branch}.`,
+    {
+      code: 'NOT_DEPLOYED',
+      suggestions: [
+        `If the pipeline is not deployed yet: "sdlf deploy --env ${envId}"; then push to ${source.branch} ("git push origin ${source.branch}").`,
+        `Follow its run: "aws codepipeline get-pipeline-state --name ${pipeline} --region ${region}" (with credentials for ${account}); a stage waiting for manual approval deploys nothing until it is approved.`,
+        `To deploy "${envId}" without the pipeline: "sdlf deploy --env ${envId} --direct".`,
+      ],
+    },
+  );
 }

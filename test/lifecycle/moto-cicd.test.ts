@@ -16,6 +16,7 @@ import { bootstrapEnvironment } from '../../src/services/bootstrap.js';
 import { createRepository } from '../../src/services/create-repository.js';
 import { deleteAll } from '../../src/services/delete-all.js';
 import { deployProject } from '../../src/services/deploy.js';
+import { showStatus } from '../../src/services/status.js';
 import { assumeRoleIn, initDemoProject, MOTO_ACCOUNT, useMoto, withCredentials } from './moto.js';
 
 // `sdlf deploy` of a project with CI/CD on, `sdlf create-repository` and the cross-account bootstrap, against
@@ -134,6 +135,23 @@ describe('deploy with CI/CD on, against moto_server', () => {
     // The rule that starts the pipeline on a push to the repository's branch.
     expect(physicalIds(resources, 'AWS::Events::Rule')).toHaveLength(1);
   }, 120_000);
+
+  it('status after the pipeline deploy says the pipeline deploys the environment when it runs, not "deploy first"', async () => {
+    // Given the pipeline deployed and the environment not yet deployed by it
+    // When sdlf status looks at dev
+    const error = await showStatus({ root, env: 'dev' }, createRecordingIo()).catch((e: unknown) => e);
+    // Then it says what deploys dev, how to start and follow it, and the direct way
+    expect(error).toMatchObject({
+      code: 'NOT_DEPLOYED',
+      message:
+        'The execution history table pipe-dev-execution-history does not exist: environment "dev" is not deployed yet. ' +
+        `With CI/CD on, the pipeline pipe-cicd-pipeline (aws://${MOTO_ACCOUNT}/${region}) deploys it when it runs on a push to main.`,
+    });
+    const suggestions = String((error as { suggestions: string[] }).suggestions);
+    expect(suggestions).toContain('git push origin main');
+    expect(suggestions).toContain(`aws codepipeline get-pipeline-state --name pipe-cicd-pipeline --region ${region}`);
+    expect(suggestions).toContain('sdlf deploy --env dev --direct');
+  });
 
   it('deploys the pipeline again without changes', async () => {
     const result = await deployProject({ root, env: 'dev', requireApproval: 'never', ...fast }, createRecordingIo());
