@@ -3,6 +3,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeCommitClient } from '@aws-sdk/client-codecommit';
 import { CodeStarConnectionsClient } from '@aws-sdk/client-codestar-connections';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GlueClient } from '@aws-sdk/client-glue';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LakeFormationClient } from '@aws-sdk/client-lakeformation';
@@ -99,6 +100,10 @@ export class AwsClients {
   /** CloudWatch Logs: the log groups of the lake's Lambdas, state machines and Glue jobs. */
   get logs(): CloudWatchLogsClient {
     return this.client(CloudWatchLogsClient);
+  }
+  /** Glue: the job runs of a dataset's heavy transform. */
+  get glue(): GlueClient {
+    return this.client(GlueClient);
   }
   /** CodeCommit: the CI/CD repository. */
   get codeCommit(): CodeCommitClient {
