@@ -779,6 +779,22 @@ def list_parameters_as_text() -> None:
     ResourceMap.load_parameters = load_parameters
 
 
+def glue_run_log_groups() -> None:
+    """GetJobRun(s): moto names every run's log group "test/log"; Glue reports /aws-glue/jobs, the group a run
+    without a security configuration logs to (its output and error streams in <group>/output and <group>/error).
+    A run with a security configuration keeps moto's name: what Glue names its group is not modelled here."""
+    from moto.glue.models import FakeJobRun
+
+    original_as_dict = FakeJobRun.as_dict
+
+    def as_dict(self):
+        described = original_as_dict(self)
+        if not getattr(self, "security_configuration", None):
+            described["LogGroupName"] = "/aws-glue/jobs"
+        return described
+
+    FakeJobRun.as_dict = as_dict
+
 PATCHES = [
     kms_key_from_template,
     cfn_tags_to_ssm_tags,
@@ -790,6 +806,7 @@ PATCHES = [
     step_functions_execute,
     lambda_runs_locally,
     glue_runs_jobs_locally,
+    glue_run_log_groups,
     sync_tasks_without_task_token,
     glue_sync_fails_stopped_runs,
     s3_events_reach_lambda,
