@@ -17,7 +17,7 @@ export default class Logs extends SdlfCommand<typeof Logs> {
   static override examples = [
     '<%= config.bin %> logs --team demoteam --dataset legislators',
     '<%= config.bin %> logs --team demoteam --dataset legislators --stage b --since 2d',
-    '<%= config.bin %> logs --team demoteam --dataset legislators --execution b-91d0… --since 2025-01-31T09:00:00Z',
+    '<%= config.bin %> logs --team demoteam --dataset legislators --execution b-5d41402abc4b2a76b9719d911017c592ae6b9a1 --since 2025-01-31T09:00:00Z',
     '<%= config.bin %> logs --team demoteam --dataset legislators --follow',
   ];
   static override flags = {

@@ -117,7 +117,9 @@ export function checkExecutionId(id: string, command: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/.test(id)) return id;
   throw new SdlfError(`--execution "${id}" is not an execution id.`, {
     code: 'INVALID_EXECUTION_ID',
-    suggestions: [`Pass an id as "${command}" lists it (e.g. a-3f2c… or b-91d0…): letters, digits, "-", "_", "." or ":".`],
+    suggestions: [
+      `Pass an id as "${command}" lists it (a- or b- and 40 hex digits, e.g. b-5d41402abc4b2a76b9719d911017c592ae6b9a1): letters, digits, "-", "_", "." or ":".`,
+    ],
   });
 }
 
