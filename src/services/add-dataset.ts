@@ -236,15 +236,25 @@ function assertPipelineExists(project: Project, pipeline: string): void {
   });
 }
 
-type ParametersJson = Record<string, unknown[]>;
+/** `parameters.json` as parsed: environment id → dataset entries. */
+export type ParametersJson = Record<string, unknown[]>;
 
-async function readParameters(project: Project): Promise<{ text: string; value: ParametersJson }> {
+/** Reads the project's parameters file, as text (for its style) and parsed. */
+export async function readParameters(project: Project): Promise<{ text: string; value: ParametersJson }> {
   const text = await readFile(join(project.root, project.parametersFile), 'utf8');
   // loadProject has validated the shape: an object of arrays.
   return { text, value: parseJson(text, project.parametersFile) as ParametersJson };
 }
 
-function targetEnvironments(project: Project, parameters: ParametersJson, requested: readonly string[] | undefined): string[] {
+/**
+ * The environments a dataset command acts on: those requested (each checked against ddk.json), else those
+ * parameters.json lists, else every deployment environment.
+ */
+export function targetEnvironments(
+  project: Project,
+  parameters: ParametersJson,
+  requested: readonly string[] | undefined,
+): string[] {
   const known = project.environments.map((e) => e.id);
   if (requested === undefined || requested.length === 0) {
     const listed = Object.keys(parameters).filter((id) => known.includes(id));

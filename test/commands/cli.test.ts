@@ -21,7 +21,7 @@ describe('sdlf', () => {
     expect(run.stdout).toMatch(new RegExp(`^sdlf/${own.version.replaceAll('.', '\\.')} `));
   });
 
-  it.each(['init', 'add-dataset', 'validate', 'logs'])('documents %s with examples and the shared flags', async (command) => {
+  it.each(['init', 'add-dataset', 'remove-dataset', 'validate', 'logs', 'trigger'])('documents %s with examples and the shared flags', async (command) => {
     const run = await sdlf([command, '--help']);
     expect(run.exitCode).toBe(0);
     expect(run.stdout).toContain('EXAMPLES');
