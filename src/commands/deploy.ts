@@ -40,6 +40,13 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
       env: 'SDLF_DIRECT',
       default: false,
     }),
+    prune: Flags.boolean({
+      description:
+        "Delete (after asking) the environment's stacks of datasets and pipelines no longer in parameters.json; their data in the lake's buckets stays.",
+      env: 'SDLF_PRUNE',
+      default: false,
+    }),
+    yes: sharedFlags.yes,
     'require-approval': Flags.option({
       description: 'When to ask before deploying changes.',
       options: REQUIRE_APPROVAL,
@@ -55,6 +62,7 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
         ...this.awsTarget,
         direct: this.flags.direct,
         adopt: this.flags.adopt,
+        prune: this.flags.prune,
         requireApproval: this.flags['require-approval'],
         timeoutMinutes: this.flags.timeout,
       },
@@ -65,6 +73,8 @@ export default class Deploy extends SdlfCommand<typeof Deploy> {
         `Deployed ${result.mode === 'pipeline' ? 'the CI/CD pipeline' : `environment ${result.env}`} to aws://${result.account}/${result.region}:`,
       );
       for (const stack of result.stacks) this.log(`  ${stack.name}: ${stack.status}`);
+      for (const name of result.pruned) this.log(`  ${name}: deleted (its dataset or pipeline is no longer in the project)`);
+      for (const name of result.leftover) this.log(`  ${name}: left (its dataset or pipeline is no longer in the project)`);
       for (const line of result.next) this.log(line);
     }
     return result;

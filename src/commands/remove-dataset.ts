@@ -11,8 +11,8 @@ export default class RemoveDataset extends SdlfCommand<typeof RemoveDataset> {
     "--env), keeping the file's formatting. Lists the files nothing else uses any more: its light and heavy " +
     'transforms when no other dataset names them, data/<team>/<dataset>/ and its local run outputs. It deletes ' +
     'them with --remove-files (or --yes, or when you say so at the prompt); otherwise it keeps them and prints the ' +
-    '"rm -r" that deletes them. Nothing on AWS changes: "sdlf deploy" does not delete stacks, so it prints the ' +
-    "commands that delete the dataset's stack and, if you want, its data, which otherwise stays.";
+    '"rm -r" that deletes them. Nothing on AWS changes here: the next "sdlf deploy --prune" deletes the ' +
+    "dataset's stack (after asking), and its data stays in the lake's buckets; it prints the commands for both.";
   static override examples = [
     '<%= config.bin %> remove-dataset --team demoteam --dataset orders',
     '<%= config.bin %> remove-dataset --team demoteam --dataset orders --env prod --keep-files',

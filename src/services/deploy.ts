@@ -8,8 +8,8 @@ import { createAwsClients } from '../aws/clients.js';
 import { isAwsError } from '../aws/errors.js';
 import { assertAccount, getCallerIdentity } from '../aws/identity.js';
 import { cdkExecutionRoleArn, isDataLakeAdmin, readDataLakeSettings } from '../aws/lake-formation.js';
-import { assertOwnStack } from '../aws/ownership.js';
-import { environmentStacks } from '../aws/project-stacks.js';
+import { assertOwnStack, hasOwnProjectId } from '../aws/ownership.js';
+import { environmentStackPrefix, environmentStacks } from '../aws/project-stacks.js';
 import { type AwsCommandOptions, targetFlags } from '../aws/session.js';
 import {
   assertStackUsable,
@@ -18,11 +18,12 @@ import {
   describeStack,
   isBusy,
   isUnexecuted,
+  listStacks,
   type StackInfo,
 } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf, requireDeploymentEnvironment, resolveTarget } from '../aws/target.js';
 import { loadProject } from '../config/load.js';
-import type { PipelineSource, Project } from '../config/model.js';
+import type { DeploymentEnvironment, PipelineSource, Project } from '../config/model.js';
 import { Naming, SDLF_TAG_KEYS } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import { writeFiles } from '../core/files.js';
@@ -49,6 +50,12 @@ export interface DeployProjectOptions extends AwsCommandOptions, WaitLimits {
    * Never takes a stack tagged with another project's id. @default false
    */
   readonly adopt?: boolean;
+  /**
+   * Deletes, after asking, the environment's stacks of datasets and pipelines that are no longer in
+   * parameters.json (see `sdlf remove-dataset`); their data in the lake's buckets stays. Without it they are
+   * listed and kept. @default false
+   */
+  readonly prune?: boolean;
 }
 
 /** One stack {@link deployProject} deployed. */
@@ -67,6 +74,10 @@ export interface DeployProjectResult {
   readonly account: string;
   readonly region: string;
   readonly stacks: readonly DeployedStackResult[];
+  /** Stacks of removed datasets and pipelines that `prune` deleted. */
+  readonly pruned: readonly string[];
+  /** Stacks of removed datasets and pipelines that are left (without `prune`, or when the answer was no). */
+  readonly leftover: readonly string[];
   /** What to do next, for people. */
   readonly next: readonly string[];
 }
@@ -82,6 +93,17 @@ export interface DeployProjectResult {
 export async function deployProject(options: DeployProjectOptions, io: Io): Promise<DeployProjectResult> {
   let project = await loadProject(options.root);
   const viaPipeline = project.cicd.enabled && !options.direct;
+  if (viaPipeline && options.prune) {
+    throw new SdlfError(
+      '--prune deletes stacks of an environment, and with CI/CD on "sdlf deploy" deploys the CI/CD pipeline, whose runs delete no stacks.',
+      {
+        code: 'PRUNE_NEEDS_DIRECT',
+        suggestions: [
+          `Run "sdlf deploy --env ${options.env ?? '<env>'} --direct --prune" to deploy the environment from here and delete those stacks.`,
+        ],
+      },
+    );
+  }
   const target: AwsTarget = viaPipeline
     ? { envId: CICD_ENVIRONMENT, account: project.cicd.account, region: options.region ?? project.cicd.region }
     : resolveTarget(project, { env: options.env, region: options.region });
@@ -244,14 +266,58 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
         `Push your project to start it: git push origin ${project.cicd.source.branch}`,
       ]
     : [`Upload sample data with "sdlf upload --env ${environment.id} --team <team> --dataset <dataset>".`];
+  const removed = environment ? await removedStacks(clients, project, environment, stackNames) : [];
+  const pruned: string[] = [];
+  if (removed.length > 0) {
+    const list = removed.map((s) => s.name).join(', ');
+    const question = `Delete ${removed.length} stack(s) of datasets or pipelines no longer in ${project.parametersFile} (${list})? Their data in the lake's buckets stays.`;
+    if (options.prune && (await io.confirm(question))) {
+      for (const stack of removed) {
+        await deleteStack(clients, stack.name, io, { ...limits, resumeCommand: `${rerun} --prune` });
+        pruned.push(stack.name);
+      }
+    } else {
+      io.warn(
+        `Stack(s) ${list} belong to datasets or pipelines no longer in ${project.parametersFile}; they were left as they are.`,
+      );
+      next.push(`Delete the stacks of removed datasets and pipelines (their data stays) with "${rerun} --prune": it asks first.`);
+    }
+  }
   return {
     mode: environment ? 'direct' : 'pipeline',
     env: target.envId,
     account: target.account,
     region: target.region,
     stacks,
+    pruned,
+    leftover: removed.map((s) => s.name).filter((name) => !pruned.includes(name)),
     next,
   };
+}
+
+/**
+ * The environment's stacks of datasets and pipelines that the configuration no longer defines: this project's by
+ * name prefix and `sdlf:project` / `sdlf:environment` / `sdlf:project-id` tags, with a `sdlf:team` tag (foundations
+ * never qualifies), in the order they can be deleted: datasets first.
+ */
+async function removedStacks(
+  clients: AwsClients,
+  project: Project,
+  environment: DeploymentEnvironment,
+  defined: readonly string[],
+): Promise<StackInfo[]> {
+  const prefix = environmentStackPrefix(environment);
+  const candidates = (await listStacks(clients)).filter(
+    (s) =>
+      s.name.startsWith(prefix) &&
+      !defined.includes(s.name) &&
+      s.tags[SDLF_TAG_KEYS.project] === environment.resourcePrefix &&
+      s.tags[SDLF_TAG_KEYS.environment] === environment.id &&
+      s.tags[SDLF_TAG_KEYS.team] !== undefined &&
+      hasOwnProjectId(s.tags, project.projectId),
+  );
+  const isDataset = (s: StackInfo) => s.tags[SDLF_TAG_KEYS.dataset] !== undefined;
+  return [...candidates.filter(isDataset), ...candidates.filter((s) => !isDataset(s))];
 }
 
 /** Where each stack of a deployment stands, for a timeout: deployed, still changing (CloudFormation goes on), or not started. */

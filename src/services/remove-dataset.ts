@@ -37,8 +37,10 @@ export interface RemovedDatasetEnvironment {
   readonly env: string;
   readonly account: string;
   readonly region: string;
-  /** The dataset's stack, which `sdlf deploy` does not delete. */
+  /** The dataset's stack, which only `sdlf deploy --prune` deletes. */
   readonly stack: string;
+  /** The sdlf command that deletes {@link stack} (after asking). */
+  readonly pruneCommand: string;
   readonly deleteStackCommand: string;
   /** The Glue database the stack deletes with it (table definitions only; the data stays in S3). */
   readonly glueDatabase: string;
@@ -76,7 +78,7 @@ const DATA_BUCKETS = ['raw', 'stage', 'analytics'] as const;
  * The inverse of `add-dataset`: unregisters a dataset from `parameters.json` (from every environment it is in, or
  * those given), in the file's own style, and lists what it leaves: its scaffolding (light and heavy transform, when
  * no other dataset uses them; its sample data and local run outputs), which it deletes only when asked; and on
- * AWS its stack, which `sdlf deploy` does not delete, and its objects, which nothing here deletes. Everything is
+ * AWS its stack, which `sdlf deploy --prune` deletes, and its objects, which nothing here deletes. Everything is
  * checked before anything changes; the parameters file is written before any file is deleted.
  */
 export async function removeDataset(options: RemoveDatasetOptions, io: Io): Promise<RemoveDatasetResult> {
@@ -254,6 +256,7 @@ function awsLeftovers(project: Project, envId: string, team: string, dataset: st
     account: environment.account,
     region: environment.region,
     stack,
+    pruneCommand: `sdlf deploy --env ${envId}${project.cicd.enabled ? ' --direct' : ''} --prune`,
     deleteStackCommand: `aws cloudformation delete-stack --stack-name ${stack} ${region}`,
     glueDatabase: naming.glueDatabase(team, dataset),
     dataPrefixes,
@@ -287,9 +290,8 @@ export function formatRemoveDatasetSummary(result: RemoveDatasetResult): string[
   }
   for (const env of result.aws) {
     lines.push(
-      `On AWS (${env.env}, account ${env.account}): "sdlf deploy" does not delete stacks, so its stack ${env.stack} stays until you delete it:`,
-      `  ${env.deleteStackCommand}`,
-      `  (it deletes the Glue database ${env.glueDatabase} with its table definitions, and any stage B message still queued; the data files stay)`,
+      `On AWS (${env.env}, account ${env.account}): its stack ${env.stack} stays until "${env.pruneCommand}" deletes it (it asks first; or delete it yourself: ${env.deleteStackCommand}).`,
+      `  (that deletes the Glue database ${env.glueDatabase} with its table definitions, and any stage B message still queued; the data files stay)`,
       `Its data stays in ${env.dataPrefixes.join(', ')}; nothing deletes it unless you do (the buckets are versioned, so earlier versions stay):`,
       ...env.deleteDataCommands.map((command) => `  ${command}`),
     );

@@ -21,15 +21,18 @@ describe('sdlf', () => {
     expect(run.stdout).toMatch(new RegExp(`^sdlf/${own.version.replaceAll('.', '\\.')} `));
   });
 
-  it.each(['init', 'add-dataset', 'remove-dataset', 'validate', 'logs', 'trigger'])('documents %s with examples and the shared flags', async (command) => {
-    const run = await sdlf([command, '--help']);
-    expect(run.exitCode).toBe(0);
-    expect(run.stdout).toContain('EXAMPLES');
-    expect(run.stdout).toContain(`$ sdlf ${command}`);
-    expect(run.stdout).toContain('--path');
-    expect(run.stdout).toContain('--json');
-    expect(run.stdout).toContain('env: SDLF_PATH');
-  });
+  it.each(['init', 'add-dataset', 'remove-dataset', 'validate', 'logs', 'trigger'])(
+    'documents %s with examples and the shared flags',
+    async (command) => {
+      const run = await sdlf([command, '--help']);
+      expect(run.exitCode).toBe(0);
+      expect(run.stdout).toContain('EXAMPLES');
+      expect(run.stdout).toContain(`$ sdlf ${command}`);
+      expect(run.stdout).toContain('--path');
+      expect(run.stdout).toContain('--json');
+      expect(run.stdout).toContain('env: SDLF_PATH');
+    },
+  );
 
   it('ships the command manifest so --help loads no command module', () => {
     const manifest = JSON.parse(readFileSync(join(repoRoot, 'oclif.manifest.json'), 'utf8')) as {

@@ -86,7 +86,8 @@ describe('removeDataset', () => {
       );
     }
     const summary = formatRemoveDatasetSummary(result).join('\n');
-    expect(summary).toContain(`"sdlf deploy" does not delete stacks, so its stack ${dev?.stack} stays until you delete it:`);
+    expect(dev?.pruneCommand).toBe('sdlf deploy --env dev --prune');
+    expect(summary).toContain(`its stack ${dev?.stack} stays until "sdlf deploy --env dev --prune" deletes it (it asks first;`);
     expect(summary).toContain('nothing deletes it unless you do');
   });
 
