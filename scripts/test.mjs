@@ -3,7 +3,7 @@
 // The Python tools the tests run (moto_server, cfn-lint, PySpark) come from `.venv`, made here from the pinned
 // python/requirements-dev.txt when it is missing or out of date (scripts/python-env.mjs).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensurePythonEnv } from './python-env.mjs';
@@ -19,10 +19,17 @@ try {
 
 const dir = mkdtempSync(join(tmpdir(), 'sdlf-test-'));
 const report = join(dir, 'report.json');
+// Every temporary folder of the run (projects, clones with their node_modules, local lakes) goes under one folder
+// that is deleted at the end, so repeated runs do not fill the disk; SDLF_KEEP_TEST_TMP=1 keeps it to look into.
+const scratch = join(dir, 'tmp');
+mkdirSync(scratch);
 const vitest = spawnSync(
   'npx',
   ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)],
-  { stdio: 'inherit', env: { ...process.env, PATH: path, CDK_DISABLE_CLI_TELEMETRY: 'true' } },
+  {
+    stdio: 'inherit',
+    env: { ...process.env, PATH: path, CDK_DISABLE_CLI_TELEMETRY: 'true', TMPDIR: scratch, TMP: scratch, TEMP: scratch },
+  },
 );
 let passed = 0;
 let failed = 0;
@@ -49,6 +56,7 @@ if (vitest.status !== 0 && failed === 0) {
   console.error(`test: vitest exited ${vitest.status ?? vitest.signal} with no failed test: see its "Unhandled Errors" above`);
   failed = 1;
 }
-rmSync(dir, { recursive: true, force: true });
+if (process.env.SDLF_KEEP_TEST_TMP) console.error(`test: kept the run's temporary folders in ${scratch}`);
+else rmSync(dir, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(vitest.status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
