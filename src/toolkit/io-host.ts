@@ -1,6 +1,7 @@
 import type { IIoHost, IoMessage, IoRequest } from '@aws-cdk/toolkit-lib';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import { ownWording } from './wording.js';
 
 /** When `sdlf deploy` asks before changing a stack, as in `cdk deploy --require-approval`. */
 export const REQUIRE_APPROVAL = ['never', 'any-change', 'broadening'] as const;
@@ -48,8 +49,8 @@ export class SdlfIoHost implements IIoHost {
   /** Forwards one message to the {@link Io}. */
   async notify(message: IoMessage<unknown>): Promise<void> {
     this.options.tap?.(message);
-    const text = message.message.trimEnd();
-    if (text === '') return;
+    const text = ownWording(message.message.trimEnd());
+    if (text === undefined || text === '') return;
     switch (message.level) {
       case 'error':
       case 'warn':

@@ -29,6 +29,8 @@ describe('sdlf synth', { timeout: 240_000 }, () => {
     expect(run.stdout).toMatch(/^ddk-dev-demoteam-standard\s+dev\s+pipeline\s+\d+$/m);
     expect(run.stdout).toMatch(/^ddk-dev-demoteam-legislators\s+dev\s+dataset\s+\d+$/m);
     expect(existsSync(join(root, 'cdk.out', 'ddk-dev-foundations.template.json'))).toBe(true);
+    // And nothing points at a stack id or flag of another tool
+    expect(run.stderr).not.toContain('Supply a stack id');
   });
 
   it('synthesizes a project freshly made by sdlf init', async () => {

@@ -15,7 +15,7 @@ import { initDemoProject, useMoto } from './moto.js';
 
 // `sdlf remove-dataset` then `sdlf deploy --prune` against moto_server: the removed dataset's stack goes only when
 // asked, the other stacks and every object in the lake's buckets stay.
-const region = 'eu-north-1';
+const region = 'eu-south-1';
 const fast = { pollingIntervalMs: 100, requireApproval: 'never' as const };
 
 describe('removing a deployed dataset', () => {

@@ -30,6 +30,35 @@ describe('SdlfIoHost', () => {
     ]);
   });
 
+  it("says nothing in the toolkit CLI's terms: no stack-id hint, no --method or --force sdlf lacks", async () => {
+    const io = createRecordingIo();
+    const host = new SdlfIoHost(io);
+    const base = { time: new Date(), action: 'synth' as const, data: undefined, level: 'info' as const };
+    // The toolkit's own messages, as it words them (synth without a stack id, diff, bootstrap over a newer stack)
+    await host.notify({
+      ...base,
+      message:
+        'Supply a stack id (\u001b[32mdemo-dev-foundations\u001b[39m, \u001b[32mdemo-dev-demoteam-standard\u001b[39m) to display its template.',
+    });
+    await host.notify({
+      ...base,
+      message:
+        'Hold on while we create a read-only change set to get a diff with accurate replacement information (use --method=template to use a less accurate but faster template-only diff)\n',
+    });
+    await host.notify({
+      ...base,
+      level: 'warn',
+      message: 'Bootstrap stack already at version 30. Not downgrading it to version 28 (use --force if you intend to downgrade)',
+    });
+    expect(io.lines).toEqual([
+      {
+        level: 'info',
+        message: 'Hold on while we create a read-only change set to get a diff with accurate replacement information',
+      },
+      { level: 'warn', message: 'Bootstrap stack already at version 30. Not downgrading it to version 28' },
+    ]);
+  });
+
   it.each([
     ['broadening', 'none', false],
     ['broadening', 'non-broadening', false],
