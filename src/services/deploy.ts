@@ -242,6 +242,8 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     );
   } catch (error) {
     if (error instanceof SdlfError && error.code === 'WAIT_TIMEOUT') throw error;
+    const bucket = missingAssetsBucket(error, target, rerun, bootstrapCommand);
+    if (bucket) throw bucket;
     const failed = stackNames.find((name) => !finished.has(name));
     throw (failed && (await explainFailedDeploy(clients, failed, error, rerun, target.region))) ?? error;
   } finally {
@@ -404,6 +406,48 @@ export async function explainFailedDeploy(
     }
   }
   return undefined;
+}
+
+/**
+ * Explains a deployment that failed with `NoSuchBucket` (CloudFormation could not read a template from the CDK
+ * assets bucket). With an endpoint override, the endpoint's CloudFormation cannot resolve the template URL its S3
+ * gave (local emulators resolve path-style URLs on `localhost` only); on AWS, the bootstrap stack's bucket was
+ * deleted. Undefined for any other error.
+ */
+export function missingAssetsBucket(
+  error: unknown,
+  target: AwsTarget,
+  rerun: string,
+  bootstrapCommand: string,
+): SdlfError | undefined {
+  if (!isAwsError(error, 'NoSuchBucket') && !isAwsError((error as { cause?: unknown })?.cause, 'NoSuchBucket')) return undefined;
+  const bucket = `cdk-hnb659fds-assets-${target.account}-${target.region}`;
+  const endpoint = process.env.AWS_ENDPOINT_URL_CLOUDFORMATION ?? process.env.AWS_ENDPOINT_URL;
+  if (endpoint) {
+    const url = URL.canParse(endpoint) ? new URL(endpoint) : undefined;
+    const ip = url !== undefined && /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-f:]+\])$/i.test(url.hostname);
+    const localhost = url && ip ? `${url.protocol}//localhost${url.port ? `:${url.port}` : ''}` : undefined;
+    return new SdlfError(
+      `CloudFormation at ${endpoint} (AWS_ENDPOINT_URL) could not read the stack templates sdlf uploaded to ${bucket}: it answered NoSuchBucket when reading them${url ? ` from ${url.host}` : ''}. Nothing was deployed.`,
+      {
+        code: 'TEMPLATE_UNREADABLE',
+        suggestions: [
+          localhost
+            ? `Local AWS emulators read template URLs path-style only on the host name localhost: set AWS_ENDPOINT_URL=${localhost}, then re-run "${rerun}".`
+            : `Use an endpoint whose CloudFormation can read the template URLs of its S3 (path-style), then re-run "${rerun}".`,
+        ],
+      },
+    );
+  }
+  return new SdlfError(
+    `The CDK assets bucket ${bucket} of aws://${target.account}/${target.region} does not exist, although its bootstrap stack CDKToolkit does: the bucket was deleted outside the stack. Nothing was deployed.`,
+    {
+      code: 'ASSETS_BUCKET_MISSING',
+      suggestions: [
+        `Delete the bootstrap stack ("aws cloudformation delete-stack --stack-name CDKToolkit --region ${target.region}") and bootstrap again with "${bootstrapCommand}", then re-run "${rerun}".`,
+      ],
+    },
+  );
 }
 
 /** The toolkit's account of a failed deployment (the failed resources and CloudFormation's reasons), without colours or source locations. */
