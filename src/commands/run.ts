@@ -79,7 +79,7 @@ export default class Run extends SdlfCommand<typeof Run> {
       },
       this.io,
     );
-    if (!this.jsonEnabled()) for (const line of formatRunLocalSummary(result)) this.log(line);
+    if (!this.jsonEnabled()) for (const line of formatRunLocalSummary(result, { verbose: flags.verbose })) this.log(line);
     if (result.failed > 0) process.exitCode = 2;
     return result;
   }

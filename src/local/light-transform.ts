@@ -22,14 +22,20 @@ export interface LoadLightTransformOptions {
 
 /** What a bundle was built from: every input file with its content hash, so an unchanged transform skips esbuild. */
 interface BundleCache {
+  /** How the bundle was built ({@link BUNDLE_FORMAT}): a bundle of another format is rebuilt. */
+  readonly format?: number;
   readonly bundle: string;
   readonly inputs: Readonly<Record<string, string>>;
 }
 
+/** Format of the cached bundles: 2 carries an inline source map, so a failing transform names its own line. */
+const BUNDLE_FORMAT = 2;
+
 /**
  * Bundles `transforms/light/<name>.ts` with esbuild as synth does for the stage A Lambda (same `sdlf` package
  * plugin, platform and module format; `sdlf/transform` resolved to this copy of the package, so the project
- * needs no `npm install`) and imports its default export. The bundle is named by its content hash and recorded
+ * needs no `npm install`) and imports its default export. The bundle carries a source map and source maps are
+ * enabled before it is imported, so an error the transform throws has its own file and line in its stack. The bundle is named by its content hash and recorded
  * with the hashes of every file it was built from: when none changed, the next run imports it without esbuild.
  */
 export async function loadLightTransform(options: LoadLightTransformOptions): Promise<LightTransform> {
@@ -43,6 +49,7 @@ export async function loadLightTransform(options: LoadLightTransformOptions): Pr
   }
   const cacheFile = join(options.outDir, `light-${options.transform}.inputs.json`);
   const bundle = (await cachedBundle(cacheFile, options.outDir)) ?? (await buildBundle(file, relativeFile, options, cacheFile));
+  process.setSourceMapsEnabled(true);
   const loaded = (await import(pathToFileURL(bundle).href)) as { default?: unknown };
   if (typeof loaded.default !== 'function') {
     throw new SdlfError(`${relativeFile} has no default export function (found ${typeof loaded.default}).`, {
@@ -64,7 +71,7 @@ async function cachedBundle(cacheFile: string, outDir: string): Promise<string |
     return undefined;
   }
   const bundle = join(outDir, cache.bundle);
-  if (!existsSync(bundle)) return undefined;
+  if (cache.format !== BUNDLE_FORMAT || !existsSync(bundle)) return undefined;
   for (const [input, hash] of Object.entries(cache.inputs)) {
     if ((await hashFile(input)) !== hash) return undefined;
   }
@@ -89,7 +96,10 @@ async function buildBundle(
     target: 'node20',
     legalComments: 'none',
     mainFields: ['module', 'main'],
-    outfile: 'transform.mjs',
+    // The bundle's own folder: the source map's paths then resolve to the project's files.
+    outfile: join(resolve(options.outDir), 'transform.mjs'),
+    sourcemap: 'inline',
+    sourcesContent: false,
     nodePaths: [join(PACKAGE_ROOT, 'node_modules')],
     banner: { js: ESM_REQUIRE_BANNER },
     logLevel: 'silent',
@@ -113,7 +123,7 @@ async function buildBundle(
     const hash = await hashFile(path);
     if (hash) inputs[path] = hash;
   }
-  const cache: BundleCache = { bundle: name, inputs };
+  const cache: BundleCache = { format: BUNDLE_FORMAT, bundle: name, inputs };
   await replaceFile(cacheFile, `${JSON.stringify(cache, null, 2)}\n`);
   return bundle;
 }

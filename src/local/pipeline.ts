@@ -86,6 +86,8 @@ export interface LocalObjectRun {
   readonly durationMs?: number;
   readonly outputs: ReadonlyArray<{ readonly table: string; readonly key: string; readonly records?: number }>;
   readonly failure?: ExecutionFailure;
+  /** Stack of the error that failed it in this run (source-mapped to the light transform's own lines). */
+  readonly stack?: string;
   /** Why a NOT_ROUTED object was not processed. */
   readonly reason?: string;
 }
@@ -168,6 +170,8 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
   };
   /** Stage A executions this run started (an input whose bytes already ran starts none). */
   const startedNow = new Set<string>();
+  /** Stacks of the stage A errors of this run, by execution id (the metadata keeps the message only). */
+  const stacks = new Map<string, string>();
   const stageBRuns = new Map<string, { tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }>();
 
   /** The two state machines, run in-process to their end when the core starts them. */
@@ -191,6 +195,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
         );
         await runStep({ step: 'post-update', execution, result }, deps, stepOptions);
       } catch (error) {
+        if (error instanceof Error && error.stack) stacks.set(execution.executionId, error.stack);
         await runStep({ step: 'error', execution, error: catchOutput(error) }, deps, stepOptions);
       }
     },
@@ -381,7 +386,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
   const objects: LocalObjectRun[] = [];
   for (const { input, objectId, reason } of routed.values()) {
     const item = objectId ? await metadata.getExecution(objectId) : undefined;
-    objects.push(objectRun(input, item, reason));
+    objects.push(objectRun(input, item, reason, item ? stacks.get(item.id) : undefined));
     const last = objects.at(-1);
     if (last) io.info(`stage A: ${input.key} ${last.status}${last.failure ? ` (${last.failure.cause.split('\n')[0]})` : ''}`);
   }
@@ -464,7 +469,12 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
   }
 }
 
-function objectRun(input: LocalInput, item: ExecutionItem | undefined, reason: string | undefined): LocalObjectRun {
+function objectRun(
+  input: LocalInput,
+  item: ExecutionItem | undefined,
+  reason: string | undefined,
+  stack: string | undefined,
+): LocalObjectRun {
   if (!item) return { file: input.file, key: input.key, status: 'NOT_ROUTED', outputs: [], reason: reason ?? 'not routed' };
   return {
     file: input.file,
@@ -482,6 +492,7 @@ function objectRun(input: LocalInput, item: ExecutionItem | undefined, reason: s
       : item.status !== 'SUCCEEDED'
         ? { failure: { error: 'Unfinished', cause: `the execution ended in ${item.status}` } }
         : {}),
+    ...(stack && item.status !== 'SUCCEEDED' ? { stack } : {}),
   };
 }
 

@@ -60,6 +60,8 @@ export interface RunLocalObject {
   /** Staged objects, with their path relative to the project. */
   readonly outputs: ReadonlyArray<{ readonly table: string; readonly path: string; readonly records?: number }>;
   readonly error?: string;
+  /** Stack of the error, when it failed in this run (shown with --verbose). */
+  readonly stack?: string;
   readonly reason?: string;
 }
 
@@ -151,6 +153,7 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
         ...(o.records === undefined ? {} : { records: o.records }),
       })),
       ...(object.failure ? { error: `${object.failure.error}: ${object.failure.cause}` } : {}),
+      ...(object.stack ? { stack: object.stack } : {}),
       ...(object.reason ? { reason: object.reason } : {}),
     }));
     const { stageB } = run;
@@ -316,8 +319,11 @@ async function heavyTransformOf(
   }
 }
 
-/** Renders a {@link RunLocalResult} for people: objects, stage B, tables with row counts, timings. */
-export function formatRunLocalSummary(result: RunLocalResult): string[] {
+/**
+ * Renders a {@link RunLocalResult} for people: objects, stage B, tables with row counts, timings. With `verbose`,
+ * each object that failed in this run is followed by the stack of its error.
+ */
+export function formatRunLocalSummary(result: RunLocalResult, options: { readonly verbose?: boolean } = {}): string[] {
   const n = (value: number) => value.toLocaleString('en-US');
   const ms = (value: number | undefined) => (value === undefined ? '' : `${n(value)} ms`);
   const lines = [
@@ -333,6 +339,9 @@ export function formatRunLocalSummary(result: RunLocalResult): string[] {
       lines.push(`${head}  → ${outputs}  ${ms(object.durationMs)}`.trimEnd());
     } else {
       lines.push(`${head}  ${object.error ?? object.reason ?? ''}`.trimEnd());
+      if (options.verbose && object.stack) {
+        for (const frame of object.stack.split('\n').filter((line) => /^\s*at /.test(line))) lines.push(`      ${frame.trim()}`);
+      }
     }
   }
   const { stageB } = result;
@@ -362,6 +371,9 @@ export function formatRunLocalSummary(result: RunLocalResult): string[] {
     '',
     `Timings: routing ${ms(t.routingMs)}, stage A ${ms(t.stageAMs)}, stage B ${ms(t.stageBMs)}, total ${ms(t.totalMs)}`,
   );
-  if (result.failed > 0) lines.push(`${result.failed} failed: see the reasons above (also in ${result.localDir}/metadata/).`);
+  if (result.failed > 0) {
+    const stacks = !options.verbose && result.objects.some((o) => o.stack) ? ' --verbose adds the stack of each error.' : '';
+    lines.push(`${result.failed} failed: see the reasons above (also in ${result.localDir}/metadata/).${stacks}`);
+  }
   return lines;
 }

@@ -162,9 +162,47 @@ export default defineLightTransform(async function* (input) {
     });
     const result = await run(root);
     const persons = result.objects.find((o) => o.key.endsWith('persons.json'));
-    expect(persons).toMatchObject({ status: 'FAILED', error: 'Error: persons are not welcome here' });
+    // The message names the transform's own line (line 3, column of the throw), the object and the record
+    expect(persons?.status).toBe('FAILED');
+    expect(persons?.error).toMatch(
+      /^Error: persons are not welcome here \(in the light transform at transforms\/light\/legislators_light\.ts:3:49, on s3:\/\/[^/]+\/demoteam\/legislators\/persons\.json, after 0 records, producing record 1\)$/,
+    );
     expect(result.objects.filter((o) => o.status === 'SUCCEEDED')).toHaveLength(3);
     expect(result.tables).toEqual([expect.objectContaining({ table: 'counted', rows: 1 })]);
+    // --verbose adds the stack, whose first frame is the transform's own line; without it, the summary says so
+    const verbose = formatRunLocalSummary(result, { verbose: true }).join('\n');
+    expect(verbose).toMatch(
+      /persons\.json +Error: persons are not welcome here .*\n {6}at .*transforms\/light\/legislators_light\.ts:3:49/,
+    );
+    expect(formatRunLocalSummary(result).join('\n')).not.toMatch(/^ {6}at /m);
+    expect(formatRunLocalSummary(result).at(-1)).toMatch(/--verbose adds the stack of each error\.$/);
+  });
+
+  it('names the record a transform failed on after staging some, and the line in a helper it imports', async () => {
+    const root = await createLegislatorsProject({
+      lightTransform: `import { defineLightTransform, readRecords } from 'sdlf/transform';
+import { check } from '../lib/check';
+export default defineLightTransform(async function* (input) {
+  let n = 0;
+  for await (const record of readRecords(input)) {
+    if (input.key.endsWith('persons.json')) check(++n);
+    yield { table: 'rows', record };
+  }
+});
+`,
+      sql: 'CREATE TABLE counted AS SELECT count(*) AS n FROM rows;',
+    });
+    mkdirSync(join(root, 'transforms', 'lib'));
+    writeFileSync(
+      join(root, 'transforms', 'lib', 'check.ts'),
+      "export function check(n: number): void {\n  if (n > 5) throw new RangeError('six is too many');\n}\n",
+    );
+    const result = await run(root);
+    const persons = result.objects.find((o) => o.key.endsWith('persons.json'));
+    expect(persons?.error).toMatch(
+      /^RangeError: six is too many \(in the light transform at transforms\/lib\/check\.ts:2:\d+, on s3:\/\/[^,]+persons\.json, after 5 records, producing record 6\)$/,
+    );
+    expect(persons?.stack).toMatch(/at .*transforms\/light\/legislators_light\.ts:6:\d+/);
   });
 
   it('refuses a heavy transform folder with neither transform.sql nor a main.py of its own, before running', async () => {

@@ -185,16 +185,32 @@ export async function processObject(
   };
   const context = { team: input.team, dataset: input.dataset, env: options.env, executionId: input.executionId };
   const writers = new Map<string, TableWriter>();
+  const iterator = transform(raw, context)[Symbol.asyncIterator]();
+  let produced = 0;
   try {
-    for await (const output of transform(raw, context)) {
+    while (true) {
+      let step: IteratorResult<unknown>;
+      try {
+        step = await iterator.next();
+      } catch (error) {
+        throw transformFailure(error, input, produced);
+      }
+      if (step.done) break;
+      const output = step.value as { table?: unknown; record?: unknown } | undefined;
       const table = output?.table;
       if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
-        throw new Error(
-          `The light transform yielded the table name ${JSON.stringify(table)}: use lowercase letters, digits and _.`,
+        throw transformFailure(
+          new Error(`The light transform yielded the table name ${JSON.stringify(table)}: use lowercase letters, digits and _.`),
+          input,
+          produced,
         );
       }
-      if (typeof output.record !== 'object' || output.record === null || Array.isArray(output.record)) {
-        throw new Error(`The light transform yielded a record for "${table}" that is not an object.`);
+      if (typeof output?.record !== 'object' || output.record === null || Array.isArray(output.record)) {
+        throw transformFailure(
+          new Error(`The light transform yielded a record for "${table}" that is not an object.`),
+          input,
+          produced,
+        );
       }
       let writer = writers.get(table);
       if (!writer) {
@@ -203,6 +219,7 @@ export async function processObject(
       }
       // Awaits only when the write buffer is flushed: a promise per record would dominate the run time.
       const flushed = writer.write(`${JSON.stringify(output.record)}\n`);
+      produced++;
       if (flushed) await flushed;
     }
     const outputs = [];
@@ -213,9 +230,51 @@ export async function processObject(
     }
     return { outputs };
   } catch (error) {
+    // Lets the transform run its finally blocks (close files, release clients); a throwing one changes nothing.
+    await Promise.resolve(iterator.return?.()).catch(() => undefined);
     await Promise.all([...writers.values()].map((writer) => writer.abort(error)));
     throw error;
   }
+}
+
+/** Where a stack frame points into the project's `transforms/` folder (its source-mapped path, line, column). */
+const TRANSFORM_FRAME = /(?:^|[\\/(]|file:\/\/)(transforms[\\/][^\s():]+?\.[cm]?[jt]sx?):(\d+):(\d+)/;
+
+/**
+ * The project-relative `file:line:column` of the first frame of `error`'s stack in the project's `transforms/`
+ * folder (below `node_modules`, frames of dependencies and of sdlf itself are skipped). It names the transform's
+ * own line when the bundle carries source maps and they are enabled, as they are locally and on Lambda.
+ */
+export function transformLocationOf(error: unknown): string | undefined {
+  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : '';
+  for (const line of stack.split('\n').slice(1)) {
+    if (!/^\s*at /.test(line) || /node_modules[\\/]/.test(line)) continue;
+    const match = TRANSFORM_FRAME.exec(line);
+    if (match) return `${match[1]?.replaceAll('\\', '/')}:${match[2]}:${match[3]}`;
+  }
+  return undefined;
+}
+
+/**
+ * An error of (or about) the light transform, retold with where it happened: the transform's own line, the raw
+ * object and the record it was producing. Keeps the error's name (the recorded error type), its stack frames
+ * and, as `cause`, the error itself.
+ */
+export function transformFailure(error: unknown, input: { bucket: string; key: string }, produced: number): Error {
+  const original = error instanceof Error ? error : new Error(String(error));
+  const where = transformLocationOf(original);
+  const detail = [
+    ...(where ? [`in the light transform at ${where}`] : []),
+    `on ${objectUri(input.bucket, input.key)}`,
+    `after ${produced.toLocaleString('en-US')} record${produced === 1 ? '' : 's'}, producing record ${(produced + 1).toLocaleString('en-US')}`,
+  ];
+  const wrapped = new Error(`${original.message} (${detail.join(', ')})`, { cause: original });
+  wrapped.name = original.name;
+  const code = (original as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(wrapped, { code });
+  const frames = typeof original.stack === 'string' ? original.stack.split('\n').filter((l) => /^\s*at /.test(l)) : [];
+  wrapped.stack = [`${wrapped.name}: ${wrapped.message}`, ...frames].join('\n');
+  return wrapped;
 }
 
 async function* lazyBody(store: ObjectStore, bucket: string, key: string): AsyncGenerator<Uint8Array> {

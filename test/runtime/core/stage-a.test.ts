@@ -13,6 +13,7 @@ import {
   stageAPreUpdate,
   stagedKeyOf,
   startStageA,
+  transformLocationOf,
   UnknownDatasetError,
 } from '../../../src/runtime/core/index.js';
 import {
@@ -264,6 +265,78 @@ describe('processObject', () => {
     await expect(
       processObject(input('demoteam/legislators/x.json'), twice, deps, { stageBucket: 'stage', env: 'dev' }),
     ).rejects.toThrow(/already opened/);
+  });
+});
+
+describe('errors of the light transform', () => {
+  const input = (key: string) => ({ bucket: 'raw', key, team: 'demoteam', dataset: 'legislators', executionId: 'a-1' });
+
+  it('say the object, how many records it staged and which record it was producing, and keep the name and cause', async () => {
+    const deps = memoryDeps();
+    await deps.store.put('raw', 'demoteam/legislators/persons.json', '[{"id":1},{"id":2},{"id":3}]');
+    const original = new TypeError('id 3 is not welcome');
+    const transform: LightTransform = async function* (raw) {
+      for await (const record of readRecords(raw)) {
+        if (record.id === 3) throw original;
+        yield { table: 'persons', record };
+      }
+    };
+    const error = await processObject(input('demoteam/legislators/persons.json'), transform, deps, {
+      stageBucket: 'stage',
+      env: 'dev',
+    }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect(error.name).toBe('TypeError');
+    expect(error.cause).toBe(original);
+    expect(error.message).toMatch(
+      /^id 3 is not welcome \((in the light transform at [^,]+, )?on s3:\/\/raw\/demoteam\/legislators\/persons\.json, after 2 records, producing record 3\)$/,
+    );
+    expect(error.stack?.split('\n')[0]).toBe(`TypeError: ${error.message}`);
+    expect([...deps.store.objects.keys()].filter((k) => k.startsWith('stage/'))).toEqual([]);
+  });
+
+  it("let the transform's finally blocks run when the write of a record fails", async () => {
+    const deps = memoryDeps();
+    await deps.store.put('raw', 'demoteam/legislators/x.json', '[]');
+    let closed = false;
+    const transform: LightTransform = async function* () {
+      try {
+        yield { table: 'ok', record: { a: 1 } };
+        yield { table: 'Not OK', record: { a: 2 } };
+        yield { table: 'ok', record: { a: 3 } };
+      } finally {
+        closed = true;
+      }
+    };
+    await expect(
+      processObject(input('demoteam/legislators/x.json'), transform, deps, { stageBucket: 'stage', env: 'dev' }),
+    ).rejects.toThrow(/table name "Not OK".*after 1 record, producing record 2\)$/);
+    expect(closed).toBe(true);
+  });
+});
+
+describe('transformLocationOf', () => {
+  const at = (...frames: string[]) => Object.assign(new Error('x'), { stack: ['Error: x', ...frames].join('\n') });
+
+  it.each([
+    [
+      'a source-mapped path',
+      '    at persons (/home/me/lake/transforms/light/persons.ts:12:9)',
+      'transforms/light/persons.ts:12:9',
+    ],
+    ['a file URL', '    at file:///home/me/lake/transforms/lib/ids.ts:3:15', 'transforms/lib/ids.ts:3:15'],
+    ['a Lambda path', '    at Object.next (/transforms/light/persons.ts:7:1)', 'transforms/light/persons.ts:7:1'],
+    ['a Windows path', '    at persons (C:\\lake\\transforms\\light\\persons.ts:4:2)', 'transforms/light/persons.ts:4:2'],
+  ])('finds the frame in transforms/ in %s', (_label, frame, expected) => {
+    expect(transformLocationOf(at('    at readRecords (/x/node_modules/sdlf/dist/runtime/transform/index.js:1:1)', frame))).toBe(
+      expected,
+    );
+  });
+
+  it('skips dependencies under node_modules and says nothing when no frame is in transforms/', () => {
+    expect(transformLocationOf(at('    at f (/x/node_modules/lib/transforms/light/a.js:1:1)'))).toBeUndefined();
+    expect(transformLocationOf(at('    at f (/var/task/index.mjs:1:2345)'))).toBeUndefined();
+    expect(transformLocationOf('not an error')).toBeUndefined();
   });
 });
 
