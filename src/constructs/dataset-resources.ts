@@ -106,6 +106,8 @@ export class DatasetResources extends Construct {
         [HANDLER_ENV['light-transform'].team]: team,
         [HANDLER_ENV['light-transform'].dataset]: dataset,
         [HANDLER_ENV['light-transform'].stageBucket]: foundations.bucket('stage').bucketName,
+        // The bundle's source maps: an error of the user's transform names its own file:line.
+        NODE_OPTIONS: '--enable-source-maps',
       },
     });
     const transformRole = this.lightTransformFunction.role;

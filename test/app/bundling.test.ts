@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { bundleLightTransform, resolvePackageEntry } from '../../src/bundling/index.js';
 import { isSdlfError } from '../../src/core/errors.js';
@@ -41,6 +42,39 @@ describe('bundleLightTransform', { timeout: 120_000 }, () => {
       process.env[name] ??= '7';
     const module = await import(pathToFileURL(join(dir, 'index.mjs')).href);
     expect(typeof module.handler).toBe('function');
+  });
+
+  it('gives the same bytes in any folder, and on Lambda (source maps on) a throwing transform names its own line', async () => {
+    const throwing = `import { defineLightTransform } from 'sdlf/transform';
+export default defineLightTransform(async function* (input) {
+  if (input.key.endsWith('bad.json')) throw new Error('bad is bad');
+  yield { table: 'rows', record: { key: input.key } };
+});
+`;
+    const cacheDir = tempDir();
+    const dir = await bundleLightTransform({ projectRoot: project(throwing), transform: 'sdlf_light_transform', cacheDir });
+    // Another project folder with the same files: the same folder, so the same asset hash in CodeBuild
+    expect(await bundleLightTransform({ projectRoot: project(throwing), transform: 'sdlf_light_transform', cacheDir })).toBe(dir);
+    const map = JSON.parse(readFileSync(join(dir, 'index.mjs.map'), 'utf8')) as { sources: string[]; sourcesContent?: unknown };
+    expect(map.sources).toContain('transforms/light/sdlf_light_transform.ts');
+    expect(map.sources.filter((source) => source.startsWith('/') || source.startsWith('..'))).toEqual([]);
+    expect(map.sourcesContent).toBeUndefined();
+    // Chunks of the SDK and of sdlf itself keep no map: Node would parse it at every cold start
+    const chunks = readdirSync(join(dir, 'chunks'));
+    expect(chunks.filter((file) => file.endsWith('.map'))).toEqual([]);
+    for (const chunk of chunks) expect(readFileSync(join(dir, 'chunks', chunk), 'utf8')).not.toContain('sourceMappingURL');
+    // The handler as Lambda runs it, with the function's NODE_OPTIONS
+    const env = { ...process.env, NODE_OPTIONS: '--enable-source-maps' };
+    for (const name of [...Object.values(COMMON_ENV), ...Object.values(HANDLER_ENV['light-transform'])]) env[name] = 'x';
+    env[HANDLER_ENV['light-transform'].team] = 'demoteam';
+    env[HANDLER_ENV['light-transform'].dataset] = 'legislators';
+    const script = `import(${JSON.stringify(pathToFileURL(join(dir, 'index.mjs')).href)}).then((m) =>
+      m.handler({ bucket: 'raw', key: 'demoteam/legislators/bad.json', team: 'demoteam', dataset: 'legislators', executionId: 'a-1' }),
+    ).catch((e) => console.log("ERROR " + e.message));`;
+    const { stdout } = await execa(process.execPath, ['--input-type=module', '-e', script], { env, cwd: dir });
+    expect(stdout.split('\n').find((line) => line.startsWith('ERROR '))).toBe(
+      'ERROR bad is bad (in the light transform at transforms/light/sdlf_light_transform.ts:3:45, on s3://raw/demoteam/legislators/bad.json, after 0 records, producing record 1)',
+    );
   });
 
   it('throws TRANSFORM_BUILD_FAILED naming the file and line of a transform that does not compile', async () => {
