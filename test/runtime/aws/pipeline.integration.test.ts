@@ -289,8 +289,30 @@ describe('pipeline on moto_server', () => {
     expect(await queueDepth(lake.queues.stageA)).toBe(depth);
   });
 
-  it('reports a message that cannot start as a partial batch failure, with the messages after it', async () => {
+  it('reports a message that cannot start as a partial batch failure, with the later messages of its group only', async () => {
     const good = await upload('demoteam/legislators/after.json', '[]');
+    await handlers.routing(good);
+    const sqsEvent = await drain(lake.queues.stageA);
+    const inGroup = (r: SQSEvent['Records'][number], group: string) =>
+      ({ ...r, attributes: { ...r.attributes, MessageGroupId: group } }) as SQSEvent['Records'][number];
+    const bad = inGroup(
+      { ...sqsEvent.Records[0], messageId: 'bad', body: '{"not":"a message"}' } as SQSEvent['Records'][number],
+      'demoteam-other',
+    );
+    const later = inGroup({ ...sqsEvent.Records[0], messageId: 'later-of-bad' } as SQSEvent['Records'][number], 'demoteam-other');
+    // The good message is in the group routing gave it (its dataset): a poison message of another dataset does not hold it
+    const goods = sqsEvent.Records.map((r) => inGroup(r, 'demoteam-legislators'));
+    const response = await handlers.stageATrigger({ Records: [bad, ...goods, later] });
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['bad', 'later-of-bad']);
+    // …and its execution started
+    const started = await c.sfn.send(new ListExecutionsCommand({ stateMachineArn: lake.stateMachines.a }));
+    const ids = goods.map((r) => (JSON.parse(r.body) as { objectId: string }).objectId);
+    expect(ids).toHaveLength(1);
+    expect(started.executions?.map((e) => e.name)).toContain(ids[0]);
+  });
+
+  it('without group ids (a standard queue), a message that cannot start holds every message after it', async () => {
+    const good = await upload('demoteam/legislators/after-standard.json', '[]');
     await handlers.routing(good);
     const sqsEvent = await drain(lake.queues.stageA);
     const bad = { ...sqsEvent.Records[0], messageId: 'bad', body: '{"not":"a message"}' } as SQSEvent['Records'][number];

@@ -13,6 +13,7 @@ import { HANDLER_ENV } from '../../contract.js';
 import { cachedDatasetConfig } from '../../core/ports.js';
 import { startStageA } from '../../core/stage-a.js';
 import { readCommonEnv, requireEnv } from '../env.js';
+import { handleInGroupOrder } from '../fifo-batch.js';
 import { createLogger, keysOfBody, withRecordKeys } from '../logger.js';
 
 const common = readCommonEnv();
@@ -28,26 +29,21 @@ const deps = {
 };
 
 /**
- * Starts one execution per message. Reports failed messages as partial batch failures; on a FIFO queue, the
- * messages after a failure are reported too, so a group's order is kept. A message that keeps failing reaches the
- * queue's DLQ after its maximum receive count.
+ * Starts one execution per message. Reports failed messages as partial batch failures; on the FIFO queue, the
+ * later messages of a failed message's group (its dataset) are reported too, so the dataset's order is kept, and
+ * the other datasets' messages go on. A message that keeps failing reaches the queue's DLQ after its maximum
+ * receive count, alone.
  */
 export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
   if (context) logger.addContext(context);
-  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
-  for (const record of event.Records) {
-    if (batchItemFailures.length > 0) {
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-      continue;
-    }
-    await withRecordKeys(logger, keysOfBody(record.body), async () => {
+  return handleInGroupOrder(event.Records, (record) =>
+    withRecordKeys(logger, keysOfBody(record.body), async () => {
       try {
         await startStageA(record.body, deps, { stateMachineArn });
       } catch (error) {
         logger.error('Could not start a stage A execution', { messageId: record.messageId, error: error as Error });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
+        throw error;
       }
-    });
-  }
-  return { batchItemFailures };
+    }),
+  );
 }
