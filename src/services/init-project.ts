@@ -20,6 +20,7 @@ import { type FileChange, type PlannedFile, writeFiles } from '../core/files.js'
 import type { Io } from '../core/io.js';
 import { nearest } from '../core/suggest.js';
 import { datasetTemplateView } from './add-dataset.js';
+import { generatedManifestFile } from './generated-files.js';
 import {
   detectSdlfOrigin,
   packSdlf,
@@ -126,7 +127,8 @@ export interface InitProjectResult {
 }
 
 /** The answers of `sdlf init`, validated. */
-interface Answers {
+/** What `sdlf init` asked: the values its templates are rendered from. */
+export interface Answers {
   prefix: string;
   envName: string;
   account: string;
@@ -436,9 +438,9 @@ export interface ProjectTemplateView {
 }
 
 /** Builds the view of the `project` template tree from validated answers. */
-async function projectTemplateView(
+export async function projectTemplateView(
   answers: Answers,
-  root: string,
+  name: string,
   sdlfSpec: string,
   projectId: string,
 ): Promise<ProjectTemplateView> {
@@ -449,7 +451,7 @@ async function projectTemplateView(
     return range;
   };
   return {
-    packageName: packageName(root),
+    packageName: name,
     projectId,
     prefix: answers.prefix,
     env: { id: answers.envName, account: answers.account, region: answers.region },
@@ -462,7 +464,7 @@ async function projectTemplateView(
 }
 
 /** The running sdlf's package.json. */
-async function ownPackage(): Promise<{ version: string; devDependencies: Record<string, string> }> {
+export async function ownPackage(): Promise<{ version: string; devDependencies: Record<string, string> }> {
   return JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
     version: string;
     devDependencies: Record<string, string>;
@@ -474,7 +476,8 @@ async function ownPackage(): Promise<{ version: string; devDependencies: Record<
  * the vendored sdlf tarball when the project depends on one.
  */
 async function planProject(answers: Answers, root: string, sdlf: SdlfDependency, projectId: string): Promise<PlannedFile[]> {
-  const project = await renderTemplateTree('project', await projectTemplateView(answers, root, sdlf.spec, projectId));
+  const view = await projectTemplateView(answers, packageName(root), sdlf.spec, projectId);
+  const project = await renderTemplateTree('project', view);
   const sampleDir = projectPaths.sampleData(DEMO_DATASET.team, DEMO_DATASET.dataset);
   const sql = projectPaths.heavyTransformSql(DEMO_DATASET.stageBTransform);
   const dataset = (await renderTemplateTree('dataset', datasetTemplateView(DEMO_DATASET)))
@@ -488,11 +491,12 @@ async function planProject(answers: Answers, root: string, sdlf: SdlfDependency,
   const legislatorsSql = await readFile(join(TEMPLATES_ROOT, 'legislators', 'transform.sql'));
   const files = [...project, ...dataset, ...sample, { path: sql, contents: new Uint8Array(legislatorsSql) }];
   if (sdlf.vendoredPath !== undefined) files.push({ path: sdlf.vendoredPath, contents: await packSdlf() });
+  files.push(generatedManifestFile((await ownPackage()).version, project, view));
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 /** An npm package name from the project folder's name. */
-function packageName(root: string): string {
+export function packageName(root: string): string {
   const name = basename(root)
     .toLowerCase()
     .replaceAll(/[^a-z0-9._~-]+/g, '-')

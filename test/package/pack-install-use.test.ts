@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +228,41 @@ describe.each([
     },
     10 * MINUTES,
   );
+
+  // One upgrade is enough; it is made on the machine's Node.js.
+  if (major < 22)
+    it(
+      'upgrade moves a project made by an older sdlf to this one: dependency, vendored tarball, flags, lockfile',
+      async () => {
+        // Given a teammate's clone of a project an older sdlf made: another vendored tarball, a feature flag short
+        const copy = cloneOf(project);
+        const [current] = readdirSync(join(copy, 'vendor'));
+        renameSync(join(copy, 'vendor', current ?? ''), join(copy, 'vendor', 'sdlf-0.0.1.tgz'));
+        const pkg = JSON.parse(readFileSync(join(copy, 'package.json'), 'utf8'));
+        pkg.dependencies.sdlf = 'file:vendor/sdlf-0.0.1.tgz';
+        writeFileSync(join(copy, 'package.json'), `${JSON.stringify(pkg, null, 2)}\n`);
+        const cdk = JSON.parse(readFileSync(join(copy, 'cdk.json'), 'utf8'));
+        const [flag = '', value] = Object.entries(cdk.context)[0] ?? [];
+        delete cdk.context[flag];
+        writeFileSync(join(copy, 'cdk.json'), `${JSON.stringify(cdk, null, 2)}\n`);
+        await sh.run('npm', ['install', '--no-audit', '--no-fund'], copy);
+        // When the user runs the sdlf they installed
+        const upgrade = JSON.parse((await sh.run('sdlf', ['upgrade', '--json'], copy)).stdout);
+        // Then the project depends on this sdlf's tarball, the old one is gone, the flag is back, and it works
+        expect(upgrade.installed).toBe(true);
+        expect(readdirSync(join(copy, 'vendor'))).toEqual([current]);
+        expect(JSON.parse(readFileSync(join(copy, 'package.json'), 'utf8')).dependencies.sdlf).toBe(`file:vendor/${current}`);
+        expect(JSON.parse(readFileSync(join(copy, 'cdk.json'), 'utf8')).context[flag]).toEqual(value);
+        expect(readFileSync(join(copy, 'package-lock.json'), 'utf8')).toContain(`vendor/${current}`);
+        expectNoClonePath(copy);
+        await sh.run('npx', ['sdlf', 'validate'], copy);
+        // And a second upgrade finds nothing to do
+        const again = JSON.parse((await sh.run('sdlf', ['upgrade', '--json'], copy)).stdout);
+        expect(again.changes.filter((c: { action: string }) => c.action !== 'unchanged')).toEqual([]);
+        expect(again.installed).toBe(false);
+      },
+      10 * MINUTES,
+    );
 
   // The pipeline's CodeBuild step runs on Node.js 22 (the template says so), so it is run on the Node.js 22 install.
   if (major >= 22)

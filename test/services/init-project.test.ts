@@ -94,6 +94,7 @@ describe('initProject', () => {
     // And every file of a project is there
     expect(result.files.map((f) => f.path)).toEqual([
       '.gitignore',
+      '.sdlf-generated.json',
       'README.md',
       'cdk.json',
       'data/demoteam/legislators/memberships.json',
