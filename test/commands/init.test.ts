@@ -83,11 +83,13 @@ describe('sdlf init', () => {
     const parent = tempDir();
     const run = await sdlf(['init', 'lake', '--path', parent, '--yes', '--dry-run']);
     expect(run.exitCode).toBe(0);
-    // The 14th file is this sdlf packed into vendor/: the clone is not served by a registry.
-    expect(run.stdout).toContain('Dry run: sdlf init would write 14 file(s)');
+    // Among the 15 files: this sdlf packed into vendor/ (no registry serves the clone) and the
+    // manifest of generated files that `sdlf upgrade` reads.
+    expect(run.stdout).toContain('Dry run: sdlf init would write 15 file(s)');
     expect(run.stdout).toContain('sdlf dependency: file:vendor/sdlf-0.1.0.tgz');
     expect(run.stderr).toContain('(dry run) create    ddk.json');
     expect(run.stderr).toContain('(dry run) create    vendor/sdlf-0.1.0.tgz');
+    expect(run.stderr).toContain('(dry run) create    .sdlf-generated.json');
     expect(snapshotTree(parent)).toEqual({});
   });
 
