@@ -9,7 +9,7 @@ import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInp
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Naming } from '../config/naming.js';
-import { HANDLER_ENV } from '../runtime/contract.js';
+import { HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
@@ -88,7 +88,7 @@ export class LightTransformStage extends Construct {
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     const executionTimeout = props.executionTimeout ?? Duration.minutes(30);
     const batchSize = props.batchSize ?? 10;
-    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     const foundations = FoundationsReferences.of(this, naming);
     const common = commonEnvironment(foundations, naming);
     const datasetParameters = foundations.arn('ssm', 'parameter', naming.datasetParameter(team, '*').slice(1));

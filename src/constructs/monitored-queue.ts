@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 
 /** Properties of a {@link MonitoredQueue}. */
 export interface MonitoredQueueProps {
@@ -15,7 +16,7 @@ export interface MonitoredQueueProps {
   readonly alarmTopic: ITopic;
   /** How long a received message stays invisible; at least the consumer's timeout. @default Duration.minutes(5) */
   readonly visibilityTimeout?: Duration;
-  /** Receives before a message moves to the dead-letter queue. @default 3 */
+  /** Receives before a message moves to the dead-letter queue. @default MAX_RECEIVE_COUNT (3) */
   readonly maxReceiveCount?: number;
   /** How long a dead letter is kept for inspection and redrive. @default Duration.days(14) */
   readonly deadLetterRetention?: Duration;
@@ -43,7 +44,7 @@ export class MonitoredQueue extends Construct {
       );
     }
     const visibilityTimeout = props.visibilityTimeout ?? Duration.minutes(5);
-    const maxReceiveCount = props.maxReceiveCount ?? 3;
+    const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     const deadLetterRetention = props.deadLetterRetention ?? Duration.days(14);
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {

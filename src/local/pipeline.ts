@@ -2,7 +2,12 @@ import { join } from 'node:path';
 import type { DatasetConfig, DeploymentEnvironment } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import type { Io } from '../core/io.js';
-import type { DatasetParameter, StageAExecutionInput, StageBExecutionInput } from '../runtime/contract.js';
+import {
+  type DatasetParameter,
+  MAX_RECEIVE_COUNT,
+  type StageAExecutionInput,
+  type StageBExecutionInput,
+} from '../runtime/contract.js';
 import type { PipelineDeps } from '../runtime/core/deps.js';
 import { deduplicationIdOf, jobResultKeyOf, parseS3Uri } from '../runtime/core/ids.js';
 import type { ExecutionFailure, ExecutionItem } from '../runtime/core/model.js';
@@ -13,7 +18,7 @@ import { processObject, startStageA } from '../runtime/core/stage-a.js';
 import type { StageBJobResult } from '../runtime/core/stage-b.js';
 import { triggerStageB } from '../runtime/core/stage-b.js';
 import { runStep } from '../runtime/core/step.js';
-import { MemoryQueue, MemoryWorkflow, StaticDatasetConfigs } from '../runtime/memory/index.js';
+import { MemoryQueue, type MemoryRedrivePolicy, MemoryWorkflow, StaticDatasetConfigs } from '../runtime/memory/index.js';
 import type { LightTransform } from '../runtime/transform/types.js';
 import { type LocalCatalogEntry, listLocalCatalogTables, registerLocalTable } from './catalog.js';
 import { runTransformSqlWithDuckDb, type SkippedStatement } from './duckdb-transform.js';
@@ -159,8 +164,11 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     },
   });
   const metadata: LocalMetadataStore = createLocalMetadataStore({ dir: layout.metadata, clock });
-  const queue = new MemoryQueue(() => clock().getTime());
   const queueUrl = (name: string) => `local://sqs/${name}`;
+  const queue = new MemoryQueue(
+    () => clock().getTime(),
+    localRedrivePolicies(naming, team, pipeline, options.datasets, queueUrl),
+  );
   const stateMachines = { a: naming.stateMachine(team, pipeline, 'a'), b: naming.stateMachine(team, pipeline, 'b') };
   const configs = new StaticDatasetConfigs(options.datasets.map((d) => localDatasetParameter(naming, d, queueUrl)));
   const stepOptions = {
@@ -561,4 +569,27 @@ async function readAll(body: AsyncIterable<Uint8Array>): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of body) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The redrive policies of the local run's queues: those of the deployed stage A and stage B queues. */
+function localRedrivePolicies(
+  naming: Naming,
+  team: string,
+  pipeline: string,
+  datasets: readonly { readonly team: string; readonly dataset: string }[],
+  queueUrl: (name: string) => string,
+): (queueUrl: string) => MemoryRedrivePolicy | undefined {
+  const policies = new Map<string, MemoryRedrivePolicy>([
+    [
+      queueUrl(naming.stageAQueue(team, pipeline)),
+      { deadLetterQueueUrl: queueUrl(naming.stageADeadLetterQueue(team, pipeline)), maxReceiveCount: MAX_RECEIVE_COUNT },
+    ],
+  ]);
+  for (const d of datasets) {
+    policies.set(queueUrl(naming.stageBQueue(d.team, d.dataset)), {
+      deadLetterQueueUrl: queueUrl(naming.stageBDeadLetterQueue(d.team, d.dataset)),
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+    });
+  }
+  return (url) => policies.get(url);
 }

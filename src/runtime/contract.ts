@@ -66,6 +66,12 @@ export const HANDLER_ENV = {
   },
 } as const satisfies Record<HandlerName, Record<string, string>>;
 
+/**
+ * Receives after which a queue message moves to its dead-letter queue: the redrive policy of every stage A and
+ * stage B queue sdlf deploys, and of the local run's queues.
+ */
+export const MAX_RECEIVE_COUNT = 3;
+
 /** The dataset configuration stored as a String SSM parameter at `/{prefix}/{env}/datasets/{team}/{dataset}`. */
 export interface DatasetParameter {
   readonly team: string;

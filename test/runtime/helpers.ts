@@ -1,5 +1,5 @@
 import { expect } from 'vitest';
-import type { DatasetParameter } from '../../src/runtime/contract.js';
+import { type DatasetParameter, MAX_RECEIVE_COUNT } from '../../src/runtime/contract.js';
 import type { CoreLogger, MetadataStore, ObjectMetadataItem, PipelineDeps } from '../../src/runtime/core/index.js';
 import {
   MemoryMetadataStore,
@@ -76,12 +76,18 @@ export function tickingClock(start = Date.parse('2026-01-01T00:00:00Z')) {
   };
 }
 
-/** Pipeline deps over in-memory adapters. */
+/** Pipeline deps over in-memory adapters; each stage B queue dead-letters as the deployed one does. */
 export function memoryDeps(configs: DatasetParameter[] = [datasetConfig()]) {
+  const redrive = new Map(
+    configs.map((c) => [
+      c.stageBQueueUrl,
+      { deadLetterQueueUrl: c.stageBDeadLetterQueueUrl, maxReceiveCount: MAX_RECEIVE_COUNT },
+    ]),
+  );
   const deps = {
     store: new MemoryObjectStore(),
     metadata: new MemoryMetadataStore(),
-    queue: new MemoryQueue(),
+    queue: new MemoryQueue(Date.now, (url) => redrive.get(url)),
     configs: new StaticDatasetConfigs(configs),
     workflow: new MemoryWorkflow(),
     logger: recordingLogger(),

@@ -280,12 +280,7 @@ async function triggerDataset(
     free.filter((item) => !joined.has(item.id)),
     { minItems: options.now ? 1 : config.minItemsProcess, maxItems: config.maxItemsProcess },
   );
-  if (plan.held.length > 0) {
-    await deps.queue.release(
-      config.stageBQueueUrl,
-      plan.held.map((m) => m.receiptHandle),
-    );
-  }
+  if (plan.held.length > 0) await requeueHeld(deps, config, plan.held);
   for (const batch of plan.batches) {
     const uris = batch.objects.map((o) => `s3://${o.bucket}/${o.key}`);
     const executionId = batchIdOf(team, dataset, uris, batch.sources);
@@ -321,6 +316,27 @@ async function triggerDataset(
     );
   }
   return { team, dataset, executions, held: plan.held.length, invalid: invalid.length, failed };
+}
+
+/**
+ * Puts messages held for a later run back on the queue as new messages, then deletes the received ones. Making
+ * them visible again instead would count each wait as a receive, and the queue's redrive policy would move a
+ * staged object that waits for `minItemsProcess` to the dead-letter queue after a few schedule ticks. A stop
+ * between the two steps leaves a message twice, which {@link groupStagedItems} folds into one item.
+ */
+async function requeueHeld(deps: TriggerDeps, config: DatasetParameter, held: readonly ReceivedMessage[]): Promise<void> {
+  await deps.queue.send(
+    config.stageBQueueUrl,
+    held.map((message) => ({
+      body: message.body,
+      groupId: message.groupId ?? datasetKeyOf(config.team, config.dataset),
+      deduplicationId: deduplicationIdOf('held', message.id),
+    })),
+  );
+  await deps.queue.delete(
+    config.stageBQueueUrl,
+    held.map((message) => message.receiptHandle),
+  );
 }
 
 /**

@@ -207,16 +207,31 @@ interface QueuedMessage {
   hiddenUntil: number;
 }
 
+/** An SQS redrive policy: where a message goes once it was received `maxReceiveCount` times. */
+export interface MemoryRedrivePolicy {
+  readonly deadLetterQueueUrl: string;
+  readonly maxReceiveCount: number;
+}
+
 /**
  * FIFO queues in memory, by URL: deduplication ids are remembered for 5 minutes, as SQS does; a received
- * message is hidden until deleted, released or its visibility timeout passes.
+ * message is hidden until deleted, released or its visibility timeout passes; a queue with a redrive policy
+ * moves a message that was received `maxReceiveCount` times to its dead-letter queue instead of delivering it
+ * again, as SQS does.
  */
 export class MemoryQueue implements QueuePort {
   readonly queues = new Map<string, QueuedMessage[]>();
   private readonly seen = new Map<string, number>();
   private counter = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /**
+   * @param now the clock of visibility timeouts and deduplication
+   * @param redrive the redrive policy of a queue, by URL; undefined for none
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly redrive: (queueUrl: string) => MemoryRedrivePolicy | undefined = () => undefined,
+  ) {}
 
   async send(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<void> {
     const queue = this.queues.get(queueUrl) ?? [];
@@ -233,9 +248,14 @@ export class MemoryQueue implements QueuePort {
 
   async receive(queueUrl: string, options: ReceiveOptions): Promise<ReceivedMessage[]> {
     const out: ReceivedMessage[] = [];
-    for (const message of this.queues.get(queueUrl) ?? []) {
+    const policy = this.redrive(queueUrl);
+    for (const message of [...(this.queues.get(queueUrl) ?? [])]) {
       if (out.length >= options.max) break;
       if (message.hiddenUntil > this.now()) continue;
+      if (policy && message.receiveCount >= policy.maxReceiveCount) {
+        this.moveToDeadLetterQueue(queueUrl, message, policy.deadLetterQueueUrl);
+        continue;
+      }
       this.counter++;
       message.receiveCount++;
       message.receiptHandle = `r-${this.counter}`;
@@ -265,6 +285,18 @@ export class MemoryQueue implements QueuePort {
     for (const message of this.queues.get(queueUrl) ?? []) {
       if (message.receiptHandle && handles.has(message.receiptHandle)) message.hiddenUntil = 0;
     }
+  }
+
+  private moveToDeadLetterQueue(queueUrl: string, message: QueuedMessage, deadLetterQueueUrl: string): void {
+    this.queues.set(
+      queueUrl,
+      (this.queues.get(queueUrl) ?? []).filter((m) => m !== message),
+    );
+    const { receiptHandle: _handle, ...rest } = message;
+    this.queues.set(deadLetterQueueUrl, [
+      ...(this.queues.get(deadLetterQueueUrl) ?? []),
+      { ...rest, receiveCount: 0, hiddenUntil: 0 },
+    ]);
   }
 
   /** Bodies of the messages in a queue, visible or not (a test convenience). */

@@ -1,14 +1,28 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DescribeExecutionCommand, ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+} from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { HANDLER_ENV, type StageAExecutionInput, type StageBExecutionInput } from '../../../src/runtime/contract.js';
+import { SqsQueue } from '../../../src/runtime/aws/sqs-queue.js';
+import {
+  HANDLER_ENV,
+  MAX_RECEIVE_COUNT,
+  type StageAExecutionInput,
+  type StageBExecutionInput,
+} from '../../../src/runtime/contract.js';
 import { stagedKeyOf } from '../../../src/runtime/core/ids.js';
 import type { ExecutionItem } from '../../../src/runtime/core/model.js';
+import { triggerStageB } from '../../../src/runtime/core/stage-b.js';
 import { defineLightTransform, flattenRecord, readRecords, tableNameOf } from '../../../src/runtime/transform/index.js';
+import { datasetConfig, memoryDeps } from '../helpers.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 
 /** Where stage A stages table persons of demoteam/legislators/persons.json. */
@@ -318,6 +332,64 @@ describe('pipeline on moto_server', () => {
     const bad = { ...sqsEvent.Records[0], messageId: 'bad', body: '{"not":"a message"}' } as SQSEvent['Records'][number];
     const response = await handlers.stageATrigger({ Records: [bad, ...sqsEvent.Records] });
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['bad', ...sqsEvent.Records.map((r) => r.messageId)]);
+  });
+
+  it('keeps staged objects that wait for min_items_process off a dead-lettering queue, tick after tick', async () => {
+    // Given a stage B queue that dead-letters after MAX_RECEIVE_COUNT receives, as the deployed one does
+    const fifo = { FifoQueue: 'true', VisibilityTimeout: '30' };
+    const dlq =
+      (await c.sqs.send(new CreateQueueCommand({ QueueName: 'held-stage-b-dlq.fifo', Attributes: fifo }))).QueueUrl ?? '';
+    const dlqArn = (await c.sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq, AttributeNames: ['QueueArn'] }))).Attributes
+      ?.QueueArn;
+    const redrivePolicy = JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: MAX_RECEIVE_COUNT });
+    const queueUrl =
+      (
+        await c.sqs.send(
+          new CreateQueueCommand({ QueueName: 'held-stage-b.fifo', Attributes: { ...fifo, RedrivePolicy: redrivePolicy } }),
+        )
+      ).QueueUrl ?? '';
+    const config = datasetConfig({ minItemsProcess: 5, stageBQueueUrl: queueUrl, stageBDeadLetterQueueUrl: dlq });
+    const deps = { ...memoryDeps([config]), queue: new SqsQueue(c.sqs) };
+    // And two staged objects, fewer than the dataset's minimum of 5
+    const staged = ['a', 'b'].map((name) => ({ bucket: 'stage', key: `demoteam/legislators/t/${name}.jsonl` }));
+    for (const { bucket, key } of staged) {
+      await deps.metadata.putObject({
+        id: `s3://${bucket}/${key}`,
+        bucket,
+        key,
+        stage: 'stage',
+        status: 'STAGED',
+        team: 'demoteam',
+        dataset: 'legislators',
+        executionId: 'a-1',
+        recordedAt: '2026-01-01T00:00:00.000Z',
+      });
+    }
+    await c.sqs.send(
+      new SendMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: staged.map((s, i) => ({
+          Id: `m${i}`,
+          MessageBody: JSON.stringify({ ...s, team: 'demoteam', dataset: 'legislators', sourceExecutionId: 'a-1' }),
+          MessageGroupId: 'demoteam-legislators',
+          MessageDeduplicationId: `held-${i}`,
+        })),
+      }),
+    );
+    const options = {
+      team: 'demoteam',
+      pipeline: 'standard',
+      stateMachineArn: lake.stateMachines.b,
+      artifactsBucket: 'artifacts',
+    };
+    // When the schedule ticks more often than the redrive policy allows receives
+    for (let tick = 0; tick < 2 * MAX_RECEIVE_COUNT; tick++) {
+      const [result] = await triggerStageB(deps, options);
+      expect(result).toMatchObject({ executions: [], held: 2, invalid: 0 });
+    }
+    // Then both still wait on the queue and none was dead-lettered
+    expect(await queueDepth(dlq)).toBe(0);
+    expect(await queueDepth(queueUrl)).toBe(2);
   });
 
   it('rejects a light transform input for another dataset', async () => {

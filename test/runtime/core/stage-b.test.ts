@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StageBExecutionInput } from '../../../src/runtime/contract.js';
+import { MAX_RECEIVE_COUNT, type StageBExecutionInput } from '../../../src/runtime/contract.js';
 import {
   batchIdOf,
   planBatches,
@@ -161,6 +161,24 @@ describe('triggerStageB', () => {
     const [result] = await triggerStageB(deps, triggerOptions);
     expect(result).toMatchObject({ executions: [], held: 2 });
     expect(await deps.queue.receive(datasetConfig().stageBQueueUrl, { max: 10 })).toHaveLength(2);
+  });
+
+  it('keeps held messages off the dead-letter queue however many runs they wait, and batches them once enough arrived', async () => {
+    const config = datasetConfig({ minItemsProcess: 5, maxItemsProcess: 10 });
+    const deps = memoryDeps([config]);
+    await stageBMessages(deps, 2);
+    for (let tick = 0; tick < 2 * MAX_RECEIVE_COUNT; tick++) {
+      const [result] = await triggerStageB(deps, triggerOptions);
+      expect(result).toMatchObject({ executions: [], held: 2, invalid: 0 });
+    }
+    expect(deps.queue.bodies(config.stageBDeadLetterQueueUrl)).toEqual([]);
+    expect(deps.queue.bodies(config.stageBQueueUrl)).toHaveLength(2);
+
+    await stageBMessages(deps, 3, config.stageBQueueUrl, 2);
+    const [result] = await triggerStageB(deps, triggerOptions);
+    expect(result?.held).toBe(0);
+    expect(deps.workflow.runs).toHaveLength(1);
+    expect((deps.workflow.runs[0]?.input as StageBExecutionInput | undefined)?.keys).toHaveLength(5);
   });
 
   it('does not start a batch twice when its messages are delivered again', async () => {
