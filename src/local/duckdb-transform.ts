@@ -53,7 +53,8 @@ export interface TransformSqlRun {
  * view over its staged files, each `CREATE VIEW` an intermediate view, each `CREATE TABLE … AS` a table written
  * as Parquet (Hive-style `col=value/` folders for `PARTITIONED BY`) and then readable by the statements after it.
  * A statement that reads a table or view this batch does not have is skipped and listed, as the Glue runner
- * does; any other SQL error fails the run.
+ * does; any other SQL error fails the run. The SQL reaches no file or URL but the batch's staged files and the
+ * dataset's own tables (see {@link confineFileAccess}).
  *
  * Tables grow by batch, as the Glue job's do: each run adds its own files (`{executionId}-{n}.parquet`) beside
  * those of earlier runs, and a rerun of the same execution replaces only its own files. Every table of the run is
@@ -75,6 +76,11 @@ export async function runTransformSqlWithDuckDb(options: RunTransformSqlOptions)
   const connection = await instance.connect();
   const staging = join(options.outputDir, `${STAGE_B_STAGING_PREFIX}${randomBytes(4).toString('hex')}`);
   try {
+    await confineFileAccess(connection, [
+      ...Object.values(options.inputs).flat().map(dirname),
+      options.outputDir,
+      options.spillDir,
+    ]);
     for (const [table, files] of Object.entries(options.inputs)) {
       await connection.run(`CREATE VIEW ${ident(table)} AS ${await selectStaged(connection, files)}`);
     }
@@ -152,9 +158,32 @@ async function runStatement(
     const message = (error as Error).message;
     const missing = MISSING_RELATION.exec(message)?.[1];
     if (missing) return { name: statement.name, reason: `reads ${missing.toLowerCase()}, which this batch does not have` };
+    const outside = OUTSIDE_FILE.exec(message)?.[1];
+    if (outside) {
+      throw new TransformSqlRunError(
+        statement.line,
+        label,
+        `reads "${outside}", a file outside the batch: transform.sql reads only the batch's input tables and the tables and views it creates, as the Glue job reads the dataset's staged objects only; add the file to the dataset's uploads instead (sdlf upload / sdlf run --local <file>)`,
+      );
+    }
     throw new TransformSqlRunError(statement.line, label, message);
   }
 }
+
+/**
+ * Stops DuckDB from reading or writing any file or URL outside `dirs` (and from installing or loading
+ * extensions), for good: DuckDB refuses to turn external access back on while the database is open. The Glue job
+ * reads the batch's objects through its role; locally, this keeps a `read_csv('/etc/passwd')` or an `https://`
+ * read from working here and failing there.
+ */
+async function confineFileAccess(connection: DuckDBConnection, dirs: readonly string[]): Promise<void> {
+  const allowed = [...new Set(dirs.map((dir) => (dir.endsWith(sep) ? dir : `${dir}${sep}`)))];
+  await connection.run(`SET allowed_directories = [${allowed.map(literal).join(', ')}]`);
+  await connection.run('SET enable_external_access = false');
+}
+
+/** DuckDB's error for a file or URL outside the allowed directories. */
+const OUTSIDE_FILE = /Permission Error: Cannot access (?:file|directory) "([^"]+)"/;
 
 /** DuckDB's error for a table or view that does not exist. */
 const MISSING_RELATION = /Catalog Error: Table with name "?([^\s"!]+)"? does not exist/i;

@@ -218,4 +218,19 @@ describe('runTransformSqlWithDuckDb', () => {
     expect(readdirSync(join(out, 'persons'))).toEqual(['good-0.parquet']);
     expect(readdirSync(out).filter((name) => name.startsWith('.'))).toEqual([]);
   });
+
+  it.each([
+    ['a file of the machine', "read_csv('/etc/passwd')", '/etc/passwd'],
+    ['a URL', "read_json('https://example.com/x.json')", 'https://example.com/x.json'],
+  ])('refuses to read %s, which the Glue job could not either, naming the line and the fix', async (_what, source, shown) => {
+    const out = join(dir, `analytics-x-${shown.length}`);
+    const sql = `CREATE TABLE persons AS SELECT * FROM persons;\nCREATE TABLE leak AS SELECT * FROM ${source};`;
+    const failure = await run(out, sql, 'leak').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TransformSqlRunError);
+    expect(failure).toMatchObject({ line: 2, statement: 'CREATE TABLE leak' });
+    expect((failure as Error).message).toContain(`reads "${shown}", a file outside the batch`);
+    expect((failure as Error).message).toContain('sdlf upload');
+    expect(existsSync(join(out, 'leak'))).toBe(false);
+    expect(existsSync(join(out, 'persons'))).toBe(false);
+  });
 });
