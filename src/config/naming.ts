@@ -64,7 +64,8 @@ export const SDLF_TAG_KEYS = {
 } as const;
 
 /** Stages that own a queue and a state machine. */
-export type StageId = 'a' | 'b';
+export const STAGES = ['a', 'b'] as const;
+export type StageId = (typeof STAGES)[number];
 
 /**
  * Produces every physical name of one environment. All names carry the prefix and the environment; bucket names
@@ -191,7 +192,7 @@ export class Naming {
   }
 
   /** `{prefix}-{env}-{team}-{pipeline}-{purpose}` for roles of a team's pipeline. */
-  pipelineRole(team: string, pipeline: string, purpose: string): string {
+  pipelineRole(team: string, pipeline: string, purpose: PipelineFunction | `stage-${StageId}`): string {
     return `${this.base}-${team}-${pipeline}-${purpose}`;
   }
 
@@ -269,6 +270,13 @@ export class Naming {
           kind: 'iamRole',
           label: `${fn} role of ${of}`,
           value: this.pipelineRole(team, pipeline, fn),
+        }),
+      ),
+      ...STAGES.map(
+        (stage): PhysicalName => ({
+          kind: 'iamRole',
+          label: `stage ${stage.toUpperCase()} state machine role of ${of}`,
+          value: this.pipelineRole(team, pipeline, `stage-${stage}`),
         }),
       ),
       { kind: 'stateMachine', label: `stage A state machine of ${of}`, value: this.stateMachine(team, pipeline, 'a') },

@@ -58,6 +58,14 @@ export interface DatasetResourcesProps {
   readonly logRetention?: RetentionDays;
   /** Memory of the light-transform function in MB. @default 1024 */
   readonly lightTransformMemorySize?: number;
+  /**
+   * Whether to grant the team pipeline's roles, by the names `LightTransformStage` and
+   * `HeavyTransformStage` give them, this dataset's own resources: the stage A state machine invokes its
+   * light-transform function; the step function sends to its stage B queue and dead-letter queue; the stage B
+   * trigger receives from, sends to and deletes in its stage B queue; the stage B state machine runs its Glue job.
+   * Off for a pipeline type built without those stages. @default true
+   */
+  readonly grantPipelineRoles?: boolean;
 }
 
 /**
@@ -269,6 +277,8 @@ export class DatasetResources extends Construct {
       acknowledge(this.glueJob, 'AwsSolutions-GL3', 'Bookmarks are off and encrypted by the security configuration.');
     }
 
+    if (props.grantPipelineRoles ?? true) this.grantPipelineRoles(naming, config);
+
     this.parameterValue = {
       team,
       dataset,
@@ -293,5 +303,51 @@ export class DatasetResources extends Construct {
       /^Action::(s3|kms):[A-Za-z]*\*$/,
       /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/.*\*$/,
     ]);
+  }
+
+  /**
+   * Grants the team pipeline's roles this dataset's resources, from the dataset stack and by exact ARN. Granting
+   * them in the pipeline stack would need name patterns (`ddk-dev-sales-*-stage-b.fifo`) that also match another
+   * team's names (`ddk-dev-sales-eu-orders-stage-b.fifo`); here a new dataset still changes nothing in the
+   * pipeline stack, and removing the dataset stack takes its grants with it.
+   */
+  private grantPipelineRoles(naming: Naming, config: DatasetConfig): void {
+    const { team, dataset, pipeline } = config;
+    const role = (id: string, purpose: Parameters<Naming['pipelineRole']>[2]) =>
+      Role.fromRoleName(this, id, naming.pipelineRole(team, pipeline, purpose));
+    const lightTransform = this.lightTransformFunction.function.functionArn;
+    role('StageARole', 'stage-a').addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [lightTransform] }),
+    );
+    if (!this.stageBQueue || !this.glueJob) return;
+    const queue = this.stageBQueue.queue.queueArn;
+    const deadLetterQueue = this.stageBQueue.deadLetterQueue.queueArn;
+    // Post-update queues the staged keys for stage B; the error step dead-letters a failed batch's keys.
+    role('StepRole', 'step').addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [queue, deadLetterQueue] }),
+    );
+    // The trigger batches the queue, puts back what waits for min_items_process, dead-letters invalid messages.
+    const trigger = role('StageBTriggerRole', 'stage-b-trigger');
+    trigger.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:SendMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+        ],
+        resources: [queue],
+      }),
+    );
+    trigger.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [deadLetterQueue] }));
+    const job = Stack.of(this).formatArn({ service: 'glue', resource: 'job', resourceName: naming.glueJob(team, dataset) });
+    role('StageBRole', 'stage-b').addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
+        resources: [job],
+      }),
+    );
   }
 }

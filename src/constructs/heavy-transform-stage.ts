@@ -93,19 +93,15 @@ export class HeavyTransformStage extends Construct {
     });
     this.monitoredStateMachine = new MonitoredStateMachine(this, 'StateMachine', {
       stateMachineName: naming.stateMachine(team, pipeline, 'b'),
+      roleName: naming.pipelineRole(team, pipeline, 'stage-b'),
       definitionBody: DefinitionBody.fromChainable(definition),
       alarmTopic: foundations.alarmTopic,
       timeout: executionTimeout,
       logRetention,
     });
     this.stateMachine = this.monitoredStateMachine.stateMachine;
-    const glueJobs = stack.formatArn({ service: 'glue', resource: 'job', resourceName: naming.glueJob(team, '*') });
-    this.stateMachine.addToRolePolicy(
-      new PolicyStatement({
-        actions: ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
-        resources: [glueJobs],
-      }),
-    );
+    // Each dataset stack grants this role its own Glue job, and the trigger and step roles its own stage B queue
+    // and dead-letter queue (see DatasetResources): no statement here matches another team's names.
 
     this.triggerFunction = new SdlfFunction(this, 'Trigger', {
       functionName: naming.pipelineFunction(team, pipeline, 'stage-b-trigger'),
@@ -122,10 +118,7 @@ export class HeavyTransformStage extends Construct {
         [HANDLER_ENV['stage-b-trigger'].artifactsBucket]: foundations.bucket('artifacts').bucketName,
       },
     });
-    const stageBDeadLetterQueues = stack.formatArn({ service: 'sqs', resource: naming.stageBDeadLetterQueue(team, '*') });
     const role = this.triggerFunction.role;
-    // Invalid stage B messages go to the dataset's dead-letter queue.
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [stageBDeadLetterQueues] }));
     this.stateMachine.grantStartExecution(role);
     const teamParameters = naming.datasetParameter(team, '').slice(1, -1);
     role.addToPrincipalPolicy(
@@ -135,18 +128,6 @@ export class HeavyTransformStage extends Construct {
           stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: teamParameters }),
           stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${teamParameters}/*` }),
         ],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: [
-          'sqs:ReceiveMessage',
-          'sqs:DeleteMessage',
-          'sqs:ChangeMessageVisibility',
-          'sqs:GetQueueAttributes',
-          'sqs:GetQueueUrl',
-        ],
-        resources: [stack.formatArn({ service: 'sqs', resource: naming.stageBQueue(team, '*') })],
       }),
     );
     // Writes each batch's manifest, and reads it back to resume a batch an earlier run did not finish handing
@@ -166,36 +147,27 @@ export class HeavyTransformStage extends Construct {
     });
 
     // The step function's stage B steps: post-update reads the job result beside the manifest (a GET of a missing
-    // result must answer 404, not 403, hence the list grant of grantRead), the error step dead-letters the batch's
-    // keys.
+    // result must answer 404, not 403, hence the list grant of grantRead); the error step dead-letters the batch's
+    // keys to the dataset's dead-letter queue, which the dataset stack grants.
     const stepRole = props.stepFunction.role;
     if (stepRole) {
       foundations.bucket('artifacts').grantRead(stepRole, `manifests/${team}/*`);
       foundations.bucketKey('artifacts').grantDecrypt(stepRole);
-      stepRole.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [stageBDeadLetterQueues] }));
-      acknowledgeWildcards(
-        stepRole,
-        `Stage B steps of ${team}: the job results under manifests/${team}/ and the stage B dead-letter queues of ${team}'s datasets, by name.`,
-        [
-          /^Action::(s3|kms):[A-Za-z]*\*$/,
-          /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/manifests\/[a-z0-9-]+\/\*$/,
-          wildcardName(naming.stageBDeadLetterQueue(team, '*')),
-        ],
-      );
+      acknowledgeWildcards(stepRole, `Stage B steps of ${team}: the job results under manifests/${team}/.`, [
+        /^Action::(s3|kms):[A-Za-z]*\*$/,
+        /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/manifests\/[a-z0-9-]+\/\*$/,
+      ]);
     }
 
     acknowledgeWildcards(
       this,
-      `Scoped to ${team}'s resources by name: its datasets' parameters, queues and Glue jobs, and the grants CDK generates for named tables, buckets and keys.`,
+      `Scoped to ${team}'s resources: its datasets' parameters by path, its manifests by prefix, and the grants CDK generates for named tables, buckets and keys.`,
       [
         /^Action::(s3|kms|dynamodb|sqs|states|lambda):[A-Za-z]*\*$/,
         /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
         /^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table\/<SsmParameterValue[A-Za-z0-9]+>\/index\/\*$/,
         /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/manifests\/[a-z0-9-]+\/\*$/,
         wildcardName(`${teamParameters}/*`),
-        wildcardName(naming.stageBQueue(team, '*')),
-        wildcardName(naming.stageBDeadLetterQueue(team, '*')),
-        wildcardName(naming.glueJob(team, '*')),
       ],
     );
   }

@@ -92,7 +92,6 @@ export class LightTransformStage extends Construct {
     const foundations = FoundationsReferences.of(this, naming);
     const common = commonEnvironment(foundations, naming);
     const datasetParameters = foundations.arn('ssm', 'parameter', naming.datasetParameter(team, '*').slice(1));
-    const stageBQueues = Stack.of(this).formatArn({ service: 'sqs', resource: naming.stageBQueue(team, '*') });
 
     this.queue = new MonitoredQueue(this, 'Queue', {
       queueName: naming.stageAQueue(team, pipeline),
@@ -177,9 +176,7 @@ export class LightTransformStage extends Construct {
       foundations.table(kind).grantReadWriteData(step);
     }
     this.queue.deadLetterQueue.grantSendMessages(step);
-    step.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [stageBQueues] }),
-    );
+    // Each dataset stack grants this role its own stage B queue (see DatasetResources).
     step.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [datasetParameters] }));
     foundations.bucket('stage').grantRead(step, `${team}/*`);
     foundations.bucketKey('stage').grantDecrypt(step);
@@ -212,14 +209,14 @@ export class LightTransformStage extends Construct {
     });
     this.monitoredStateMachine = new MonitoredStateMachine(this, 'StateMachine', {
       stateMachineName: naming.stateMachine(team, pipeline, 'a'),
+      roleName: naming.pipelineRole(team, pipeline, 'stage-a'),
       definitionBody: DefinitionBody.fromChainable(definition),
       alarmTopic: foundations.alarmTopic,
       timeout: executionTimeout,
       logRetention,
     });
     this.stateMachine = this.monitoredStateMachine.stateMachine;
-    const lightTransforms = foundations.arn('lambda', 'function', `${naming.lightTransformFunction(team, '*')}`, true);
-    this.stateMachine.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [lightTransforms] }));
+    // Each dataset stack grants this role the invocation of its own light-transform function (see DatasetResources).
 
     this.triggerFunction = new SdlfFunction(this, 'Trigger', {
       functionName: naming.pipelineFunction(team, pipeline, 'stage-a-trigger'),
@@ -240,15 +237,13 @@ export class LightTransformStage extends Construct {
 
     acknowledgeWildcards(
       this,
-      `Scoped to ${team}'s resources by name: its datasets' parameters, queues and functions, and the grants CDK generates for named tables, buckets and keys.`,
+      `Scoped to ${team}'s resources: its datasets' parameters by path, and the grants CDK generates for named tables, buckets and keys.`,
       [
         /^Action::(s3|kms|dynamodb|sqs|states|lambda):[A-Za-z]*\*$/,
         /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
         /^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table\/<SsmParameterValue[A-Za-z0-9]+>\/index\/\*$/,
         /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/[a-z0-9-]+\/\*$/,
         wildcardName(naming.datasetParameter(team, '*').slice(1)),
-        wildcardName(naming.stageBQueue(team, '*')),
-        wildcardName(naming.lightTransformFunction(team, '*')),
       ],
     );
   }

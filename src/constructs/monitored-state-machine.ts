@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
@@ -20,6 +21,11 @@ export interface MonitoredStateMachineProps {
   readonly timeout?: Duration;
   /** Retention of the execution log group. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
+  /**
+   * Physical name of the state machine's role, so that dataset stacks can grant it access to their own
+   * resources by name (see `DatasetResources`). @default a name CloudFormation generates
+   */
+  readonly roleName?: string;
 }
 
 /**
@@ -47,16 +53,17 @@ export class MonitoredStateMachine extends Construct {
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
+      ...(props.roleName
+        ? { role: new Role(this, 'Role', { roleName: props.roleName, assumedBy: new ServicePrincipal('states.amazonaws.com') }) }
+        : {}),
       definitionBody: props.definitionBody,
       timeout,
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
-    acknowledgeWildcards(
-      this.stateMachine,
-      'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.',
-      [/^Resource::\*$/],
-    );
+    acknowledgeWildcards(this, 'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.', [
+      /^Resource::\*$/,
+    ]);
     const period = Duration.minutes(5);
     this.failureAlarm = new Alarm(this, 'FailureAlarm', {
       alarmDescription: `Executions of ${props.stateMachineName} failed, timed out or were aborted; "sdlf status" lists them.`,

@@ -93,6 +93,82 @@ describe('DatasetResources', () => {
     });
   });
 
+  describe("grants on the team pipeline's roles", () => {
+    const { template } = dataset({ heavyTransform: ownScript(heavyDir()) });
+    /** The statements of the policy this stack attaches to a pipeline role, by the role's name. */
+    const statementsOf = (roleName: string) => {
+      const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter(
+        (p) => JSON.stringify(p.Properties.Roles) === JSON.stringify([roleName]),
+      );
+      expect(policies, roleName).toHaveLength(1);
+      return policies[0]?.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>;
+    };
+
+    it('lets the stage A state machine invoke this light-transform function only', () => {
+      expect(statementsOf('ddk-dev-demoteam-standard-stage-a')).toEqual([
+        expect.objectContaining({
+          Action: 'lambda:InvokeFunction',
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^DatasetLightTransformFunction/), 'Arn'] },
+        }),
+      ]);
+    });
+
+    it('lets the step function send to this stage B queue and its dead-letter queue only', () => {
+      const [statement] = statementsOf('ddk-dev-demoteam-standard-step');
+      expect(statement).toMatchObject({ Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'] });
+      expect(JSON.stringify(statement?.Resource)).toMatch(
+        /"DatasetStageBQueue[0-9A-F]{8}","Arn".*"DatasetStageBQueueDeadLetterQueue[0-9A-F]+","Arn"/,
+      );
+    });
+
+    it('lets the stage B trigger batch, put back and delete in this stage B queue, and dead-letter to its own', () => {
+      const statements = statementsOf('ddk-dev-demoteam-standard-stage-b-trigger');
+      expect(statements.map((s) => s.Action)).toEqual([
+        [
+          'sqs:ReceiveMessage',
+          'sqs:SendMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+        ],
+        'sqs:SendMessage',
+      ]);
+      expect(JSON.stringify(statements[0]?.Resource)).toMatch(/^\{"Fn::GetAtt":\["DatasetStageBQueue[0-9A-F]{8}","Arn"\]\}$/);
+      expect(JSON.stringify(statements[1]?.Resource)).toMatch(
+        /^\{"Fn::GetAtt":\["DatasetStageBQueueDeadLetterQueue[0-9A-F]+","Arn"\]\}$/,
+      );
+    });
+
+    it('lets the stage B state machine run this Glue job only', () => {
+      expect(statementsOf('ddk-dev-demoteam-standard-stage-b')).toEqual([
+        expect.objectContaining({
+          Action: ['glue:StartJobRun', 'glue:GetJobRun', 'glue:GetJobRuns', 'glue:BatchStopJobRun'],
+          Resource: {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':glue:us-east-1:222222222222:job/ddk-dev-demoteam-legislators-heavy-transform',
+              ],
+            ],
+          },
+        }),
+      ]);
+    });
+
+    it('grants only the stage A state machine without a heavy transform, and nothing with grantPipelineRoles off', () => {
+      const light = dataset().template;
+      expect(Object.values(light.findResources('AWS::IAM::Policy')).map((p) => p.Properties.Roles)).toContainEqual([
+        'ddk-dev-demoteam-standard-stage-a',
+      ]);
+      expect(JSON.stringify(light.toJSON())).not.toContain('ddk-dev-demoteam-standard-step');
+      const off = dataset({ heavyTransform: ownScript(heavyDir()), grantPipelineRoles: false }).template;
+      expect(JSON.stringify(off.toJSON())).not.toMatch(/ddk-dev-demoteam-standard-(stage-a|stage-b|step)/);
+    });
+  });
+
   describe('with custom props', () => {
     it('adds the Glue 5.0 job with its script and SQL as assets, the stage B queue and the Lake Formation grants', () => {
       const { template, construct } = dataset({
