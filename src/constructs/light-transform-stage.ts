@@ -192,6 +192,7 @@ export class LightTransformStage extends Construct {
           Payload: {
             'bucket.$': '$$.Execution.Input.bucket',
             'key.$': '$$.Execution.Input.key',
+            'versionId.$': '$$.Execution.Input.versionId',
             'team.$': '$$.Execution.Input.team',
             'dataset.$': '$$.Execution.Input.dataset',
             'executionId.$': '$$.Execution.Input.executionId',

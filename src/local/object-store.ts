@@ -98,10 +98,22 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
   return {
     pathOf,
     folderOf: (bucket, prefix) => dirname(pathOf(bucket, `${prefix.replace(/\/*$/, '')}/_`)),
-    async get(bucket, key) {
+    async get(bucket, key, options = {}) {
       const path = pathOf(bucket, key);
       const stats = await stat(path).catch(() => undefined);
       if (!stats?.isFile()) throw new ObjectNotFoundError(bucket, key);
+      // The local lake keeps the latest version of a key only: an older one is gone, as if deleted on S3.
+      if (options.versionId && bucketOf(bucket).versioned) {
+        const info = await infoOf(bucket, key);
+        if (info?.versionId !== options.versionId) {
+          throw new ObjectNotFoundError(
+            bucket,
+            key,
+            options.versionId,
+            `the file changed since; its version is now ${info?.versionId}`,
+          );
+        }
+      }
       return createReadStream(path);
     },
     async put(bucket: string, key: string, body: ObjectBody, _options?: PutObjectOptions) {

@@ -192,6 +192,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
           {
             bucket: execution.bucket,
             key: execution.key,
+            versionId: execution.versionId,
             team,
             dataset,
             executionId: execution.executionId,

@@ -121,6 +121,8 @@ export interface StageBMessage {
  */
 export interface StageAExecutionInput extends StageAMessage {
   readonly stage: 'a';
+  /** Always present (empty for an unversioned object): the state machine passes it to the light transform. */
+  readonly versionId: string;
   readonly executionId: string;
   readonly lightTransformFunction: string;
   readonly stageBQueueUrl: string;
@@ -181,6 +183,11 @@ export type StepInput =
 export interface LightTransformInput {
   readonly bucket: string;
   readonly key: string;
+  /**
+   * The version of the raw object the execution is for (from its S3 event): the transform reads that version,
+   * not whatever the key holds by then. Empty or absent for an unversioned object.
+   */
+  readonly versionId?: string;
   readonly team: string;
   readonly dataset: string;
   readonly executionId: string;

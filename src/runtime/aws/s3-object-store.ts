@@ -3,7 +3,14 @@
  */
 import { Readable } from 'node:stream';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type ObjectBody, type ObjectInfo, ObjectNotFoundError, type ObjectStore, type PutObjectOptions } from '../core/ports.js';
+import {
+  type GetObjectOptions,
+  type ObjectBody,
+  type ObjectInfo,
+  ObjectNotFoundError,
+  type ObjectStore,
+  type PutObjectOptions,
+} from '../core/ports.js';
 import { type ClientSource, clientGetter, isAwsError } from './clients.js';
 
 const sdk = () => import('./sdk/s3.js');
@@ -24,14 +31,17 @@ export class S3ObjectStore implements ObjectStore {
     this.s3 = clientGetter(s3);
   }
 
-  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+  async get(bucket: string, key: string, options: GetObjectOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const [s3, { GetObjectCommand }] = await Promise.all([this.s3(), sdk()]);
+    const versionId = options.versionId || undefined;
     try {
-      const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      if (!response.Body) throw new ObjectNotFoundError(bucket, key);
+      const response = await s3.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(versionId ? { VersionId: versionId } : {}) }),
+      );
+      if (!response.Body) throw new ObjectNotFoundError(bucket, key, versionId);
       return response.Body as Readable;
     } catch (error) {
-      if (isAwsError(error, 'NoSuchKey', 'NotFound')) throw new ObjectNotFoundError(bucket, key);
+      if (isAwsError(error, 'NoSuchKey', 'NotFound', 'NoSuchVersion')) throw new ObjectNotFoundError(bucket, key, versionId);
       throw error;
     }
   }

@@ -60,19 +60,22 @@ const STAGED_NAME_MAX = 200;
  * Key of a staged object: `{team}/{dataset}/{table}/{name}-{hash}.jsonl`. `name` is the raw key's path below
  * `{team}/{dataset}/` with its extension kept, `/` written as `__` and any character but letters, digits, `.`,
  * `_` and `-` as `_` (so no name is a glob pattern for Spark or DuckDB); `hash` is 12 hex characters of the
- * SHA-256 of the whole raw key. `2024/01/persons.json` → `2024__01__persons.json-<hash>.jsonl`.
+ * SHA-256 of the whole raw key and its version id, when it has one. `2024/01/persons.json` →
+ * `2024__01__persons.json-<hash>.jsonl`.
  *
  * The name is for people; the hash tells raw objects apart, so `persons.json` and `persons.csv`, or
- * `2024/01/persons.json` and `2024__01__persons.json`, get different staged keys. Deterministic: reprocessing a
- * raw object overwrites its own staged objects. Stage A's post-update refuses a staged key recorded for another
+ * `2024/01/persons.json` and `2024__01__persons.json`, get different staged keys, and so do two versions of one
+ * key: each version is processed once, and two quick uploads never race to write one staged object.
+ * Deterministic: reprocessing a raw object version overwrites its own staged objects. Stage A's post-update refuses a staged key recorded for another
  * raw object (see `MetadataStore.putStagedObject`), so even a hash collision cannot pass silently.
  */
-export function stagedKeyOf(team: string, dataset: string, table: string, sourceKey: string): string {
+export function stagedKeyOf(team: string, dataset: string, table: string, sourceKey: string, versionId?: string): string {
   const prefix = `${team}/${dataset}/`;
   const relative = sourceKey.startsWith(prefix) ? sourceKey.slice(prefix.length) : sourceKey;
   const readable = relative.replaceAll('/', '__').replaceAll(/[^\p{L}\p{N}._-]/gu, '_');
   const name = Array.from(readable).slice(0, STAGED_NAME_MAX).join('') || 'object';
-  const hash = createHash('sha256').update(sourceKey).digest('hex').slice(0, STAGED_KEY_HASH_LENGTH);
+  const hashed = versionId ? `${sourceKey}\u0000${versionId}` : sourceKey;
+  const hash = createHash('sha256').update(hashed).digest('hex').slice(0, STAGED_KEY_HASH_LENGTH);
   return `${prefix}${table}/${name}-${hash}.jsonl`;
 }
 

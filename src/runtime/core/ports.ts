@@ -42,16 +42,31 @@ export class ObjectNotFoundError extends Error {
   constructor(
     readonly bucket: string,
     readonly key: string,
+    readonly versionId?: string,
+    reason?: string,
   ) {
-    super(`Object s3://${bucket}/${key} does not exist.`);
+    super(
+      versionId
+        ? `Version ${versionId} of object s3://${bucket}/${key} does not exist${reason ? ` (${reason})` : ''}.`
+        : `Object s3://${bucket}/${key} does not exist.`,
+    );
     this.name = 'ObjectNotFoundError';
   }
 }
 
+/** Options of {@link ObjectStore.get}. */
+export interface GetObjectOptions {
+  /** Reads this version of the object rather than the latest. */
+  readonly versionId?: string;
+}
+
 /** Object storage: S3 on AWS, a folder per bucket locally. */
 export interface ObjectStore {
-  /** Opens an object's bytes as a stream. Rejects with {@link ObjectNotFoundError} when it does not exist. */
-  get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * Opens an object's bytes as a stream: the latest version, or `options.versionId`. Rejects with
+   * {@link ObjectNotFoundError} when the object, or that version of it, does not exist.
+   */
+  get(bucket: string, key: string, options?: GetObjectOptions): Promise<AsyncIterable<Uint8Array>>;
   /**
    * Stores an object, replacing any previous one. A stream body is written as it arrives (never buffered whole);
    * when the stream fails, the call rejects and no object (and no partial object) is left at `key`.

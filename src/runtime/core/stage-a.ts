@@ -87,6 +87,7 @@ export async function startStageA(
   }
   const input: StageAExecutionInput = {
     ...message,
+    versionId: message.versionId ?? '',
     stage: 'a',
     executionId,
     lightTransformFunction: config.lightTransformFunction,
@@ -180,7 +181,7 @@ export async function processObject(
     body: () => {
       if (opened) throw new Error(`The body of ${input.key} was already opened; a light transform may read it once.`);
       opened = true;
-      return lazyBody(deps.store, input.bucket, input.key);
+      return lazyBody(deps.store, input.bucket, input.key, input.versionId);
     },
   };
   const context = { team: input.team, dataset: input.dataset, env: options.env, executionId: input.executionId };
@@ -214,7 +215,11 @@ export async function processObject(
       }
       let writer = writers.get(table);
       if (!writer) {
-        writer = new TableWriter(deps.store, options.stageBucket, stagedKeyOf(input.team, input.dataset, table, input.key));
+        writer = new TableWriter(
+          deps.store,
+          options.stageBucket,
+          stagedKeyOf(input.team, input.dataset, table, input.key, input.versionId || undefined),
+        );
         writers.set(table, writer);
       }
       // Awaits only when the write buffer is flushed: a promise per record would dominate the run time.
@@ -277,8 +282,9 @@ export function transformFailure(error: unknown, input: { bucket: string; key: s
   return wrapped;
 }
 
-async function* lazyBody(store: ObjectStore, bucket: string, key: string): AsyncGenerator<Uint8Array> {
-  yield* await store.get(bucket, key);
+/** The raw object's bytes, opened on first read: the version the execution is for when it has one. */
+async function* lazyBody(store: ObjectStore, bucket: string, key: string, versionId?: string): AsyncGenerator<Uint8Array> {
+  yield* await store.get(bucket, key, versionId ? { versionId } : {});
 }
 
 /** Streams JSON Lines of one table into one stored object, with backpressure. */

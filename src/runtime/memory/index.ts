@@ -22,6 +22,7 @@ import {
 } from '../core/model.js';
 import {
   type DatasetConfigSource,
+  type GetObjectOptions,
   InvalidTransitionError,
   type ListExecutionsOptions,
   type MetadataStore,
@@ -49,15 +50,26 @@ export async function bodyBytes(body: ObjectBody): Promise<Uint8Array> {
   return Buffer.concat(chunks);
 }
 
-/** An {@link ObjectStore} in a map; a put becomes visible only when its body was read completely. */
+/**
+ * An {@link ObjectStore} in a map; a put becomes visible only when its body was read completely. Buckets named
+ * in `versionedBuckets` keep every version, as a versioned S3 bucket does: each put gets a `versionId` and a get
+ * may read any version. Other buckets keep the latest bytes only and read them whatever version is asked for.
+ */
 export class MemoryObjectStore implements ObjectStore {
   /** Objects by `bucket/key`. */
   readonly objects = new Map<string, { bytes: Uint8Array; info: ObjectInfo }>();
+  /** Every version of the objects of versioned buckets, by `bucket/key/versionId`. */
+  private readonly versions = new Map<string, Uint8Array>();
+  private versionCounter = 0;
 
-  async get(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+  constructor(private readonly versionedBuckets: readonly string[] = []) {}
+
+  async get(bucket: string, key: string, options: GetObjectOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const object = this.objects.get(`${bucket}/${key}`);
     if (!object) throw new ObjectNotFoundError(bucket, key);
-    const bytes = object.bytes;
+    const versioned = options.versionId && this.versionedBuckets.includes(bucket);
+    const bytes = versioned ? this.versions.get(`${bucket}/${key}/${options.versionId}`) : object.bytes;
+    if (!bytes) throw new ObjectNotFoundError(bucket, key, options.versionId);
     return (async function* () {
       for (let at = 0; at < bytes.length; at += 65_536) yield bytes.subarray(at, at + 65_536);
     })();
@@ -65,14 +77,17 @@ export class MemoryObjectStore implements ObjectStore {
 
   async put(bucket: string, key: string, body: ObjectBody): Promise<ObjectInfo> {
     const bytes = await bodyBytes(body);
+    const versionId = this.versionedBuckets.includes(bucket) ? `v${++this.versionCounter}` : undefined;
     const info: ObjectInfo = {
       bucket,
       key,
       size: bytes.length,
       etag: `"${createHash('md5').update(bytes).digest('hex')}"`,
+      ...(versionId ? { versionId } : {}),
       lastModified: new Date().toISOString(),
     };
     this.objects.set(`${bucket}/${key}`, { bytes, info });
+    if (versionId) this.versions.set(`${bucket}/${key}/${versionId}`, bytes);
     return info;
   }
 

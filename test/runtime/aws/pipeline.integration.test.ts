@@ -25,8 +25,9 @@ import { defineLightTransform, flattenRecord, readRecords, tableNameOf } from '.
 import { datasetConfig, memoryDeps } from '../helpers.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 
-/** Where stage A stages table persons of demoteam/legislators/persons.json. */
-const PERSONS_STAGED = stagedKeyOf('demoteam', 'legislators', 'persons', 'demoteam/legislators/persons.json');
+/** Where stage A stages table persons of a version of demoteam/legislators/persons.json (the raw bucket is versioned). */
+const personsStaged = (versionId: string) =>
+  stagedKeyOf('demoteam', 'legislators', 'persons', 'demoteam/legislators/persons.json', versionId);
 
 // The light-transform handler imports the user's transform from this module; the CDK app bundles the real one.
 vi.mock('sdlf:user-transform', () => ({
@@ -162,9 +163,11 @@ async function objectText(bucket: string, key: string): Promise<string> {
 async function runStageA(execution: StageAExecutionInput) {
   await handlers.step({ step: 'pre-update', execution });
   try {
+    // The Process state passes the raw object's version as the state machine definition does.
     const result = await handlers.lightTransform({
       bucket: execution.bucket,
       key: execution.key,
+      versionId: execution.versionId,
       team: execution.team,
       dataset: execution.dataset,
       executionId: execution.executionId,
@@ -193,6 +196,8 @@ describe('pipeline on moto_server', () => {
     const [run] = await executionsOf(lake.stateMachines.a);
     const execution = await executionInput<StageAExecutionInput>(run?.executionArn);
     expect(execution).toMatchObject({ stage: 'a', key: 'demoteam/legislators/persons.json', stageBQueueUrl: lake.queues.stageB });
+    expect(execution.versionId).toBe(event.detail.object['version-id']);
+    const PERSONS_STAGED = personsStaged(execution.versionId);
     // And the stage A steps run
     await runStageA(execution);
     // Then the records are staged as flattened JSON Lines and the execution SUCCEEDED
@@ -285,7 +290,10 @@ describe('pipeline on moto_server', () => {
     // And the good one succeeded
     expect((await historyItem(good?.executionId ?? ''))?.status).toBe('SUCCEEDED');
     expect(
-      await objectText(lake.buckets.stage, stagedKeyOf('demoteam', 'legislators', 'good', 'demoteam/legislators/good.json')),
+      await objectText(
+        lake.buckets.stage,
+        stagedKeyOf('demoteam', 'legislators', 'good', 'demoteam/legislators/good.json', good?.versionId),
+      ),
     ).toBe('{"id":7}\n');
   });
 
@@ -332,6 +340,36 @@ describe('pipeline on moto_server', () => {
     const bad = { ...sqsEvent.Records[0], messageId: 'bad', body: '{"not":"a message"}' } as SQSEvent['Records'][number];
     const response = await handlers.stageATrigger({ Records: [bad, ...sqsEvent.Records] });
     expect(response.batchItemFailures.map((f) => f.itemIdentifier)).toEqual(['bad', ...sqsEvent.Records.map((r) => r.messageId)]);
+  });
+
+  it('processes each of two quick uploads of one key from its own version, under its own staged key', async () => {
+    // Given two uploads of one key before stage A runs
+    const key = 'demoteam/legislators/twice.json';
+    const first = await upload(key, '{"n":1}\n');
+    const second = await upload(key, '{"n":2}\n');
+    for (const event of [first, second]) expect((await handlers.routing(event)).status).toBe('routed');
+    const sqsEvent = await drain(lake.queues.stageA);
+    expect(await handlers.stageATrigger(sqsEvent)).toEqual({ batchItemFailures: [] });
+    const inputs = await Promise.all(
+      sqsEvent.Records.map(async (record) => {
+        const { objectId } = JSON.parse(record.body) as { objectId: string };
+        const run = (await executionsOf(lake.stateMachines.a)).find((e) => e.name === objectId);
+        return executionInput<StageAExecutionInput>(run?.executionArn);
+      }),
+    );
+    // When both executions run, the older one last
+    const byVersion = (event: typeof first) => inputs.find((i) => i.versionId === event.detail.object['version-id']);
+    const [older, newer] = [byVersion(first), byVersion(second)];
+    if (!older || !newer)
+      throw new Error(`expected one execution per version, got ${JSON.stringify(inputs.map((i) => i.versionId))}`);
+    await runStageA(newer);
+    await runStageA(older);
+    // Then each staged the records of its own version, and neither replaced the other
+    const staged = (execution: StageAExecutionInput) =>
+      objectText(lake.buckets.stage, stagedKeyOf('demoteam', 'legislators', 'twice', key, execution.versionId));
+    expect(await staged(older)).toBe('{"n":1}\n');
+    expect(await staged(newer)).toBe('{"n":2}\n');
+    for (const execution of [older, newer]) expect((await historyItem(execution.executionId))?.status).toBe('SUCCEEDED');
   });
 
   it('keeps staged objects that wait for min_items_process off a dead-lettering queue, tick after tick', async () => {

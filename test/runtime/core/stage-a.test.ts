@@ -16,6 +16,7 @@ import {
   transformLocationOf,
   UnknownDatasetError,
 } from '../../../src/runtime/core/index.js';
+import { MemoryObjectStore } from '../../../src/runtime/memory/index.js';
 import {
   defineLightTransform,
   flattenRecord,
@@ -26,7 +27,8 @@ import {
 import { datasetConfig, memoryDeps, objectCreated } from '../helpers.js';
 
 /** Where stage A stages table persons of demoteam/legislators/persons.json. */
-const PERSONS_STAGED = stagedKeyOf('demoteam', 'legislators', 'persons', 'demoteam/legislators/persons.json');
+/** Where stage A stages table persons of version v1 (the version objectCreated gives) of persons.json. */
+const PERSONS_STAGED = stagedKeyOf('demoteam', 'legislators', 'persons', 'demoteam/legislators/persons.json', 'v1');
 
 const routeOptions = { team: 'demoteam', pipeline: 'standard', stageAQueueUrl: 'https://sqs/stage-a.fifo' };
 const stateMachineArn = 'arn:aws:states:us-east-1:222222222222:stateMachine:ddk-dev-demoteam-standard-stage-a';
@@ -169,7 +171,40 @@ describe('stageAPreUpdate', () => {
 });
 
 describe('processObject', () => {
-  const input = (key: string) => ({ bucket: 'raw', key, team: 'demoteam', dataset: 'legislators', executionId: 'a-1' });
+  const input = (key: string) => ({
+    bucket: 'raw',
+    key,
+    versionId: 'v1',
+    team: 'demoteam',
+    dataset: 'legislators',
+    executionId: 'a-1',
+  });
+
+  it('reads the version of the raw object its execution is for, and stages each version under its own key', async () => {
+    // Given two quick uploads of one key to a versioned raw bucket
+    const deps = { ...memoryDeps(), store: new MemoryObjectStore(['raw']) };
+    const key = 'demoteam/legislators/persons.json';
+    const first = await deps.store.put('raw', key, '[{"id":1}]');
+    const second = await deps.store.put('raw', key, '[{"id":2}]');
+    // When the first upload's execution runs after the second upload
+    const older = await processObject({ ...input(key), versionId: first.versionId }, flatten, deps, {
+      stageBucket: 'stage',
+      env: 'dev',
+    });
+    const newer = await processObject({ ...input(key), versionId: second.versionId, executionId: 'a-2' }, flatten, deps, {
+      stageBucket: 'stage',
+      env: 'dev',
+    });
+    // Then each staged its own version's records, under its own key
+    const [olderKey, newerKey] = [older.outputs[0]?.key ?? '', newer.outputs[0]?.key ?? ''];
+    expect(olderKey).not.toBe(newerKey);
+    expect(deps.store.text('stage', olderKey)).toBe('{"id":1}\n');
+    expect(deps.store.text('stage', newerKey)).toBe('{"id":2}\n');
+    // And a version that does not exist fails the object, naming the version
+    await expect(
+      processObject({ ...input(key), versionId: 'v404' }, flatten, deps, { stageBucket: 'stage', env: 'dev' }),
+    ).rejects.toThrow(`Version v404 of object s3://raw/${key} does not exist`);
+  });
 
   it.each([
     ['a JSON array', 'demoteam/legislators/persons.json', '[{"id":1,"name":{"given":"Ada"}},{"id":2,"name":{"given":"Bo"}}]'],
@@ -201,8 +236,8 @@ describe('processObject', () => {
       env: 'dev',
     });
     expect(result.outputs.map((o) => [o.key, o.records])).toEqual([
-      [stagedKeyOf('demoteam', 'legislators', 'a', 'demoteam/legislators/2024/mixed.jsonl'), 2],
-      [stagedKeyOf('demoteam', 'legislators', 'b', 'demoteam/legislators/2024/mixed.jsonl'), 1],
+      [stagedKeyOf('demoteam', 'legislators', 'a', 'demoteam/legislators/2024/mixed.jsonl', 'v1'), 2],
+      [stagedKeyOf('demoteam', 'legislators', 'b', 'demoteam/legislators/2024/mixed.jsonl', 'v1'), 1],
     ]);
     const empty = await processObject(input('demoteam/legislators/2024/mixed.jsonl'), flatten, deps, {
       stageBucket: 'stage',

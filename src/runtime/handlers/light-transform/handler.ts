@@ -10,7 +10,7 @@ import { S3ObjectStore } from '../../aws/s3-object-store.js';
 // Imported statically: every invocation reads the raw object and writes the staged ones.
 import { S3Client } from '../../aws/sdk/s3.js';
 import { COMMON_ENV, HANDLER_ENV, type LightTransformInput, type LightTransformOutput } from '../../contract.js';
-import { MalformedInputError, requireString } from '../../core/deps.js';
+import { MalformedInputError, optionalString, requireString } from '../../core/deps.js';
 import { processObject } from '../../core/stage-a.js';
 import { requireEnv } from '../env.js';
 import { createLogger } from '../logger.js';
@@ -33,9 +33,11 @@ export async function handler(event: LightTransformInput, context?: Context): Pr
   if (context) logger.addContext(context);
   const input = event as unknown as Record<string, unknown>;
   const what = 'light transform input';
+  const versionId = optionalString(input, 'versionId', what);
   const request: LightTransformInput = {
     bucket: requireString(input, 'bucket', what),
     key: requireString(input, 'key', what),
+    ...(versionId ? { versionId } : {}),
     team: requireString(input, 'team', what),
     dataset: requireString(input, 'dataset', what),
     executionId: requireString(input, 'executionId', what),
@@ -46,6 +48,6 @@ export async function handler(event: LightTransformInput, context?: Context): Pr
       `it is for ${request.team}/${request.dataset}, but this function transforms ${team}/${dataset}`,
     );
   }
-  logger.info('Transforming a raw object', { key: request.key, executionId: request.executionId });
+  logger.info('Transforming a raw object', { key: request.key, versionId, executionId: request.executionId });
   return processObject(request, transform, deps, options);
 }
