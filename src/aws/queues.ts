@@ -7,6 +7,7 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
+import { REDRIVE_ATTRIBUTE } from '../runtime/contract.js';
 import { deduplicationIdOf } from '../runtime/core/ids.js';
 import type { AwsClients } from './clients.js';
 import { isAwsError } from './errors.js';
@@ -94,7 +95,11 @@ export async function moveMessages(clients: AwsClients, options: MoveMessagesOpt
         new SendMessageCommand({
           QueueUrl: options.to,
           MessageBody: message.Body ?? '',
-          MessageAttributes: message.MessageAttributes,
+          // Marks the copy as redriven: only such a message restarts a stage A execution that FAILED.
+          MessageAttributes: {
+            ...message.MessageAttributes,
+            [REDRIVE_ATTRIBUTE]: { DataType: 'String', StringValue: new Date().toISOString() },
+          },
           ...(fifo
             ? {
                 MessageGroupId: message.Attributes?.MessageGroupId,

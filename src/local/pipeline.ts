@@ -387,7 +387,8 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     const messages = await queue.receive(stageAQueue, { max: 10 });
     if (messages.length === 0) break;
     for (const message of messages) {
-      const started = await startStageA(message.body, deps, { stateMachineArn: stateMachines.a });
+      // A local run is started on purpose: it runs again what FAILED, as "sdlf redrive" does on AWS.
+      const started = await startStageA(message.body, deps, { stateMachineArn: stateMachines.a, restartFailed: true });
       if (started.started) startedNow.add(started.executionId);
       await queue.delete(stageAQueue, [message.receiptHandle]);
     }

@@ -67,6 +67,12 @@ export const HANDLER_ENV = {
 } as const satisfies Record<HandlerName, Record<string, string>>;
 
 /**
+ * SQS message attribute that `sdlf redrive` puts on each message it moves back from a dead-letter queue (its value
+ * is the time of the move): only such a message restarts a stage A execution that FAILED.
+ */
+export const REDRIVE_ATTRIBUTE = 'sdlf-redrive';
+
+/**
  * Receives after which a queue message moves to its dead-letter queue: the redrive policy of every stage A and
  * stage B queue sdlf deploys, and of the local run's queues.
  */

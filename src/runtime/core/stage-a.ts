@@ -54,6 +54,13 @@ export function parseStageAMessage(body: string): StageAMessage {
 export interface StartStageAOptions {
   /** The team pipeline's stage A state machine. */
   readonly stateMachineArn: string;
+  /**
+   * Whether the message may restart an execution that FAILED: true for a message `sdlf redrive` moved back from
+   * the dead-letter queue (it carries {@link REDRIVE_ATTRIBUTE}) and for a local run, which the user starts again
+   * on purpose. A duplicate or late S3 event must not: the failed message waits in the dead-letter queue, and
+   * the redrive would process the object a second time. @default false
+   */
+  readonly restartFailed?: boolean;
 }
 
 /** What {@link startStageA} did with one message. */
@@ -80,6 +87,16 @@ export async function startStageA(
   const config = await deps.configs.get(message.team, message.dataset);
   if (!config) throw new UnknownDatasetError(message.team, message.dataset);
   const executionId = message.objectId;
+  if (!options.restartFailed) {
+    const existing = await deps.metadata.getExecution(executionId);
+    if (existing?.status === 'FAILED') {
+      deps.logger.warn(
+        'Stage A execution FAILED earlier; a message that was not redriven does not restart it (its message waits in the dead-letter queue: "sdlf redrive --stage a" runs it again)',
+        { executionId, attempt: existing.attempt },
+      );
+      return { executionId, name: workflowNameOf(executionId, existing.attempt), started: false };
+    }
+  }
   const attempt = await nextAttempt(deps, executionId);
   if (attempt === undefined) {
     deps.logger.info('Stage A execution exists already; message was a duplicate', { executionId });

@@ -11,10 +11,13 @@ import {
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AwsClients } from '../../../src/aws/clients.js';
+import { moveMessages } from '../../../src/aws/queues.js';
 import { SqsQueue } from '../../../src/runtime/aws/sqs-queue.js';
 import {
   HANDLER_ENV,
   MAX_RECEIVE_COUNT,
+  REDRIVE_ATTRIBUTE,
   type StageAExecutionInput,
   type StageBExecutionInput,
 } from '../../../src/runtime/contract.js';
@@ -106,7 +109,12 @@ async function drain(queueUrl: string): Promise<SQSEvent> {
   const records: SQSEvent['Records'] = [];
   for (;;) {
     const response = await c.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
     );
     if (!response.Messages?.length) break;
     for (const m of response.Messages) {
@@ -116,7 +124,12 @@ async function drain(queueUrl: string): Promise<SQSEvent> {
         receiptHandle: m.ReceiptHandle ?? '',
         body: m.Body ?? '',
         attributes: {} as SQSEvent['Records'][number]['attributes'],
-        messageAttributes: {},
+        messageAttributes: Object.fromEntries(
+          Object.entries(m.MessageAttributes ?? {}).map(([name, value]) => [
+            name,
+            { stringValue: value.StringValue, dataType: value.DataType ?? 'String', stringListValues: [], binaryListValues: [] },
+          ]),
+        ),
         md5OfBody: m.MD5OfBody ?? '',
         eventSource: 'aws:sqs',
         eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:q.fifo',
@@ -157,6 +170,17 @@ async function historyItem(id: string): Promise<ExecutionItem | undefined> {
 async function objectText(bucket: string, key: string): Promise<string> {
   const response = await c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   return (await response.Body?.transformToString()) ?? '';
+}
+
+/** The inputs of the stage A executions the trigger started for an SQS event's messages, in message order. */
+async function executionInputs(event: SQSEvent): Promise<StageAExecutionInput[]> {
+  const runs = await executionsOf(lake.stateMachines.a);
+  return Promise.all(
+    event.Records.map((record) => {
+      const { objectId } = JSON.parse(record.body) as { objectId: string };
+      return executionInput<StageAExecutionInput>(runs.find((e) => e.name === objectId)?.executionArn);
+    }),
+  );
 }
 
 /** Runs stage A of one execution as its state machine would: pre-update → process → post-update, or error. */
@@ -295,6 +319,32 @@ describe('pipeline on moto_server', () => {
         stagedKeyOf('demoteam', 'legislators', 'good', 'demoteam/legislators/good.json', good?.versionId),
       ),
     ).toBe('{"id":7}\n');
+  });
+
+  it('restarts a FAILED execution for its redriven message only, not for a duplicate of its event', async () => {
+    // Given an object whose stage A FAILED, its message on the stage A dead-letter queue
+    const event = await upload('demoteam/legislators/late.json', '{"id":1}\n{oops\n');
+    await handlers.routing(event);
+    const first = await drain(lake.queues.stageA);
+    await handlers.stageATrigger(first);
+    const [record] = first.Records;
+    const execution = (await executionInputs(first))[0];
+    if (!record || !execution) throw new Error('no stage A execution started');
+    await runStageA(execution);
+    expect((await historyItem(execution.executionId))?.status).toBe('FAILED');
+    // When a duplicate of its message arrives after SQS's deduplication window (a late S3 event)
+    expect(await handlers.stageATrigger({ Records: [{ ...record, messageId: 'late' }] })).toEqual({ batchItemFailures: [] });
+    // Then no second run starts and the execution stays FAILED
+    expect((await executionsOf(lake.stateMachines.a)).filter((e) => e.name?.startsWith(execution.executionId))).toHaveLength(1);
+    expect((await historyItem(execution.executionId))?.status).toBe('FAILED');
+    // When sdlf redrive moves its dead letter back
+    const moved = await moveMessages({ sqs: c.sqs } as AwsClients, { from: lake.queues.stageADlq, to: lake.queues.stageA });
+    expect(moved.moved).toBe(1);
+    const redriven = await drain(lake.queues.stageA);
+    expect(redriven.Records[0]?.messageAttributes[REDRIVE_ATTRIBUTE]).toBeDefined();
+    expect(await handlers.stageATrigger(redriven)).toEqual({ batchItemFailures: [] });
+    // Then its second attempt starts, under its own name
+    expect((await executionsOf(lake.stateMachines.a)).map((e) => e.name)).toContain(`${execution.executionId}-2`);
   });
 
   it('records and drops an object under an unknown prefix', async () => {

@@ -109,12 +109,27 @@ describe('startStageA', () => {
     expect(deps.workflow.runs).toHaveLength(1);
   });
 
-  it('starts the next attempt under a new name when the execution FAILED (a redrive)', async () => {
+  it('does not restart an execution that FAILED for a message that was not redriven (a duplicate or late event)', async () => {
+    // Given an execution that FAILED, its message on the dead-letter queue
     const deps = memoryDeps();
     const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
     await stageAPreUpdate(execution, deps, { ttlDays: 30 });
     await stageAOnError(execution, { Error: 'Boom', Cause: 'x' }, deps, { deadLetterQueueUrl: dlq, ttlDays: 30 });
+    // When the same object's message arrives again, not from a redrive
     const again = await startStageA(execution.message, deps, { stateMachineArn });
+    // Then nothing starts, the execution stays FAILED, and the log says how to run it again
+    expect(again).toEqual({ executionId: execution.executionId, name: execution.executionId, started: false });
+    expect(deps.workflow.runs).toHaveLength(1);
+    expect((await deps.metadata.getExecution(execution.executionId))?.status).toBe('FAILED');
+    expect(deps.logger.lines.find((l) => l.level === 'warn')?.message).toContain('sdlf redrive --stage a');
+  });
+
+  it('starts the next attempt under a new name when the execution FAILED and the message was redriven', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    await stageAOnError(execution, { Error: 'Boom', Cause: 'x' }, deps, { deadLetterQueueUrl: dlq, ttlDays: 30 });
+    const again = await startStageA(execution.message, deps, { stateMachineArn, restartFailed: true });
     expect(again).toEqual({ executionId: execution.executionId, name: `${execution.executionId}-2`, started: true });
     const restarted = await stageAPreUpdate(deps.workflow.runs[1]?.input as StageAExecutionInput, deps, { ttlDays: 30 });
     expect(restarted).toMatchObject({ status: 'PROCESSING', attempt: 2 });
