@@ -1,15 +1,16 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Naming } from '../config/naming.js';
-import { HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
+import { DROPPED_EVENTS, HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
@@ -77,6 +78,8 @@ export class LightTransformStage extends Construct {
   readonly routingDeadLetterQueue: Queue;
   /** The alarm on {@link routingDeadLetterQueue}. */
   readonly routingDeadLetterAlarm: Alarm;
+  /** The alarm on the events routing dropped: malformed, or for objects outside every registered dataset. */
+  readonly droppedEventsAlarm: Alarm;
   /** The stage A state machine. */
   readonly stateMachine: StateMachine;
   /** The state machine with its log group and alarm. */
@@ -149,6 +152,7 @@ export class LightTransformStage extends Construct {
         [HANDLER_ENV.routing.stageAQueueUrl]: this.queue.queue.queueUrl,
       },
     });
+    this.droppedEventsAlarm = this.alarmOnDroppedEvents(foundations, team);
     this.queue.queue.grantSendMessages(this.routingFunction.role);
     foundations.table('object-metadata').grantReadWriteData(this.routingFunction.role);
     foundations.table('datasets').grantReadData(this.routingFunction.role);
@@ -247,6 +251,32 @@ export class LightTransformStage extends Construct {
         wildcardName(naming.datasetParameter(team, '*').slice(1)),
       ],
     );
+  }
+
+  /**
+   * Counts the events routing drops, from its log lines (see {@link DROPPED_EVENTS}), and alarms on any: an object
+   * uploaded under a prefix no dataset is registered for would otherwise only leave a log line.
+   */
+  private alarmOnDroppedEvents(foundations: FoundationsReferences, team: string): Alarm {
+    const functionName = this.routingFunction.function.functionName;
+    const filter = new MetricFilter(this, 'DroppedEventsFilter', {
+      logGroup: this.routingFunction.logGroup,
+      filterPattern: FilterPattern.stringValue('$.message', '=', `${DROPPED_EVENTS.logPrefix}*`),
+      metricNamespace: DROPPED_EVENTS.namespace,
+      metricName: DROPPED_EVENTS.metricName,
+      metricValue: '1',
+      dimensions: { FunctionName: '$.function_name' },
+    });
+    const alarm = new Alarm(this, 'DroppedEventsAlarm', {
+      alarmDescription: `Routing of ${team}'s datasets dropped raw objects' events: malformed, or under a prefix no dataset of ${team} is registered for. The "Dropped …" lines of the routing function's log group name each object; register the dataset ("sdlf add-dataset") and upload the object again.`,
+      metric: filter.metric({ statistic: 'Sum', period: Duration.minutes(5), dimensionsMap: { FunctionName: functionName } }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(foundations.alarmTopic));
+    return alarm;
   }
 }
 

@@ -73,6 +73,13 @@ export const HANDLER_ENV = {
 export const REDRIVE_ATTRIBUTE = 'sdlf-redrive';
 
 /**
+ * The metric of the events routing drops (malformed, or for an object outside every registered dataset): each
+ * drop is logged with a message that starts with `logPrefix`; a metric filter on the routing function's log group
+ * counts them, by the function's name, and an alarm notifies the alarm topic.
+ */
+export const DROPPED_EVENTS = { logPrefix: 'Dropped', namespace: 'sdlf', metricName: 'DroppedEvents' } as const;
+
+/**
  * Receives after which a queue message moves to its dead-letter queue: the redrive policy of every stage A and
  * stage B queue sdlf deploys, and of the local run's queues.
  */

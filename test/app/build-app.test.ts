@@ -53,6 +53,7 @@ describe('buildApp', { timeout: 240_000 }, () => {
         "AWS::Lambda::Function",
         "AWS::Lambda::Permission",
         "AWS::Logs::LogGroup",
+        "AWS::Logs::MetricFilter",
         "AWS::S3::Bucket",
         "AWS::S3::BucketPolicy",
         "AWS::SNS::Topic",
@@ -81,8 +82,10 @@ describe('buildApp', { timeout: 240_000 }, () => {
     const routingDlqs = queues.filter((q) => String(q.Properties?.QueueName).endsWith('-routing-dlq'));
     expect(routingDlqs).toHaveLength(2);
     expect(withDlq.length * 2 + routingDlqs.length).toBe(queues.length);
+    // …and every team pipeline's routing an alarm on the events it drops
+    expect(of('AWS::Logs::MetricFilter')).toHaveLength(routingDlqs.length);
     expect(of('AWS::CloudWatch::Alarm')).toHaveLength(
-      withDlq.length + routingDlqs.length + of('AWS::StepFunctions::StateMachine').length,
+      withDlq.length + routingDlqs.length + of('AWS::StepFunctions::StateMachine').length + routingDlqs.length,
     );
     // Every dataset rule sends what it cannot deliver to a dead-letter queue
     const datasetRules = of('AWS::Events::Rule').filter((r) => String(r.Properties?.Name).endsWith('-raw'));

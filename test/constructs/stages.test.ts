@@ -182,13 +182,40 @@ describe('LightTransformStage', () => {
       expect(text).not.toMatch(/ddk-dev-demoteam-\*-(light-transform|stage-b|heavy-transform)/);
     });
 
+    it('counts the events routing drops from its log lines, by function, and alarms on any', () => {
+      template.hasResourceProperties('AWS::Logs::MetricFilter', {
+        LogGroupName: { Ref: Match.stringLikeRegexp('^LightRoutingLogGroup') },
+        FilterPattern: '{ $.message = "Dropped*" }',
+        MetricTransformations: [
+          {
+            MetricNamespace: 'sdlf',
+            MetricName: 'DroppedEvents',
+            MetricValue: '1',
+            Dimensions: [{ Key: 'FunctionName', Value: '$.function_name' }],
+          },
+        ],
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'sdlf',
+        MetricName: 'DroppedEvents',
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^LightRoutingFunction') } }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsalarmtopicarn') }],
+        AlarmDescription: Match.stringLikeRegexp('register the dataset \\("sdlf add-dataset"\\) and upload the object again'),
+      });
+    });
+
     it('alarms on failed, timed-out and aborted executions', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)' })]),
         AlarmActions: [Match.anyValue()],
       });
-      // Stage A dead-letter queue, routing dead-letter queue, state machine
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+      // Stage A dead-letter queue, routing dead-letter queue, state machine, dropped events
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     });
 
     it("keeps the events EventBridge cannot deliver to routing in a standard, encrypted queue that only the team's dataset rules may send to", () => {

@@ -2,7 +2,7 @@
  * Routing: an S3 "Object Created" event becomes an `ObjectMetadata` item and a message on the team's stage A
  * queue. A duplicate event computes the same deduplication id, so the FIFO queue drops it.
  */
-import type { StageAMessage } from '../contract.js';
+import { DROPPED_EVENTS, type StageAMessage } from '../contract.js';
 import { MalformedInputError, type PipelineDeps } from './deps.js';
 import { objectIdOf } from './ids.js';
 import { datasetKeyOf, type ObjectMetadataItem, objectUri } from './model.js';
@@ -78,7 +78,7 @@ export async function routeObject(
     object = parseObjectCreatedEvent(event);
   } catch (error) {
     if (!(error instanceof MalformedInputError)) throw error;
-    deps.logger.error('Dropped a malformed event', { reason: error.reason });
+    deps.logger.error(`${DROPPED_EVENTS.logPrefix} a malformed event`, { reason: error.reason });
     return { status: 'ignored', reason: error.message };
   }
   if (object.key.endsWith('/')) {
@@ -108,7 +108,11 @@ export async function routeObject(
       recordedAt: deps.clock().toISOString(),
     };
     await deps.metadata.putObject(item);
-    deps.logger.warn('Dropped an object outside any registered dataset', { bucket: object.bucket, key: object.key, reason });
+    deps.logger.warn(`${DROPPED_EVENTS.logPrefix} an object outside any registered dataset`, {
+      bucket: object.bucket,
+      key: object.key,
+      reason,
+    });
     return { status: 'unknown-dataset', bucket: object.bucket, key: object.key, reason };
   }
 

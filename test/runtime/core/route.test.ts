@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DROPPED_EVENTS } from '../../../src/runtime/contract.js';
 import { MalformedInputError, objectIdOf, parseObjectCreatedEvent, routeObject } from '../../../src/runtime/core/index.js';
 import { datasetConfig, memoryDeps, objectCreated } from '../helpers.js';
 
@@ -112,13 +113,15 @@ describe('routeObject', () => {
   });
 
   it.each([
-    ['a malformed event', { hello: 'world' }],
-    ['a folder marker', objectCreated('demoteam/legislators/')],
-  ])('ignores %s without recording or throwing', async (_label, event) => {
+    ['a malformed event', { hello: 'world' }, 1],
+    ['a folder marker', objectCreated('demoteam/legislators/'), 0],
+  ])('ignores %s without recording or throwing', async (_label, event, dropped) => {
     const deps = memoryDeps();
     expect(await routeObject(event, deps, options)).toMatchObject({ status: 'ignored' });
     expect(deps.metadata.objects.size).toBe(0);
     expect(deps.queue.bodies(options.stageAQueueUrl)).toEqual([]);
+    // A dropped event is counted by the dropped-events metric filter, which matches this prefix; a folder is not
+    expect(deps.logger.lines.filter((l) => l.message.startsWith(DROPPED_EVENTS.logPrefix))).toHaveLength(dropped);
   });
 
   it('rejects when the queue fails, so the invocation is retried', async () => {
