@@ -122,6 +122,8 @@ export class DatasetResources extends Construct {
     foundations.bucket('raw').grantRead(transformRole, `${prefix}*`);
     foundations.bucketKey('raw').grantDecrypt(transformRole);
     foundations.bucket('stage').grantPut(transformRole, `${prefix}*`);
+    // A failed multi-table transform deletes the tables it had already staged.
+    foundations.bucket('stage').grantDelete(transformRole, `${prefix}*`);
     foundations.bucketKey('stage').grantEncryptDecrypt(transformRole);
 
     this.database = new CfnDatabase(this, 'Database', {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
   type ObjectBody,
@@ -145,6 +145,11 @@ export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalO
       }
     },
     head: infoOf,
+    async delete(bucket, key) {
+      const path = pathOf(bucket, key);
+      known.delete(path);
+      await rm(path, { force: true });
+    },
   };
 }
 

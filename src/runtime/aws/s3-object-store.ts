@@ -105,6 +105,11 @@ export class S3ObjectStore implements ObjectStore {
     } while (token);
   }
 
+  async delete(bucket: string, key: string): Promise<void> {
+    const [s3, { DeleteObjectCommand }] = await Promise.all([this.s3(), sdk()]);
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
   async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
     const [s3, { HeadObjectCommand }] = await Promise.all([this.s3(), sdk()]);
     try {

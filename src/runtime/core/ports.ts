@@ -76,6 +76,8 @@ export interface ObjectStore {
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   /** Describes an object, or returns undefined when it does not exist. */
   head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** Removes an object (its latest version, in a versioned bucket); nothing happens when it does not exist. */
+  delete(bucket: string, key: string): Promise<void>;
 }
 
 /** Options of {@link MetadataStore.listExecutions}. */

@@ -182,7 +182,8 @@ const WRITE_CHUNK = 256 * 1024;
  * Stage A process: runs a light transform on one raw object and streams each table's records as JSON Lines to
  * `{team}/{dataset}/{table}/{source key}-{hash}.jsonl` in the stage bucket (see `stagedKeyOf`), in flat memory. A
  * transform that throws, yields a bad table name or a record that cannot be serialised fails this object only:
- * every staged object it had started is aborted, so nothing partial is left.
+ * every staged object it had started is aborted, and every one it had finished (a multi-table transform that
+ * fails while finishing a later table) is deleted, so a FAILED execution leaves nothing staged.
  */
 export async function processObject(
   input: LightTransformInput & { readonly size?: number },
@@ -254,7 +255,11 @@ export async function processObject(
   } catch (error) {
     // Lets the transform run its finally blocks (close files, release clients); a throwing one changes nothing.
     await Promise.resolve(iterator.return?.()).catch(() => undefined);
-    await Promise.all([...writers.values()].map((writer) => writer.abort(error)));
+    await Promise.all(
+      [...writers.values()].map((writer) =>
+        writer.ended ? deps.store.delete(options.stageBucket, writer.key) : writer.abort(error),
+      ),
+    );
     throw error;
   }
 }
@@ -307,6 +312,8 @@ async function* lazyBody(store: ObjectStore, bucket: string, key: string, versio
 /** Streams JSON Lines of one table into one stored object, with backpressure. */
 class TableWriter {
   records = 0;
+  /** Whether {@link end} stored the object. */
+  ended = false;
   /** Lines are encoded straight into this buffer; it goes to the stream when full, and a new one is taken. */
   private buffer = Buffer.allocUnsafe(WRITE_CHUNK);
   private used = 0;
@@ -357,6 +364,7 @@ class TableWriter {
     await this.flush();
     this.stream.end();
     await this.stored;
+    this.ended = true;
   }
 
   async abort(error: unknown): Promise<void> {

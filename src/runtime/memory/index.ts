@@ -103,6 +103,10 @@ export class MemoryObjectStore implements ObjectStore {
     return this.objects.get(`${bucket}/${key}`)?.info;
   }
 
+  async delete(bucket: string, key: string): Promise<void> {
+    this.objects.delete(`${bucket}/${key}`);
+  }
+
   /** Reads an object as text (a test convenience). */
   text(bucket: string, key: string): string | undefined {
     const object = this.objects.get(`${bucket}/${key}`);

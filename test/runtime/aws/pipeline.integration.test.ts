@@ -13,6 +13,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AwsClients } from '../../../src/aws/clients.js';
 import { moveMessages } from '../../../src/aws/queues.js';
+import { S3ObjectStore } from '../../../src/runtime/aws/s3-object-store.js';
 import { SqsQueue } from '../../../src/runtime/aws/sqs-queue.js';
 import {
   HANDLER_ENV,
@@ -23,9 +24,11 @@ import {
 } from '../../../src/runtime/contract.js';
 import { stagedKeyOf } from '../../../src/runtime/core/ids.js';
 import type { ExecutionItem } from '../../../src/runtime/core/model.js';
+import { processObject } from '../../../src/runtime/core/stage-a.js';
 import { triggerStageB } from '../../../src/runtime/core/stage-b.js';
+import { bodyBytes } from '../../../src/runtime/memory/index.js';
 import { defineLightTransform, flattenRecord, readRecords, tableNameOf } from '../../../src/runtime/transform/index.js';
-import { datasetConfig, memoryDeps } from '../helpers.js';
+import { datasetConfig, memoryDeps, recordingLogger } from '../helpers.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 
 /** Where stage A stages table persons of a version of demoteam/legislators/persons.json (the raw bucket is versioned). */
@@ -420,6 +423,39 @@ describe('pipeline on moto_server', () => {
     expect(await staged(older)).toBe('{"n":1}\n');
     expect(await staged(newer)).toBe('{"n":2}\n');
     for (const execution of [older, newer]) expect((await historyItem(execution.executionId))?.status).toBe('SUCCEEDED');
+  });
+
+  it('deletes the tables a multi-table transform had staged when a later table fails to finish', async () => {
+    // Given a two-table transform whose second staged object cannot be stored
+    const key = 'demoteam/legislators/two.json';
+    const put = await c.s3.send(new PutObjectCommand({ Bucket: lake.buckets.raw, Key: key, Body: '[]' }));
+    const s3 = new S3ObjectStore(c.s3);
+    const store = Object.assign(Object.create(s3) as S3ObjectStore, {
+      put: async (...args: Parameters<S3ObjectStore['put']>) => {
+        if (!args[1].includes('/b/')) return s3.put(...args);
+        await bodyBytes(args[2]);
+        throw new Error('S3 is down');
+      },
+    });
+    const two = defineLightTransform(async function* () {
+      yield { table: 'a', record: { n: 1 } };
+      yield { table: 'b', record: { n: 2 } };
+    });
+    const input = {
+      bucket: lake.buckets.raw,
+      key,
+      versionId: put.VersionId,
+      team: 'demoteam',
+      dataset: 'legislators',
+      executionId: 'a-two',
+    };
+    // When stage A processes it
+    await expect(
+      processObject(input, two, { store, logger: recordingLogger() }, { stageBucket: lake.buckets.stage, env: 'dev' }),
+    ).rejects.toThrow('S3 is down');
+    // Then table a, which was stored, is gone again
+    const staged = stagedKeyOf('demoteam', 'legislators', 'a', key, put.VersionId);
+    expect(await s3.head(lake.buckets.stage, staged)).toBeUndefined();
   });
 
   it('keeps staged objects that wait for min_items_process off a dead-lettering queue, tick after tick', async () => {

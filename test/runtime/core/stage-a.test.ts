@@ -16,7 +16,7 @@ import {
   transformLocationOf,
   UnknownDatasetError,
 } from '../../../src/runtime/core/index.js';
-import { MemoryObjectStore } from '../../../src/runtime/memory/index.js';
+import { bodyBytes, MemoryObjectStore } from '../../../src/runtime/memory/index.js';
 import {
   defineLightTransform,
   flattenRecord,
@@ -259,6 +259,28 @@ describe('processObject', () => {
       env: 'dev',
     });
     expect(empty.outputs).toEqual([]);
+  });
+
+  it('deletes the tables it had staged when a later table fails to finish, so a FAILED execution leaves nothing staged', async () => {
+    // Given a two-table transform whose second table cannot be stored
+    const deps = memoryDeps();
+    await deps.store.put('raw', 'demoteam/legislators/two.jsonl', '');
+    const put = deps.store.put.bind(deps.store);
+    deps.store.put = async (bucket, key, body, options) => {
+      if (!key.includes('/b/')) return put(bucket, key, body, options);
+      // Reads the whole body, then fails as an upload that could not complete: nothing is stored
+      await bodyBytes(body);
+      throw new Error('S3 is down');
+    };
+    const two = defineLightTransform(async function* () {
+      yield { table: 'a', record: { n: 1 } };
+      yield { table: 'b', record: { n: 2 } };
+    });
+    // When stage A processes it
+    const failure = processObject(input('demoteam/legislators/two.jsonl'), two, deps, { stageBucket: 'stage', env: 'dev' });
+    // Then it fails, and neither table is left in the stage bucket
+    await expect(failure).rejects.toThrow('S3 is down');
+    expect([...deps.store.objects.keys()].filter((k) => k.startsWith('stage/'))).toEqual([]);
   });
 
   it('overwrites rather than duplicates on a rerun', async () => {
