@@ -1,4 +1,5 @@
-// The Python environment of the tests: `.venv/` in the repository, with exactly python/requirements-dev.txt.
+// The Python environment of the tests: `.venv/` in the repository, with exactly python/requirements-dev.txt, and
+// `.venv/checkov/` with exactly python/requirements-checkov.txt (checkov pins a boto3 that moto cannot use).
 // `node scripts/python-env.mjs` makes or refreshes it (a stamp holds the hash of the requirements it was made from,
 // so an unchanged environment costs nothing); `node scripts/python-env.mjs --lock` regenerates the pinned
 // requirements from python/requirements-dev.in in a throw-away environment.
@@ -16,6 +17,17 @@ export const venv = join(root, '.venv');
 const requirementsIn = join(root, 'python', 'requirements-dev.in');
 const requirements = join(root, 'python', 'requirements-dev.txt');
 const stamp = join(venv, '.sdlf-requirements.sha256');
+/** The environments made from pinned requirements: the tests' own, and checkov's beside it. */
+const ENVIRONMENTS = [
+  { dir: venv, requirementsIn, requirements },
+  {
+    dir: join(venv, 'checkov'),
+    requirementsIn: join(root, 'python', 'requirements-checkov.in'),
+    requirements: join(root, 'python', 'requirements-checkov.txt'),
+  },
+];
+/** The checkov executable of `.venv/checkov`. */
+export const checkovBin = join(venv, 'checkov', 'bin', 'checkov');
 /** Where the jars that let the tests' Spark read and write s3:// on moto_server live (see {@link SPARK_JARS}). */
 export const sparkJarsDir = join(venv, 'spark-jars');
 /**
@@ -46,14 +58,20 @@ function python() {
 
 /** Makes `.venv` hold exactly the pinned requirements; returns the PATH that puts its `bin` first. */
 export function ensurePythonEnv() {
-  const wanted = createHash('sha256').update(readFileSync(requirements)).update(SPARK_JARS.join('\n')).digest('hex');
+  const hash = createHash('sha256');
+  for (const environment of ENVIRONMENTS) hash.update(readFileSync(environment.requirements));
+  const wanted = hash.update(SPARK_JARS.join('\n')).digest('hex');
   const have = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : '';
   if (have !== wanted) {
     const started = Date.now();
-    process.stderr.write('python: installing python/requirements-dev.txt into .venv …\n');
-    if (!existsSync(join(venv, 'bin', 'python3'))) run(python(), ['-m', 'venv', venv]);
-    const pip = join(venv, 'bin', 'pip');
-    run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', requirements]);
+    for (const environment of ENVIRONMENTS) {
+      process.stderr.write(
+        `python: installing ${relativeName(environment.requirements)} into ${relativeName(environment.dir)} …\n`,
+      );
+      if (!existsSync(join(environment.dir, 'bin', 'python3'))) run(python(), ['-m', 'venv', environment.dir]);
+      const pip = join(environment.dir, 'bin', 'pip');
+      run(pip, ['install', '--quiet', '--disable-pip-version-check', '--no-input', '-r', environment.requirements]);
+    }
     for (const coordinates of SPARK_JARS) {
       if (existsSync(jarFile(coordinates))) continue;
       run('mvn', [
@@ -70,7 +88,16 @@ export function ensurePythonEnv() {
   return [join(venv, 'bin'), process.env.PATH ?? ''].join(delimiter);
 }
 
+/** A path of the repository, relative to its root, for messages. */
+function relativeName(path) {
+  return path.startsWith(root) ? path.slice(root.length) : path;
+}
+
 function lock() {
+  for (const environment of ENVIRONMENTS) lockOne(environment);
+}
+
+function lockOne({ requirementsIn, requirements }) {
   const dir = mkdtempSync(join(tmpdir(), 'sdlf-python-lock-'));
   try {
     run(python(), ['-m', 'venv', dir]);
@@ -79,8 +106,7 @@ function lock() {
       encoding: 'utf8',
     });
     if (frozen.status !== 0) throw new Error(`pip freeze failed: ${frozen.stderr}`);
-    const header =
-      '# Generated from python/requirements-dev.in by `npm run python:lock` (pip freeze of a fresh environment): do not edit.\n';
+    const header = `# Generated from ${relativeName(requirementsIn)} by \`npm run python:lock\` (pip freeze of a fresh environment): do not edit.\n`;
     writeFileSync(requirements, header + frozen.stdout);
   } finally {
     rmSync(dir, { recursive: true, force: true });

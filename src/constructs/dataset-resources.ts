@@ -106,6 +106,10 @@ export class DatasetResources extends Construct {
       roleName: naming.datasetRole(team, dataset, 'light-transform'),
       code: props.lightTransformCode,
       description: `Light transform ${config.stageATransform} of ${team}/${dataset}`,
+      failures: {
+        keptBy:
+          "Invoked synchronously by the stage A state machine, whose Catch records the failure and dead-letters the object's message.",
+      },
       memorySize,
       timeout: Duration.minutes(15),
       logRetention,

@@ -11,6 +11,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { BUCKET_KINDS, type BucketKind, type Naming, TABLE_KINDS, type TableKind } from '../config/naming.js';
 import { METADATA_KEYS } from '../runtime/core/model.js';
+import { acknowledgeCheckov } from './checkov.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** Buckets whose objects are encrypted with a customer-managed key (the access-log bucket cannot be: S3 server access logging only writes SSE-S3). */
@@ -121,6 +122,7 @@ export class Foundations extends Construct {
       lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
     acknowledge(accessLogs, 'AwsSolutions-S1', 'This is the access-log bucket; logging it into itself would loop.');
+    acknowledgeCheckov(accessLogs, 'CKV_AWS_18', 'This is the access-log bucket; logging it into itself would loop.');
     const dataBucket = (kind: KeyedBucketKind, extra: { expiration?: Duration } = {}) =>
       new Bucket(this, `${pascal(kind)}Bucket`, {
         bucketName: naming.bucket(kind),
@@ -153,8 +155,8 @@ export class Foundations extends Construct {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
 
-    const newTable = (kind: TableKind, tableId: string, partitionKey: string, ttlAttribute?: string) =>
-      new Table(this, tableId, {
+    const newTable = (kind: TableKind, tableId: string, partitionKey: string, ttlAttribute?: string) => {
+      const table = new Table(this, tableId, {
         tableName: naming.table(kind),
         partitionKey: { name: partitionKey, type: AttributeType.STRING },
         billingMode: BillingMode.PAY_PER_REQUEST,
@@ -163,6 +165,13 @@ export class Foundations extends Construct {
         timeToLiveAttribute: ttlAttribute,
         removalPolicy,
       });
+      acknowledgeCheckov(
+        table,
+        'CKV_AWS_119',
+        'Encrypted at rest with the AWS-managed DynamoDB key (aws/dynamodb): it holds pipeline metadata (object keys, statuses, counts), no records of the data, and a customer-managed key would add KMS requests to every pipeline step.',
+      );
+      return table;
+    };
     const history = newTable(
       'execution-history',
       'ExecutionHistoryTable',

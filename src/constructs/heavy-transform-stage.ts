@@ -108,6 +108,10 @@ export class HeavyTransformStage extends Construct {
       roleName: naming.pipelineRole(team, pipeline, 'stage-b-trigger'),
       code: props.triggerCode,
       description: `Batches staged objects of ${team}'s ${pipeline} datasets into stage B executions`,
+      failures: {
+        keptBy:
+          'Invoked by its schedule (and sdlf trigger) with no data in the event: a failed run leaves the staged objects on their stage B queues for the next one.',
+      },
       logRetention,
       timeout: Duration.minutes(5),
       environment: {

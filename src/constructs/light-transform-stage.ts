@@ -11,6 +11,7 @@ import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { Naming } from '../config/naming.js';
 import { DROPPED_EVENTS, HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
+import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
@@ -111,6 +112,7 @@ export class LightTransformStage extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acknowledgeSqsManagedEncryption(this.routingDeadLetterQueue);
     acknowledge(
       this.routingDeadLetterQueue,
       'AwsSolutions-SQS3',
@@ -136,7 +138,7 @@ export class LightTransformStage extends Construct {
       'RoutingDeadLetterAlarm',
       this.routingDeadLetterQueue,
       foundations.alarmTopic,
-      `EventBridge could not deliver new raw objects of ${team}'s datasets to ${naming.pipelineFunction(team, pipeline, 'routing')}; the events wait in ${naming.routingDeadLetterQueue(team, pipeline)}.`,
+      `New raw objects of ${team}'s datasets were not routed: EventBridge could not deliver them to ${naming.pipelineFunction(team, pipeline, 'routing')}, or it failed on them after Lambda's retries; the events wait in ${naming.routingDeadLetterQueue(team, pipeline)}.`,
     );
 
     this.routingFunction = new SdlfFunction(this, 'Routing', {
@@ -144,6 +146,8 @@ export class LightTransformStage extends Construct {
       roleName: naming.pipelineRole(team, pipeline, 'routing'),
       code: props.code.routing,
       description: `Routes new raw objects of ${team}'s datasets to stage A of ${pipeline}`,
+      // EventBridge invokes it asynchronously: an event it still fails on after Lambda's retries is kept here too.
+      failures: { deadLetterQueue: this.routingDeadLetterQueue },
       logRetention,
       environment: {
         ...common,
@@ -165,6 +169,10 @@ export class LightTransformStage extends Construct {
       roleName: naming.pipelineRole(team, pipeline, 'step'),
       code: props.code.step,
       description: `Pre-update, post-update and error steps of ${team}'s ${pipeline} pipeline`,
+      failures: {
+        keptBy:
+          "Invoked synchronously by the state machines, whose retries and Catch record the failure and dead-letter the object's message.",
+      },
       logRetention,
       environment: {
         ...common,
@@ -228,6 +236,10 @@ export class LightTransformStage extends Construct {
       roleName: naming.pipelineRole(team, pipeline, 'stage-a-trigger'),
       code: props.code.stageATrigger,
       description: `Starts a stage A execution of ${team}'s ${pipeline} pipeline per queued object`,
+      failures: {
+        keptBy:
+          "Invoked by the stage A queue's event source: a failed message returns to the queue, whose redrive policy dead-letters it.",
+      },
       logRetention,
       environment: { ...common, [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: this.stateMachine.stateMachineArn },
     });

@@ -5,6 +5,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MAX_RECEIVE_COUNT } from '../runtime/contract.js';
+import { acknowledgeSqsManagedEncryption } from './checkov.js';
 
 /** Properties of a {@link MonitoredQueue}. */
 export interface MonitoredQueueProps {
@@ -64,6 +65,8 @@ export class MonitoredQueue extends Construct {
       retentionPeriod: deadLetterRetention,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
+    acknowledgeSqsManagedEncryption(this.deadLetterQueue);
+    acknowledgeSqsManagedEncryption(this.queue);
     this.deadLetterAlarm = alarmOnDeadLetters(
       this,
       'DeadLetterAlarm',

@@ -8,6 +8,7 @@ import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'a
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
 import { acknowledgeWildcards } from './nag.js';
+import { acknowledgeLogGroup } from './sdlf-function.js';
 
 /** Properties of a {@link MonitoredStateMachine}. */
 export interface MonitoredStateMachineProps {
@@ -50,6 +51,7 @@ export class MonitoredStateMachine extends Construct {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    acknowledgeLogGroup(this.logGroup);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,

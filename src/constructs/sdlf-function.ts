@@ -2,8 +2,10 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
+import { acknowledgeCheckov } from './checkov.js';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './settings.js';
 
 /** Properties of an {@link SdlfFunction}. */
@@ -24,6 +26,13 @@ export interface SdlfFunctionProps {
   readonly logRetention?: RetentionDays;
   /** Description shown in the console. @default none */
   readonly description?: string;
+  /**
+   * How a failed invocation is kept: a dead-letter queue for the events of asynchronous invocations (EventBridge
+   * targets), or why the function needs none (its caller keeps what failed: Step Functions' Catch, an SQS event
+   * source's redrive policy, a schedule that runs again), recorded for checkov.
+   * @default no dead-letter queue, and nothing recorded
+   */
+  readonly failures?: { readonly deadLetterQueue: IQueue } | { readonly keptBy: string };
 }
 
 /**
@@ -71,6 +80,33 @@ export class SdlfFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       environment: { ...props.environment },
+      ...(props.failures && 'deadLetterQueue' in props.failures ? { deadLetterQueue: props.failures.deadLetterQueue } : {}),
     });
+    if (props.failures && 'keptBy' in props.failures) acknowledgeCheckov(this.function, 'CKV_AWS_116', props.failures.keptBy);
+    acknowledgeCheckov(
+      this.function,
+      'CKV_AWS_115',
+      'No reserved concurrency: it would take capacity from every other function of the account, and a throttled invocation is retried by its source (EventBridge, the SQS event source, the state machine task).',
+    );
+    acknowledgeCheckov(
+      this.function,
+      'CKV_AWS_117',
+      'Reaches only regional AWS endpoints (S3, DynamoDB, SQS, SSM, Step Functions) through its role; a VPC would add NAT or endpoint costs and no protection.',
+    );
+    acknowledgeCheckov(
+      this.function,
+      'CKV_AWS_173',
+      'The environment holds resource names, URLs and ARNs only, no secret; Lambda encrypts it at rest with its service key.',
+    );
+    acknowledgeLogGroup(this.logGroup);
   }
+}
+
+/** Why sdlf's log groups use CloudWatch Logs' own encryption rather than a customer-managed key. */
+export function acknowledgeLogGroup(logGroup: LogGroup): void {
+  acknowledgeCheckov(
+    logGroup,
+    'CKV_AWS_158',
+    'Holds operational logs (object keys, counts, statuses, errors), which CloudWatch Logs encrypts at rest with its own keys; a customer-managed key would need a key policy for the logs service of each region.',
+  );
 }
