@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
 import {
   CfnDatabase,
+  type CodeConfig,
   Code as GlueCode,
   GlueVersion,
   PySparkEtlJob,
@@ -219,6 +220,8 @@ export class DatasetResources extends Construct {
         }),
       );
       const transformSql = existsSync(sql) ? new Asset(this, 'TransformSql', { path: sql }) : undefined;
+      // GlueCode.fromAsset would let the role read the whole CDK assets bucket: it reads its own objects only.
+      const scriptAsset = new Asset(this, 'Script', { path: script });
       this.glueJob = new PySparkEtlJob(this, 'GlueJob', {
         jobName: naming.glueJob(team, dataset),
         description: `Heavy transform ${config.stageBTransform} of ${team}/${dataset}`,
@@ -228,7 +231,7 @@ export class DatasetResources extends Construct {
         timeout: heavy.timeout ?? Duration.hours(2),
         maxConcurrentRuns: 1,
         maxRetries: 0,
-        script: GlueCode.fromAsset(script),
+        script: new AssetObjectCode(scriptAsset),
         securityConfiguration: SecurityConfiguration.fromSecurityConfigurationName(
           this,
           'SecurityConfiguration',
@@ -243,7 +246,15 @@ export class DatasetResources extends Construct {
           ...(transformSql ? { '--transform-sql': transformSql.s3ObjectUrl } : {}),
         },
       });
-      transformSql?.grantRead(this.glueRole);
+      // The role reads its own assets only, not the other objects of the CDK assets bucket.
+      this.glueRole.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['s3:GetObject'],
+          resources: [scriptAsset, ...(transformSql ? [transformSql] : [])].map((asset) =>
+            asset.bucket.arnForObjects(asset.s3ObjectKey),
+          ),
+        }),
+      );
       const principal = { dataLakePrincipalIdentifier: this.glueRole.roleArn };
       const grants = [
         new CfnPrincipalPermissions(this, 'DatabaseGrant', {
@@ -272,7 +283,6 @@ export class DatasetResources extends Construct {
         [
           /^Action::(s3|kms):[A-Za-z]*\*$/,
           /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/.*\*$/,
-          /^Resource::arn:<AWS::Partition>:s3:::cdk-[a-z0-9]+-assets-[^/]+\/\*$/,
           new RegExp(`^Resource::arn:<AWS::Partition>:glue:[^:]*:[^:]*:table/${databaseName}/\\*$`),
           /^Resource::arn:<AWS::Partition>:logs:[^:]*:[^:]*:log-group:\/aws-glue\/\*$/,
           // GetDataAccess has no resource-level permissions; the Lake Formation grants decide what it returns.
@@ -355,5 +365,20 @@ export class DatasetResources extends Construct {
         resources: [job],
       }),
     );
+  }
+}
+
+/**
+ * A Glue job's script from an asset, with no grant of its own: `GlueCode.fromAsset` and `fromBucket` grant the
+ * role `s3:List*` and `s3:GetObject*` on the whole CDK assets bucket; `DatasetResources` grants `s3:GetObject` on
+ * the job's own asset objects instead.
+ */
+class AssetObjectCode extends GlueCode {
+  constructor(private readonly asset: Asset) {
+    super();
+  }
+
+  bind(): CodeConfig {
+    return { s3Location: { bucketName: this.asset.s3BucketName, objectKey: this.asset.s3ObjectKey } };
   }
 }

@@ -209,6 +209,23 @@ describe('DatasetResources', () => {
       expect(construct.parameterValue.glueJob).toBe('ddk-dev-demoteam-legislators-heavy-transform');
     });
 
+    it('lets the Glue job read its own script and SQL only, not the rest of the CDK assets bucket', () => {
+      const { template } = dataset({ heavyTransform: ownScript(heavyDir()) });
+      const glue = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+        JSON.stringify(p.Properties.Roles).includes('DatasetGlueRole'),
+      );
+      const statements = glue.flatMap(
+        (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>,
+      );
+      const onAssets = statements.filter((s) => JSON.stringify(s.Resource).includes('cdk-hnb659fds-assets'));
+      expect(onAssets).toHaveLength(1);
+      expect(onAssets[0]?.Action).toBe('s3:GetObject');
+      const resources = JSON.stringify(onAssets[0]?.Resource);
+      expect(resources).toMatch(/[0-9a-f]{64}\.py/);
+      expect(resources).toMatch(/[0-9a-f]{64}\.sql/);
+      expect(resources).not.toMatch(/assets-[^"]*\/\*/);
+    });
+
     it('lets the Glue job write its result beside the manifest and register its tables in its database only', () => {
       // Given a dataset with a heavy transform, whose main.py writes manifests/{team}/{dataset}/<id>.result.json
       // and creates, updates and partitions tables of the dataset's database
