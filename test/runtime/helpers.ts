@@ -76,6 +76,22 @@ export function tickingClock(start = Date.parse('2026-01-01T00:00:00Z')) {
   };
 }
 
+/** The `ObjectMetadata` item stage A post-update records for a staged object of demoteam/legislators. */
+export function stagedObjectItem(bucket: string, key: string, overrides: Partial<ObjectMetadataItem> = {}): ObjectMetadataItem {
+  return {
+    id: `s3://${bucket}/${key}`,
+    bucket,
+    key,
+    stage: 'stage',
+    status: 'STAGED',
+    team: 'demoteam',
+    dataset: 'legislators',
+    executionId: 'a-1',
+    recordedAt: '2026-01-01T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
 /** Pipeline deps over in-memory adapters; each stage B queue dead-letters as the deployed one does. */
 export function memoryDeps(configs: DatasetParameter[] = [datasetConfig()]) {
   const redrive = new Map(
@@ -104,17 +120,7 @@ export function memoryDeps(configs: DatasetParameter[] = [datasetConfig()]) {
  */
 export async function checkStagedClaims(store: MetadataStore, count = 3, prefix = 'claims'): Promise<void> {
   const ids = Array.from({ length: count }, (_, i) => `s3://stage/${prefix}/f${i}.jsonl`);
-  const staged = (id: string): ObjectMetadataItem => ({
-    id,
-    bucket: 'stage',
-    key: id.slice('s3://stage/'.length),
-    stage: 'stage',
-    status: 'STAGED',
-    team: 'demoteam',
-    dataset: 'legislators',
-    executionId: 'a-1',
-    recordedAt: '2026-01-01T00:00:00.000Z',
-  });
+  const staged = (id: string) => stagedObjectItem('stage', id.slice('s3://stage/'.length));
   for (const id of ids) await store.putObject(staged(id));
   const missing = `s3://stage/${prefix}/missing.jsonl`;
   const [first, second] = ids as [string, string, ...string[]];

@@ -28,7 +28,7 @@ import { processObject } from '../../../src/runtime/core/stage-a.js';
 import { triggerStageB } from '../../../src/runtime/core/stage-b.js';
 import { bodyBytes } from '../../../src/runtime/memory/index.js';
 import { defineLightTransform, flattenRecord, readRecords, tableNameOf } from '../../../src/runtime/transform/index.js';
-import { datasetConfig, memoryDeps, recordingLogger } from '../helpers.js';
+import { datasetConfig, memoryDeps, recordingLogger, stagedObjectItem } from '../helpers.js';
 import { createLake, type LakeFixture, motoClients, useMoto } from './moto.js';
 
 /** Where stage A stages table persons of a version of demoteam/legislators/persons.json (the raw bucket is versioned). */
@@ -476,19 +476,7 @@ describe('pipeline on moto_server', () => {
     const deps = { ...memoryDeps([config]), queue: new SqsQueue(c.sqs) };
     // And two staged objects, fewer than the dataset's minimum of 5
     const staged = ['a', 'b'].map((name) => ({ bucket: 'stage', key: `demoteam/legislators/t/${name}.jsonl` }));
-    for (const { bucket, key } of staged) {
-      await deps.metadata.putObject({
-        id: `s3://${bucket}/${key}`,
-        bucket,
-        key,
-        stage: 'stage',
-        status: 'STAGED',
-        team: 'demoteam',
-        dataset: 'legislators',
-        executionId: 'a-1',
-        recordedAt: '2026-01-01T00:00:00.000Z',
-      });
-    }
+    for (const { bucket, key } of staged) await deps.metadata.putObject(stagedObjectItem(bucket, key));
     await c.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,

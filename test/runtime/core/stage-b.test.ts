@@ -10,7 +10,7 @@ import {
   stageBPreUpdate,
   triggerStageB,
 } from '../../../src/runtime/core/index.js';
-import { checkStagedClaims, checkStagedOwnership, datasetConfig, memoryDeps } from '../helpers.js';
+import { checkStagedClaims, checkStagedOwnership, datasetConfig, memoryDeps, stagedObjectItem } from '../helpers.js';
 
 function message(key: string, n: number, overrides: Record<string, unknown> = {}): ReceivedMessage {
   return {
@@ -49,17 +49,7 @@ async function stageBMessages(
   const sent = keys(from + count).slice(from);
   for (const m of sent) {
     const { bucket, key, team, dataset, sourceExecutionId } = JSON.parse(m.body);
-    await deps.metadata.putObject({
-      id: `s3://${bucket}/${key}`,
-      bucket,
-      key,
-      stage: 'stage',
-      status: 'STAGED',
-      team,
-      dataset,
-      executionId: sourceExecutionId,
-      recordedAt: '2026-01-01T00:00:00.000Z',
-    });
+    await deps.metadata.putObject(stagedObjectItem(bucket, key, { team, dataset, executionId: sourceExecutionId }));
   }
   await deps.queue.send(
     queueUrl,
