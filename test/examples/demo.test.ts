@@ -39,6 +39,12 @@ describe('npm run demo (scripts/demo.mjs)', () => {
       expect(result.stdout).toMatch(/organizations\s+13 rows/);
       expect(result.stdout).toMatch(/history\s+[\d,]+ rows/);
     }
+    // And the README shows the tables as the demo prints them
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const tables = [...first.stdout.matchAll(/^\s*([a-z_]+)\s+([\d,]+) rows/gm)].map(([, table, rows]) => ({ table, rows }));
+    expect(tables.map((t) => t.table)).toEqual(['persons', 'memberships', 'organizations', 'history']);
+    for (const { table, rows } of tables)
+      expect(readme, `README.md: ${table}`).toMatch(new RegExp(`^\\s*${table}\\s+${rows} rows`, 'm'));
     expect(existsSync(join(folder, 'scratch.txt'))).toBe(false);
     expect(readFileSync(join(folder, '.sdlf-demo'), 'utf8')).toContain('npm run demo');
     expect(readdirSync(join(folder, '..')).filter((name) => name.startsWith('.demo-'))).toEqual([]);
