@@ -344,7 +344,7 @@ describe('pipeline on moto_server', () => {
     const moved = await moveMessages({ sqs: c.sqs } as AwsClients, { from: lake.queues.stageADlq, to: lake.queues.stageA });
     expect(moved.moved).toBe(1);
     const redriven = await drain(lake.queues.stageA);
-    expect(redriven.Records[0]?.messageAttributes[REDRIVE_ATTRIBUTE]).toBeDefined();
+    expect(redriven.Records[0]?.messageAttributes[REDRIVE_ATTRIBUTE]?.stringValue).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect(await handlers.stageATrigger(redriven)).toEqual({ batchItemFailures: [] });
     // Then its second attempt starts, under its own name
     expect((await executionsOf(lake.stateMachines.a)).map((e) => e.name)).toContain(`${execution.executionId}-2`);
