@@ -87,17 +87,15 @@ export async function startStageA(
   const config = await deps.configs.get(message.team, message.dataset);
   if (!config) throw new UnknownDatasetError(message.team, message.dataset);
   const executionId = message.objectId;
-  if (!options.restartFailed) {
-    const existing = await deps.metadata.getExecution(executionId);
-    if (existing?.status === 'FAILED') {
-      deps.logger.warn(
-        'Stage A execution FAILED earlier; a message that was not redriven does not restart it (its message waits in the dead-letter queue: "sdlf redrive --stage a" runs it again)',
-        { executionId, attempt: existing.attempt },
-      );
-      return { executionId, name: workflowNameOf(executionId, existing.attempt), started: false };
-    }
+  const existing = await deps.metadata.getExecution(executionId);
+  if (existing?.status === 'FAILED' && !options.restartFailed) {
+    deps.logger.warn(
+      'Stage A execution FAILED earlier; a message that was not redriven does not restart it (its message waits in the dead-letter queue: "sdlf redrive --stage a" runs it again)',
+      { executionId, attempt: existing.attempt },
+    );
+    return { executionId, name: workflowNameOf(executionId, existing.attempt), started: false };
   }
-  const attempt = await nextAttempt(deps, executionId);
+  const attempt = attemptAfter(existing);
   if (attempt === undefined) {
     deps.logger.info('Stage A execution exists already; message was a duplicate', { executionId });
     return { executionId, name: executionId, started: false };
@@ -122,7 +120,11 @@ export async function startStageA(
  * exists in any other status (running or done: a duplicate).
  */
 export async function nextAttempt(deps: Pick<PipelineDeps, 'metadata'>, executionId: string): Promise<number | undefined> {
-  const existing = await deps.metadata.getExecution(executionId);
+  return attemptAfter(await deps.metadata.getExecution(executionId));
+}
+
+/** {@link nextAttempt} of an execution item already read (undefined: none exists). */
+function attemptAfter(existing: ExecutionItem | undefined): number | undefined {
   if (!existing) return 1;
   return canRestart(existing) ? existing.attempt + 1 : existing.status === 'STARTED' ? existing.attempt : undefined;
 }
