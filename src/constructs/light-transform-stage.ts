@@ -1,6 +1,5 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -13,7 +12,7 @@ import type { Naming } from '../config/naming.js';
 import { DROPPED_EVENTS, HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
-import { alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
+import { alarmOnAny, alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 import type { PipelineContext } from './pipeline.js';
@@ -279,16 +278,13 @@ export class LightTransformStage extends Construct {
       metricValue: '1',
       dimensions: { FunctionName: '$.function_name' },
     });
-    const alarm = new Alarm(this, 'DroppedEventsAlarm', {
-      alarmDescription: `Routing of ${team}'s datasets dropped raw objects' events: malformed, or under a prefix no dataset of ${team} is registered for. The "Dropped …" lines of the routing function's log group name each object; register the dataset ("sdlf add-dataset") and upload the object again.`,
-      metric: filter.metric({ statistic: 'Sum', period: Duration.minutes(5), dimensionsMap: { FunctionName: functionName } }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
-    alarm.addAlarmAction(new SnsAction(foundations.alarmTopic));
-    return alarm;
+    return alarmOnAny(
+      this,
+      'DroppedEventsAlarm',
+      filter.metric({ statistic: 'Sum', period: Duration.minutes(5), dimensionsMap: { FunctionName: functionName } }),
+      foundations.alarmTopic,
+      `Routing of ${team}'s datasets dropped raw objects' events: malformed, or under a prefix no dataset of ${team} is registered for. The "Dropped …" lines of the routing function's log group name each object; register the dataset ("sdlf add-dataset") and upload the object again.`,
+    );
   }
 }
 
