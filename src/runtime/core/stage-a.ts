@@ -194,6 +194,8 @@ export async function processObject(
   options: ProcessObjectOptions,
 ): Promise<LightTransformOutput> {
   let opened = false;
+  // An unversioned object's execution carries an empty version id.
+  const versionId = input.versionId || undefined;
   const raw: RawInput = {
     bucket: input.bucket,
     key: input.key,
@@ -201,7 +203,7 @@ export async function processObject(
     body: () => {
       if (opened) throw new Error(`The body of ${input.key} was already opened; a light transform may read it once.`);
       opened = true;
-      return lazyBody(deps.store, input.bucket, input.key, input.versionId);
+      return lazyBody(deps.store, input.bucket, input.key, versionId);
     },
   };
   const context = { team: input.team, dataset: input.dataset, env: options.env, executionId: input.executionId };
@@ -238,7 +240,7 @@ export async function processObject(
         writer = new TableWriter(
           deps.store,
           options.stageBucket,
-          stagedKeyOf(input.team, input.dataset, table, input.key, input.versionId || undefined),
+          stagedKeyOf(input.team, input.dataset, table, input.key, versionId),
         );
         writers.set(table, writer);
       }
