@@ -216,9 +216,9 @@ export class Naming {
     return this.ssm('foundations', key);
   }
 
-  /** `{prefix}-{env}-{team}-{pipeline}-stage-b`: the schedule rule of a team's stage B. */
-  stageBScheduleRule(team: string, pipeline: string): string {
-    return `${this.base}-${team}-${pipeline}-stage-b`;
+  /** `{prefix}-{env}-{team}-{pipeline}-stage-b-wake`: the queue that wakes a team pipeline's stage B trigger. */
+  stageBWakeQueue(team: string, pipeline: string): string {
+    return `${this.base}-${team}-${pipeline}-stage-b-wake`;
   }
 
   /** `/aws/lambda/{function}`: the log group Lambda writes a function's logs to. */
@@ -283,7 +283,7 @@ export class Naming {
       { kind: 'stateMachine', label: `stage B state machine of ${of}`, value: this.stateMachine(team, pipeline, 'b') },
       { kind: 'sqs', label: `stage A queue of ${of}`, value: this.stageAQueue(team, pipeline) },
       { kind: 'sqs', label: `stage A dead-letter queue of ${of}`, value: this.stageADeadLetterQueue(team, pipeline) },
-      { kind: 'eventRule', label: `stage B schedule of ${of}`, value: this.stageBScheduleRule(team, pipeline) },
+      { kind: 'sqs', label: `stage B wake queue of ${of}`, value: this.stageBWakeQueue(team, pipeline) },
       {
         kind: 'sqs',
         label: `routing dead-letter queue of ${of}`,

@@ -1,20 +1,25 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction as LambdaTarget } from 'aws-cdk-lib/aws-events-targets';
+import { Annotations, Aws, Duration, Stack } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
+import { type Code, type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { Naming } from '../config/naming.js';
-import { HANDLER_ENV } from '../runtime/contract.js';
+import { HANDLER_ENV, STAGE_B_RECEIVE_VISIBILITY_SECONDS } from '../runtime/contract.js';
+import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { stageDefinition, wildcardName } from './light-transform-stage.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
-import { acknowledgeWildcards } from './nag.js';
+import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
-import { DEFAULT_STAGE_B_SCHEDULE } from './settings.js';
+import { DEFAULT_STAGE_B_WAIT, MAX_STAGE_B_WAIT } from './settings.js';
+
+/** Longest a trigger run may take. */
+const TRIGGER_TIMEOUT = Duration.minutes(5);
+const STAGE_B_VISIBILITY = Duration.seconds(STAGE_B_RECEIVE_VISIBILITY_SECONDS);
 
 /** Properties of a {@link HeavyTransformStage}. */
 export interface HeavyTransformStageProps {
@@ -24,12 +29,18 @@ export interface HeavyTransformStageProps {
   readonly team: string;
   /** The pipeline type's name. */
   readonly pipeline: string;
-  /** The step function (pre-update, post-update, error), usually stage A's. */
+  /**
+   * The step function (pre-update, post-update, error), usually stage A's. Its stage A post-update wakes this
+   * stage: a `Function` gets the wake queue's URL in its environment (an imported function must be given it).
+   */
   readonly stepFunction: IFunction;
   /** Code of the stage-b-trigger handler. */
   readonly triggerCode: Code;
-  /** How often the trigger batches each dataset's staged objects. @default Duration.minutes(5) */
-  readonly schedule?: Duration;
+  /**
+   * Longest a staged object waits for the trigger: the wake queue's batching window, so the objects staged within
+   * it start as one batch. At most 5 minutes (Lambda's limit). @default Duration.minutes(5)
+   */
+  readonly wait?: Duration;
   /** Retention of the trigger's and state machine's logs. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
   /** Longest a stage B execution (one Glue job run) may take. @default Duration.hours(6) */
@@ -37,7 +48,9 @@ export interface HeavyTransformStageProps {
 }
 
 /**
- * Stage B, the heavy transform, shared by a team's datasets: a trigger on a schedule turns each dataset's stage B
+ * Stage B, the heavy transform, shared by a team's datasets. Stage A's post-update sends a message to the wake
+ * queue for each object it stages; the queue's event source invokes the trigger once per batching window with
+ * every wake of that window, so a team with no arrivals invokes nothing. The trigger turns each dataset's stage B
  * queue into batches (between the dataset's min and max items), writes the batch's manifest and starts one
  * execution per batch; the state machine runs pre-update → the dataset's Glue job through
  * `glue:startJobRun.sync` (no polling loop: FAILED, STOPPED, TIMEOUT and ERROR all fail the task) with the job
@@ -46,8 +59,8 @@ export interface HeavyTransformStageProps {
 export class HeavyTransformStage extends Construct {
   /** Batches staged objects and starts executions. */
   readonly triggerFunction: SdlfFunction;
-  /** The schedule of the trigger. */
-  readonly schedule: Rule;
+  /** Wakes the trigger: one message per staged object, read by the trigger's SQS event source. */
+  readonly wakeQueue: Queue;
   /** The stage B state machine. */
   readonly stateMachine: StateMachine;
   /** The state machine with its log group and alarm. */
@@ -56,7 +69,13 @@ export class HeavyTransformStage extends Construct {
   constructor(scope: Construct, id: string, props: HeavyTransformStageProps) {
     super(scope, id);
     const { naming, team, pipeline } = props;
-    const schedule = props.schedule ?? DEFAULT_STAGE_B_SCHEDULE;
+    const wait = props.wait ?? DEFAULT_STAGE_B_WAIT;
+    const ms = wait.toMilliseconds();
+    if (ms < 1000 || ms > MAX_STAGE_B_WAIT.toMilliseconds() || ms % 1000 !== 0) {
+      throw new Error(
+        `HeavyTransformStage wait must be whole seconds between 1 second and ${MAX_STAGE_B_WAIT.toHumanString()} (Lambda's batching window), got ${wait.toHumanString()}.`,
+      );
+    }
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     const executionTimeout = props.executionTimeout ?? Duration.hours(6);
     const foundations = FoundationsReferences.of(this, naming);
@@ -110,10 +129,10 @@ export class HeavyTransformStage extends Construct {
       description: `Batches staged objects of ${team}'s ${pipeline} datasets into stage B executions`,
       failures: {
         keptBy:
-          'Invoked by its schedule (and sdlf trigger) with no data in the event: a failed run leaves the staged objects on their stage B queues for the next one.',
+          'Invoked by its wake queue (SQS event source) and by sdlf trigger: a failed run leaves the wake messages on the queue, retried after its visibility timeout, and the staged objects on their stage B queues.',
       },
       logRetention,
-      timeout: Duration.minutes(5),
+      timeout: TRIGGER_TIMEOUT,
       environment: {
         ...commonEnvironment(foundations, naming),
         [HANDLER_ENV['stage-b-trigger'].team]: team,
@@ -143,17 +162,21 @@ export class HeavyTransformStage extends Construct {
     // Claims the staged objects of each batch (ObjectMetadata.batchId).
     foundations.table('object-metadata').grantReadWriteData(role);
 
-    this.schedule = new Rule(this, 'Schedule', {
-      ruleName: naming.stageBScheduleRule(team, pipeline),
-      description: `Starts stage B of ${team}'s ${pipeline} datasets every ${schedule.toHumanString()}`,
-      schedule: Schedule.rate(schedule),
-      targets: [new LambdaTarget(this.triggerFunction.function, { retryAttempts: 2 })],
-    });
+    this.wakeQueue = this.addWakeQueue(naming, team, pipeline, wait);
+    const stepRole = props.stepFunction.role;
+    if (stepRole) this.wakeQueue.grantSendMessages(stepRole);
+    if (props.stepFunction instanceof LambdaFunction) {
+      props.stepFunction.addEnvironment(HANDLER_ENV.step.stageBWakeQueueUrl, this.wakeQueue.queueUrl);
+    } else {
+      Annotations.of(this).addWarningV2(
+        'sdlf:stage-b-wake',
+        `The step function is imported: give it ${HANDLER_ENV.step.stageBWakeQueueUrl}=${naming.stageBWakeQueue(team, pipeline)}'s URL, or stage B starts only by sdlf trigger.`,
+      );
+    }
 
     // The step function's stage B steps: post-update reads the job result beside the manifest (a GET of a missing
     // result must answer 404, not 403, hence the list grant of grantRead); the error step dead-letters the batch's
     // keys to the dataset's dead-letter queue, which the dataset stack grants.
-    const stepRole = props.stepFunction.role;
     if (stepRole) {
       foundations.bucket('artifacts').grantRead(stepRole, `manifests/${team}/*`);
       foundations.bucketKey('artifacts').grantDecrypt(stepRole);
@@ -174,5 +197,31 @@ export class HeavyTransformStage extends Construct {
         wildcardName(`${teamParameters}/*`),
       ],
     );
+  }
+
+  /**
+   * The wake queue and the trigger's event source on it. Its visibility timeout outlasts a batching window, a
+   * trigger run and the stage B messages' own visibility timeout together, so a wake that a failed or stopped
+   * run puts back comes after the staged objects it is for are visible again. Wakes carry no data: no
+   * dead-letter queue, a failing trigger is retried until it succeeds, and its errors alarm says so.
+   */
+  private addWakeQueue(naming: Naming, team: string, pipeline: string, wait: Duration): Queue {
+    const queue = new Queue(this, 'WakeQueue', {
+      queueName: naming.stageBWakeQueue(team, pipeline),
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(wait.toSeconds() + TRIGGER_TIMEOUT.toSeconds() + STAGE_B_VISIBILITY.toSeconds()),
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledgeSqsManagedEncryption(queue);
+    acknowledge(
+      queue,
+      'AwsSolutions-SQS3',
+      'Wake messages carry no data (the staged objects are on the stage B queues): a failed trigger run leaves them on this queue to retry, so none is dead-lettered.',
+    );
+    this.triggerFunction.function.addEventSource(
+      new SqsEventSource(queue, { batchSize: 10_000, maxBatchingWindow: wait, maxConcurrency: 2 }),
+    );
+    return queue;
   }
 }

@@ -9,8 +9,10 @@ import type { DeploymentEnvironment } from '../config/model.js';
 export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
 /** Graviton: cheaper per GB-second and faster to start for Node.js. */
 export const LAMBDA_ARCHITECTURE = Architecture.ARM_64;
-/** How often stage B looks for staged objects to process. */
-export const DEFAULT_STAGE_B_SCHEDULE = Duration.minutes(5);
+/** Longest a staged object waits for stage B's trigger: the batching window of its wake queue. */
+export const DEFAULT_STAGE_B_WAIT = Duration.minutes(5);
+/** Lambda's longest batching window for an SQS event source. */
+export const MAX_STAGE_B_WAIT = Duration.minutes(5);
 
 /** Removal policy of data stores (buckets, tables) and the keys that encrypt them: RETAIN unless opted out. */
 export function dataRemovalPolicy(environment: Pick<DeploymentEnvironment, 'removeDataOnDestroy'>): RemovalPolicy {

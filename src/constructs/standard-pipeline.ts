@@ -16,8 +16,8 @@ import { logRetention } from './settings.js';
 export interface StandardPipelineProps {
   /** The team, environment and handler code. */
   readonly context: PipelineContext;
-  /** How often stage B batches staged objects. @default Duration.minutes(5) */
-  readonly stageBSchedule?: Duration;
+  /** Longest a staged object waits for stage B's trigger (at most 5 minutes). @default Duration.minutes(5) */
+  readonly stageBWait?: Duration;
 }
 
 /**
@@ -48,7 +48,7 @@ export class StandardPipeline extends Construct implements Pipeline {
       pipeline: context.pipeline,
       stepFunction: this.lightTransform.stepFunction.function,
       triggerCode: context.handlerCode('stage-b-trigger'),
-      schedule: props.stageBSchedule,
+      wait: props.stageBWait,
       logRetention: retention,
     });
   }

@@ -50,8 +50,13 @@ export const HANDLER_ENV = {
     stageBucket: 'SDLF_STAGE_BUCKET',
     analyticsBucket: 'SDLF_ANALYTICS_BUCKET',
     stageADeadLetterQueueUrl: 'SDLF_STAGE_A_DLQ_URL',
+    /** Stage B's wake queue; absent for a pipeline without stage B. */
+    stageBWakeQueueUrl: 'SDLF_STAGE_B_WAKE_QUEUE_URL',
   },
-  /** Schedule → for each dataset of the team's pipeline, batch its stage B queue into stage B executions. */
+  /**
+   * Wake queue (SQS event source, one invocation per batching window with arrivals) → for each dataset of the
+   * team's pipeline, batch its stage B queue into stage B executions.
+   */
   'stage-b-trigger': {
     team: 'SDLF_TEAM',
     pipeline: 'SDLF_PIPELINE',
@@ -129,6 +134,26 @@ export interface StageBMessage {
 }
 
 /**
+ * One message of a team pipeline's stage B wake queue, sent by stage A post-update after the stage B messages of
+ * the objects it staged (and by `sdlf redrive` after moving stage B messages back): wakes the stage B trigger, which reads the stage B queues itself. The fields are for the
+ * trigger's log only.
+ */
+export interface StageBWakeMessage {
+  readonly team: string;
+  readonly dataset: string;
+  /** Objects now on the dataset's stage B queue. */
+  readonly staged: number;
+  /** What put them there: the stage A execution that staged them, or `sdlf redrive`. */
+  readonly source: string;
+}
+
+/**
+ * Seconds the stage B trigger keeps the stage B messages it receives hidden while it hands their batches over; the
+ * wake queue's visibility timeout is longer than this plus a batching window and a trigger run.
+ */
+export const STAGE_B_RECEIVE_VISIBILITY_SECONDS = 300;
+
+/**
  * Input of a stage A state machine execution (from stage-a-trigger). The state machine passes it to each step;
  * `lightTransformFunction` is the function the Process state invokes.
  */
@@ -145,14 +170,14 @@ export interface StageAExecutionInput extends StageAMessage {
 
 /**
  * Event of a direct invocation of the stage B trigger (`sdlf trigger`): start the dataset's stage B now, with
- * whatever is staged, instead of waiting for the schedule and `minItemsProcess`.
+ * whatever is staged, instead of waiting for its wake queue's batching window and `minItemsProcess`.
  */
 export interface StageBStartRequest {
   readonly action: 'start-now';
   readonly dataset: string;
 }
 
-/** Tells a {@link StageBStartRequest} from the schedule's event. */
+/** Tells a {@link StageBStartRequest} from the wake queue's event. */
 export function isStageBStartRequest(event: unknown): event is StageBStartRequest {
   if (typeof event !== 'object' || event === null) return false;
   const { action, dataset } = event as { action?: unknown; dataset?: unknown };

@@ -1,10 +1,11 @@
-import type { Message } from '@aws-sdk/client-sqs';
+import { type Message, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { findDataset } from '../aws/datasets.js';
 import { moveMessages, queueUrl } from '../aws/queues.js';
 import { type AwsCommandOptions, openSession } from '../aws/session.js';
 import { namingOf, requireDeploymentEnvironment } from '../aws/target.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import type { StageBWakeMessage } from '../runtime/contract.js';
 import { pipelineHasStageB } from './heavy-transform.js';
 
 /** Options of {@link redriveDataset}. */
@@ -60,9 +61,17 @@ export async function redriveDataset(options: RedriveDatasetOptions, io: Io): Pr
     options.stage === 'a'
       ? [naming.stageADeadLetterQueue(config.team, config.pipeline), naming.stageAQueue(config.team, config.pipeline)]
       : [naming.stageBDeadLetterQueue(config.team, config.dataset), naming.stageBQueue(config.team, config.dataset)];
-  const [from, to] = [await queueUrl(clients, dlqName), await queueUrl(clients, sourceName)];
-  if (!from || !to) {
-    throw new SdlfError(`Queue ${from ? sourceName : dlqName} does not exist in environment "${environment.id}".`, {
+  // Stage B's trigger runs when woken: after the move, its wake queue is told, as stage A does, that objects wait.
+  const wakeName = options.stage === 'b' ? naming.stageBWakeQueue(config.team, config.pipeline) : undefined;
+  const [from, to, wakeUrl] = [
+    await queueUrl(clients, dlqName),
+    await queueUrl(clients, sourceName),
+    wakeName && (await queueUrl(clients, wakeName)),
+  ];
+  const wake = wakeName && wakeUrl ? { name: wakeName, url: wakeUrl } : undefined;
+  if (!from || !to || (wakeName && !wake)) {
+    const missing = !from ? dlqName : !to ? sourceName : wakeName;
+    throw new SdlfError(`Queue ${missing} does not exist in environment "${environment.id}".`, {
       code: 'NOT_DEPLOYED',
       suggestions: [`Deploy the environment first: "sdlf deploy --env ${environment.id}".`],
     });
@@ -76,6 +85,11 @@ export async function redriveDataset(options: RedriveDatasetOptions, io: Io): Pr
     onMoved: (n) => n % 100 === 0 && io.info(`  ${n} moved`),
   });
   io.info(`Moved ${moved} message(s)${kept ? `; left ${kept} message(s) of other datasets in ${dlqName}` : ''}.`);
+  if (wake && moved > 0) {
+    const message: StageBWakeMessage = { team: config.team, dataset: config.dataset, staged: moved, source: 'sdlf redrive' };
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: wake.url, MessageBody: JSON.stringify(message) }));
+    io.info(`Woke stage B of ${config.team}/${config.pipeline} (${wake.name}): it starts within its batching window.`);
+  }
   return {
     env: environment.id,
     team: config.team,

@@ -51,7 +51,7 @@ const FINISHED: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT
 /**
  * Starts a deployed dataset's stage B now: invokes its team pipeline's stage B trigger function with a
  * {@link StageBStartRequest}, so everything the dataset has staged starts in batches of at most `maxItemsProcess`,
- * without waiting for the schedule or `minItemsProcess`. Reports each execution as Step Functions sees it and, with
+ * without waiting for its wake queue's batching window or `minItemsProcess`. Reports each execution as Step Functions sees it and, with
  * `wait`, waits (bounded) until they finish; a finished execution that did not succeed is an {@link SdlfError}.
  */
 export async function triggerDataset(options: TriggerDatasetOptions, io: Io): Promise<TriggerDatasetResult> {
@@ -105,7 +105,7 @@ export async function triggerDataset(options: TriggerDatasetOptions, io: Io): Pr
         .join('; ')}. Their staged objects stay queued.`,
       {
         code: 'STAGE_B_START_FAILED',
-        suggestions: [`Fix the cause, then run "sdlf trigger ${flags}" again; the schedule also retries them.`],
+        suggestions: [`Fix the cause, then run "sdlf trigger ${flags}" again; the next arrival of the dataset also retries them.`],
       },
     );
   }

@@ -81,7 +81,11 @@ describe('buildApp', { timeout: 240_000 }, () => {
     // EventBridge dead-letter queues (one per team pipeline) have no source queue
     const routingDlqs = queues.filter((q) => String(q.Properties?.QueueName).endsWith('-routing-dlq'));
     expect(routingDlqs).toHaveLength(2);
-    expect(withDlq.length * 2 + routingDlqs.length).toBe(queues.length);
+    // Stage B's wake queues (one per team pipeline with a stage B) carry no data: a failed wake is retried, not
+    // dead-lettered (HeavyTransformStage)
+    const wakeQueues = queues.filter((q) => String(q.Properties?.QueueName).endsWith('-stage-b-wake'));
+    expect(wakeQueues).toHaveLength(1);
+    expect(withDlq.length * 2 + routingDlqs.length + wakeQueues.length).toBe(queues.length);
     // …and every team pipeline's routing an alarm on the events it drops
     expect(of('AWS::Logs::MetricFilter')).toHaveLength(routingDlqs.length);
     expect(of('AWS::CloudWatch::Alarm')).toHaveLength(

@@ -40,6 +40,15 @@ function heavyStage(props: Partial<ConstructorParameters<typeof HeavyTransformSt
   return { template: Template.fromStack(stack) };
 }
 
+/** The logical id of the stage B wake queue. */
+function wakeQueueId(template: Template): string {
+  const ids = Object.keys(
+    template.findResources('AWS::SQS::Queue', { Properties: { QueueName: Match.stringLikeRegexp('-stage-b-wake$') } }),
+  );
+  if (ids.length !== 1) throw new Error(`expected one wake queue, found ${ids.length}`);
+  return ids[0] as string;
+}
+
 /** The state machine's definition, with CloudFormation intrinsics flattened to text. */
 function definition(template: Template): Record<string, unknown> {
   const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
@@ -353,10 +362,15 @@ describe('HeavyTransformStage', () => {
       });
     });
 
-    it("grants the trigger no dataset's stage B queue: each dataset stack grants its own", () => {
-      const text = JSON.stringify(template.toJSON());
-      expect(text).not.toContain('sqs:ReceiveMessage');
-      expect(text).not.toMatch(/ddk-dev-demoteam-\*-(light-transform|stage-b|heavy-transform)/);
+    it("grants the trigger no dataset's stage B queue (each dataset stack grants its own), only its wake queue", () => {
+      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+        (policy) =>
+          (policy as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties.PolicyDocument
+            .Statement,
+      );
+      const receiving = statements.filter((statement) => JSON.stringify(statement.Action).includes('sqs:ReceiveMessage'));
+      expect(receiving.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [wakeQueueId(template), 'Arn'] }]);
+      expect(JSON.stringify(template.toJSON())).not.toMatch(/ddk-dev-demoteam-\*-(light-transform|stage-b|heavy-transform)/);
     });
 
     it('keeps the trigger and execution logs for one year', () => {
@@ -364,14 +378,37 @@ describe('HeavyTransformStage', () => {
       template.resourceCountIs('AWS::Logs::LogGroup', 2);
     });
 
-    it('starts the trigger every 5 minutes, and the trigger may be invoked by that rule only', () => {
-      template.hasResourceProperties('AWS::Events::Rule', {
-        Name: 'ddk-dev-demoteam-standard-stage-b',
-        ScheduleExpression: 'rate(5 minutes)',
+    it('is woken by its wake queue, gathering the wakes of 5 minutes into one invocation, and by no schedule', () => {
+      template.resourceCountIs('AWS::Events::Rule', 0);
+      template.resourceCountIs('AWS::Lambda::Permission', 0);
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        QueueName: 'ddk-dev-demoteam-standard-stage-b-wake',
+        SqsManagedSseEnabled: true,
+        // A 5-minute window, a 5-minute run and the stage B messages' 5 minutes of visibility.
+        VisibilityTimeout: 900,
+        MessageRetentionPeriod: 14 * 24 * 3600,
       });
-      template.hasResourceProperties('AWS::Lambda::Permission', {
-        Principal: 'events.amazonaws.com',
-        SourceArn: Match.anyValue(),
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [wakeQueueId(template), 'Arn'] },
+        FunctionName: { Ref: Match.stringLikeRegexp('^HeavyTriggerFunction') },
+        BatchSize: 10_000,
+        MaximumBatchingWindowInSeconds: 300,
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+      // The step function's stage A post-update sends the wakes.
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: { [HANDLER_ENV.step.stageBWakeQueueUrl]: { Ref: wakeQueueId(template) } } },
+      });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: Match.arrayWith(['sqs:SendMessage']),
+              Resource: { 'Fn::GetAtt': [wakeQueueId(template), 'Arn'] },
+            }),
+          ]),
+        },
+        Roles: [{ Ref: Match.stringLikeRegexp('^StepServiceRole') }],
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
         FunctionName: 'ddk-dev-demoteam-standard-stage-b-trigger',
@@ -389,13 +426,21 @@ describe('HeavyTransformStage', () => {
   });
 
   describe('with custom props', () => {
-    it('applies the schedule, log retention and execution timeout', () => {
+    it('refuses a wait beyond the 5 minutes of a batching window, or under a second', () => {
+      expect(() => heavyStage({ wait: Duration.minutes(30) })).toThrow(
+        "HeavyTransformStage wait must be whole seconds between 1 second and 5 minutes (Lambda's batching window), got 30 minutes.",
+      );
+      expect(() => heavyStage({ wait: Duration.millis(500) })).toThrow('got 500 millis.');
+    });
+
+    it('applies the wait, log retention and execution timeout', () => {
       const { template } = heavyStage({
-        schedule: Duration.minutes(30),
+        wait: Duration.minutes(2),
         logRetention: RetentionDays.ONE_WEEK,
         executionTimeout: Duration.hours(1),
       });
-      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(30 minutes)' });
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { MaximumBatchingWindowInSeconds: 120 });
+      template.hasResourceProperties('AWS::SQS::Queue', { VisibilityTimeout: 720 });
       template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
       expect((definition(template) as { TimeoutSeconds: number }).TimeoutSeconds).toBe(3600);
     });
@@ -410,7 +455,7 @@ describe('HeavyTransformStage', () => {
       }
       const names = physicalNames(Template.fromStack(stack).toJSON().Resources);
       expect(names.filter((name, index) => names.indexOf(name) !== index)).toEqual([]);
-      expect(names).toContain('AWS::Events::Rule ddk-dev-demoteam-fast-stage-b');
+      expect(names).toContain('AWS::SQS::Queue ddk-dev-demoteam-fast-stage-b-wake');
     });
   });
 });

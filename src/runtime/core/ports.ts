@@ -179,10 +179,13 @@ export interface MetadataStore {
 export interface OutgoingMessage {
   /** JSON text. */
   readonly body: string;
-  /** FIFO message group: messages of one group are delivered in order. */
-  readonly groupId: string;
-  /** FIFO deduplication id: a second message with the same id within 5 minutes is dropped by the queue. */
-  readonly deduplicationId: string;
+  /** FIFO message group: messages of one group are delivered in order. Absent for a standard queue. */
+  readonly groupId?: string;
+  /**
+   * FIFO deduplication id: a second message with the same id within 5 minutes is dropped by the queue. Absent for
+   * a standard queue.
+   */
+  readonly deduplicationId?: string;
 }
 
 /** A message received from a queue. */

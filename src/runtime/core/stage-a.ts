@@ -10,6 +10,7 @@ import type {
   StageAExecutionInput,
   StageAMessage,
   StageBMessage,
+  StageBWakeMessage,
 } from '../contract.js';
 import type { LightTransform, RawInput } from '../transform/types.js';
 import {
@@ -398,13 +399,15 @@ export class StagedKeyConflictError extends Error {
  * Stage A post-update: records each staged object in `ObjectMetadata` (refusing, with
  * {@link StagedKeyConflictError}, a key recorded as staged from another raw object: nothing of this execution is
  * queued then), sends one message per staged object to
- * the dataset's stage B queue (deduplicated per execution attempt and key), marks the execution SUCCEEDED with
- * its outputs and updates the `Pipelines` and `Datasets` items. Idempotent for a retried step.
+ * the dataset's stage B queue (deduplicated per execution attempt and key), then one message to stage B's wake
+ * queue when `options.wakeQueueUrl` is set, marks the execution SUCCEEDED with its outputs and updates the
+ * `Pipelines` and `Datasets` items. Idempotent for a retried step (a retry may wake stage B twice: harmless).
  */
 export async function stageAPostUpdate(
   execution: StageAExecutionInput,
   result: LightTransformOutput,
   deps: Pick<PipelineDeps, 'metadata' | 'queue' | 'logger' | 'clock'>,
+  options: StageAPostUpdateOptions = {},
 ): Promise<ExecutionItem> {
   const outputs = parseTransformOutput(result);
   const current = await deps.metadata.getExecution(execution.executionId);
@@ -445,7 +448,11 @@ export async function stageAPostUpdate(
   });
   // Pipelines without a stage B (the custom type, stage A only) register no stage B queue: the staged objects
   // are the end of the line.
-  if (messages.length > 0 && execution.stageBQueueUrl !== '') await deps.queue.send(execution.stageBQueueUrl, messages);
+  if (messages.length > 0 && execution.stageBQueueUrl !== '') {
+    await deps.queue.send(execution.stageBQueueUrl, messages);
+    // After the stage B messages, so the trigger this wakes finds them.
+    if (options.wakeQueueUrl) await wakeStageB(deps, options.wakeQueueUrl, execution, messages.length);
+  }
   const done = await deps.metadata.transition(execution.executionId, 'SUCCEEDED', {
     at: deps.clock().toISOString(),
     note: 'post-update',
@@ -454,6 +461,27 @@ export async function stageAPostUpdate(
   await recordRun(deps, execution, done);
   deps.logger.info('Stage A execution succeeded', { executionId: done.id, outputs: outputs.length });
   return done;
+}
+
+/** Options of {@link stageAPostUpdate}. */
+export interface StageAPostUpdateOptions {
+  /** Stage B's wake queue: told of the objects staged. @default none: stage B starts by its trigger being invoked */
+  readonly wakeQueueUrl?: string;
+}
+
+async function wakeStageB(
+  deps: Pick<PipelineDeps, 'queue'>,
+  wakeQueueUrl: string,
+  execution: StageAExecutionInput,
+  staged: number,
+): Promise<void> {
+  const wake: StageBWakeMessage = {
+    team: execution.team,
+    dataset: execution.dataset,
+    staged,
+    source: execution.executionId,
+  };
+  await deps.queue.send(wakeQueueUrl, [{ body: JSON.stringify(wake) }]);
 }
 
 function parseTransformOutput(result: unknown): ExecutionOutput[] {

@@ -2,7 +2,12 @@
  * Stage B (heavy transform): batch each dataset's staged keys from its stage B queue, start one execution per
  * batch (the Glue job reads the batch's manifest), and record the tables it wrote.
  */
-import type { DatasetParameter, StageBExecutionInput, StageBMessage } from '../contract.js';
+import {
+  type DatasetParameter,
+  STAGE_B_RECEIVE_VISIBILITY_SECONDS,
+  type StageBExecutionInput,
+  type StageBMessage,
+} from '../contract.js';
 import { MalformedInputError, type PipelineDeps, parseObject, requireString } from './deps.js';
 import { failureOf } from './executions.js';
 import { batchIdOf, deduplicationIdOf, jobResultKeyOf, manifestKeyOf, parseS3Uri, workflowNameOf } from './ids.js';
@@ -151,7 +156,7 @@ export interface TriggerStageBOptions {
   readonly artifactsBucket: string;
   /** Most batches started per dataset in one trigger. @default 10 */
   readonly maxBatchesPerDataset?: number;
-  /** Seconds received messages stay hidden while batches start. @default 300 */
+  /** Seconds received messages stay hidden while batches start. @default {@link STAGE_B_RECEIVE_VISIBILITY_SECONDS} */
   readonly visibilityTimeoutSeconds?: number;
   /** Only this dataset of the team pipeline. @default every dataset registered to the pipeline */
   readonly dataset?: string;
@@ -216,7 +221,7 @@ async function triggerDataset(
   const max = Math.min(config.maxItemsProcess * (options.maxBatchesPerDataset ?? 10), 10_000);
   const messages = await deps.queue.receive(config.stageBQueueUrl, {
     max,
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 300,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? STAGE_B_RECEIVE_VISIBILITY_SECONDS,
   });
   const { items, invalid } = groupStagedItems(messages, config);
   if (invalid.length > 0) {
@@ -321,7 +326,7 @@ async function triggerDataset(
 /**
  * Puts messages held for a later run back on the queue as new messages, then deletes the received ones. Making
  * them visible again instead would count each wait as a receive, and the queue's redrive policy would move a
- * staged object that waits for `minItemsProcess` to the dead-letter queue after a few schedule ticks. A stop
+ * staged object that waits for `minItemsProcess` to the dead-letter queue after a few trigger runs. A stop
  * between the two steps leaves a message twice, which {@link groupStagedItems} folds into one item.
  */
 async function requeueHeld(deps: TriggerDeps, config: DatasetParameter, held: readonly ReceivedMessage[]): Promise<void> {

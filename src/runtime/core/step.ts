@@ -15,6 +15,8 @@ export interface StepOptions {
   readonly stageADeadLetterQueueUrl: string;
   /** The stage bucket (stage B's staged keys live there). */
   readonly stageBucket: string;
+  /** Stage B's wake queue, woken by stage A post-update. @default none (a pipeline without stage B) */
+  readonly stageBWakeQueueUrl?: string;
 }
 
 /** What a step returns to the state machine. */
@@ -39,7 +41,9 @@ export async function runStep(input: StepInput, deps: Omit<PipelineDeps, 'workfl
         : stageBPreUpdate(execution, deps, { ttlDays: options.ttlDays });
     case 'post-update':
       return execution.stage === 'a'
-        ? stageAPostUpdate(execution, input.result as LightTransformOutput, deps)
+        ? stageAPostUpdate(execution, input.result as LightTransformOutput, deps, {
+            wakeQueueUrl: options.stageBWakeQueueUrl,
+          })
         : stageBPostUpdate(execution, input.result, deps);
     case 'error':
       return execution.stage === 'a'

@@ -218,8 +218,8 @@ export class MemoryMetadataStore implements MetadataStore {
 interface QueuedMessage {
   readonly id: string;
   readonly body: string;
-  readonly groupId: string;
-  readonly deduplicationId: string;
+  readonly groupId?: string;
+  readonly deduplicationId?: string;
   receiveCount: number;
   receiptHandle?: string;
   /** Epoch ms until which the message is hidden. */
@@ -233,7 +233,7 @@ export interface MemoryRedrivePolicy {
 }
 
 /**
- * FIFO queues in memory, by URL: deduplication ids are remembered for 5 minutes, as SQS does; a received
+ * Queues in memory, by URL: deduplication ids (of FIFO messages) are remembered for 5 minutes, as SQS does; a received
  * message is hidden until deleted, released or its visibility timeout passes; a queue with a redrive policy
  * moves a message that was received `maxReceiveCount` times to its dead-letter queue instead of delivering it
  * again, as SQS does.
@@ -256,10 +256,12 @@ export class MemoryQueue implements QueuePort {
     const queue = this.queues.get(queueUrl) ?? [];
     this.queues.set(queueUrl, queue);
     for (const message of messages) {
-      const dedupKey = `${queueUrl}\u0000${message.deduplicationId}`;
-      const sentAt = this.seen.get(dedupKey);
-      if (sentAt !== undefined && this.now() - sentAt < 300_000) continue;
-      this.seen.set(dedupKey, this.now());
+      if (message.deduplicationId !== undefined) {
+        const dedupKey = `${queueUrl}\u0000${message.deduplicationId}`;
+        const sentAt = this.seen.get(dedupKey);
+        if (sentAt !== undefined && this.now() - sentAt < 300_000) continue;
+        this.seen.set(dedupKey, this.now());
+      }
       this.counter++;
       queue.push({ id: `m-${this.counter}`, ...message, receiveCount: 0, hiddenUntil: 0 });
     }

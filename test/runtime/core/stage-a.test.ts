@@ -443,6 +443,37 @@ describe('stageAPostUpdate', () => {
     expect(deps.metadata.datasets.get('demoteam-legislators')?.lastStageA?.status).toBe('SUCCEEDED');
   });
 
+  it('wakes stage B after queueing the staged objects: one message on the wake queue, sent after the stage B messages', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    const result = await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    const sent: string[] = [];
+    const send = deps.queue.send.bind(deps.queue);
+    deps.queue.send = async (url, messages) => {
+      sent.push(url);
+      return send(url, messages);
+    };
+    await stageAPostUpdate(execution, result, deps, { wakeQueueUrl: 'wake' });
+    expect(deps.queue.bodies('wake').map((b) => JSON.parse(b))).toEqual([
+      { team: 'demoteam', dataset: 'legislators', staged: 1, source: execution.executionId },
+    ]);
+    expect(sent).toEqual([execution.stageBQueueUrl, 'wake']);
+  });
+
+  it('wakes nothing when nothing was staged, or the pipeline has no stage B', async () => {
+    const deps = memoryDeps();
+    const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
+    await stageAPreUpdate(execution, deps, { ttlDays: 30 });
+    await stageAPostUpdate(execution, { outputs: [] }, deps, { wakeQueueUrl: 'wake' });
+    const other = await started(deps, 'demoteam/legislators/other.json', '[{"id":2}]');
+    const stageAOnly = { ...other, stageBQueueUrl: '' };
+    await stageAPreUpdate(stageAOnly, deps, { ttlDays: 30 });
+    const result = await processObject(stageAOnly, flatten, deps, { stageBucket: 'stage', env: 'dev' });
+    await stageAPostUpdate(stageAOnly, result, deps, { wakeQueueUrl: 'wake' });
+    expect(deps.queue.bodies('wake')).toEqual([]);
+  });
+
   it('sends stage B messages once when the step is retried', async () => {
     const deps = memoryDeps();
     const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');

@@ -22,6 +22,7 @@ const options = {
   ttlDays: common.executionTtlDays,
   stageADeadLetterQueueUrl: requireEnv(env.stageADeadLetterQueueUrl),
   stageBucket: requireEnv(env.stageBucket),
+  stageBWakeQueueUrl: process.env[env.stageBWakeQueueUrl] || undefined,
 };
 // Read so a misconfigured function fails at cold start; the Glue runner writes there, the step only reports it.
 requireEnv(env.analyticsBucket);
