@@ -122,6 +122,7 @@ const section = [
   `| SQS queues | ${SEED.queues} | ${count(smallResult, 'AWS::SQS::Queue')} |`,
   `| SSM parameters | ${SEED.ssmParameters} | ${count(smallResult, 'AWS::SSM::Parameter')} |`,
   `| CloudWatch alarms | — | ${count(smallResult, 'AWS::CloudWatch::Alarm')} |`,
+  `| schedule-driven invocations a day, idle (rules and schedules with a rate or cron; 288 at f07fd1b: one \`rate(5 minutes)\` rule per team pipeline) | — | ${idlePerDay(smallResult)} |`,
   `| custom resources | — | ${smallResult.stacks.reduce(
     (n, st) =>
       n +
@@ -150,6 +151,19 @@ process.exit(met ? 0 : 1);
 function maxOf(result) {
   const top = result.stacks.reduce((a, b) => (b.resources > a.resources ? b : a));
   return `${top.stackName} (${top.resources})`;
+}
+
+/** Invocations a day that the stacks' schedules make whatever arrives: `rate(n unit)` exactly; a cron counts as unknown. */
+function idlePerDay(result) {
+  const seconds = { minute: 60, minutes: 60, hour: 3600, hours: 3600, day: 86400, days: 86400 };
+  const all = result.stacks.flatMap((st) => st.schedules);
+  let total = 0;
+  for (const expression of all) {
+    const rate = /^rate\((\d+) (\w+)\)$/.exec(expression ?? '');
+    if (!rate) return `${all.length} schedule(s), including ${expression}`;
+    total += 86400 / (Number(rate[1]) * seconds[rate[2]]);
+  }
+  return total;
 }
 
 function sum(stacks) {
@@ -182,7 +196,15 @@ async function child(project, outdir, validation) {
         : /-(standard|custom)$/.test(name)
           ? 'pipeline'
           : 'dataset';
-    return { stackName: name, kind, resources: resources.length, types };
+    // Clock-driven invocations: EventBridge rules and EventBridge Scheduler schedules with a rate or cron.
+    const schedules = resources.flatMap((r) =>
+      r.Type === 'AWS::Events::Rule' && r.Properties?.ScheduleExpression
+        ? [r.Properties.ScheduleExpression]
+        : r.Type === 'AWS::Scheduler::Schedule'
+          ? [r.Properties?.ScheduleExpression]
+          : [],
+    );
+    return { stackName: name, kind, resources: resources.length, types, schedules };
   });
   process.stdout.write(
     `${JSON.stringify({ synthMs: Number(done - loaded) / 1e6, loadMs: Number(loaded - started) / 1e6, stacks })}\n`,

@@ -5,7 +5,8 @@ import type { TriggerDatasetResult } from '../services/trigger.js';
 
 /** `sdlf trigger`: starts a deployed dataset's stage B now. */
 export default class Trigger extends SdlfCommand<typeof Trigger> {
-  static override summary = "Start a deployed dataset's stage B now, without waiting for its batching window or min_items_process.";
+  static override summary =
+    "Start a deployed dataset's stage B now, without waiting for its batching window or min_items_process.";
   static override description =
     "Invokes the team pipeline's deployed stage B trigger for this dataset: everything it has staged starts at " +
     'once, in batches of at most its max_items_process objects, even below its min_items_process. Prints each ' +

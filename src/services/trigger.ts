@@ -105,7 +105,9 @@ export async function triggerDataset(options: TriggerDatasetOptions, io: Io): Pr
         .join('; ')}. Their staged objects stay queued.`,
       {
         code: 'STAGE_B_START_FAILED',
-        suggestions: [`Fix the cause, then run "sdlf trigger ${flags}" again; the next arrival of the dataset also retries them.`],
+        suggestions: [
+          `Fix the cause, then run "sdlf trigger ${flags}" again; the next arrival of the dataset also retries them.`,
+        ],
       },
     );
   }

@@ -71,6 +71,19 @@ describe('buildApp', { timeout: 240_000 }, () => {
     }
   });
 
+  it('invokes nothing on a clock: no schedule rule or schedule anywhere, and stage B is woken through its wake queue', async () => {
+    const stacks = await synth({ dev: [...DEFAULT_DATASETS.dev, { team: 'demoteam', dataset: 'other', pipeline: 'custom' }] });
+    const resources = stacks.flatMap((s) => Object.values(templateOf(s).Resources));
+    const of = (type: string) => resources.filter((r) => r.Type === type);
+    expect(of('AWS::Events::Rule').filter((rule) => rule.Properties?.ScheduleExpression !== undefined)).toEqual([]);
+    expect(of('AWS::Scheduler::Schedule')).toEqual([]);
+    // The one standard team pipeline's trigger has one event source, its wake queue; the custom one has no stage B.
+    const mappings = of('AWS::Lambda::EventSourceMapping');
+    const wakes = mappings.filter((m) => JSON.stringify(m.Properties?.EventSourceArn).includes('WakeQueue'));
+    expect(wakes).toHaveLength(1);
+    expect(wakes[0]?.Properties).toMatchObject({ BatchSize: 10_000, MaximumBatchingWindowInSeconds: 300 });
+  });
+
   it('alarms on every dead-letter queue and state machine, invokes no function without a source ARN, and scopes IAM to named resources', async () => {
     const stacks = await synth({ dev: [...DEFAULT_DATASETS.dev, { team: 'demoteam', dataset: 'other', pipeline: 'custom' }] });
     const resources = stacks.flatMap((s) => Object.values(templateOf(s).Resources));

@@ -19,10 +19,12 @@ import { createSkippedGlueResources, initDemoProject, useMoto } from './moto.js'
 // sample data that `sdlf upload` sends: S3 → EventBridge → routing → stage A queue → stage A trigger → the stage A
 // state machine → step and light transform functions, all as deployed (the functions run their deployed code in
 // the local Lambda runtime of test/global-setup.ts; see test/moto/server.py for what the launcher adds to moto).
-// Stage B runs when `sdlf trigger` invokes the deployed stage B trigger (the schedule's target): the deployed state machine
+// Each stage A wakes stage B through its wake queue, whose event source waits out its 5-minute batching window before
+// invoking the trigger (test/moto/server.py honours the window, as Lambda does); within it, the test starts stage B
+// with `sdlf trigger`, which invokes the same deployed trigger for the dataset: the deployed state machine
 // starts the dataset's Glue job, which moto_server runs with the deployed main.py and transform.sql on real PySpark
 // (s3:// through S3A). moto's CloudFormation skips AWS::Glue::* resources, so the test creates the dataset's Glue
-// database and job from the deployed template (createSkippedGlueResources); EventBridge schedules do not fire.
+// database and job from the deployed template (createSkippedGlueResources).
 const region = 'ap-south-1';
 const team = 'demoteam';
 const dataset = 'legislators';
@@ -83,6 +85,18 @@ describe('the deployed demo project on moto_server', () => {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: naming.stageBQueue(team, dataset) }));
     const depth = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
     expect(Number(depth.Attributes?.ApproximateNumberOfMessages)).toBe(4);
+
+    // And stage B was woken once per staged object: the wakes wait with the trigger's event source, in flight, for
+    // its batching window, and no stage B ran yet
+    const wake = await sqs.send(new GetQueueUrlCommand({ QueueName: naming.stageBWakeQueue(team, 'standard') }));
+    const wakes = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: wake.QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    expect(wakes.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '4' });
+    expect(executions.filter((e) => e.stage === 'b')).toEqual([]);
   }, 120_000);
 
   it('runs stage B on Spark when sdlf trigger starts it: Parquet in the analytics bucket, the tables of sdlf run --local in the Glue catalog', async () => {

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sys
+import time
 
 import moto
 from moto.server import main
@@ -529,8 +530,9 @@ def sqs_event_sources_poll() -> None:
     receive returns nothing, and nothing polls again, so the later messages wait forever. Lambda polls until the
     queue is empty, invokes the function with a batch of up to BatchSize records, and deletes the batch's messages
     except, when the mapping sets ReportBatchItemFailures, the batchItemFailures the function reports (those
-    reappear after the visibility timeout; see batch_failures). Here a poller does that after each send, one at a
-    time per queue."""
+    reappear after the visibility timeout; see batch_failures); with MaximumBatchingWindowInSeconds, it gathers
+    messages for up to that long before invoking. Here a poller does that after each send, one at a time per
+    queue."""
     import threading
 
     from moto.awslambda.models import lambda_backends
@@ -601,6 +603,15 @@ def sqs_event_sources_poll() -> None:
             messages = backend.receive_message(queue.name, esm.batch_size, 0, queue.visibility_timeout)
             if not messages:
                 continue
+            # A batching window: Lambda keeps receiving (the messages stay in flight) until the batch is full or
+            # the window has passed since the first receive, then invokes once.
+            window = int(esm.max_batch_window or 0)
+            until = time.monotonic() + window
+            while window > 0 and len(messages) < esm.batch_size and time.monotonic() < until:
+                time.sleep(min(1.0, max(0.0, until - time.monotonic())))
+                messages += backend.receive_message(
+                    queue.name, esm.batch_size - len(messages), 0, queue.visibility_timeout
+                )
             received = True
             _, _, _, region, account, _, name = esm.function_arn.split(":")[:7]
             function = lambda_backends[account][region].get_function(name)

@@ -44,7 +44,7 @@ export interface LakeFixture {
   readonly dataset: string;
   readonly buckets: { raw: string; stage: string; artifacts: string; analytics: string };
   readonly tables: { objectMetadata: string; datasets: string; pipelines: string; executionHistory: string };
-  readonly queues: { stageA: string; stageADlq: string; stageB: string; stageBDlq: string };
+  readonly queues: { stageA: string; stageADlq: string; stageB: string; stageBDlq: string; stageBWake: string };
   readonly stateMachines: { a: string; b: string };
   readonly config: DatasetParameter;
   /** Environment of every handler, as the CDK app sets it. */
@@ -119,6 +119,7 @@ export async function createLake(): Promise<LakeFixture> {
     stageADlq: await queue(`${base}-${team}-standard-stage-a-dlq.fifo`),
     stageB: await queue(`${base}-${team}-${dataset}-stage-b.fifo`),
     stageBDlq: await queue(`${base}-${team}-${dataset}-stage-b-dlq.fifo`),
+    stageBWake: (await c.sqs.send(new CreateQueueCommand({ QueueName: `${base}-${team}-standard-stage-b-wake` }))).QueueUrl ?? '',
   };
 
   const machine = async (name: string) =>
@@ -173,6 +174,7 @@ export async function createLake(): Promise<LakeFixture> {
     [HANDLER_ENV.step.stageBucket]: buckets.stage,
     [HANDLER_ENV.step.analyticsBucket]: buckets.analytics,
     [HANDLER_ENV.step.stageADeadLetterQueueUrl]: queues.stageADlq,
+    [HANDLER_ENV.step.stageBWakeQueueUrl]: queues.stageBWake,
     [HANDLER_ENV['stage-b-trigger'].artifactsBucket]: buckets.artifacts,
     [HANDLER_ENV['light-transform'].dataset]: dataset,
   };

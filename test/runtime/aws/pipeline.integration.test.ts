@@ -234,8 +234,13 @@ describe('pipeline on moto_server', () => {
     const item = await historyItem(execution.executionId);
     expect(item).toMatchObject({ status: 'SUCCEEDED', datasetKey: 'demoteam-legislators', attempt: 1 });
     expect(item?.transitions.map((t) => t.status)).toEqual(['STARTED', 'PROCESSING', 'SUCCEEDED']);
-    // And the staged key waits on the stage B queue; the trigger batches it into a stage B execution
-    const [batch] = await handlers.stageBTrigger({} as never);
+    // And the staged key waits on the stage B queue, and stage B's wake queue has one wake for it
+    const wakes = await drain(lake.queues.stageBWake);
+    expect(wakes.Records.map((r) => JSON.parse(r.body))).toEqual([
+      { team: 'demoteam', dataset: 'legislators', staged: 1, source: execution.executionId },
+    ]);
+    // And the trigger, invoked with the wakes as its event source does, batches it into a stage B execution
+    const [batch] = await handlers.stageBTrigger(wakes);
     expect(batch?.executions).toEqual([expect.objectContaining({ started: true, keys: 1 })]);
     expect(await queueDepth(lake.queues.stageB)).toBe(0);
     const [bRun] = await executionsOf(lake.stateMachines.b);
