@@ -1,12 +1,12 @@
 // `sdlf`, `sdlf --help` and `sdlf --version` without loading @oclif/core (~100 ms of a ~160 ms start): the root help
 // is rendered by oclif itself at build time (scripts/help-cache.mjs) for every width it supports, and this module
 // serves it only when everything that oclif's answer depends on is what it was at build time. Anything else, and
-// anything this module is unsure of, goes to oclif. It imports nothing heavier than node: builtins, and on the fast
-// path the three small modules oclif itself uses for the answer (is-wsl, supports-color, ansis).
-import { createHash } from 'node:crypto';
+// anything this module is unsure of, goes to oclif. It imports no more than a few node: builtins (not node:crypto,
+// ~5 ms), and on the fast path the small modules oclif itself uses for the answer (supports-color, ansis; is-wsl
+// only where the platform could be WSL).
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { arch, homedir, platform, tmpdir } from 'node:os';
+import { arch, homedir, platform, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -36,11 +36,11 @@ const PLAIN_OCLIF_KEYS = new Set(['bin', 'dirname', 'commands', 'topicSeparator'
 
 /** What the cached help was rendered from: a cache whose key differs from the current one is not used. */
 export interface HelpCacheKey {
-  /** SHA-256 of package.json, as bytes. */
+  /** {@link fingerprint} of package.json. */
   readonly packageJson: string;
-  /** SHA-256 of oclif.manifest.json, as bytes. */
+  /** {@link fingerprint} of oclif.manifest.json. */
   readonly manifest: string;
-  /** `name@version` of @oclif/core and of each of {@link RENDERING_PACKAGES}. */
+  /** `name@version` of @oclif/core, of each of {@link RENDERING_PACKAGES} and of the is-wsl that wsl-utils uses. */
   readonly packages: readonly string[];
 }
 
@@ -93,7 +93,7 @@ export async function answerWithoutOclif(
   if (userCustomisation(pjson, env)) return false;
 
   const oclif = oclifRequire(binUrl);
-  const userAgent = await userAgentOf(pjson, oclif);
+  const userAgent = await userAgentOf(pjson, oclif, key);
   if (userAgent === undefined) return false;
   if (kind === 'version') {
     stdout.write(`${userAgent}\n`);
@@ -170,7 +170,10 @@ export function helpCacheKey(root: string, binUrl: string): HelpCacheKey | undef
     if (version === undefined) return undefined;
     packages.push(version);
   }
-  return { packageJson: sha256(pjson), manifest: sha256(manifest), packages };
+  const isWsl = packageVersion(createRequire(fromCore.resolve('wsl-utils')), 'is-wsl');
+  if (isWsl === undefined) return undefined;
+  packages.push(isWsl);
+  return { packageJson: fingerprint(pjson), manifest: fingerprint(manifest), packages };
 }
 
 /** The fields of package.json that oclif's root help and version read. */
@@ -209,13 +212,32 @@ function userCustomisation(pjson: PackageJson, env: NodeJS.ProcessEnv): boolean 
 }
 
 /** Builds oclif's user agent, `<name>/<version> <platform>-<arch> node-<version>`, as @oclif/core's Config does. */
-async function userAgentOf(pjson: PackageJson, oclif: NodeJS.Require): Promise<string | undefined> {
+async function userAgentOf(pjson: PackageJson, oclif: NodeJS.Require, key: HelpCacheKey): Promise<string | undefined> {
   if (!pjson.name) return undefined;
-  // oclif names the platform "wsl" under the Windows Subsystem for Linux: ask the is-wsl that its wsl-utils uses.
-  const isWslPath = createRequire(oclif.resolve('wsl-utils')).resolve('is-wsl');
-  const isWsl = ((await import(pathToFileURL(isWslPath).href)) as { default: boolean }).default;
+  const knownWslCheck = key.packages.includes(KNOWN_IS_WSL);
+  const isWsl = (!knownWslCheck || mayBeWsl()) && (await wslAccordingToOclif(oclif));
   const cpu = arch() === 'ia32' ? 'x86' : arch();
   return `${pjson.name}/${pjson.version || '0.0.0'} ${isWsl ? 'wsl' : platform()}-${cpu} node-${process.version}`;
+}
+
+/** The is-wsl whose checks {@link mayBeWsl} repeats; with any other version, sdlf asks is-wsl itself. */
+const KNOWN_IS_WSL = 'is-wsl@3.1.1';
+
+/**
+ * Says whether is-wsl ({@link KNOWN_IS_WSL}) could answer yes: it does only on Linux with "microsoft" in the
+ * kernel release or /proc/version, or with WSL's interop or run paths; elsewhere sdlf need not load it (~4 ms).
+ */
+function mayBeWsl(): boolean {
+  if (platform() !== 'linux') return false;
+  if (release().toLowerCase().includes('microsoft')) return true;
+  if (readText('/proc/version')?.toLowerCase().includes('microsoft')) return true;
+  return existsSync('/proc/sys/fs/binfmt_misc/WSLInterop') || existsSync('/run/WSL');
+}
+
+/** Asks the is-wsl that oclif's wsl-utils uses whether this is WSL, as oclif does to name the platform "wsl". */
+async function wslAccordingToOclif(oclif: NodeJS.Require): Promise<boolean> {
+  const isWslPath = createRequire(oclif.resolve('wsl-utils')).resolve('is-wsl');
+  return ((await import(pathToFileURL(isWslPath).href)) as { default: boolean }).default;
 }
 
 /** Returns what oclif's `colorize('bold', …)` does here: ansis bold when supports-color says both streams take colour. */
@@ -261,6 +283,20 @@ function readText(path: string): string | undefined {
   return readBytes(path)?.toString('utf8');
 }
 
-function sha256(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
+/**
+ * Fingerprints a file's bytes: its length and a 64-bit cyrb53-style hash. It guards against a stale cache (a file
+ * changed after the build), not against forgery, and costs a fraction of loading node:crypto.
+ */
+export function fingerprint(bytes: Uint8Array): string {
+  let h1 = 0xdeadbeef ^ bytes.length;
+  let h2 = 0x41c6ce57 ^ bytes.length;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    h1 = Math.imul(h1 ^ byte, 2654435761);
+    h2 = Math.imul(h2 ^ byte, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+  return `${bytes.length}:${hex(h2)}${hex(h1)}`;
 }

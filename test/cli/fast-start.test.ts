@@ -175,6 +175,23 @@ describe('renderRootHelp', () => {
   });
 });
 
+describe('fingerprint', () => {
+  it('changes with any one byte of the manifest, and not without one', () => {
+    // Given the built manifest, and copies of it with one byte changed or one added
+    const manifest = readFileSync(join(repoRoot, 'oclif.manifest.json'));
+    const seen = new Set([fingerprint(manifest)]);
+    for (const at of [0, 1, Math.floor(manifest.length / 2), manifest.length - 1]) {
+      const changed = Buffer.from(manifest);
+      changed[at] = (changed[at] ?? 0) ^ 1;
+      seen.add(fingerprint(changed));
+    }
+    seen.add(fingerprint(Buffer.concat([manifest, Buffer.from(' ')])));
+    // Then every fingerprint differs, and the same bytes give the same one
+    expect(seen.size).toBe(6);
+    expect(fingerprint(Buffer.from(manifest))).toBe(fingerprint(manifest));
+  });
+});
+
 describe('plainOclifConfig', () => {
   it.each([
     [{ oclif: { bin: 'sdlf', commands: './dist/commands', plugins: [] } }, true],
