@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  fingerprint,
   HELP_CACHE_PATH,
   type HelpCache,
   helpWidth,
