@@ -77,6 +77,15 @@ export async function answerWithoutOclif(
   binUrl: string,
   context: FastStartContext = { argv: process.argv.slice(2), env: process.env, stdout: process.stdout },
 ): Promise<boolean> {
+  try {
+    return await answer(binUrl, context);
+  } catch {
+    // An unreadable cache, a package that does not resolve…: oclif answers, and reports what is wrong if it must.
+    return false;
+  }
+}
+
+async function answer(binUrl: string, context: FastStartContext): Promise<boolean> {
   const { argv, env, stdout } = context;
   const kind = requestKind(argv);
   if (kind === undefined || !plainEnvironment(env) || !cwdExists()) return false;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -299,17 +299,31 @@ describe('sdlf with oclif', () => {
 
 describe('a stale help cache', () => {
   /** A copy of the package whose package.json and manifest `edit` changes after the build; dist/ is the build's. */
-  function editedPackage(edit: (pjson: Record<string, unknown>, manifest: ManifestJson) => void): string {
+  function editedPackage(
+    edit: (pjson: Record<string, unknown>, manifest: ManifestJson) => void,
+    editCache: (text: string) => string = (text) => text,
+  ): string {
     const root = tempDir('sdlf-stale-');
     mkdirSync(join(root, 'bin'));
     copyFileSync(binPath, join(root, 'bin', 'run.js'));
-    symlinkSync(join(repoRoot, 'dist'), join(root, 'dist'));
+    mkdirSync(join(root, 'dist'));
+    for (const entry of readdirSync(join(repoRoot, 'dist'))) {
+      if (entry !== 'cli') symlinkSync(join(repoRoot, 'dist', entry), join(root, 'dist', entry));
+    }
+    cpSync(join(repoRoot, 'dist', 'cli'), join(root, 'dist', 'cli'), { recursive: true });
+    const cacheFile = join(root, HELP_CACHE_PATH);
+    writeFileSync(cacheFile, editCache(readFileSync(cacheFile, 'utf8')));
     symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
     const pjson = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
     const manifest = JSON.parse(readFileSync(join(repoRoot, 'oclif.manifest.json'), 'utf8')) as ManifestJson;
+    const [pjsonBefore, manifestBefore] = [JSON.stringify(pjson), JSON.stringify(manifest)];
     edit(pjson, manifest);
-    writeFileSync(join(root, 'package.json'), JSON.stringify(pjson, null, 2));
-    writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(manifest));
+    // An untouched file is copied byte for byte; an edited one is written anew.
+    if (JSON.stringify(pjson) === pjsonBefore) copyFileSync(join(repoRoot, 'package.json'), join(root, 'package.json'));
+    else writeFileSync(join(root, 'package.json'), JSON.stringify(pjson, null, 2));
+    if (JSON.stringify(manifest) === manifestBefore) {
+      copyFileSync(join(repoRoot, 'oclif.manifest.json'), join(root, 'oclif.manifest.json'));
+    } else writeFileSync(join(root, 'oclif.manifest.json'), JSON.stringify(manifest));
     return join(root, 'bin', 'run.js');
   }
   interface ManifestJson {
@@ -329,6 +343,29 @@ describe('a stale help cache', () => {
     expect(fast.stdout).toBe(oclif.stdout);
     expect(fast.stdout).toMatch(/^ {2}init +A summary the cache has never seen\.$/m);
     expect(fast.oclifLoaded).toBe(true);
+  });
+
+  it('leaves sdlf to oclif when the cache cannot be read', async () => {
+    // Given a package whose help cache was cut short
+    const bin = editedPackage(
+      () => {},
+      (text) => text.slice(0, 100),
+    );
+    // When sdlf prints its help, then oclif answers
+    const { fast, oclif } = await both([], {}, bin);
+    expect(fast.stdout).toBe(oclif.stdout);
+    expect(fast.stderr).toBe(oclif.stderr);
+    expect(fast.oclifLoaded).toBe(true);
+  });
+
+  it('serves the cache from an unchanged copy of the package (the copy is a fair test)', async () => {
+    const { fast, oclif } = await both(
+      ['--help'],
+      {},
+      editedPackage(() => {}),
+    );
+    expect(fast.stdout).toBe(oclif.stdout);
+    expect(fast.oclifLoaded).toBe(false);
   });
 
   it('cannot print an old version: a changed package.json sends --version and the help to oclif', async () => {
