@@ -1,13 +1,13 @@
 // CLI start-up: `sdlf --help` and `sdlf --version` against `node -e 0`, measured with hyperfine in one run so the
 // ratios compare like with like. Writes the "## CLI start-up" section of BENCHMARKS.md.
-// Target: `sdlf --help` takes at most 3× `node -e 0`. Exits 1 when the target is missed.
+// Target: `sdlf --help` takes at most 2× `node -e 0`. Exits 1 when the target is missed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAtStart, nodeAndCpu, root, utcNow, writeSection } from './lib.mjs';
 
-const TARGET = 3;
+const TARGET = 2;
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const WARMUP = 5;
 
@@ -23,6 +23,8 @@ const commands = [
   { label: '`node -e 0`', command: `${node} -e 0` },
   { label: '`sdlf --help`', command: `${node} ${bin} --help` },
   { label: '`sdlf --version`', command: `${node} ${bin} --version` },
+  // A command's help is oclif's to answer: the figure for every start that the fast path leaves to oclif.
+  { label: '`sdlf validate --help`', command: `${node} ${bin} validate --help` },
 ];
 const work = mkdtempSync(join(tmpdir(), 'sdlf-bench-'));
 const report = join(work, 'hyperfine.json');
@@ -64,7 +66,7 @@ const section = [
   '## CLI start-up',
   '',
   `Measured by \`npm run bench -- startup\` (bench/startup.mjs): hyperfine ${hyperfineVersion()}, ${WARMUP} warm-up runs and`,
-  `${RUNS} runs per command, no shell, all three commands in one run. ${nodeAndCpu()},`,
+  `${RUNS} runs per command, no shell, all four commands in one run. ${nodeAndCpu()},`,
   `${loadAtStart()}, ${utcNow()}.`,
   '',
   '| command | mean | σ | min | × `node -e 0` |',
@@ -73,9 +75,14 @@ const section = [
   '',
   `Target: \`sdlf --help\` at most ${TARGET}× \`node -e 0\` — **${met ? 'met' : 'missed'}** (${help.ratio.toFixed(2)}×).`,
   '',
-  'How it stays fast: the oclif manifest (`oclif.manifest.json`, written by the build) lets `--help` and',
-  '`--version` answer without loading any command module; commands import their service, and services import',
-  'handlebars, `@inquirer/prompts`, aws-cdk-lib and the CDK toolkit only when they run.',
+  'How it stays fast: `sdlf`, `sdlf --help` and `sdlf --version` do not load `@oclif/core` (~100 ms alone). The',
+  'build renders the root help with oclif for every width from 40 to 1000 columns (`dist/cli/help-cache.json`,',
+  'scripts/help-cache.mjs), and bin/run.js prints it only when package.json, `oclif.manifest.json` and the',
+  'packages that render help are byte for byte or version for version what they were at build time, the width is',
+  'one the cache holds, and no oclif debug or configuration variable, user theme or user plugin is set; anything',
+  'else goes to oclif. For the commands, the oclif manifest lets oclif answer without loading any command module;',
+  'commands import their service, and services import handlebars, `@inquirer/prompts`, aws-cdk-lib and the CDK',
+  'toolkit only when they run. On Node.js 22.1 and later, bin/run.js turns on the module compile cache.',
   '',
 ].join('\n');
 writeSection(join(root, 'BENCHMARKS.md'), section);

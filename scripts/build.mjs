@@ -1,5 +1,5 @@
 // Builds the package: compiles TypeScript, copies templates, bundles each Lambda handler and writes the oclif
-// manifest. Usage: node scripts/build.mjs [--no-manifest]
+// manifest and the cached root help. Usage: node scripts/build.mjs [--no-manifest]
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,5 +24,7 @@ for (const file of ['main.py', 'check_sql.py']) {
 const handlers = await bundleHandlers({ root, outdir: join(root, 'dist', 'handlers') });
 if (!process.argv.includes('--no-manifest')) {
   execFileSync(bin('oclif'), ['manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  // The root help that bin/run.js prints without loading oclif; it is keyed by the manifest, so it comes after it.
+  execFileSync(process.execPath, [join(root, 'scripts', 'help-cache.mjs')], { cwd: root, stdio: 'inherit' });
 }
 process.stderr.write(`built dist/ (${handlers.length} handler bundle(s)) in ${Date.now() - started} ms\n`);

@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, lstatSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { delimiter, dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, oneLine } from '../helpers/cli.js';
@@ -120,7 +122,7 @@ beforeAll(() => {
 }, 5 * MINUTES);
 
 describe('the packed sdlf package', () => {
-  it('holds the CLI, its manifest, templates, Glue runner, Lambda assets, README, LICENSE and CHANGELOG, and nothing from the clone', () => {
+  it('holds the CLI, its manifest and root help, templates, Glue runner, Lambda assets, README, LICENSE and CHANGELOG, and nothing from the clone', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' })
       .trim()
       .split('\n')
@@ -133,6 +135,7 @@ describe('the packed sdlf package', () => {
         'bin/run.js',
         'bin/cdk-app.js',
         'oclif.manifest.json',
+        'dist/cli/help-cache.json',
         'dist/runtime/glue/main.py',
         'dist/templates/project/cdk.json.hbs',
         'README.md',
@@ -165,6 +168,7 @@ describe.each([
   { node: `Node.js ${NODE_22}`, version: NODE_22 },
 ])('sdlf installed from the tarball, on $node', ({ version }) => {
   let sh: Shell;
+  let prefix: string;
   let project: string;
   let initOutput: Output;
   const major = Number.parseInt(version ?? process.versions.node, 10);
@@ -177,7 +181,7 @@ describe.each([
       await shell(system).run('npm', ['install', '--no-audit', '--no-fund', '--prefix', runtime, `node@${version}`], runtime);
       nodeBin = [join(runtime, 'node_modules', 'node', 'bin')];
     }
-    const prefix = tempDir('sdlf-prefix-');
+    prefix = tempDir('sdlf-prefix-');
     const path = [join(prefix, 'bin'), ...nodeBin, ...system];
     sh = shell(path);
     expect((await sh.run('node', ['--version'], tempDir())).stdout).toBe(`v${version ?? process.versions.node}`);
@@ -197,6 +201,34 @@ describe.each([
     // One line of sdlf's own on a Node.js past its end of life, none on a supported one
     const notices = initOutput.stderr.split('\n').filter((line) => line.includes('is past its end of life'));
     expect(notices).toHaveLength(major < 22 ? 1 : 0);
+  });
+
+  it('answers sdlf, --help and --version as oclif does, without loading oclif when the install matches the build', async () => {
+    // Given the installed package, a preload that says whether @oclif/core was loaded, and oclif run directly
+    const bin = join(prefix, 'lib', 'node_modules', 'sdlf', 'bin', 'run.js');
+    const dir = tempDir('sdlf-start-');
+    const probe = join(dir, 'probe.mjs');
+    writeFileSync(
+      probe,
+      "import { createRequire } from 'node:module';\nconst cache = createRequire(import.meta.url).cache;\n" +
+        "process.on('exit', () => process.stderr.write('oclif loaded: ' + Object.keys(cache).some((k) => k.includes('/@oclif/core/')) + '\\n'));\n",
+    );
+    const oclif = join(dir, 'oclif.mjs');
+    const core = pathToFileURL(createRequire(bin).resolve('@oclif/core')).href;
+    writeFileSync(oclif, `const { execute } = await import('${core}');\nawait execute({ dir: '${pathToFileURL(bin).href}' });\n`);
+    const env = { SDLF_NODE_WARNING: 'false', OCLIF_COLUMNS: '72' };
+    for (const args of [[], ['--help'], ['--version']]) {
+      // When sdlf and oclif answer the same argv, then the bytes are the same
+      const fast = await sh.run('node', ['--import', probe, bin, ...args], dir, { env });
+      const reference = await sh.run('node', ['--import', probe, oclif, ...args], dir, { env });
+      expect(fast.stdout).toBe(reference.stdout);
+      expect(reference.stderr).toContain('oclif loaded: true');
+      // and sdlf loaded oclif only if the install resolved other versions of the packages that render help
+      const key = JSON.parse(readFileSync(join(dirname(bin), '..', 'dist', 'cli', 'help-cache.json'), 'utf8')).key;
+      const { helpCacheKey } = await import(pathToFileURL(join(dirname(bin), '..', 'dist', 'cli', 'fast-start.js')).href);
+      const matches = JSON.stringify(helpCacheKey(join(dirname(bin), '..'), pathToFileURL(bin).href)) === JSON.stringify(key);
+      expect(fast.stderr).toContain(`oclif loaded: ${!matches}`);
+    }
   });
 
   it(
