@@ -2,9 +2,10 @@ import { Command, type Interfaces } from '@oclif/core';
 import type { AwsCommandOptions } from '../aws/session.js';
 import { findProjectRoot } from '../config/project-root.js';
 import type { SdlfError } from '../core/errors.js';
-import { createConsoleIo, type Io } from '../core/io.js';
+import type { Io } from '../core/io.js';
 import { sharedFlags } from './flags.js';
 import { toOclifError } from './oclif-error.js';
+import { createConsoleIo } from './terminal.js';
 
 /** Flags of a command class, parsed. */
 export type CommandFlags<T extends typeof Command> = Omit<
