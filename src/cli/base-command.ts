@@ -1,8 +1,8 @@
 import { Command, type Interfaces } from '@oclif/core';
-import type { AwsCommandOptions } from '../aws/session.js';
 import { findProjectRoot } from '../config/project-root.js';
 import type { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
+import type { AwsCommandOptions } from '../services/command-options.js';
 import { sharedFlags } from './flags.js';
 import { toOclifError } from './oclif-error.js';
 import { createConsoleIo } from './terminal.js';
