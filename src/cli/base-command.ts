@@ -1,8 +1,11 @@
 import { Command, type Interfaces } from '@oclif/core';
-import type { AwsCommandOptions } from '../aws/session.js';
 import { findProjectRoot } from '../config/project-root.js';
-import { createConsoleIo, type Io } from '../core/io.js';
+import type { SdlfError } from '../core/errors.js';
+import type { Io } from '../core/io.js';
+import type { AwsCommandOptions } from '../services/command-options.js';
 import { sharedFlags } from './flags.js';
+import { toOclifError } from './oclif-error.js';
+import { createConsoleIo } from './terminal.js';
 
 /** Flags of a command class, parsed. */
 export type CommandFlags<T extends typeof Command> = Omit<
@@ -52,8 +55,12 @@ export abstract class SdlfCommand<T extends typeof Command> extends Command {
     this.io = createConsoleIo({ verbose: this.flags.verbose, yes });
   }
 
-  /** Keeps the exit code of user mistakes (2) under `--json` too; oclif would use 1. */
-  protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+  /**
+   * Hands an {@link SdlfError} to oclif as oclif's own error, and keeps the exit code of user mistakes (2) under
+   * `--json` too; oclif would use 1.
+   */
+  protected override async catch(thrown: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
+    const error: Error & { exitCode?: number; oclif?: { exit?: number } } = toOclifError(thrown);
     process.exitCode = error.oclif?.exit ?? error.exitCode ?? 1;
     return super.catch(error);
   }

@@ -1,8 +1,8 @@
 import { Flags } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
 import { sharedFlags } from '../cli/flags.js';
+import { REQUIRE_APPROVAL } from '../services/command-options.js';
 import type { DeployProjectResult } from '../services/deploy.js';
-import { REQUIRE_APPROVAL } from '../toolkit/io-host.js';
 
 /** `sdlf deploy`: the CI/CD pipeline, or an environment's stacks directly. */
 export default class Deploy extends SdlfCommand<typeof Deploy> {

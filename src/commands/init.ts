@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { SdlfCommand } from '../cli/base-command.js';
 import { sharedFlags } from '../cli/flags.js';
+import { createTerminalPrompter } from '../cli/terminal.js';
 import { SdlfError } from '../core/errors.js';
 import type { InitProjectResult } from '../services/init-project.js';
 
@@ -84,7 +85,7 @@ export default class Init extends SdlfCommand<typeof Init> {
   };
 
   public async run(): Promise<InitProjectResult> {
-    const { createTerminalPrompter, initProject } = await import('../services/init-project.js');
+    const { initProject } = await import('../services/init-project.js');
     const { flags } = this;
     const { directory } = this.args;
     if (directory !== undefined && directory.trim() === '') {

@@ -10,7 +10,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import { BUCKET_KINDS, type BucketKind, type Naming, TABLE_KINDS, type TableKind } from '../config/naming.js';
-import { METADATA_KEYS } from '../runtime/core/model.js';
+import { METADATA_KEYS } from '../runtime/contract.js';
 import { acknowledgeCheckov } from './checkov.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 

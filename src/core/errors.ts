@@ -1,5 +1,3 @@
-import { Errors } from '@oclif/core';
-
 /** Options of an {@link SdlfError}. */
 export interface SdlfErrorOptions {
   /** What the user can do to fix it; printed under the message. */
@@ -24,18 +22,33 @@ export interface Problem {
   readonly suggestion?: string;
 }
 
+/** The exit code of a run that ended in an {@link SdlfError}: the user can fix it. */
+export const USER_ERROR_EXIT_CODE = 2;
+
 /**
  * Signals a mistake the user can fix (bad input, missing file, wrong name). The CLI exits with code 2 and prints
- * the suggestions; any other exception is a bug and exits with code 1.
+ * the suggestions; any other exception is a bug and exits with code 1. A plain `Error`, so that every layer can
+ * throw it without loading the CLI: the base command translates it to oclif's error.
  */
-export class SdlfError extends Errors.CLIError {
+export class SdlfError extends Error {
+  /** Machine-readable, UPPER_SNAKE error code, e.g. `DATASET_EXISTS`. */
+  readonly code: string;
+  /** What the user can do to fix it; printed under the message. */
+  readonly suggestions?: string[];
   /** Problems found in the same pass, when there were several. */
   readonly problems: readonly Problem[];
 
   constructor(message: string, options: SdlfErrorOptions) {
-    super(message, { exit: 2, code: options.code, suggestions: options.suggestions ? [...options.suggestions] : undefined });
+    super(message);
+    this.code = options.code;
+    this.suggestions = options.suggestions ? [...options.suggestions] : undefined;
     this.name = 'SdlfError';
     this.problems = options.problems ?? [];
+  }
+
+  /** The process's exit code when this error ends a command: always 2. */
+  get exitCode(): number {
+    return USER_ERROR_EXIT_CODE;
   }
 
   /** Builds one error that lists every problem, each with its fix. */

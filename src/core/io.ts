@@ -1,8 +1,9 @@
-import { SdlfError } from './errors.js';
+import type { SdlfError } from './errors.js';
 
 /**
  * Where a service reports what it is doing. Results are returned, never printed: everything that goes through
- * an `Io` is progress, warnings or questions, and goes to stderr.
+ * an `Io` is progress, warnings or questions, and goes to stderr. The terminal's `Io` is `createConsoleIo` of
+ * src/cli/terminal.ts.
  */
 export interface Io {
   /** Reports progress or a step taken. */
@@ -24,48 +25,6 @@ export interface ConfirmOptions {
   readonly default?: boolean;
   /** The flag that answers the question in scripts. @default '--yes' */
   readonly yesFlag?: string;
-}
-
-/** Options of {@link createConsoleIo}. */
-export interface ConsoleIoOptions {
-  /** Prints debug lines. @default false */
-  readonly verbose?: boolean;
-  /** Suppresses info lines (warnings still print). @default false */
-  readonly quiet?: boolean;
-  /** Answers every question with yes. @default false */
-  readonly yes?: boolean;
-  /** Whether a person can answer questions. @default process.stdin.isTTY && process.stderr.isTTY */
-  readonly interactive?: boolean;
-  /** Where lines go. @default process.stderr */
-  readonly stream?: NodeJS.WritableStream;
-}
-
-/** Creates the terminal {@link Io}: lines on stderr, questions through `@inquirer/prompts` on a TTY. */
-export function createConsoleIo(options: ConsoleIoOptions = {}): Io {
-  const stream = options.stream ?? process.stderr;
-  const interactive = options.interactive ?? Boolean(process.stdin.isTTY && process.stderr.isTTY);
-  const write = (line: string) => stream.write(`${line}\n`);
-  return {
-    info: (message) => {
-      if (!options.quiet) write(message);
-    },
-    warn: (message) => write(`Warning: ${message}`),
-    debug: (message) => {
-      if (options.verbose) write(message);
-    },
-    confirm: async (question, confirmOptions = {}) => {
-      if (options.yes) return true;
-      const yesFlag = confirmOptions.yesFlag ?? '--yes';
-      if (!interactive) {
-        throw new SdlfError(`Cannot ask "${question}": there is no terminal to answer on.`, {
-          code: 'CONFIRMATION_REQUIRED',
-          suggestions: [`Re-run with ${yesFlag} to confirm, or run it in a terminal.`],
-        });
-      }
-      const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: question, default: confirmOptions.default ?? false }, { output: process.stderr });
-    },
-  };
 }
 
 /** A recorded line of a {@link RecordingIo}. */

@@ -239,3 +239,23 @@ export interface LightTransformOutput {
     readonly records: number;
   }>;
 }
+
+/**
+ * Key schema of the metadata tables, shared by the CDK app (which creates them) and the adapters (which read
+ * them). All keys are strings.
+ */
+export const METADATA_KEYS = {
+  /** `ObjectMetadata`: partition key `id` = `s3://bucket/key`. */
+  objectMetadata: { partitionKey: 'id' },
+  /** `Datasets`: partition key `name` = `team-dataset`. */
+  datasets: { partitionKey: 'name' },
+  /** `Pipelines`: partition key `name` = `team-pipeline-stage-{a|b}`. */
+  pipelines: { partitionKey: 'name' },
+  /** `PipelineExecutionHistory`: partition key `id` (the execution id), TTL on `expiresAt` (epoch seconds). */
+  executionHistory: {
+    partitionKey: 'id',
+    ttlAttribute: 'expiresAt',
+    /** Global secondary index listing a dataset's executions, newest first (`ScanIndexForward: false`). */
+    datasetIndex: { name: 'dataset-started-index', partitionKey: 'datasetKey', sortKey: 'startedAt' },
+  },
+} as const;

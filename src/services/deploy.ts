@@ -33,6 +33,7 @@ import { pollUntil, type WaitLimits, waitTimeoutError, withDeadline } from '../c
 import { type ProjectAppBuilder, projectAssemblySource } from '../toolkit/assembly.js';
 import type { RequireApproval } from '../toolkit/io-host.js';
 import { createToolkit } from '../toolkit/toolkit.js';
+import { embeddedApp } from './embedded-app.js';
 
 /** Options of {@link deployProject}. */
 export interface DeployProjectOptions extends AwsCommandOptions, WaitLimits {
@@ -40,7 +41,7 @@ export interface DeployProjectOptions extends AwsCommandOptions, WaitLimits {
   readonly direct?: boolean;
   /** When to ask before deploying changes. @default 'broadening' */
   readonly requireApproval?: RequireApproval;
-  /** Replaces the embedded app (tests). */
+  /** Replaces the embedded app (tests). @default the package's app, {@link embeddedApp} */
   readonly app?: ProjectAppBuilder;
   /** Replaces the toolkit's IoHost (tests). */
   readonly ioHost?: IIoHost;
@@ -206,7 +207,11 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     ioHost: options.ioHost,
     tap,
   });
-  const source = await projectAssemblySource(loaded, project, { app: options.app, env: environment?.id, cicd: !environment, io });
+  const source = await projectAssemblySource(loaded, project, {
+    app: options.app ?? embeddedApp(io),
+    env: environment?.id,
+    cicd: !environment,
+  });
   const { toolkit, lib } = loaded;
   const assembly = await toolkit.synth(source, { stacks: { strategy: lib.StackSelectionStrategy.ALL_STACKS } });
   let result: Awaited<ReturnType<typeof toolkit.deploy>>;

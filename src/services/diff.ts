@@ -6,10 +6,11 @@ import type { Io } from '../core/io.js';
 import { type ProjectAppBuilder, projectAssemblySource } from '../toolkit/assembly.js';
 import { TOOLKIT_CODES } from '../toolkit/io-host.js';
 import { createToolkit } from '../toolkit/toolkit.js';
+import { embeddedApp } from './embedded-app.js';
 
 /** Options of {@link diffProject}. */
 export interface DiffProjectOptions extends AwsCommandOptions {
-  /** Replaces the embedded app (tests). */
+  /** Replaces the embedded app (tests). @default the package's app, {@link embeddedApp} */
   readonly app?: ProjectAppBuilder;
   /** Replaces the toolkit's IoHost (tests). */
   readonly ioHost?: IIoHost;
@@ -63,7 +64,11 @@ export async function diffProject(options: DiffProjectOptions, io: Io): Promise<
     });
   };
   const loaded = await createToolkit({ io, region: target.region, profile: options.profile, ioHost: options.ioHost, tap });
-  const source = await projectAssemblySource(loaded, project, { app: options.app, env: environment.id, cicd: false, io });
+  const source = await projectAssemblySource(loaded, project, {
+    app: options.app ?? embeddedApp(io),
+    env: environment.id,
+    cicd: false,
+  });
   const { toolkit, lib } = loaded;
   const assembly = await toolkit.synth(source, { stacks: { strategy: lib.StackSelectionStrategy.ALL_STACKS } });
   try {

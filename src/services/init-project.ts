@@ -46,7 +46,7 @@ export const DEMO_DATASET = {
   stageBTransform: DEFAULTS.stageBTransform,
 } as const;
 
-/** Asks the questions `sdlf init` cannot answer from flags; {@link createTerminalPrompter} on a TTY, a script in tests. */
+/** Asks the questions `sdlf init` cannot answer from flags; `createTerminalPrompter` (src/cli/terminal.ts) on a TTY, a script in tests. */
 export interface Prompter {
   /** Asks for a line of text; `validate` returns an error message or `true`. */
   input(question: { message: string; default?: string; validate: (value: string) => string | true }): Promise<string>;
@@ -532,35 +532,4 @@ function suggestPrefix(value: string): string {
     .replace(/^[^a-z]+/, '')
     .slice(0, 15);
   return hint === '' ? DEFAULTS.resourcePrefix : hint;
-}
-
-/**
- * Creates the {@link Prompter} of a terminal: `@inquirer/prompts` (imported on first use), questions on stderr so
- * that stdout keeps only the result.
- */
-export function createTerminalPrompter(): Prompter {
-  const context = { output: process.stderr };
-  return {
-    input: async (question) => {
-      const { input } = await import('@inquirer/prompts');
-      return input({ message: question.message, default: question.default, validate: question.validate }, context).catch(
-        cancelled,
-      );
-    },
-    confirm: async (question) => {
-      const { confirm } = await import('@inquirer/prompts');
-      return confirm({ message: question.message, default: question.default }, context).catch(cancelled);
-    },
-  };
-}
-
-/** Turns Ctrl+C at a prompt (inquirer's `ExitPromptError`) into a user error; questions come before any write. */
-function cancelled(error: unknown): never {
-  if (error instanceof Error && error.name === 'ExitPromptError') {
-    throw new SdlfError('sdlf init was cancelled at a question; nothing was written.', {
-      code: 'CANCELLED',
-      suggestions: ['Run it again, or pass every answer as a flag (see sdlf init --help).'],
-    });
-  }
-  throw error;
 }

@@ -1,7 +1,5 @@
 import type { AssemblyBuilder, AssemblyBuilderProps, ICloudAssemblySource } from '@aws-cdk/toolkit-lib';
 import type { Project } from '../config/model.js';
-import type { Io } from '../core/io.js';
-import { synthesizeProject } from './embedded-app.js';
 import type { LoadedToolkit } from './toolkit.js';
 
 /** What a {@link ProjectAppBuilder} builds: the toolkit's outdir and context, and which stacks. */
@@ -12,36 +10,36 @@ export interface ProjectAssemblyProps extends AssemblyBuilderProps {
   readonly cicd: boolean;
 }
 
-/** Builds the project's CDK app and returns its synthesized assembly. */
+/**
+ * Builds the project's CDK app and returns its synthesized assembly. The toolkit knows no app: services pass one
+ * (the package's embedded app is `synthesizeProject` of src/app).
+ */
 export type ProjectAppBuilder = (project: Project, props: ProjectAssemblyProps) => ReturnType<AssemblyBuilder>;
 
 /** Options of {@link projectAssemblySource}. */
 export interface ProjectAssemblyOptions {
-  /** The app builder; @default the embedded app of the sdlf package (`src/app`) */
-  readonly app?: ProjectAppBuilder;
+  /** The app builder. */
+  readonly app: ProjectAppBuilder;
   /** Folder the assembly is written to; @default a temporary folder removed afterwards */
   readonly outdir?: string;
   /** Builds only this deployment environment; @default every environment */
   readonly env?: string;
   /** Builds the CI/CD pipeline stack instead of the environments' stacks. @default false */
   readonly cicd?: boolean;
-  /** Where the app builder reports progress. */
-  readonly io?: Io;
 }
 
 /**
- * Creates the toolkit's cloud assembly source for a project: the embedded CDK app, built in-process from the loaded
+ * Creates the toolkit's cloud assembly source for a project: the given app, built in-process from the loaded
  * configuration, with the project's CDK context. No context lookups and no default-environment look-up: every stack
  * names its account and region.
  */
 export async function projectAssemblySource(
   { toolkit }: LoadedToolkit,
   project: Project,
-  options: ProjectAssemblyOptions = {},
+  options: ProjectAssemblyOptions,
 ): Promise<ICloudAssemblySource> {
-  const app = options.app ?? ((p, props) => synthesizeProject(p, props, options.io));
   return toolkit.fromAssemblyBuilder(
-    (props) => app(project, { ...props, environment: options.env, cicd: options.cicd ?? false }),
+    (props) => options.app(project, { ...props, environment: options.env, cicd: options.cicd ?? false }),
     {
       outdir: options.outdir,
       lookups: false,

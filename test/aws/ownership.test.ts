@@ -29,7 +29,7 @@ describe('assertOwnStack', () => {
       assertOwnStack(stack({ 'sdlf:project-id': first }), { projectId: second }, false, 'environments.dev.resource_prefix'),
     );
     expect(error.code).toBe('STACK_OF_ANOTHER_PROJECT');
-    expect(error.oclif.exit).toBe(2);
+    expect(error.exitCode).toBe(2);
     expect(error.message).toContain(`carries sdlf:project-id=${first}, and this project's id is ${second}`);
     expect(error.suggestions?.[0]).toContain('another prefix (environments.dev.resource_prefix in ddk.json)');
   });

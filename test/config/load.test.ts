@@ -168,7 +168,7 @@ describe('loadProject', () => {
     const error = await loadError({ 'ddk.json': ddkJson(), 'parameters.json': { dev: [] }, ...files });
     expect(error.problems.map((p) => p.code)).toContain(code);
     expect(error.message).toContain(text);
-    expect(error.oclif.exit).toBe(2);
+    expect(error.exitCode).toBe(2);
   });
 
   it('throws on malformed JSON with the line and column', async () => {

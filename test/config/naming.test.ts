@@ -148,7 +148,7 @@ describe('loadProject with colliding names', () => {
     });
     const error = await loadProject(dir).catch((e: unknown) => e);
     if (!isSdlfError(error)) throw new Error(`expected an SdlfError, got ${String(error)}`);
-    expect(error.oclif.exit).toBe(2);
+    expect(error.exitCode).toBe(2);
     expect(error.problems.map((p) => [p.code, p.path])).toEqual([
       ['NAME_COLLISION', 'dev[1]'],
       ['NAME_COLLISION', 'dev[2]'],

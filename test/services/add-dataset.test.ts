@@ -241,7 +241,7 @@ describe('addDataset', () => {
     const root = project();
     const error = await failure({ root, team: 'sales', dataset: 'orders', ...overrides });
     expect(error.message).toMatch(message);
-    expect(error.oclif.exit).toBe(2);
+    expect(error.exitCode).toBe(2);
   });
 
   it('scaffolds the missing transforms of a dataset registered already, leaving parameters.json unchanged', async () => {

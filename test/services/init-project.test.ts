@@ -355,7 +355,7 @@ describe('initProject', () => {
     const directory = join(tempDir(), 'lake');
     const error = await failure({ directory, yes: true, ...overrides });
     expect(error.message).toContain(message);
-    expect(error.oclif.exit).toBe(2);
+    expect(error.exitCode).toBe(2);
     expect(existsSync(directory)).toBe(false);
   });
 

@@ -3,6 +3,7 @@
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BatchGetCommandOutput, DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { METADATA_KEYS } from '../contract.js';
 import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../core/executions.js';
 import {
   type DatasetItem,
@@ -10,7 +11,6 @@ import {
   type ExecutionItem,
   type ExecutionStatus,
   heldBatches,
-  METADATA_KEYS,
   type NewExecution,
   type ObjectMetadataItem,
   type PipelineItem,

@@ -3,26 +3,6 @@
  * runner keeps the same items in files, so `sdlf status` reads one shape wherever a pipeline ran.
  */
 
-/**
- * Key schema of the metadata tables, shared by the CDK app (which creates them) and the adapters (which read
- * them). All keys are strings.
- */
-export const METADATA_KEYS = {
-  /** `ObjectMetadata`: partition key `id` = `s3://bucket/key`. */
-  objectMetadata: { partitionKey: 'id' },
-  /** `Datasets`: partition key `name` = `team-dataset`. */
-  datasets: { partitionKey: 'name' },
-  /** `Pipelines`: partition key `name` = `team-pipeline-stage-{a|b}`. */
-  pipelines: { partitionKey: 'name' },
-  /** `PipelineExecutionHistory`: partition key `id` (the execution id), TTL on `expiresAt` (epoch seconds). */
-  executionHistory: {
-    partitionKey: 'id',
-    ttlAttribute: 'expiresAt',
-    /** Global secondary index listing a dataset's executions, newest first (`ScanIndexForward: false`). */
-    datasetIndex: { name: 'dataset-started-index', partitionKey: 'datasetKey', sortKey: 'startedAt' },
-  },
-} as const;
-
 /** Where an object sits in the lake. */
 export type ObjectStage = 'raw' | 'stage' | 'analytics';
 

@@ -6,8 +6,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { inject } from 'vitest';
 import { runtimeClientConfig } from '../../../src/runtime/aws/clients.js';
-import { COMMON_ENV, type DatasetParameter, HANDLER_ENV } from '../../../src/runtime/contract.js';
-import { METADATA_KEYS } from '../../../src/runtime/core/model.js';
+import { COMMON_ENV, type DatasetParameter, HANDLER_ENV, METADATA_KEYS } from '../../../src/runtime/contract.js';
 
 /** Points the AWS SDK of this test process at the shared moto_server, with dummy credentials. */
 export function useMoto(): string {
