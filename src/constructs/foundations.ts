@@ -56,15 +56,17 @@ export interface FoundationsProps {
  * Defines what every pipeline of an environment shares: the raw, stage, analytics, Athena-results and artifacts
  * buckets (SSL only, versioned, private, access-logged, KMS-encrypted), their access-log bucket, the metadata
  * tables, the Lake Formation registration of the data locations, the Glue security configuration, the alarm
- * topic, and the SSM parameters through which the other stacks find all of it. By default two customer-managed
- * keys: one for data, one for the alarm topic (CloudWatch cannot publish to a topic under an AWS-managed key).
+ * topic, and the SSM parameters through which the other stacks find all of it. By default one customer-managed
+ * key encrypts the data and the alarm topic (CloudWatch cannot publish to a topic under an AWS-managed key, so
+ * the key lets CloudWatch of this account use it); with `kmsStrategy: 'per-bucket'`, each keyed bucket and the
+ * alarm topic have their own.
  */
 export class Foundations extends Construct {
   /** Buckets by kind. */
   readonly buckets: Readonly<Record<BucketKind, Bucket>>;
   /** Key of each keyed bucket (the same key for all under the shared strategy). */
   readonly bucketKeys: Readonly<Record<KeyedBucketKind, Key>>;
-  /** Key of the alarm topic. */
+  /** Key of the alarm topic: the data key under the shared strategy. */
   readonly alarmKey: Key;
   /** Metadata tables by kind. */
   readonly tables: Readonly<Record<TableKind, Table>>;
@@ -101,7 +103,7 @@ export class Foundations extends Construct {
       KEYED_BUCKET_KINDS.map((kind) => [kind, sharedKey ?? newKey(`${pascal(kind)}Key`, kind)]),
     ) as Record<KeyedBucketKind, Key>;
     this.bucketKeys = bucketKeys;
-    this.alarmKey = newKey('AlarmKey', 'alarms');
+    this.alarmKey = sharedKey ?? newKey('AlarmKey', 'alarms');
     this.alarmKey.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],

@@ -166,10 +166,10 @@ describe('buildApp environments', { timeout: 240_000 }, () => {
     expect(new Set(stacks.map((s) => s.stackName)).size).toBe(stacks.length);
   });
 
-  it('uses at most 2 customer-managed keys for the default project, and retains data stores and keys', async () => {
+  it('uses one customer-managed key for the default project, and retains data stores and keys', async () => {
     const stacks = await synth(DEFAULT_DATASETS);
     const resources = stacks.flatMap((s) => Object.values(templateOf(s).Resources));
-    expect(resources.filter((r) => r.Type === 'AWS::KMS::Key')).toHaveLength(2);
+    expect(resources.filter((r) => r.Type === 'AWS::KMS::Key')).toHaveLength(1);
     for (const r of resources.filter((r) => ['AWS::S3::Bucket', 'AWS::DynamoDB::Table', 'AWS::KMS::Key'].includes(r.Type))) {
       expect(r.DeletionPolicy).toBe('Retain');
     }

@@ -44,14 +44,33 @@ describe('Foundations', () => {
       }
     });
 
-    it('uses two customer-managed keys, rotated and retained: one for data, one for the alarm topic', () => {
-      template.resourceCountIs('AWS::KMS::Key', 2);
+    it('uses one customer-managed key, rotated and retained, for the data and the alarm topic', () => {
+      template.resourceCountIs('AWS::KMS::Key', 1);
       template.allResources('AWS::KMS::Key', {
         DeletionPolicy: 'Retain',
         Properties: Match.objectLike({ EnableKeyRotation: true }),
       });
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-data' });
-      template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-alarms' });
+      template.resourceCountIs('AWS::KMS::Alias', 1);
+      const [key] = Object.keys(template.findResources('AWS::KMS::Key'));
+      template.hasResourceProperties('AWS::SNS::Topic', {
+        TopicName: 'ddk-dev-alarms',
+        KmsMasterKeyId: { 'Fn::GetAtt': [key, 'Arn'] },
+      });
+      // CloudWatch of this account only may use it, to publish alarms to the topic
+      template.hasResourceProperties('AWS::KMS::Key', {
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            {
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' } },
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Resource: '*',
+            },
+          ]),
+        },
+      });
       template.hasResourceProperties('AWS::S3::Bucket', {
         BucketName: naming().bucket('raw'),
         BucketEncryption: {
@@ -153,6 +172,7 @@ describe('Foundations', () => {
     it('uses one key per data bucket with kmsStrategy per-bucket', () => {
       const { template } = foundations({ kmsStrategy: 'per-bucket' });
       template.resourceCountIs('AWS::KMS::Key', 6);
+      template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-alarms' });
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-raw' });
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-artifacts' });
     });

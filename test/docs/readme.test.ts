@@ -45,7 +45,12 @@ describe('README', { timeout: 120_000 }, () => {
       templates.flatMap((t) => Object.values(t.Resources)).filter((resource) => resource.Type === type).length;
     // Then the README's figures are those
     expect(readme().replace(/\s+/g, ' ')).toContain(
-      `The default project is ${stacks} stacks and ${resources} resources (\`sdlf synth\`), with ${count('AWS::Lambda::Function')} Lambda functions and ${count('AWS::KMS::Key')} customer-managed KMS keys`,
+      `The default project is ${stacks} stacks and ${resources} resources (\`sdlf synth\`), with ${count('AWS::Lambda::Function')} Lambda functions and ${plural(count('AWS::KMS::Key'), 'customer-managed KMS key')}`,
     );
   });
 });
+
+/** `1 key`, `2 keys`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}

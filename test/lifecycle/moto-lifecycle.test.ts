@@ -193,6 +193,7 @@ describe('the AWS lifecycle against moto_server', () => {
         dev.stageAQueue(team, 'standard'),
         dev.stageBDeadLetterQueue(team, dataset),
         dev.stageBQueue(team, dataset),
+        dev.stageBWakeQueue(team, 'standard'),
       ].sort(),
     );
     expect(await stateMachineNames()).toEqual([dev.stateMachine(team, 'standard', 'a'), dev.stateMachine(team, 'standard', 'b')]);
@@ -332,9 +333,9 @@ describe('the AWS lifecycle against moto_server', () => {
     await expect(ssm.send(new GetParameterCommand({ Name: dev.foundationsParameter('buckets/raw') }))).rejects.toThrow();
     await expect(ssm.send(new GetParameterCommand({ Name: '/demo/prod/demo-prod-foundations' }))).resolves.toBeDefined();
     await expect(ssm.send(new GetParameterCommand({ Name: '/other/dev/x' }))).resolves.toBeDefined();
-    // Both keys of the foundations stack (data and alarms) are scheduled for deletion; prod's key is untouched.
+    // The foundations stack's key (data and alarm topic) is scheduled for deletion; prod's key is untouched.
     const keys = result.steps.flatMap((s) => (s.step.kind === 'schedule-key-deletion' ? [s.step.keyId] : []));
-    expect(keys).toHaveLength(2);
+    expect(keys).toHaveLength(1);
     for (const keyId of keys) {
       expect((await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata?.KeyState).toBe('PendingDeletion');
     }
