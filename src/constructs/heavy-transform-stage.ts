@@ -163,6 +163,8 @@ export class HeavyTransformStage extends Construct {
     foundations.table('object-metadata').grantReadWriteData(role);
 
     this.wakeQueue = this.addWakeQueue(naming, team, pipeline, wait);
+    this.triggerFunction.function.addEnvironment(HANDLER_ENV['stage-b-trigger'].wakeQueueUrl, this.wakeQueue.queueUrl);
+    this.wakeQueue.grantSendMessages(this.triggerFunction.role);
     const stepRole = props.stepFunction.role;
     if (stepRole) this.wakeQueue.grantSendMessages(stepRole);
     if (props.stepFunction instanceof LambdaFunction) {

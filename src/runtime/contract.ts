@@ -62,6 +62,8 @@ export const HANDLER_ENV = {
     pipeline: 'SDLF_PIPELINE',
     stateMachineArn: 'SDLF_STATE_MACHINE_ARN',
     artifactsBucket: 'SDLF_ARTIFACTS_BUCKET',
+    /** Its own wake queue: a run that could not receive every staged message wakes the trigger again. */
+    wakeQueueUrl: 'SDLF_STAGE_B_WAKE_QUEUE_URL',
   },
   /** Stage A process step of one dataset: runs the user's light transform on one raw object. */
   'light-transform': {
@@ -143,7 +145,7 @@ export interface StageBWakeMessage {
   readonly dataset: string;
   /** Objects now on the dataset's stage B queue. */
   readonly staged: number;
-  /** What put them there: the stage A execution that staged them, or `sdlf redrive`. */
+  /** What put them there: the stage A execution that staged them, `sdlf redrive`, or the trigger (`stage-b-trigger`) when one run could not take them all. */
   readonly source: string;
 }
 

@@ -7,6 +7,7 @@ import {
   STAGE_B_RECEIVE_VISIBILITY_SECONDS,
   type StageBExecutionInput,
   type StageBMessage,
+  type StageBWakeMessage,
 } from '../contract.js';
 import { MalformedInputError, type PipelineDeps, parseObject, requireString } from './deps.js';
 import { failureOf } from './executions.js';
@@ -161,6 +162,12 @@ export interface TriggerStageBOptions {
   /** Only this dataset of the team pipeline. @default every dataset registered to the pipeline */
   readonly dataset?: string;
   /**
+   * Stage B's wake queue: when a dataset had more staged messages than one run receives, the run wakes the trigger
+   * again, so the rest start after one more batching window instead of waiting for the next arrival.
+   * @default none
+   */
+  readonly wakeQueueUrl?: string;
+  /**
    * Start now: a batch needs one staged object, not the dataset's `minItemsProcess` (batches still hold at most
    * `maxItemsProcess`). What `sdlf trigger` asks for. @default false
    */
@@ -186,6 +193,8 @@ export interface DatasetTriggerResult {
   readonly invalid: number;
   /** Batches that could not start (their messages become visible again), with the reason. */
   readonly failed: ReadonlyArray<{ readonly executionId: string; readonly error: string }>;
+  /** True when the run received as many messages as it may: more may wait on the queue for another run. */
+  readonly more: boolean;
 }
 
 type TriggerDeps = Pick<PipelineDeps, 'configs' | 'queue' | 'store' | 'metadata' | 'workflow' | 'logger'>;
@@ -209,6 +218,22 @@ export async function triggerStageB(deps: TriggerDeps, options: TriggerStageBOpt
   );
   const results: DatasetTriggerResult[] = [];
   for (const config of configs) results.push(await triggerDataset(deps, options, config));
+  const more = results.filter((result) => result.more);
+  if (options.wakeQueueUrl && more.length > 0) {
+    await deps.queue.send(
+      options.wakeQueueUrl,
+      more.map((result) => {
+        const wake: StageBWakeMessage = { team: result.team, dataset: result.dataset, staged: 0, source: 'stage-b-trigger' };
+        return { body: JSON.stringify(wake) };
+      }),
+    );
+    for (const result of more) {
+      deps.logger.info('More staged objects wait than one run receives: woke stage B again', {
+        team: result.team,
+        dataset: result.dataset,
+      });
+    }
+  }
   return results;
 }
 
@@ -320,7 +345,7 @@ async function triggerDataset(
       },
     );
   }
-  return { team, dataset, executions, held: plan.held.length, invalid: invalid.length, failed };
+  return { team, dataset, executions, held: plan.held.length, invalid: invalid.length, failed, more: messages.length >= max };
 }
 
 /**

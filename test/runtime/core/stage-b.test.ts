@@ -113,6 +113,27 @@ describe('planBatches', () => {
 });
 
 describe('triggerStageB', () => {
+  it('wakes itself again when more staged messages wait than one run receives, so none waits for a new arrival', async () => {
+    // Given 5 staged keys, a dataset batching 1..2 and a run that starts at most 1 batch (so receives 2 messages)
+    const deps = memoryDeps([datasetConfig({ minItemsProcess: 1, maxItemsProcess: 2 })]);
+    await stageBMessages(deps, 5);
+    const options = { ...triggerOptions, maxBatchesPerDataset: 1, wakeQueueUrl: 'wake' };
+    // When the trigger runs
+    const [first] = await triggerStageB(deps, options);
+    // Then it starts one batch of 2 and wakes stage B again for the rest
+    expect(first?.executions.map((e) => e.keys)).toEqual([2]);
+    expect(first?.more).toBe(true);
+    expect(deps.queue.bodies('wake').map((b) => JSON.parse(b))).toEqual([
+      { team: 'demoteam', dataset: 'legislators', staged: 0, source: 'stage-b-trigger' },
+    ]);
+    // And the runs those wakes start take the rest, the last one waking nothing more
+    await triggerStageB(deps, options);
+    const [last] = await triggerStageB(deps, options);
+    expect(runKeys(deps).map((k) => k.length)).toEqual([2, 2, 1]);
+    expect(last?.more).toBe(false);
+    expect(deps.queue.bodies('wake')).toHaveLength(2);
+  });
+
   it('writes a manifest per batch, starts one run per batch and deletes the batched messages', async () => {
     // Given 5 staged keys and a dataset batching 2..3
     const deps = memoryDeps([datasetConfig({ minItemsProcess: 2, maxItemsProcess: 3 })]);

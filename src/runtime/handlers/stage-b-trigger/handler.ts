@@ -25,6 +25,7 @@ const options = {
   pipeline: requireEnv(env.pipeline),
   stateMachineArn: requireEnv(env.stateMachineArn),
   artifactsBucket: requireEnv(env.artifactsBucket),
+  wakeQueueUrl: process.env[env.wakeQueueUrl] || undefined,
 };
 const logger = createLogger('stage-b-trigger', { team: options.team, pipeline: options.pipeline });
 const clientConfig = runtimeClientConfig();
