@@ -238,9 +238,10 @@ describe('sdlf without oclif', () => {
   });
 
   it('prints what oclif prints on a terminal of 100 columns, bold headers included', async () => {
-    // Given a pseudo-terminal (script(1)) of 100 columns, and no NO_COLOR
+    // Given a pseudo-terminal (script(1)) of 100 columns, and no NO_COLOR or CI (under CI, supports-color turns colour off)
     const env = cliEnv();
     delete env.NO_COLOR;
+    delete env.CI;
     const onTerminal = (script: string) =>
       execFileSync('script', ['-qec', `stty cols 100 rows 30; exec node --import ${probe} ${script}`, '/dev/null'], {
         env,

@@ -180,7 +180,7 @@ describe('--engine spark without Spark', () => {
     try {
       await expect(run(root, 'spark')).rejects.toMatchObject({
         code: 'SPARK_PYSPARK_MISSING',
-        oclif: { exit: 2 },
+        exitCode: 2,
         message: expect.stringContaining('cannot import'),
       });
     } finally {
