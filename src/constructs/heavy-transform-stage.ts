@@ -205,7 +205,8 @@ export class HeavyTransformStage extends Construct {
    * The wake queue and the trigger's event source on it. Its visibility timeout outlasts a batching window, a
    * trigger run and the stage B messages' own visibility timeout together, so a wake that a failed or stopped
    * run puts back comes after the staged objects it is for are visible again. Wakes carry no data: no
-   * dead-letter queue, a failing trigger is retried until it succeeds, and its errors alarm says so.
+   * dead-letter queue: a failing trigger is retried until it succeeds (its failures show in its Errors metric and
+   * log; no alarm watches them).
    */
   private addWakeQueue(naming: Naming, team: string, pipeline: string, wait: Duration): Queue {
     const queue = new Queue(this, 'WakeQueue', {
