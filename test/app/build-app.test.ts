@@ -114,7 +114,17 @@ describe('buildApp', { timeout: 240_000 }, () => {
     for (const alarm of of('AWS::CloudWatch::Alarm')) expect(alarm.Properties?.AlarmActions).toHaveLength(1);
     // Every Lambda permission names its source
     expect(of('AWS::Lambda::Permission').length).toBeGreaterThan(0);
-    for (const permission of of('AWS::Lambda::Permission')) expect(permission.Properties?.SourceArn).toBeDefined();
+    const ruleIds = new Set(
+      stacks.flatMap((s) =>
+        Object.entries(templateOf(s).Resources)
+          .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+          .map(([id]) => id),
+      ),
+    );
+    for (const permission of of('AWS::Lambda::Permission')) {
+      const source = permission.Properties?.SourceArn as { 'Fn::GetAtt'?: [string, string] } | undefined;
+      expect(ruleIds.has(source?.['Fn::GetAtt']?.[0] ?? ''), JSON.stringify(source)).toBe(true);
+    }
     // Resource "*" only for actions without resource-level permissions (X-Ray, log delivery, Lake Formation data access)
     const statements = of('AWS::IAM::Policy').flatMap(
       (p) =>

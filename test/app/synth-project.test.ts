@@ -115,7 +115,17 @@ describe('bin/cdk-app.js', { timeout: 240_000 }, () => {
       .map(([id]) => id)
       .sort();
     expect(stacks).toEqual(['ddk-dev-demoteam-legislators', 'ddk-dev-demoteam-standard', 'ddk-dev-foundations']);
-    expect(HANDLERS_DIR).toBeTruthy();
+    // And the pipeline's four functions are the handler bundles the package ships, copied into the assembly
+    const assets = JSON.parse(readFileSync(join(outdir, 'ddk-dev-demoteam-standard.assets.json'), 'utf8')) as {
+      files: Record<string, { source: { path: string; packaging: string } }>;
+    };
+    const bundles = Object.values(assets.files)
+      .filter((f) => f.source.packaging === 'zip')
+      .map((f) => readFileSync(join(outdir, f.source.path, 'index.mjs'), 'utf8'));
+    const shipped = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger'].map((name) =>
+      readFileSync(join(HANDLERS_DIR, name, 'index.mjs'), 'utf8'),
+    );
+    expect(bundles.sort()).toEqual(shipped.sort());
   });
 
   it('exits 2 with the message and the fix when the folder is not a project', async () => {

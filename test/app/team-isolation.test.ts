@@ -150,7 +150,7 @@ describe('team isolation', { timeout: 240_000 }, () => {
 
   it('matches a name pattern of the kind a team-wide grant would use, so the check above can fail', () => {
     const [queue] = arnsOf('sales-eu', 'standard', 'refunds').filter((arn) => arn.endsWith('-refunds-stage-b.fifo'));
-    expect(queue).toBeDefined();
+    expect(queue).toMatch(/^arn:aws:sqs:us-east-1:\d{12}:ddk-dev-sales-eu-refunds-stage-b\.fifo$/);
     expect(patternOf(`arn:aws:sqs:us-east-1:222222222222:${naming.stageBQueue('sales', '*')}`).test(queue ?? '')).toBe(true);
     expect(patternOf(`arn:aws:sqs:us-east-1:222222222222:${naming.stageBQueue('sales', 'orders')}`).test(queue ?? '')).toBe(
       false,

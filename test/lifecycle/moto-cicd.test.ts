@@ -124,14 +124,16 @@ describe('deploy with CI/CD on, against moto_server', () => {
     const [bucket] = physicalIds(resources, 'AWS::S3::Bucket');
     await expect(
       new S3Client({ region, forcePathStyle: true }).send(new HeadBucketCommand({ Bucket: bucket })),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({ $metadata: { httpStatusCode: 200 } });
     const [key] = physicalIds(resources, 'AWS::KMS::Key');
     const described = await new KMSClient({ region }).send(new DescribeKeyCommand({ KeyId: key }));
     expect(described.KeyMetadata?.KeyState).toBe('Enabled');
     const roles = physicalIds(resources, 'AWS::IAM::Role');
     expect(roles.length).toBeGreaterThanOrEqual(4);
     const iam = new IAMClient({ region });
-    for (const role of roles) await expect(iam.send(new GetRoleCommand({ RoleName: role }))).resolves.toBeDefined();
+    for (const role of roles) {
+      await expect(iam.send(new GetRoleCommand({ RoleName: role }))).resolves.toMatchObject({ Role: { RoleName: role } });
+    }
     // The rule that starts the pipeline on a push to the repository's branch.
     expect(physicalIds(resources, 'AWS::Events::Rule')).toHaveLength(1);
   }, 120_000);

@@ -185,7 +185,9 @@ describe('the AWS lifecycle against moto_server', () => {
     expect((await kms.send(new DescribeKeyCommand({ KeyId: alias?.TargetKeyId }))).KeyMetadata?.KeyState).toBe('Enabled');
     const raw = await ssm.send(new GetParameterCommand({ Name: dev.foundationsParameter('buckets/raw') }));
     expect(raw.Parameter?.Value).toBe(dev.bucket('raw'));
-    await expect(ssm.send(new GetParameterCommand({ Name: dev.datasetParameter(team, dataset) }))).resolves.toBeDefined();
+    await expect(ssm.send(new GetParameterCommand({ Name: dev.datasetParameter(team, dataset) }))).resolves.toMatchObject({
+      Parameter: { Name: dev.datasetParameter(team, dataset), Value: expect.stringContaining(`"${dataset}"`) },
+    });
     expect(await queueNames()).toEqual(
       [
         dev.routingDeadLetterQueue(team, 'standard'),
@@ -323,7 +325,9 @@ describe('the AWS lifecycle against moto_server', () => {
     const buckets = await bucketNames();
     expect(buckets).toContain(`cdk-unrelated-assets-${region}`);
     for (const kind of BUCKET_KINDS) expect(buckets).not.toContain(dev.bucket(kind));
-    await expect(ddb.send(new DescribeTableCommand({ TableName: 'octagon-ObjectMetadata-dev' }))).resolves.toBeDefined();
+    await expect(ddb.send(new DescribeTableCommand({ TableName: 'octagon-ObjectMetadata-dev' }))).resolves.toMatchObject({
+      Table: { TableName: 'octagon-ObjectMetadata-dev', TableStatus: 'ACTIVE' },
+    });
     for (const kind of TABLE_KINDS) {
       await expect(ddb.send(new DescribeTableCommand({ TableName: dev.table(kind) }))).rejects.toThrow();
     }
@@ -331,8 +335,9 @@ describe('the AWS lifecycle against moto_server', () => {
     expect(await stateMachineNames()).toEqual([]);
     await expect(ssm.send(new GetParameterCommand({ Name: dev.datasetParameter(team, dataset) }))).rejects.toThrow();
     await expect(ssm.send(new GetParameterCommand({ Name: dev.foundationsParameter('buckets/raw') }))).rejects.toThrow();
-    await expect(ssm.send(new GetParameterCommand({ Name: '/demo/prod/demo-prod-foundations' }))).resolves.toBeDefined();
-    await expect(ssm.send(new GetParameterCommand({ Name: '/other/dev/x' }))).resolves.toBeDefined();
+    for (const name of ['/demo/prod/demo-prod-foundations', '/other/dev/x']) {
+      await expect(ssm.send(new GetParameterCommand({ Name: name }))).resolves.toMatchObject({ Parameter: { Name: name } });
+    }
     // The foundations stack's key (data and alarm topic) is scheduled for deletion; prod's key is untouched.
     const keys = result.steps.flatMap((s) => (s.step.kind === 'schedule-key-deletion' ? [s.step.keyId] : []));
     expect(keys).toHaveLength(1);
@@ -344,7 +349,9 @@ describe('the AWS lifecycle against moto_server', () => {
     // The admins bootstrap recorded stay while prod still needs them.
     await expect(
       ssm.send(new GetParameterCommand({ Name: dev.ssm('bootstrap', 'lake-formation-admins') })),
-    ).resolves.toBeDefined();
+    ).resolves.toMatchObject({
+      Parameter: { Name: dev.ssm('bootstrap', 'lake-formation-admins') },
+    });
   }, 120_000);
 
   it('finds nothing left on a re-run', async () => {

@@ -156,7 +156,8 @@ beforeAll(async () => {
         }),
       )
     ).stateMachineArn ?? '';
-  expect(machineId).toBeDefined();
+  expect(machineId).toMatch(/^PipelineLightTransformStateMachine/);
+  expect(stateMachineArn).toMatch(/^arn:aws:states:[a-z0-9-]+:\d{12}:stateMachine:.+-stage-a-synthesized$/);
 
   // Stage B: its state machine as synthesized, and the dataset's Glue job with the script, SQL and default
   // arguments the app deploys (asset URIs moved to the artifacts bucket, SSM-resolved buckets filled in).
