@@ -23,7 +23,7 @@ import { SdlfError } from '../core/errors.js';
 import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { MonitoredQueue } from './monitored-queue.js';
-import { acknowledge, acknowledgeWildcards } from './nag.js';
+import { acknowledge, acknowledgeWildcards, objectsUnder } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 
@@ -282,7 +282,11 @@ export class DatasetResources extends Construct {
         `The Glue job reads and writes only ${prefix} of the data buckets and its own assets.`,
         [
           /^Action::(s3|kms):[A-Za-z]*\*$/,
-          /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/.*\*$/,
+          objectsUnder(
+            (['raw', 'stage', 'analytics'] as const).map((kind) => naming.bucket(kind)),
+            prefix,
+          ),
+          objectsUnder([naming.bucket('artifacts')], `manifests/${prefix}`),
           new RegExp(`^Resource::arn:<AWS::Partition>:glue:[^:]*:[^:]*:table/${databaseName}/\\*$`),
           /^Resource::arn:<AWS::Partition>:logs:[^:]*:[^:]*:log-group:\/aws-glue\/\*$/,
           // GetDataAccess has no resource-level permissions; the Lake Formation grants decide what it returns.
@@ -317,7 +321,7 @@ export class DatasetResources extends Construct {
     });
     acknowledgeWildcards(transformRole, `The light transform reads raw/${prefix} and writes stage/${prefix} only.`, [
       /^Action::(s3|kms):[A-Za-z]*\*$/,
-      /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/.*\*$/,
+      objectsUnder([naming.bucket('raw'), naming.bucket('stage')], prefix),
     ]);
   }
 

@@ -9,10 +9,11 @@ import type { BucketKind, Naming, TableKind } from '../config/naming.js';
 import { FOUNDATIONS_PARAMETERS, type KeyedBucketKind, pascal } from './foundations.js';
 
 /**
- * The foundations of an environment as seen from another stack: every value is read from the SSM parameters the
- * foundations stack writes (`AWS::SSM::Parameter::Value<String>` template parameters, resolved at deploy time),
- * never from CloudFormation exports, so the foundations can change without "export in use" failures. One instance
- * per stack: use {@link FoundationsReferences.of}.
+ * The foundations of an environment as seen from another stack, never through CloudFormation exports, so the
+ * foundations can change without "export in use" failures: buckets, tables, the alarm topic and the Glue security
+ * configuration by the names the project's naming gives them; the keys' ARNs, which KMS makes up, from the SSM
+ * parameters the foundations stack writes (`AWS::SSM::Parameter::Value<String>` template parameters, resolved at
+ * deploy time). One instance per stack: use {@link FoundationsReferences.of}.
  */
 export class FoundationsReferences extends Construct {
   /** Returns the references of the stack that holds `scope`, creating them on first use. */
@@ -39,11 +40,9 @@ export class FoundationsReferences extends Construct {
     return StringParameter.valueForStringParameter(this, this.naming.foundationsParameter(key));
   }
 
-  /** A bucket of the environment. */
+  /** A bucket of the environment, by its name. */
   bucket(kind: BucketKind): IBucket {
-    return this.memo(`bucket:${kind}`, () =>
-      Bucket.fromBucketName(this, `${pascal(kind)}Bucket`, this.value(FOUNDATIONS_PARAMETERS.bucket(kind))),
-    );
+    return this.memo(`bucket:${kind}`, () => Bucket.fromBucketName(this, `${pascal(kind)}Bucket`, this.naming.bucket(kind)));
   }
 
   /** The key that encrypts a bucket. */
@@ -53,21 +52,25 @@ export class FoundationsReferences extends Construct {
     );
   }
 
-  /** A metadata table. */
+  /** A metadata table, by its name. */
   table(kind: TableKind): ITable {
-    return this.memo(`table:${kind}`, () =>
-      Table.fromTableName(this, `${pascal(kind)}Table`, this.value(FOUNDATIONS_PARAMETERS.table(kind))),
-    );
+    return this.memo(`table:${kind}`, () => Table.fromTableName(this, `${pascal(kind)}Table`, this.naming.table(kind)));
   }
 
-  /** The alarm topic. */
+  /** The alarm topic, by its name. */
   get alarmTopic(): ITopic {
-    return this.memo('topic', () => Topic.fromTopicArn(this, 'AlarmTopic', this.value(FOUNDATIONS_PARAMETERS.alarmTopicArn)));
+    return this.memo('topic', () =>
+      Topic.fromTopicArn(
+        this,
+        'AlarmTopic',
+        Stack.of(this).formatArn({ service: 'sns', resource: this.naming.alarmTopic(), arnFormat: ArnFormat.NO_RESOURCE_NAME }),
+      ),
+    );
   }
 
   /** Name of the Glue security configuration. */
   get glueSecurityConfiguration(): string {
-    return this.value(FOUNDATIONS_PARAMETERS.glueSecurityConfiguration);
+    return this.naming.glueSecurityConfiguration();
   }
 
   /** ARN of a resource of this stack's account and region, e.g. a function known by name. */

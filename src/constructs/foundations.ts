@@ -9,7 +9,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { BUCKET_KINDS, type BucketKind, type Naming, TABLE_KINDS, type TableKind } from '../config/naming.js';
+import type { BucketKind, Naming, TableKind } from '../config/naming.js';
 import { METADATA_KEYS } from '../runtime/contract.js';
 import { acknowledgeCheckov } from './checkov.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
@@ -21,18 +21,14 @@ export type KeyedBucketKind = (typeof KEYED_BUCKET_KINDS)[number];
 /** Buckets registered with Lake Formation as data locations. */
 export const LAKE_LOCATION_KINDS = ['raw', 'stage', 'analytics'] as const satisfies readonly BucketKind[];
 
-/** Keys of the SSM parameters the foundations write under `/{prefix}/{env}/foundations/`, for the other stacks. */
+/**
+ * Keys of the SSM parameters the foundations write under `/{prefix}/{env}/foundations/`, for the other stacks: the
+ * ARNs of the keys, which KMS makes up. Everything else the other stacks use has a name they derive from the
+ * project's naming (buckets, tables, the alarm topic, the Glue security configuration), so it needs no parameter.
+ */
 export const FOUNDATIONS_PARAMETERS = {
-  /** Name of a bucket. */
-  bucket: (kind: BucketKind) => `buckets/${kind}`,
   /** ARN of the key that encrypts a bucket. */
   bucketKey: (kind: KeyedBucketKind) => `keys/${kind}`,
-  /** Name of a metadata table. */
-  table: (kind: TableKind) => `tables/${kind}`,
-  /** ARN of the alarm topic. */
-  alarmTopicArn: 'alarm-topic-arn',
-  /** Name of the Glue security configuration. */
-  glueSecurityConfiguration: 'glue-security-configuration',
 } as const;
 
 /** How the data buckets are encrypted. */
@@ -56,7 +52,7 @@ export interface FoundationsProps {
  * Defines what every pipeline of an environment shares: the raw, stage, analytics, Athena-results and artifacts
  * buckets (SSL only, versioned, private, access-logged, KMS-encrypted), their access-log bucket, the metadata
  * tables, the Lake Formation registration of the data locations, the Glue security configuration, the alarm
- * topic, and the SSM parameters through which the other stacks find all of it. By default one customer-managed
+ * topic, and the SSM parameters through which the other stacks find the keys (they know every other name). By default one customer-managed
  * key encrypts the data and the alarm topic (CloudWatch cannot publish to a topic under an AWS-managed key, so
  * the key lets CloudWatch of this account use it); with `kmsStrategy: 'per-bucket'`, each keyed bucket and the
  * alarm topic have their own.
@@ -256,19 +252,9 @@ export class Foundations extends Construct {
         description,
       });
     };
-    for (const kind of BUCKET_KINDS)
-      parameter(FOUNDATIONS_PARAMETERS.bucket(kind), this.buckets[kind].bucketName, `Name of the ${kind} bucket`);
     for (const kind of KEYED_BUCKET_KINDS) {
       parameter(FOUNDATIONS_PARAMETERS.bucketKey(kind), bucketKeys[kind].keyArn, `ARN of the key of the ${kind} bucket`);
     }
-    for (const kind of TABLE_KINDS)
-      parameter(FOUNDATIONS_PARAMETERS.table(kind), this.tables[kind].tableName, `Name of the ${kind} table`);
-    parameter(FOUNDATIONS_PARAMETERS.alarmTopicArn, this.alarmTopic.topicArn, 'ARN of the alarm topic');
-    parameter(
-      FOUNDATIONS_PARAMETERS.glueSecurityConfiguration,
-      naming.glueSecurityConfiguration(),
-      'Glue security configuration',
-    );
     this.parameters = parameters;
   }
 }

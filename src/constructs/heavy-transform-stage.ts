@@ -6,13 +6,13 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { Naming } from '../config/naming.js';
+import { type Naming, TABLE_KINDS } from '../config/naming.js';
 import { HANDLER_ENV, STAGE_B_RECEIVE_VISIBILITY_SECONDS } from '../runtime/contract.js';
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { stageDefinition, wildcardName } from './light-transform-stage.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
-import { acknowledge, acknowledgeWildcards } from './nag.js';
+import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 import { DEFAULT_STAGE_B_WAIT, MAX_STAGE_B_WAIT } from './settings.js';
@@ -184,7 +184,7 @@ export class HeavyTransformStage extends Construct {
       foundations.bucketKey('artifacts').grantDecrypt(stepRole);
       acknowledgeWildcards(stepRole, `Stage B steps of ${team}: the job results under manifests/${team}/.`, [
         /^Action::(s3|kms):[A-Za-z]*\*$/,
-        /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/manifests\/[a-z0-9-]+\/\*$/,
+        objectsUnder([naming.bucket('artifacts')], `manifests/${team}/`),
       ]);
     }
 
@@ -194,8 +194,8 @@ export class HeavyTransformStage extends Construct {
       [
         /^Action::(s3|kms|dynamodb|sqs|states|lambda):[A-Za-z]*\*$/,
         /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
-        /^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table\/<SsmParameterValue[A-Za-z0-9]+>\/index\/\*$/,
-        /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/manifests\/[a-z0-9-]+\/\*$/,
+        indexesOf(TABLE_KINDS.map((kind) => naming.table(kind))),
+        objectsUnder([naming.bucket('artifacts')], `manifests/${team}/`),
         wildcardName(`${teamParameters}/*`),
       ],
     );

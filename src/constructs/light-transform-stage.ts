@@ -8,13 +8,13 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import type { Naming } from '../config/naming.js';
+import { type Naming, TABLE_KINDS } from '../config/naming.js';
 import { DROPPED_EVENTS, HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { alarmOnAny, alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
-import { acknowledge, acknowledgeWildcards } from './nag.js';
+import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder } from './nag.js';
 import type { PipelineContext } from './pipeline.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
@@ -257,8 +257,8 @@ export class LightTransformStage extends Construct {
       [
         /^Action::(s3|kms|dynamodb|sqs|states|lambda):[A-Za-z]*\*$/,
         /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
-        /^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table\/<SsmParameterValue[A-Za-z0-9]+>\/index\/\*$/,
-        /^Resource::arn:<AWS::Partition>:s3:::<SsmParameterValue[A-Za-z0-9]+>\/[a-z0-9-]+\/\*$/,
+        indexesOf(TABLE_KINDS.map((kind) => naming.table(kind))),
+        objectsUnder([naming.bucket('stage')], `${team}/`),
         wildcardName(naming.datasetParameter(team, '*').slice(1)),
       ],
     );

@@ -43,3 +43,22 @@ class WildcardAcknowledger implements IAspect {
 export function withPartitionToken(finding: string): string {
   return finding.replace(/^Resource::arn:aws(?:-[a-z]+)*:/, 'Resource::arn:<AWS::Partition>:');
 }
+
+/**
+ * Matches the finding of a grant on the objects of the named buckets whose keys start with `keyPrefix` (an
+ * `IAM5` finding for `arn:…:s3:::{bucket}/{keyPrefix}*`): the bucket names are exact, as the naming gives them.
+ */
+export function objectsUnder(bucketNames: readonly string[], keyPrefix: string): RegExp {
+  const buckets = bucketNames.map(escapeRegExp).join('|');
+  return new RegExp(`^Resource::arn:<AWS::Partition>:s3:::(?:${buckets})/${escapeRegExp(keyPrefix)}\\*$`);
+}
+
+/** Matches the finding of a grant on the indexes of the named DynamoDB tables (`…:table/{name}/index/*`). */
+export function indexesOf(tableNames: readonly string[]): RegExp {
+  const tables = tableNames.map(escapeRegExp).join('|');
+  return new RegExp(`^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table/(?:${tables})/index/\\*$`);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

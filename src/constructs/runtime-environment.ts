@@ -1,10 +1,9 @@
 import type { Naming } from '../config/naming.js';
 import { COMMON_ENV } from '../runtime/contract.js';
-import { FOUNDATIONS_PARAMETERS } from './foundations.js';
 import type { FoundationsReferences } from './foundations-references.js';
 import { DEFAULT_EXECUTION_TTL_DAYS } from './settings.js';
 
-/** The {@link COMMON_ENV} variables every sdlf function gets, with the table names read from the foundations. */
+/** The {@link COMMON_ENV} variables every sdlf function gets, with the names of the foundations' tables. */
 export function commonEnvironment(
   foundations: FoundationsReferences,
   naming: Naming,
@@ -13,10 +12,10 @@ export function commonEnvironment(
   return {
     [COMMON_ENV.prefix]: naming.context.prefix,
     [COMMON_ENV.env]: naming.context.env,
-    [COMMON_ENV.objectMetadataTable]: foundations.value(FOUNDATIONS_PARAMETERS.table('object-metadata')),
-    [COMMON_ENV.datasetsTable]: foundations.value(FOUNDATIONS_PARAMETERS.table('datasets')),
-    [COMMON_ENV.pipelinesTable]: foundations.value(FOUNDATIONS_PARAMETERS.table('pipelines')),
-    [COMMON_ENV.executionHistoryTable]: foundations.value(FOUNDATIONS_PARAMETERS.table('execution-history')),
+    [COMMON_ENV.objectMetadataTable]: foundations.table('object-metadata').tableName,
+    [COMMON_ENV.datasetsTable]: foundations.table('datasets').tableName,
+    [COMMON_ENV.pipelinesTable]: foundations.table('pipelines').tableName,
+    [COMMON_ENV.executionHistoryTable]: foundations.table('execution-history').tableName,
     [COMMON_ENV.executionTtlDays]: String(executionTtlDays),
   };
 }

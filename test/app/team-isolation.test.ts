@@ -13,9 +13,9 @@ const REGION = 'us-east-1';
 const OWN = '\u0000own\u0000';
 
 /**
- * A CloudFormation value as text: pseudo parameters become the stack's partition, region and account; the SSM
- * parameters of the foundations' bucket names become those names; any other reference (Fn::GetAtt of the stack's
- * own resources, key ARNs) becomes {@link OWN}; Fn::Join is joined.
+ * A CloudFormation value as text: pseudo parameters become the stack's partition, region and account; any other
+ * reference (Fn::GetAtt of the stack's own resources, the keys' ARNs from SSM parameters) becomes {@link OWN};
+ * Fn::Join is joined. The foundations' buckets and tables are named in the templates as they are.
  */
 function flatten(value: unknown): string {
   if (typeof value === 'string') return value;
@@ -27,8 +27,7 @@ function flatten(value: unknown): string {
   if (ref === 'AWS::Partition') return 'aws';
   if (ref === 'AWS::Region') return REGION;
   if (ref === 'AWS::AccountId') return ACCOUNT;
-  const bucket = ref ? /^SsmParameterValueddkdevfoundationsbuckets(raw|stage|analytics|artifacts)/.exec(ref)?.[1] : undefined;
-  return bucket ? naming.bucket(bucket as 'raw') : OWN;
+  return OWN;
 }
 
 /** An IAM resource pattern as a regular expression. */

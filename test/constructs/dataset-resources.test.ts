@@ -230,7 +230,7 @@ describe('DatasetResources', () => {
       // Given a dataset with a heavy transform, whose main.py writes manifests/{team}/{dataset}/<id>.result.json
       // and creates, updates and partitions tables of the dataset's database
       const { template } = dataset({ heavyTransform: ownScript(heavyDir()) });
-      const artifacts = { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsbucketsartifacts') };
+      const artifacts = naming.bucket('artifacts');
       const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
       // Then its role may put objects under manifests/demoteam/legislators/ of the artifacts bucket
       template.hasResourceProperties('AWS::IAM::Policy', {
@@ -240,7 +240,7 @@ describe('DatasetResources', () => {
             Match.objectLike({
               Action: Match.arrayWith(['s3:PutObject']),
               Resource: {
-                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', artifacts, '/manifests/demoteam/legislators/*']],
+                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}/manifests/demoteam/legislators/*`]],
               },
             }),
             Match.objectLike({

@@ -134,15 +134,18 @@ describe('Foundations', () => {
       template.resourceCountIs('AWS::SNS::Subscription', 0);
     });
 
-    it('writes the parameters the other stacks read under /{prefix}/{env}/foundations/', () => {
-      for (const key of [
-        FOUNDATIONS_PARAMETERS.bucket('raw'),
-        FOUNDATIONS_PARAMETERS.bucketKey('stage'),
-        FOUNDATIONS_PARAMETERS.table('datasets'),
-        FOUNDATIONS_PARAMETERS.alarmTopicArn,
-      ]) {
-        template.hasResourceProperties('AWS::SSM::Parameter', { Name: `/ddk/dev/foundations/${key}`, Type: 'String' });
-      }
+    it("writes the ARN of each keyed bucket's key under /{prefix}/{env}/foundations/, and no name the other stacks know", () => {
+      const names = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name);
+      expect(names.sort()).toEqual(
+        (['analytics', 'artifacts', 'athena', 'raw', 'stage'] as const).map(
+          (kind) => `/ddk/dev/foundations/${FOUNDATIONS_PARAMETERS.bucketKey(kind)}`,
+        ),
+      );
+      template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/ddk/dev/foundations/keys/stage',
+        Type: 'String',
+        Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FoundationsDataKey'), 'Arn'] },
+      });
     });
 
     it('expires Athena results after 30 days and keeps every other bucket forever', () => {
@@ -201,7 +204,7 @@ describe('Foundations', () => {
       new Foundations(stack, 'Prod', { naming: naming('prod') });
       const template = Template.fromStack(stack);
       const names = physicalNames(template.toJSON().Resources);
-      expect(names.length).toBeGreaterThan(40);
+      expect(names.length).toBeGreaterThan(30);
       expect(new Set(names).size).toBe(names.length);
     });
   });

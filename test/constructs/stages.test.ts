@@ -11,6 +11,10 @@ import { COMMON_ENV, HANDLER_ENV } from '../../src/runtime/contract.js';
 import { physicalNames, testStack } from '../app/helpers.js';
 
 const naming = new Naming({ prefix: 'ddk', env: 'dev', account: '222222222222', region: 'us-east-1' });
+/** The alarm topic of the foundations, by its name. */
+const alarmTopicArn = {
+  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:sns:us-east-1:222222222222:${naming.alarmTopic()}`]],
+};
 const code = () => Code.fromInline('export const handler = async () => ({});');
 const codes = () => ({ routing: code(), stageATrigger: code(), step: code() });
 
@@ -140,10 +144,14 @@ describe('LightTransformStage', () => {
       });
     });
 
-    it('reads the foundations from typed SSM parameters, never from exports', () => {
+    it('reads the keys of the foundations from typed SSM parameters, knows every other name, and uses no export', () => {
       const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
       const ssm = Object.values(parameters).filter((p) => p.Type === 'AWS::SSM::Parameter::Value<String>');
-      expect(ssm.map((p) => p.Default)).toContain('/ddk/dev/foundations/tables/object-metadata');
+      const foundations = ssm.map((p) => p.Default).filter((name) => name.startsWith('/ddk/'));
+      expect(foundations).toEqual(['/ddk/dev/foundations/keys/stage']);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ [COMMON_ENV.objectMetadataTable]: 'ddk-dev-object-metadata' }) },
+      });
       expect(JSON.stringify(template.toJSON())).not.toContain('Fn::ImportValue');
     });
 
@@ -213,7 +221,7 @@ describe('LightTransformStage', () => {
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'notBreaching',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsalarmtopicarn') }],
+        AlarmActions: [alarmTopicArn],
         AlarmDescription: Match.stringLikeRegexp('register the dataset \\("sdlf add-dataset"\\) and upload the object again'),
       });
     });
@@ -269,7 +277,7 @@ describe('LightTransformStage', () => {
         ],
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
-        AlarmActions: [{ Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsalarmtopic') }],
+        AlarmActions: [alarmTopicArn],
       });
     });
   });
@@ -341,7 +349,7 @@ describe('HeavyTransformStage', () => {
     it('lets the step function read the job results under manifests/{team}/', () => {
       // Given the stage B of demoteam, whose post-update reads <manifest>.result.json (its error step's dead-letter
       // queue is granted by the dataset's stack)
-      const artifacts = { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationsbucketsartifacts') };
+      const artifacts = naming.bucket('artifacts');
       template.hasResourceProperties('AWS::IAM::Policy', {
         Roles: [{ Ref: Match.stringLikeRegexp('^StepServiceRole') }],
         PolicyDocument: {
@@ -349,8 +357,8 @@ describe('HeavyTransformStage', () => {
             Match.objectLike({
               Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
               Resource: [
-                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', artifacts]] },
-                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::', artifacts, '/manifests/demoteam/*']] },
+                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}`]] },
+                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}/manifests/demoteam/*`]] },
               ],
             }),
             Match.objectLike({

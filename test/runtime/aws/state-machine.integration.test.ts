@@ -15,6 +15,7 @@ import type { SQSEvent } from 'aws-lambda';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildApp } from '../../../src/app/index.js';
 import { loadProject } from '../../../src/config/load.js';
+import { Naming } from '../../../src/config/naming.js';
 import { runtimeClientConfig } from '../../../src/runtime/aws/clients.js';
 import { DynamoMetadataStore } from '../../../src/runtime/aws/dynamo-metadata-store.js';
 import { COMMON_ENV, HANDLER_ENV } from '../../../src/runtime/contract.js';
@@ -88,7 +89,16 @@ beforeAll(async () => {
     },
   );
   const outdir = tempDir('sdlf-out-');
-  const app = await buildApp(await loadProject(root), testBuildOptions({ outdir, nag: false }));
+  const project = await loadProject(root);
+  const app = await buildApp(project, testBuildOptions({ outdir, nag: false }));
+  // The buckets the app names, and the moto lake's buckets that stand for them here.
+  const dev = project.environments.find((e) => e.id === 'dev');
+  if (!dev) throw new Error('the test project has no dev environment');
+  const synthNaming = Naming.forEnvironment(dev);
+  const lakeBucketOf: Record<string, string> = {
+    [synthNaming.bucket('stage')]: lake.buckets.stage,
+    [synthNaming.bucket('analytics')]: lake.buckets.analytics,
+  };
   const stacks = allStackArtifacts(app.synth());
   const pipeline = templateOf(stacks.find((s) => s.stackName.endsWith(`-${lake.team}-standard`)) as never);
   const datasetStack = templateOf(stacks.find((s) => s.stackName.endsWith(`-${lake.team}-${lake.dataset}`)) as never);
@@ -160,7 +170,7 @@ beforeAll(async () => {
   expect(stateMachineArn).toMatch(/^arn:aws:states:[a-z0-9-]+:\d{12}:stateMachine:.+-stage-a-synthesized$/);
 
   // Stage B: its state machine as synthesized, and the dataset's Glue job with the script, SQL and default
-  // arguments the app deploys (asset URIs moved to the artifacts bucket, SSM-resolved buckets filled in).
+  // arguments the app deploys (asset URIs moved to the artifacts bucket, the lake's buckets for the app's).
   const [, heavy] = Object.entries(pipeline.Resources).find(
     ([id, r]) => r.Type === 'AWS::StepFunctions::StateMachine' && id.includes('HeavyTransform'),
   ) as [string, { Properties: { DefinitionString: unknown } }];
@@ -187,17 +197,8 @@ beforeAll(async () => {
   };
   const defaultArguments: Record<string, string> = {};
   for (const [name, value] of Object.entries(job.Properties.DefaultArguments)) {
-    const ref = JSON.stringify(value);
-    defaultArguments[name] =
-      typeof value === 'string'
-        ? value.startsWith('s3://')
-          ? await moveAsset(value)
-          : value
-        : ref.includes('bucketsstage')
-          ? lake.buckets.stage
-          : ref.includes('bucketsanalytics')
-            ? lake.buckets.analytics
-            : '';
+    if (typeof value !== 'string') throw new Error(`the Glue job's argument ${name} is not a string: ${JSON.stringify(value)}`);
+    defaultArguments[name] = value.startsWith('s3://') ? await moveAsset(value) : (lakeBucketOf[value] ?? value);
   }
   glue('create_database', { DatabaseInput: { Name: lake.config.glueDatabase } });
   glue('create_job', {
