@@ -75,102 +75,125 @@ export class Foundations extends Construct {
   /** The parameters written for the other stacks, by key. */
   readonly parameters: Readonly<Record<string, StringParameter>>;
 
+  private readonly naming: Naming;
+  /** What happens to buckets, tables and keys when the stack is deleted. */
+  private readonly removalPolicy: RemovalPolicy;
+
   constructor(scope: Construct, id: string, props: FoundationsProps) {
     super(scope, id);
-    const naming = props.naming;
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    this.naming = props.naming;
+    this.removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const kmsStrategy = props.kmsStrategy ?? 'shared';
     const athenaResultsExpiration = props.athenaResultsExpiration ?? Duration.days(30);
-    const stack = Stack.of(this);
     // Access logs are delivered under a bucket policy rather than an ACL (the current CDK recommendation).
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
-    const newKey = (keyId: string, purpose: string) =>
-      new Key(this, keyId, {
-        alias: naming.kmsAlias(purpose),
-        description: `sdlf ${naming.context.prefix}-${naming.context.env}: ${purpose}`,
-        enableKeyRotation: true,
-        // A key is kept as long as the data it encrypts.
-        removalPolicy,
-        pendingWindow: Duration.days(30),
-      });
-    const sharedKey = kmsStrategy === 'shared' ? newKey('DataKey', 'data') : undefined;
-    const bucketKeys = Object.fromEntries(
-      KEYED_BUCKET_KINDS.map((kind) => [kind, sharedKey ?? newKey(`${pascal(kind)}Key`, kind)]),
+    const sharedKey = kmsStrategy === 'shared' ? this.addKey('DataKey', 'data') : undefined;
+    this.bucketKeys = this.addBucketKeys(sharedKey);
+    this.alarmKey = sharedKey ?? this.addKey('AlarmKey', 'alarms');
+    this.grantCloudWatchAlarmKey();
+    this.buckets = this.addBuckets(athenaResultsExpiration);
+    this.tables = this.addTables();
+    this.alarmTopic = this.addAlarmTopic(props.notificationEmail);
+    this.lakeFormationRole = this.addLakeFormationRole();
+    this.addLakeLocations();
+    this.grantLogsGlueKey();
+    this.glueSecurityConfiguration = this.addGlueSecurityConfiguration();
+    this.parameters = this.addParameters();
+  }
+
+  /** A customer-managed key with automatic rotation, under the alias of its purpose. */
+  private addKey(keyId: string, purpose: string): Key {
+    const { naming } = this;
+    return new Key(this, keyId, {
+      alias: naming.kmsAlias(purpose),
+      description: `sdlf ${naming.context.prefix}-${naming.context.env}: ${purpose}`,
+      enableKeyRotation: true,
+      // A key is kept as long as the data it encrypts.
+      removalPolicy: this.removalPolicy,
+      pendingWindow: Duration.days(30),
+    });
+  }
+
+  /** The key of each keyed bucket: the shared key, or one key per bucket. */
+  private addBucketKeys(sharedKey: Key | undefined): Record<KeyedBucketKind, Key> {
+    return Object.fromEntries(
+      KEYED_BUCKET_KINDS.map((kind) => [kind, sharedKey ?? this.addKey(`${pascal(kind)}Key`, kind)]),
     ) as Record<KeyedBucketKind, Key>;
-    this.bucketKeys = bucketKeys;
-    this.alarmKey = sharedKey ?? newKey('AlarmKey', 'alarms');
+  }
+
+  /** Lets CloudWatch of this account publish to the alarm topic, which the alarm key encrypts. */
+  private grantCloudWatchAlarmKey(): void {
     this.alarmKey.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
         resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
       }),
     );
+  }
 
+  /** The access-log bucket, then the keyed buckets that log into it; raw notifies EventBridge. */
+  private addBuckets(athenaResultsExpiration: Duration): Record<BucketKind, Bucket> {
+    const accessLogs = this.addAccessLogsBucket();
+    const buckets = {
+      raw: this.addDataBucket('raw', accessLogs),
+      stage: this.addDataBucket('stage', accessLogs),
+      analytics: this.addDataBucket('analytics', accessLogs),
+      athena: this.addDataBucket('athena', accessLogs, athenaResultsExpiration),
+      artifacts: this.addDataBucket('artifacts', accessLogs),
+      'access-logs': accessLogs,
+    };
+    // The bucket's native EventBridge notifications: the L2 `eventBridgeEnabled` would add a Lambda-backed
+    // notification custom resource.
+    (buckets.raw.node.defaultChild as CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+    return buckets;
+  }
+
+  /** The bucket of the other buckets' server access logs (SSE-S3, the only encryption S3 logging writes). */
+  private addAccessLogsBucket(): Bucket {
     const accessLogs = new Bucket(this, 'AccessLogsBucket', {
-      bucketName: naming.bucket('access-logs'),
+      bucketName: this.naming.bucket('access-logs'),
       encryption: BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       versioned: true,
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy,
+      removalPolicy: this.removalPolicy,
       lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
     acknowledge(accessLogs, 'AwsSolutions-S1', 'This is the access-log bucket; logging it into itself would loop.');
     acknowledgeCheckov(accessLogs, 'CKV_AWS_18', 'This is the access-log bucket; logging it into itself would loop.');
-    const dataBucket = (kind: KeyedBucketKind, extra: { expiration?: Duration } = {}) =>
-      new Bucket(this, `${pascal(kind)}Bucket`, {
-        bucketName: naming.bucket(kind),
-        encryption: BucketEncryption.KMS,
-        encryptionKey: bucketKeys[kind],
-        bucketKeyEnabled: true,
-        enforceSSL: true,
-        versioned: true,
-        blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-        objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-        serverAccessLogsBucket: accessLogs,
-        serverAccessLogsPrefix: `${kind}/`,
-        removalPolicy,
-        lifecycleRules: [
-          { abortIncompleteMultipartUploadAfter: Duration.days(7) },
-          ...(extra.expiration ? [{ expiration: extra.expiration, noncurrentVersionExpiration: Duration.days(1) }] : []),
-        ],
-      });
-    this.buckets = {
-      raw: dataBucket('raw'),
-      stage: dataBucket('stage'),
-      analytics: dataBucket('analytics'),
-      athena: dataBucket('athena', { expiration: athenaResultsExpiration }),
-      artifacts: dataBucket('artifacts'),
-      'access-logs': accessLogs,
-    };
-    // The bucket's native EventBridge notifications: the L2 `eventBridgeEnabled` would add a Lambda-backed
-    // notification custom resource.
-    (this.buckets.raw.node.defaultChild as CfnBucket).notificationConfiguration = {
-      eventBridgeConfiguration: { eventBridgeEnabled: true },
-    };
+    return accessLogs;
+  }
 
-    const newTable = (kind: TableKind, tableId: string, partitionKey: string, ttlAttribute?: string) => {
-      const table = new Table(this, tableId, {
-        tableName: naming.table(kind),
-        partitionKey: { name: partitionKey, type: AttributeType.STRING },
-        billingMode: BillingMode.PAY_PER_REQUEST,
-        encryption: TableEncryption.AWS_MANAGED,
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        timeToLiveAttribute: ttlAttribute,
-        removalPolicy,
-      });
-      acknowledgeCheckov(
-        table,
-        'CKV_AWS_119',
-        'Encrypted at rest with the AWS-managed DynamoDB key (aws/dynamodb): it holds pipeline metadata (object keys, statuses, counts), no records of the data, and a customer-managed key would add KMS requests to every pipeline step.',
-      );
-      return table;
-    };
-    const history = newTable(
+  /** A KMS-encrypted, access-logged data bucket; with an expiration, its objects expire after it. */
+  private addDataBucket(kind: KeyedBucketKind, accessLogs: Bucket, expiration?: Duration): Bucket {
+    return new Bucket(this, `${pascal(kind)}Bucket`, {
+      bucketName: this.naming.bucket(kind),
+      encryption: BucketEncryption.KMS,
+      encryptionKey: this.bucketKeys[kind],
+      bucketKeyEnabled: true,
+      enforceSSL: true,
+      versioned: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: `${kind}/`,
+      removalPolicy: this.removalPolicy,
+      lifecycleRules: [
+        { abortIncompleteMultipartUploadAfter: Duration.days(7) },
+        ...(expiration ? [{ expiration, noncurrentVersionExpiration: Duration.days(1) }] : []),
+      ],
+    });
+  }
+
+  /** The metadata tables; the execution history has its dataset index. */
+  private addTables(): Record<TableKind, Table> {
+    const history = this.addTable(
       'execution-history',
       'ExecutionHistoryTable',
       METADATA_KEYS.executionHistory.partitionKey,
@@ -183,26 +206,57 @@ export class Foundations extends Construct {
       sortKey: { name: index.sortKey, type: AttributeType.STRING },
       projectionType: ProjectionType.ALL,
     });
-    this.tables = {
-      'object-metadata': newTable('object-metadata', 'ObjectMetadataTable', METADATA_KEYS.objectMetadata.partitionKey),
-      datasets: newTable('datasets', 'DatasetsTable', METADATA_KEYS.datasets.partitionKey),
-      pipelines: newTable('pipelines', 'PipelinesTable', METADATA_KEYS.pipelines.partitionKey),
+    return {
+      'object-metadata': this.addTable('object-metadata', 'ObjectMetadataTable', METADATA_KEYS.objectMetadata.partitionKey),
+      datasets: this.addTable('datasets', 'DatasetsTable', METADATA_KEYS.datasets.partitionKey),
+      pipelines: this.addTable('pipelines', 'PipelinesTable', METADATA_KEYS.pipelines.partitionKey),
       'execution-history': history,
     };
+  }
 
-    this.alarmTopic = new Topic(this, 'AlarmTopic', {
+  /** An on-demand metadata table with point-in-time recovery. */
+  private addTable(kind: TableKind, tableId: string, partitionKey: string, ttlAttribute?: string): Table {
+    const table = new Table(this, tableId, {
+      tableName: this.naming.table(kind),
+      partitionKey: { name: partitionKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: ttlAttribute,
+      removalPolicy: this.removalPolicy,
+    });
+    acknowledgeCheckov(
+      table,
+      'CKV_AWS_119',
+      'Encrypted at rest with the AWS-managed DynamoDB key (aws/dynamodb): it holds pipeline metadata (object keys, statuses, counts), no records of the data, and a customer-managed key would add KMS requests to every pipeline step.',
+    );
+    return table;
+  }
+
+  /** The topic every alarm notifies, with the e-mail subscription when one is given. */
+  private addAlarmTopic(notificationEmail: string | undefined): Topic {
+    const { naming } = this;
+    const topic = new Topic(this, 'AlarmTopic', {
       topicName: naming.alarmTopic(),
       displayName: `sdlf ${naming.context.prefix}-${naming.context.env} alarms`,
       masterKey: this.alarmKey,
       enforceSSL: true,
     });
-    if (props.notificationEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.notificationEmail));
+    if (notificationEmail) topic.addSubscription(new EmailSubscription(notificationEmail));
+    return topic;
+  }
 
-    this.lakeFormationRole = new Role(this, 'LakeFormationRole', {
-      roleName: naming.environmentRole('lakeformation'),
+  /** The role Lake Formation assumes to read and write the registered locations. */
+  private addLakeFormationRole(): Role {
+    return new Role(this, 'LakeFormationRole', {
+      roleName: this.naming.environmentRole('lakeformation'),
       assumedBy: new ServicePrincipal('lakeformation.amazonaws.com'),
       description: 'Lake Formation data access role for the registered sdlf data locations',
     });
+  }
+
+  /** Registers the data buckets with Lake Formation, accessed through its role. */
+  private addLakeLocations(): void {
     for (const kind of LAKE_LOCATION_KINDS) {
       this.buckets[kind].grantReadWrite(this.lakeFormationRole);
       new LakeFormationResource(this, `${pascal(kind)}Location`, {
@@ -216,9 +270,12 @@ export class Foundations extends Construct {
       /^Action::kms:/,
       /^Resource::<[A-Za-z0-9]+\.Arn>\/\*$/,
     ]);
+  }
 
-    const glueKey = bucketKeys.artifacts;
-    glueKey.addToResourcePolicy(
+  /** Lets CloudWatch Logs encrypt the Glue jobs' logs with the artifacts key. */
+  private grantLogsGlueKey(): void {
+    const stack = Stack.of(this);
+    this.bucketKeys.artifacts.addToResourcePolicy(
       new PolicyStatement({
         principals: [new ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
         actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
@@ -235,27 +292,35 @@ export class Foundations extends Construct {
         },
       }),
     );
-    this.glueSecurityConfiguration = new CfnSecurityConfiguration(this, 'GlueSecurityConfiguration', {
-      name: naming.glueSecurityConfiguration(),
+  }
+
+  /** The Glue security configuration: analytics data under its key, logs and bookmarks under the artifacts key. */
+  private addGlueSecurityConfiguration(): CfnSecurityConfiguration {
+    const glueKey = this.bucketKeys.artifacts;
+    return new CfnSecurityConfiguration(this, 'GlueSecurityConfiguration', {
+      name: this.naming.glueSecurityConfiguration(),
       encryptionConfiguration: {
-        s3Encryptions: [{ s3EncryptionMode: 'SSE-KMS', kmsKeyArn: bucketKeys.analytics.keyArn }],
+        s3Encryptions: [{ s3EncryptionMode: 'SSE-KMS', kmsKeyArn: this.bucketKeys.analytics.keyArn }],
         cloudWatchEncryption: { cloudWatchEncryptionMode: 'SSE-KMS', kmsKeyArn: glueKey.keyArn },
         jobBookmarksEncryption: { jobBookmarksEncryptionMode: 'CSE-KMS', kmsKeyArn: glueKey.keyArn },
       },
     });
+  }
 
+  /** The SSM parameters through which the other stacks find the keys' ARNs (they know every other name). */
+  private addParameters(): Record<string, StringParameter> {
     const parameters: Record<string, StringParameter> = {};
     const parameter = (key: string, value: string, description: string) => {
       parameters[key] = new StringParameter(this, `Parameter${pascal(key.replaceAll('/', '-'))}`, {
-        parameterName: naming.foundationsParameter(key),
+        parameterName: this.naming.foundationsParameter(key),
         stringValue: value,
         description,
       });
     };
     for (const kind of KEYED_BUCKET_KINDS) {
-      parameter(FOUNDATIONS_PARAMETERS.bucketKey(kind), bucketKeys[kind].keyArn, `ARN of the key of the ${kind} bucket`);
+      parameter(FOUNDATIONS_PARAMETERS.bucketKey(kind), this.bucketKeys[kind].keyArn, `ARN of the key of the ${kind} bucket`);
     }
-    this.parameters = parameters;
+    return parameters;
   }
 }
 

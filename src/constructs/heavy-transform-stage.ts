@@ -1,5 +1,5 @@
 import { Annotations, Aws, Duration, Stack } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IRole, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { type Code, type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -66,23 +66,40 @@ export class HeavyTransformStage extends Construct {
   /** The state machine with its log group and alarm. */
   readonly monitoredStateMachine: MonitoredStateMachine;
 
+  private readonly naming: Naming;
+  private readonly team: string;
+  private readonly pipeline: string;
+  private readonly foundations: FoundationsReferences;
+
   constructor(scope: Construct, id: string, props: HeavyTransformStageProps) {
     super(scope, id);
-    const { naming, team, pipeline } = props;
     const wait = props.wait ?? DEFAULT_STAGE_B_WAIT;
-    const ms = wait.toMilliseconds();
-    if (ms < 1000 || ms > MAX_STAGE_B_WAIT.toMilliseconds() || ms % 1000 !== 0) {
-      throw new Error(
-        `HeavyTransformStage wait must be whole seconds between 1 second and ${MAX_STAGE_B_WAIT.toHumanString()} (Lambda's batching window), got ${wait.toHumanString()}.`,
-      );
-    }
+    assertWait(wait);
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     const executionTimeout = props.executionTimeout ?? Duration.hours(6);
-    const foundations = FoundationsReferences.of(this, naming);
-    const stack = Stack.of(this);
+    this.naming = props.naming;
+    this.team = props.team;
+    this.pipeline = props.pipeline;
+    this.foundations = FoundationsReferences.of(this, props.naming);
 
+    this.monitoredStateMachine = this.addStateMachine(props.stepFunction, executionTimeout, logRetention);
+    this.stateMachine = this.monitoredStateMachine.stateMachine;
+    // Each dataset stack grants this role its own Glue job, and the trigger and step roles its own stage B queue
+    // and dead-letter queue (see DatasetResources): no statement here matches another team's names.
+
+    this.triggerFunction = this.addTriggerFunction(props.triggerCode, logRetention);
+    this.grantTrigger(this.triggerFunction.role);
+    this.wakeQueue = this.addWakeQueue(wait);
+    this.connectWakeQueue(props.stepFunction);
+    const stepRole = props.stepFunction.role;
+    if (stepRole) this.grantStageBSteps(stepRole);
+    this.acknowledgeFindings();
+  }
+
+  /** The state machine pre-update → the dataset's Glue job (`glue:startJobRun.sync`) → post-update. */
+  private addStateMachine(stepFunction: IFunction, timeout: Duration, logRetention: RetentionDays): MonitoredStateMachine {
     const input = (field: string) => `$$.Execution.Input.${field}`;
-    const definition = stageDefinition(this, props.stepFunction, {
+    const definition = stageDefinition(this, stepFunction, {
       id: 'RunGlueJob',
       comment: "Runs the dataset's Glue job on the batch and waits for it to end",
       stateJson: {
@@ -110,22 +127,24 @@ export class HeavyTransformStage extends Construct {
       retryInterval: Duration.seconds(30),
       retryAttempts: 6,
     });
-    this.monitoredStateMachine = new MonitoredStateMachine(this, 'StateMachine', {
+    const { naming, team, pipeline } = this;
+    return new MonitoredStateMachine(this, 'StateMachine', {
       stateMachineName: naming.stateMachine(team, pipeline, 'b'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-b'),
       definitionBody: DefinitionBody.fromChainable(definition),
-      alarmTopic: foundations.alarmTopic,
-      timeout: executionTimeout,
+      alarmTopic: this.foundations.alarmTopic,
+      timeout,
       logRetention,
     });
-    this.stateMachine = this.monitoredStateMachine.stateMachine;
-    // Each dataset stack grants this role its own Glue job, and the trigger and step roles its own stage B queue
-    // and dead-letter queue (see DatasetResources): no statement here matches another team's names.
+  }
 
-    this.triggerFunction = new SdlfFunction(this, 'Trigger', {
+  /** The trigger function, which batches the team's stage B queues into executions of the state machine. */
+  private addTriggerFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+    const { naming, team, pipeline, foundations } = this;
+    return new SdlfFunction(this, 'Trigger', {
       functionName: naming.pipelineFunction(team, pipeline, 'stage-b-trigger'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-b-trigger'),
-      code: props.triggerCode,
+      code,
       description: `Batches staged objects of ${team}'s ${pipeline} datasets into stage B executions`,
       failures: {
         keptBy:
@@ -141,15 +160,19 @@ export class HeavyTransformStage extends Construct {
         [HANDLER_ENV['stage-b-trigger'].artifactsBucket]: foundations.bucket('artifacts').bucketName,
       },
     });
-    const role = this.triggerFunction.role;
+  }
+
+  /** Lets the trigger read the team's dataset parameters, write and read manifests and start executions. */
+  private grantTrigger(role: Role): void {
+    const { foundations, team } = this;
+    const stack = Stack.of(this);
     this.stateMachine.grantStartExecution(role);
-    const teamParameters = naming.datasetParameter(team, '').slice(1, -1);
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['ssm:GetParametersByPath', 'ssm:GetParameter'],
         resources: [
-          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: teamParameters }),
-          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${teamParameters}/*` }),
+          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: this.teamParameters }),
+          stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: `${this.teamParameters}/*` }),
         ],
       }),
     );
@@ -161,44 +184,59 @@ export class HeavyTransformStage extends Construct {
     foundations.table('execution-history').grantReadWriteData(role);
     // Claims the staged objects of each batch (ObjectMetadata.batchId).
     foundations.table('object-metadata').grantReadWriteData(role);
+  }
 
-    this.wakeQueue = this.addWakeQueue(naming, team, pipeline, wait);
+  /**
+   * Gives the trigger and the step function the wake queue's URL and lets them send to it; an imported step
+   * function cannot be given the URL, which a warning says.
+   */
+  private connectWakeQueue(stepFunction: IFunction): void {
     this.triggerFunction.function.addEnvironment(HANDLER_ENV['stage-b-trigger'].wakeQueueUrl, this.wakeQueue.queueUrl);
     this.wakeQueue.grantSendMessages(this.triggerFunction.role);
-    const stepRole = props.stepFunction.role;
-    if (stepRole) this.wakeQueue.grantSendMessages(stepRole);
-    if (props.stepFunction instanceof LambdaFunction) {
-      props.stepFunction.addEnvironment(HANDLER_ENV.step.stageBWakeQueueUrl, this.wakeQueue.queueUrl);
+    if (stepFunction.role) this.wakeQueue.grantSendMessages(stepFunction.role);
+    if (stepFunction instanceof LambdaFunction) {
+      stepFunction.addEnvironment(HANDLER_ENV.step.stageBWakeQueueUrl, this.wakeQueue.queueUrl);
     } else {
       Annotations.of(this).addWarningV2(
         'sdlf:stage-b-wake',
-        `The step function is imported: give it ${HANDLER_ENV.step.stageBWakeQueueUrl}=${naming.stageBWakeQueue(team, pipeline)}'s URL, or stage B starts only by sdlf trigger.`,
+        `The step function is imported: give it ${HANDLER_ENV.step.stageBWakeQueueUrl}=${this.naming.stageBWakeQueue(this.team, this.pipeline)}'s URL, or stage B starts only by sdlf trigger.`,
       );
     }
+  }
 
-    // The step function's stage B steps: post-update reads the job result beside the manifest (a GET of a missing
-    // result must answer 404, not 403, hence the list grant of grantRead); the error step dead-letters the batch's
-    // keys to the dataset's dead-letter queue, which the dataset stack grants.
-    if (stepRole) {
-      foundations.bucket('artifacts').grantRead(stepRole, `manifests/${team}/*`);
-      foundations.bucketKey('artifacts').grantDecrypt(stepRole);
-      acknowledgeWildcards(stepRole, `Stage B steps of ${team}: the job results under manifests/${team}/.`, [
-        /^Action::(s3|kms):[A-Za-z]*\*$/,
-        objectsUnder([naming.bucket('artifacts')], `manifests/${team}/`),
-      ]);
-    }
+  /**
+   * The step function's stage B steps: post-update reads the job result beside the manifest (a GET of a missing
+   * result must answer 404, not 403, hence the list grant of grantRead); the error step dead-letters the batch's
+   * keys to the dataset's dead-letter queue, which the dataset stack grants.
+   */
+  private grantStageBSteps(stepRole: IRole): void {
+    const { foundations, team } = this;
+    foundations.bucket('artifacts').grantRead(stepRole, `manifests/${team}/*`);
+    foundations.bucketKey('artifacts').grantDecrypt(stepRole);
+    acknowledgeWildcards(stepRole, `Stage B steps of ${team}: the job results under manifests/${team}/.`, [
+      /^Action::(s3|kms):[A-Za-z]*\*$/,
+      objectsUnder([this.naming.bucket('artifacts')], `manifests/${team}/`),
+    ]);
+  }
 
+  /** Records why the stage's wildcards, all scoped to the team, pass cdk-nag. */
+  private acknowledgeFindings(): void {
     acknowledgeWildcards(
       this,
-      `Scoped to ${team}'s resources: its datasets' parameters by path, its manifests by prefix, and the grants CDK generates for named tables, buckets and keys.`,
+      `Scoped to ${this.team}'s resources: its datasets' parameters by path, its manifests by prefix, and the grants CDK generates for named tables, buckets and keys.`,
       [
         /^Action::(s3|kms|dynamodb|sqs|states|lambda):[A-Za-z]*\*$/,
         /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
-        indexesOf(TABLE_KINDS.map((kind) => naming.table(kind))),
-        objectsUnder([naming.bucket('artifacts')], `manifests/${team}/`),
-        wildcardName(`${teamParameters}/*`),
+        indexesOf(TABLE_KINDS.map((kind) => this.naming.table(kind))),
+        objectsUnder([this.naming.bucket('artifacts')], `manifests/${this.team}/`),
+        wildcardName(`${this.teamParameters}/*`),
       ],
     );
+  }
+
+  /** Path of the team's dataset parameters, without its leading and trailing slashes. */
+  private get teamParameters(): string {
+    return this.naming.datasetParameter(this.team, '').slice(1, -1);
   }
 
   /**
@@ -208,9 +246,9 @@ export class HeavyTransformStage extends Construct {
    * dead-letter queue: a failing trigger is retried until it succeeds (its failures show in its Errors metric and
    * log; no alarm watches them).
    */
-  private addWakeQueue(naming: Naming, team: string, pipeline: string, wait: Duration): Queue {
+  private addWakeQueue(wait: Duration): Queue {
     const queue = new Queue(this, 'WakeQueue', {
-      queueName: naming.stageBWakeQueue(team, pipeline),
+      queueName: this.naming.stageBWakeQueue(this.team, this.pipeline),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       visibilityTimeout: Duration.seconds(wait.toSeconds() + TRIGGER_TIMEOUT.toSeconds() + STAGE_B_VISIBILITY.toSeconds()),
@@ -226,5 +264,15 @@ export class HeavyTransformStage extends Construct {
       new SqsEventSource(queue, { batchSize: 10_000, maxBatchingWindow: wait, maxConcurrency: 2 }),
     );
     return queue;
+  }
+}
+
+/** Fails unless the wait is whole seconds within Lambda's batching window. */
+function assertWait(wait: Duration): void {
+  const ms = wait.toMilliseconds();
+  if (ms < 1000 || ms > MAX_STAGE_B_WAIT.toMilliseconds() || ms % 1000 !== 0) {
+    throw new Error(
+      `HeavyTransformStage wait must be whole seconds between 1 second and ${MAX_STAGE_B_WAIT.toHumanString()} (Lambda's batching window), got ${wait.toHumanString()}.`,
+    );
   }
 }

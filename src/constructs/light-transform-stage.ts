@@ -1,6 +1,6 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { FilterPattern, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -85,35 +85,73 @@ export class LightTransformStage extends Construct {
   /** The state machine with its log group and alarm. */
   readonly monitoredStateMachine: MonitoredStateMachine;
 
+  private readonly naming: Naming;
+  private readonly team: string;
+  private readonly pipeline: string;
+  private readonly foundations: FoundationsReferences;
+  /** The {@link commonEnvironment} of every function of the stage. */
+  private readonly commonEnv: Record<string, string>;
+  /** ARN pattern of the team's dataset parameters. */
+  private readonly datasetParameters: string;
+
   constructor(scope: Construct, id: string, props: LightTransformStageProps) {
     super(scope, id);
-    const { naming, team, pipeline } = props;
     const logRetention = props.logRetention ?? RetentionDays.ONE_YEAR;
     const executionTimeout = props.executionTimeout ?? Duration.minutes(30);
     const batchSize = props.batchSize ?? 10;
     const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
-    const foundations = FoundationsReferences.of(this, naming);
-    const common = commonEnvironment(foundations, naming);
-    const datasetParameters = foundations.arn('ssm', 'parameter', naming.datasetParameter(team, '*').slice(1));
+    const { naming, team } = props;
+    this.naming = naming;
+    this.team = team;
+    this.pipeline = props.pipeline;
+    this.foundations = FoundationsReferences.of(this, naming);
+    this.commonEnv = commonEnvironment(this.foundations, naming);
+    this.datasetParameters = this.foundations.arn('ssm', 'parameter', naming.datasetParameter(team, '*').slice(1));
 
-    this.queue = new MonitoredQueue(this, 'Queue', {
+    this.queue = this.addQueue(maxReceiveCount);
+    this.routingDeadLetterQueue = this.addRoutingDeadLetterQueue();
+    this.routingDeadLetterAlarm = this.alarmOnRoutingDeadLetters();
+    this.routingFunction = this.addRoutingFunction(props.code.routing, logRetention);
+    this.droppedEventsAlarm = this.alarmOnDroppedEvents();
+    this.grantRouting(this.routingFunction.role);
+    this.stepFunction = this.addStepFunction(props.code.step, logRetention);
+    this.grantStep(this.stepFunction.role);
+    this.monitoredStateMachine = this.addStateMachine(executionTimeout, logRetention);
+    this.stateMachine = this.monitoredStateMachine.stateMachine;
+    // Each dataset stack grants this role the invocation of its own light-transform function (see DatasetResources).
+    this.triggerFunction = this.addTriggerFunction(props.code.stageATrigger, logRetention);
+    this.grantTrigger(this.triggerFunction.role);
+    this.triggerFunction.function.addEventSource(
+      new SqsEventSource(this.queue.queue, { batchSize, reportBatchItemFailures: true }),
+    );
+    this.acknowledgeFindings();
+  }
+
+  /** The team's FIFO stage A queue, with its dead-letter queue and alarm. */
+  private addQueue(maxReceiveCount: number): MonitoredQueue {
+    const { naming, team, pipeline } = this;
+    return new MonitoredQueue(this, 'Queue', {
       queueName: naming.stageAQueue(team, pipeline),
       deadLetterQueueName: naming.stageADeadLetterQueue(team, pipeline),
-      alarmTopic: foundations.alarmTopic,
+      alarmTopic: this.foundations.alarmTopic,
       visibilityTimeout: Duration.minutes(6),
       maxReceiveCount,
     });
+  }
 
+  /** The dead-letter queue of the dataset rules' EventBridge targets and of routing's asynchronous invocations. */
+  private addRoutingDeadLetterQueue(): Queue {
+    const { naming, team, pipeline } = this;
     // EventBridge dead-letter queues must be standard queues, and SSE-SQS needs no key policy for EventBridge.
-    this.routingDeadLetterQueue = new Queue(this, 'RoutingDeadLetterQueue', {
+    const queue = new Queue(this, 'RoutingDeadLetterQueue', {
       queueName: naming.routingDeadLetterQueue(team, pipeline),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    acknowledgeSqsManagedEncryption(this.routingDeadLetterQueue);
+    acknowledgeSqsManagedEncryption(queue);
     acknowledge(
-      this.routingDeadLetterQueue,
+      queue,
       'AwsSolutions-SQS3',
       "This queue is itself a dead-letter queue: that of the dataset rules' EventBridge targets, in the dataset stacks.",
     );
@@ -123,50 +161,66 @@ export class LightTransformStage extends Construct {
       resource: 'rule',
       resourceName: naming.datasetRule(team, '*'),
     });
-    this.routingDeadLetterQueue.addToResourcePolicy(
+    queue.addToResourcePolicy(
       new PolicyStatement({
         sid: 'AllowDatasetRules',
         principals: [new ServicePrincipal('events.amazonaws.com')],
         actions: ['sqs:SendMessage'],
-        resources: [this.routingDeadLetterQueue.queueArn],
+        resources: [queue.queueArn],
         conditions: { ArnLike: { 'aws:SourceArn': datasetRules } },
       }),
     );
-    this.routingDeadLetterAlarm = alarmOnDeadLetters(
+    return queue;
+  }
+
+  /** Alarms on any event in {@link routingDeadLetterQueue}. */
+  private alarmOnRoutingDeadLetters(): Alarm {
+    const { naming, team, pipeline } = this;
+    return alarmOnDeadLetters(
       this,
       'RoutingDeadLetterAlarm',
       this.routingDeadLetterQueue,
-      foundations.alarmTopic,
+      this.foundations.alarmTopic,
       `New raw objects of ${team}'s datasets were not routed: EventBridge could not deliver them to ${naming.pipelineFunction(team, pipeline, 'routing')}, or it failed on them after Lambda's retries; the events wait in ${naming.routingDeadLetterQueue(team, pipeline)}.`,
     );
+  }
 
-    this.routingFunction = new SdlfFunction(this, 'Routing', {
+  /** The routing function, the target of each dataset's S3 event rule. */
+  private addRoutingFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+    const { naming, team, pipeline } = this;
+    return new SdlfFunction(this, 'Routing', {
       functionName: naming.pipelineFunction(team, pipeline, 'routing'),
       roleName: naming.pipelineRole(team, pipeline, 'routing'),
-      code: props.code.routing,
+      code,
       description: `Routes new raw objects of ${team}'s datasets to stage A of ${pipeline}`,
       // EventBridge invokes it asynchronously: an event it still fails on after Lambda's retries is kept here too.
       failures: { deadLetterQueue: this.routingDeadLetterQueue },
       logRetention,
       environment: {
-        ...common,
+        ...this.commonEnv,
         [HANDLER_ENV.routing.team]: team,
         [HANDLER_ENV.routing.pipeline]: pipeline,
         [HANDLER_ENV.routing.stageAQueueUrl]: this.queue.queue.queueUrl,
       },
     });
-    this.droppedEventsAlarm = this.alarmOnDroppedEvents(foundations, team);
-    this.queue.queue.grantSendMessages(this.routingFunction.role);
-    foundations.table('object-metadata').grantReadWriteData(this.routingFunction.role);
-    foundations.table('datasets').grantReadData(this.routingFunction.role);
-    this.routingFunction.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [datasetParameters] }),
-    );
+  }
 
-    this.stepFunction = new SdlfFunction(this, 'Step', {
+  /** Lets routing queue objects, record them and read the datasets' configuration. */
+  private grantRouting(role: Role): void {
+    const { foundations } = this;
+    this.queue.queue.grantSendMessages(role);
+    foundations.table('object-metadata').grantReadWriteData(role);
+    foundations.table('datasets').grantReadData(role);
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.datasetParameters] }));
+  }
+
+  /** The step function: pre-update, post-update and error steps of both stages. */
+  private addStepFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+    const { naming, team, pipeline, foundations } = this;
+    return new SdlfFunction(this, 'Step', {
       functionName: naming.pipelineFunction(team, pipeline, 'step'),
       roleName: naming.pipelineRole(team, pipeline, 'step'),
-      code: props.code.step,
+      code,
       description: `Pre-update, post-update and error steps of ${team}'s ${pipeline} pipeline`,
       failures: {
         keptBy:
@@ -174,7 +228,7 @@ export class LightTransformStage extends Construct {
       },
       logRetention,
       environment: {
-        ...common,
+        ...this.commonEnv,
         [HANDLER_ENV.step.team]: team,
         [HANDLER_ENV.step.pipeline]: pipeline,
         [HANDLER_ENV.step.stageBucket]: foundations.bucket('stage').bucketName,
@@ -182,16 +236,23 @@ export class LightTransformStage extends Construct {
         [HANDLER_ENV.step.stageADeadLetterQueueUrl]: this.queue.deadLetterQueue.queueUrl,
       },
     });
-    const step = this.stepFunction.role;
-    for (const kind of ['object-metadata', 'datasets', 'pipelines', 'execution-history'] as const) {
-      foundations.table(kind).grantReadWriteData(step);
-    }
-    this.queue.deadLetterQueue.grantSendMessages(step);
-    // Each dataset stack grants this role its own stage B queue (see DatasetResources).
-    step.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [datasetParameters] }));
-    foundations.bucket('stage').grantRead(step, `${team}/*`);
-    foundations.bucketKey('stage').grantDecrypt(step);
+  }
 
+  /** Lets the steps record in every metadata table, dead-letter messages and read the team's staged objects. */
+  private grantStep(role: Role): void {
+    const { foundations } = this;
+    for (const kind of ['object-metadata', 'datasets', 'pipelines', 'execution-history'] as const) {
+      foundations.table(kind).grantReadWriteData(role);
+    }
+    this.queue.deadLetterQueue.grantSendMessages(role);
+    // Each dataset stack grants this role its own stage B queue (see DatasetResources).
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.datasetParameters] }));
+    foundations.bucket('stage').grantRead(role, `${this.team}/*`);
+    foundations.bucketKey('stage').grantDecrypt(role);
+  }
+
+  /** The state machine pre-update → Process (the dataset's light-transform function) → post-update. */
+  private addStateMachine(timeout: Duration, logRetention: RetentionDays): MonitoredStateMachine {
     const definition = stageDefinition(this, this.stepFunction.function, {
       id: 'Process',
       comment: "Runs the dataset's light transform on the raw object",
@@ -219,47 +280,55 @@ export class LightTransformStage extends Construct {
         'Lambda.TooManyRequestsException',
       ],
     });
-    this.monitoredStateMachine = new MonitoredStateMachine(this, 'StateMachine', {
+    const { naming, team, pipeline } = this;
+    return new MonitoredStateMachine(this, 'StateMachine', {
       stateMachineName: naming.stateMachine(team, pipeline, 'a'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-a'),
       definitionBody: DefinitionBody.fromChainable(definition),
-      alarmTopic: foundations.alarmTopic,
-      timeout: executionTimeout,
+      alarmTopic: this.foundations.alarmTopic,
+      timeout,
       logRetention,
     });
-    this.stateMachine = this.monitoredStateMachine.stateMachine;
-    // Each dataset stack grants this role the invocation of its own light-transform function (see DatasetResources).
+  }
 
-    this.triggerFunction = new SdlfFunction(this, 'Trigger', {
+  /** The trigger function, which starts one execution per queued object. */
+  private addTriggerFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+    const { naming, team, pipeline } = this;
+    return new SdlfFunction(this, 'Trigger', {
       functionName: naming.pipelineFunction(team, pipeline, 'stage-a-trigger'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-a-trigger'),
-      code: props.code.stageATrigger,
+      code,
       description: `Starts a stage A execution of ${team}'s ${pipeline} pipeline per queued object`,
       failures: {
         keptBy:
           "Invoked by the stage A queue's event source: a failed message returns to the queue, whose redrive policy dead-letters it.",
       },
       logRetention,
-      environment: { ...common, [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: this.stateMachine.stateMachineArn },
+      environment: {
+        ...this.commonEnv,
+        [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: this.stateMachine.stateMachineArn,
+      },
     });
-    this.stateMachine.grantStartExecution(this.triggerFunction.role);
-    this.triggerFunction.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [datasetParameters] }),
-    );
-    foundations.table('execution-history').grantReadWriteData(this.triggerFunction.role);
-    this.triggerFunction.function.addEventSource(
-      new SqsEventSource(this.queue.queue, { batchSize, reportBatchItemFailures: true }),
-    );
+  }
 
+  /** Lets the trigger start executions, read the datasets' parameters and record the executions. */
+  private grantTrigger(role: Role): void {
+    this.stateMachine.grantStartExecution(role);
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.datasetParameters] }));
+    this.foundations.table('execution-history').grantReadWriteData(role);
+  }
+
+  /** Records why the stage's wildcards, all scoped to the team, pass cdk-nag. */
+  private acknowledgeFindings(): void {
     acknowledgeWildcards(
       this,
-      `Scoped to ${team}'s resources: its datasets' parameters by path, and the grants CDK generates for named tables, buckets and keys.`,
+      `Scoped to ${this.team}'s resources: its datasets' parameters by path, and the grants CDK generates for named tables, buckets and keys.`,
       [
         /^Action::(s3|kms|dynamodb|sqs|states|lambda):[A-Za-z]*\*$/,
         /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
-        indexesOf(TABLE_KINDS.map((kind) => naming.table(kind))),
-        objectsUnder([naming.bucket('stage')], `${team}/`),
-        wildcardName(naming.datasetParameter(team, '*').slice(1)),
+        indexesOf(TABLE_KINDS.map((kind) => this.naming.table(kind))),
+        objectsUnder([this.naming.bucket('stage')], `${this.team}/`),
+        wildcardName(this.naming.datasetParameter(this.team, '*').slice(1)),
       ],
     );
   }
@@ -268,7 +337,8 @@ export class LightTransformStage extends Construct {
    * Counts the events routing drops, from its log lines (see {@link DROPPED_EVENTS}), and alarms on any: an object
    * uploaded under a prefix no dataset is registered for would otherwise only leave a log line.
    */
-  private alarmOnDroppedEvents(foundations: FoundationsReferences, team: string): Alarm {
+  private alarmOnDroppedEvents(): Alarm {
+    const { foundations, team } = this;
     const functionName = this.routingFunction.function.functionName;
     const filter = new MetricFilter(this, 'DroppedEventsFilter', {
       logGroup: this.routingFunction.logGroup,
