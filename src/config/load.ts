@@ -10,6 +10,7 @@ import {
   type CicdEnvironment,
   type DatasetConfig,
   type DeploymentEnvironment,
+  type PipelineSource,
   type Project,
 } from './model.js';
 import { checkProjectNames } from './naming.js';
@@ -18,14 +19,15 @@ import { DDK_FILE } from './project-root.js';
 export { DDK_FILE, findProjectRoot } from './project-root.js';
 
 import {
-  cicdEnvironmentSchema,
   DEFAULTS,
+  ddkSchema,
   deploymentEnvironmentSchema,
-  ENVIRONMENT_NAME_PATTERN,
   KNOWN_KEYS,
-  PROJECT_ID_PATTERN,
+  type ProblemParams,
   parametersSchema,
+  type RawCicdEnvironment,
   type RawDatasetEntry,
+  type RawDeploymentEnvironment,
   RESOURCE_NAME_PATTERN,
   TRANSFORM_NAME_PATTERN,
 } from './schema.js';
@@ -132,20 +134,6 @@ export async function loadProject(root: string): Promise<Project> {
   };
 }
 
-function parseProjectId(value: unknown, problems: Problem[]): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string' && PROJECT_ID_PATTERN.test(value)) return value;
-  problems.push({
-    code: 'INVALID_CONFIG',
-    file: DDK_FILE,
-    path: 'project_id',
-    message: `project_id ${JSON.stringify(value)} is invalid: use 8-64 letters, digits or dashes (sdlf init writes a UUID).`,
-    suggestion:
-      'Put back the id the project was deployed with (its stacks carry it as the tag sdlf:project-id), or remove project_id and run "sdlf deploy --adopt" once.',
-  });
-  return undefined;
-}
-
 async function findParametersFile(root: string): Promise<string> {
   const present = PARAMETERS_LOCATIONS.filter((location) => existsSync(join(root, location)));
   if (present.length === 2) {
@@ -181,125 +169,104 @@ export async function findCustomPipelines(root: string): Promise<Record<string, 
   return result;
 }
 
+const DDK_SHAPE_PROBLEM: Problem = {
+  code: 'INVALID_CONFIG',
+  file: DDK_FILE,
+  path: 'environments',
+  message: 'ddk.json must be an object with an "environments" object.',
+  suggestion: 'Start from `{ "environments": { "cicd": {…}, "dev": {…} } }` as "sdlf init" writes it.',
+};
+
+/** Parses `ddk.json` with {@link ddkSchema}; problems go to `problems`, things worth knowing to `warnings`. */
 function parseDdk(
   raw: unknown,
   problems: Problem[],
   warnings: string[],
 ): { cicd?: CicdEnvironment; environments: DeploymentEnvironment[]; projectId?: string } {
-  const file = DDK_FILE;
-  if (!isObject(raw) || !isObject(raw.environments)) {
-    problems.push({
-      code: 'INVALID_CONFIG',
-      file,
-      path: 'environments',
-      message: 'ddk.json must be an object with an "environments" object.',
-      suggestion: 'Start from `{ "environments": { "cicd": {…}, "dev": {…} } }` as "sdlf init" writes it.',
-    });
+  const result = ddkSchema.safeParse(raw);
+  if (!result.success) {
+    problems.push(...ddkProblems(result.error.issues, raw));
     return { environments: [] };
   }
-  for (const key of Object.keys(raw)) {
-    if (key !== 'environments' && key !== 'project_id') problems.push(unknownKey(file, [], key, ['environments', 'project_id']));
-  }
-  const projectId = parseProjectId(raw.project_id, problems);
-  const envs = raw.environments;
-  let cicd: CicdEnvironment | undefined;
-  const environments: DeploymentEnvironment[] = [];
-  const deploymentIds = Object.keys(envs).filter((id) => id !== 'cicd');
-  if (!('cicd' in envs)) {
-    problems.push({
-      code: 'MISSING_ENVIRONMENT',
-      file,
-      path: 'environments.cicd',
-      message: 'ddk.json has no "cicd" environment.',
-      suggestion: 'Add `"cicd": { "account": "<12 digits>", "region": "<region>" }` under "environments".',
-    });
-  }
-  if (deploymentIds.length === 0) {
-    problems.push({
-      code: 'MISSING_ENVIRONMENT',
-      file,
-      path: 'environments',
-      message: 'ddk.json has no deployment environment (such as "dev").',
-      suggestion: 'Add `"dev": { "account": "<12 digits>", "region": "<region>" }` under "environments".',
-    });
-  }
-  for (const id of deploymentIds) {
-    if (!ENVIRONMENT_NAME_PATTERN.test(id)) {
-      problems.push({
-        code: 'INVALID_NAME',
-        file,
-        path: `environments.${id}`,
-        message: `Environment name "${id}" is invalid: use 1-10 lowercase letters or digits, starting with a letter.`,
-        suggestion: `Rename it, e.g. "${id.toLowerCase().replaceAll(/[^a-z0-9]/g, '') || 'dev'}".`,
-      });
-      continue;
-    }
-    const parsed = parseWith(deploymentEnvironmentSchema, envs[id], file, ['environments', id], problems);
-    if (!parsed) continue;
-    if (parsed.resources)
-      warnings.push(`${file}: environments.${id}.resources holds DDK resource overrides, which sdlf does not apply.`);
-    environments.push({
-      id,
-      name: parsed.name ?? id,
-      account: parsed.account,
-      region: parsed.region,
-      resourcePrefix: parsed.resource_prefix ?? DEFAULTS.resourcePrefix,
-      manualApprovals: parsed.manual_approvals ?? false,
-      org: parsed.data_pipeline_parameters?.org ?? DEFAULTS.org,
-      app: parsed.data_pipeline_parameters?.app ?? DEFAULTS.app,
-      tags: parsed.tags ?? {},
-      notificationEmail: parsed.notification_email,
-      removeDataOnDestroy: parsed.remove_data_on_destroy ?? false,
-      kmsStrategy: parsed.kms_strategy ?? DEFAULTS.kmsStrategy,
-      logRetentionDays: parsed.log_retention_days ?? DEFAULTS.logRetentionDays,
-    });
-  }
-  if ('cicd' in envs) {
-    const parsed = parseWith(cicdEnvironmentSchema, envs.cicd, file, ['environments', 'cicd'], problems);
-    if (parsed) {
-      const branch = parsed.source?.branch ?? parsed.branch ?? DEFAULTS.branch;
-      const provider = parsed.source?.provider ?? 'codecommit';
-      let source: CicdEnvironment['source'] | undefined;
-      if (provider === 'codeconnections') {
-        const missing = (['connection_arn', 'repository'] as const).filter((key) => !parsed.source?.[key]);
-        for (const key of missing) {
-          problems.push({
-            code: 'INVALID_CONFIG',
-            file,
-            path: `environments.cicd.source.${key}`,
-            message: `A "codeconnections" source needs "${key}".`,
-            suggestion:
-              key === 'connection_arn'
-                ? 'Create a connection in the console (Developer Tools > Connections) and paste its ARN.'
-                : 'Set it to "owner/name" of the repository.',
-          });
-        }
-        if (parsed.source?.connection_arn && parsed.source.repository) {
-          source = { provider, connectionArn: parsed.source.connection_arn, repository: parsed.source.repository, branch };
-        }
-      } else {
-        source = {
-          provider: 'codecommit',
-          repository: parsed.source?.repository ?? parsed.repository ?? DEFAULTS.repository,
-          branch,
-        };
-      }
-      if (parsed.execute_security_lint !== undefined) {
-        warnings.push(`${file}: environments.cicd.execute_security_lint is ignored; cdk-nag checks run on every synth.`);
-      }
-      if (source) {
-        cicd = {
-          account: parsed.account,
-          region: parsed.region,
-          enabled: parsed.cicd_enabled ?? false,
-          resourcePrefix: parsed.resource_prefix ?? environments[0]?.resourcePrefix ?? DEFAULTS.resourcePrefix,
-          source,
-          tags: parsed.tags ?? {},
-        };
-      }
-    }
-  }
+  const { environments: envs, project_id: projectId } = result.data;
+  const environments = Object.entries(envs).flatMap(([id, env]) =>
+    id === 'cicd' ? [] : [toDeploymentEnvironment(id, env as RawDeploymentEnvironment, warnings)],
+  );
+  if (!envs.cicd) throw new Error('unreachable: ddkSchema requires cicd');
+  const cicd = toCicdEnvironment(envs.cicd, environments, warnings);
   return { cicd, environments, ...(projectId === undefined ? {} : { projectId }) };
+}
+
+function toDeploymentEnvironment(id: string, env: RawDeploymentEnvironment, warnings: string[]): DeploymentEnvironment {
+  if (env.resources)
+    warnings.push(`${DDK_FILE}: environments.${id}.resources holds DDK resource overrides, which sdlf does not apply.`);
+  return {
+    id,
+    name: env.name ?? id,
+    account: env.account,
+    region: env.region,
+    resourcePrefix: env.resource_prefix,
+    manualApprovals: env.manual_approvals,
+    org: env.data_pipeline_parameters.org,
+    app: env.data_pipeline_parameters.app,
+    tags: env.tags,
+    notificationEmail: env.notification_email,
+    removeDataOnDestroy: env.remove_data_on_destroy,
+    kmsStrategy: env.kms_strategy,
+    logRetentionDays: env.log_retention_days,
+  };
+}
+
+function toCicdEnvironment(
+  cicd: RawCicdEnvironment,
+  environments: readonly DeploymentEnvironment[],
+  warnings: string[],
+): CicdEnvironment {
+  if (cicd.execute_security_lint !== undefined)
+    warnings.push(`${DDK_FILE}: environments.cicd.execute_security_lint is ignored; cdk-nag checks run on every synth.`);
+  return {
+    account: cicd.account,
+    region: cicd.region,
+    enabled: cicd.cicd_enabled,
+    resourcePrefix: cicd.resource_prefix ?? environments[0]?.resourcePrefix ?? DEFAULTS.resourcePrefix,
+    source: pipelineSource(cicd),
+    tags: cicd.tags,
+  };
+}
+
+function pipelineSource(cicd: RawCicdEnvironment): PipelineSource {
+  const branch = cicd.source?.branch ?? cicd.branch;
+  if (cicd.source?.provider !== 'codeconnections')
+    return { provider: 'codecommit', repository: cicd.source?.repository ?? cicd.repository, branch };
+  const { connection_arn: connectionArn, repository } = cicd.source;
+  if (!connectionArn || !repository) throw new Error('unreachable: ddkSchema requires connection_arn and repository');
+  return { provider: 'codeconnections', connectionArn, repository, branch };
+}
+
+/**
+ * Turns the issues of {@link ddkSchema} into problems, listed as they always were: the top-level keys and
+ * project_id, the missing environments, each deployment environment in file order, then cicd.
+ */
+function ddkProblems(issues: readonly z.core.$ZodIssue[], raw: unknown): Problem[] {
+  const isShapeIssue = (issue: z.core.$ZodIssue) =>
+    issue.code === 'invalid_type' && (issue.path.length === 0 || (issue.path.length === 1 && issue.path[0] === 'environments'));
+  if (issues.some(isShapeIssue)) return [DDK_SHAPE_PROBLEM];
+  const misnamed = issues.filter((issue) => issueParams(issue)?.code === 'INVALID_NAME').map((issue) => issue.path[1]);
+  const envIds = isObject(raw) && isObject(raw.environments) ? Object.keys(raw.environments) : [];
+  const rank = (issue: z.core.$ZodIssue): number => {
+    if (issue.path[0] !== 'environments') return issue.code === 'unrecognized_keys' ? 0 : 1;
+    if (issueParams(issue)?.code === 'MISSING_ENVIRONMENT') return 2;
+    return issue.path[1] === 'cicd' ? 3 + envIds.length : 3 + envIds.indexOf(String(issue.path[1]));
+  };
+  const insideMisnamed = (issue: z.core.$ZodIssue) =>
+    issue.path[0] === 'environments' && misnamed.includes(issue.path[1]) && issueParams(issue)?.code !== 'INVALID_NAME';
+  const kept = issues.filter((issue) => !insideMisnamed(issue));
+  return issuesToProblems(
+    [...kept].sort((a, b) => rank(a) - rank(b)),
+    raw,
+    DDK_FILE,
+    [],
+  );
 }
 
 function parseParameters(
@@ -442,25 +409,44 @@ function parseWith<S extends z.ZodType>(
 ): z.infer<S> | undefined {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  for (const issue of result.error.issues) {
-    const path = [...basePath, ...(issue.path as (string | number)[])];
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) problems.push(unknownKey(file, path, key, knownKeysAt(file, path)));
-      continue;
-    }
-    const actual = valueAt(value, issue.path as (string | number)[]);
-    problems.push({
-      code: 'INVALID_CONFIG',
-      file,
-      path: formatPath(path),
-      message:
-        actual === undefined
-          ? `"${formatPath(path)}" is required: ${issue.message}.`
-          : `${JSON.stringify(actual)} is not valid here: ${issue.message}.`,
-      suggestion: fixFor(path, actual),
-    });
-  }
+  problems.push(...issuesToProblems(result.error.issues, value, file, basePath));
   return undefined;
+}
+
+/**
+ * Turns schema issues into problems: an unknown key names the nearest known one, a refinement's issue carries its
+ * own code and fix ({@link ProblemParams}), any other issue names the value found and the rule it breaks.
+ */
+function issuesToProblems(
+  issues: readonly z.core.$ZodIssue[],
+  value: unknown,
+  file: string,
+  basePath: readonly (string | number)[],
+): Problem[] {
+  return issues.flatMap((issue): Problem[] => {
+    const path = [...basePath, ...(issue.path as (string | number)[])];
+    if (issue.code === 'unrecognized_keys') return issue.keys.map((key) => unknownKey(file, path, key, knownKeysAt(file, path)));
+    const params = issueParams(issue);
+    if (params)
+      return [{ code: params.code, file, path: formatPath(path), message: issue.message, suggestion: params.suggestion }];
+    const actual = valueAt(value, issue.path as (string | number)[]);
+    return [
+      {
+        code: 'INVALID_CONFIG',
+        file,
+        path: formatPath(path),
+        message:
+          actual === undefined
+            ? `"${formatPath(path)}" is required: ${issue.message}.`
+            : `${JSON.stringify(actual)} is not valid here: ${issue.message}.`,
+        suggestion: fixFor(path, actual),
+      },
+    ];
+  });
+}
+
+function issueParams(issue: z.core.$ZodIssue): ProblemParams | undefined {
+  return issue.code === 'custom' ? (issue.params as ProblemParams | undefined) : undefined;
 }
 
 function fixFor(path: readonly (string | number)[], actual: unknown): string {
@@ -486,7 +472,7 @@ function unknownKey(file: string, path: readonly (string | number)[], key: strin
 
 function knownKeysAt(file: string, path: readonly (string | number)[]): readonly string[] {
   if (file === DDK_FILE) {
-    if (path[0] !== 'environments') return ['environments'];
+    if (path[0] !== 'environments') return KNOWN_KEYS.ddk;
     if (path.length === 2) return path[1] === 'cicd' ? KNOWN_KEYS.cicd : KNOWN_KEYS.environment;
     if (path[2] === 'data_pipeline_parameters') return KNOWN_KEYS.dataPipelineParameters;
     if (path[2] === 'source') return KNOWN_KEYS.source;

@@ -150,6 +150,19 @@ export interface StageBWakeMessage {
 }
 
 /**
+ * Builds the body of a {@link StageBWakeMessage}: `staged` objects of a dataset are on its stage B queue, put
+ * there by `source`.
+ */
+export function stageBWakeBody(
+  dataset: { readonly team: string; readonly dataset: string },
+  staged: number,
+  source: string,
+): string {
+  const message: StageBWakeMessage = { team: dataset.team, dataset: dataset.dataset, staged, source };
+  return JSON.stringify(message);
+}
+
+/**
  * Seconds the stage B trigger keeps the stage B messages it receives hidden while it hands their batches over; the
  * wake queue's visibility timeout is longer than this plus a batching window and a trigger run.
  */

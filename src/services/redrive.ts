@@ -5,7 +5,7 @@ import { type AwsCommandOptions, openSession } from '../aws/session.js';
 import { namingOf, requireDeploymentEnvironment } from '../aws/target.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
-import type { StageBWakeMessage } from '../runtime/contract.js';
+import { stageBWakeBody } from '../runtime/contract.js';
 import { pipelineHasStageB } from './heavy-transform.js';
 
 /** Options of {@link redriveDataset}. */
@@ -86,8 +86,9 @@ export async function redriveDataset(options: RedriveDatasetOptions, io: Io): Pr
   });
   io.info(`Moved ${moved} message(s)${kept ? `; left ${kept} message(s) of other datasets in ${dlqName}` : ''}.`);
   if (wake && moved > 0) {
-    const message: StageBWakeMessage = { team: config.team, dataset: config.dataset, staged: moved, source: 'sdlf redrive' };
-    await clients.sqs.send(new SendMessageCommand({ QueueUrl: wake.url, MessageBody: JSON.stringify(message) }));
+    await clients.sqs.send(
+      new SendMessageCommand({ QueueUrl: wake.url, MessageBody: stageBWakeBody(config, moved, 'sdlf redrive') }),
+    );
     io.info(`Woke stage B of ${config.team}/${config.pipeline} (${wake.name}): it starts within its batching window.`);
   }
   return {

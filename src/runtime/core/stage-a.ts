@@ -4,13 +4,13 @@
  */
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
-import type {
-  LightTransformInput,
-  LightTransformOutput,
-  StageAExecutionInput,
-  StageAMessage,
-  StageBMessage,
-  StageBWakeMessage,
+import {
+  type LightTransformInput,
+  type LightTransformOutput,
+  type StageAExecutionInput,
+  type StageAMessage,
+  type StageBMessage,
+  stageBWakeBody,
 } from '../contract.js';
 import type { LightTransform, RawInput } from '../transform/types.js';
 import {
@@ -475,13 +475,7 @@ async function wakeStageB(
   execution: StageAExecutionInput,
   staged: number,
 ): Promise<void> {
-  const wake: StageBWakeMessage = {
-    team: execution.team,
-    dataset: execution.dataset,
-    staged,
-    source: execution.executionId,
-  };
-  await deps.queue.send(wakeQueueUrl, [{ body: JSON.stringify(wake) }]);
+  await deps.queue.send(wakeQueueUrl, [{ body: stageBWakeBody(execution, staged, execution.executionId) }]);
 }
 
 function parseTransformOutput(result: unknown): ExecutionOutput[] {
