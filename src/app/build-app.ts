@@ -5,6 +5,7 @@ import { Code } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { bundleLightTransform, handlerAssetDir } from '../bundling/index.js';
+import { locateProblems } from '../config/locate.js';
 import type { DatasetConfig, DeploymentEnvironment, Project } from '../config/model.js';
 import { Naming, SDLF_TAG_KEYS, uniquePipelines } from '../config/naming.js';
 import { projectPaths } from '../config/paths.js';
@@ -66,7 +67,10 @@ export async function buildApp(project: Project, options: BuildAppOptions = {}):
   const environments = selectEnvironments(project, options.env);
   const problems = checkLightTransforms(project, environments);
   if (problems.length > 0) {
-    throw SdlfError.fromProblems(`The project at ${project.root} has ${problems.length} problem(s):`, problems);
+    throw SdlfError.fromProblems(
+      `The project at ${project.root} has ${problems.length} problem(s):`,
+      locateProblems(project.root, problems),
+    );
   }
   const registry = options.registry ?? (await loadPipelineTypes(project));
   const bundles = await bundleTransforms(project, environments, options);

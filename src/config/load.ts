@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import { type Problem, SdlfError } from '../core/errors.js';
 import { readJsonFile } from '../core/json.js';
 import { didYouMean, nearest } from '../core/suggest.js';
+import { locateProblems } from './locate.js';
 import {
   BUILTIN_PIPELINE_TYPES,
   type CicdEnvironment,
@@ -119,7 +120,10 @@ export async function loadProject(root: string): Promise<Project> {
 
   if (problems.length === 0) problems.push(...checkProjectNames({ environments, datasets, parametersFile }));
   if (problems.length > 0)
-    throw SdlfError.fromProblems(`The project at ${absolute} has ${problems.length} problem(s):`, problems);
+    throw SdlfError.fromProblems(
+      `The project at ${absolute} has ${problems.length} problem(s):`,
+      locateProblems(absolute, problems),
+    );
   if (!cicd) throw new Error('unreachable: cicd checked above');
   return {
     root: absolute,

@@ -18,6 +18,10 @@ export interface Problem {
   readonly file?: string;
   /** JSON path inside the file, e.g. `environments.dev.account`. */
   readonly path?: string;
+  /** Line (from 1) of the file where the path is written, when known. */
+  readonly line?: number;
+  /** Column (from 1) of that line, when known. */
+  readonly column?: number;
   /** What to do about it. */
   readonly suggestion?: string;
 }
@@ -63,9 +67,11 @@ export class SdlfError extends Error {
   }
 }
 
-/** Formats a problem as `file (path): message. Fix: suggestion`. */
+/** Formats a problem as `file:line:column (path): message. Fix: suggestion`. */
 export function formatProblem(problem: Problem): string {
-  const where = [problem.file, problem.path ? `(${problem.path})` : undefined].filter(Boolean).join(' ');
+  const file =
+    problem.file && problem.line !== undefined ? `${problem.file}:${problem.line}:${problem.column ?? 1}` : problem.file;
+  const where = [file, problem.path ? `(${problem.path})` : undefined].filter(Boolean).join(' ');
   const fix = problem.suggestion ? ` Fix: ${problem.suggestion}` : '';
   return `${where ? `${where}: ` : ''}${problem.message}${fix}`;
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkNameSyntax, loadProject } from '../config/load.js';
+import { locateProblems } from '../config/locate.js';
 import { BUILTIN_PIPELINE_TYPES, type DatasetConfig, type Project } from '../config/model.js';
 import { checkProjectNames, defaultStageBTransform } from '../config/naming.js';
 import { projectPaths } from '../config/paths.js';
@@ -149,7 +150,12 @@ export async function addDataset(options: AddDatasetOptions, io: Io): Promise<Ad
   };
   const newEnvs = envs.filter((env) => !registered.some((r) => r.env === env));
   const problems = [...checkRegistered(project, dataset, registered), ...checkRegistration(project, dataset, newEnvs)];
-  if (problems.length > 0) throw SdlfError.fromProblems(`Cannot add dataset "${dataset.team}/${dataset.dataset}":`, problems);
+  if (problems.length > 0) {
+    throw SdlfError.fromProblems(
+      `Cannot add dataset "${dataset.team}/${dataset.dataset}":`,
+      locateProblems(project.root, problems),
+    );
+  }
   const already = registered.map((r) => r.env);
   if (already.length > 0) {
     io.info(

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { cdkJsonContext } from '../config/cdk-json.js';
 import { loadProject } from '../config/load.js';
+import { locateProblems } from '../config/locate.js';
 import { BUILTIN_PIPELINE_STAGE_B, type DatasetConfig, type Project } from '../config/model.js';
 import { projectPaths } from '../config/paths.js';
 import { type Problem, SdlfError } from '../core/errors.js';
@@ -67,7 +68,10 @@ export async function validateProject(options: ValidateProjectOptions, io: Io): 
     problems.push(...(await checkPipelineModules(project)));
   }
   if (problems.length > 0) {
-    throw SdlfError.fromProblems(`The project at ${project.root} has ${problems.length} problem(s):`, problems);
+    throw SdlfError.fromProblems(
+      `The project at ${project.root} has ${problems.length} problem(s):`,
+      locateProblems(project.root, problems),
+    );
   }
   for (const warning of project.warnings) io.warn(warning);
   const all = project.environments.flatMap((environment) =>

@@ -78,11 +78,11 @@ describe('names that would collide', { timeout: 120_000 }, () => {
       const stderr = oneLine(run.stderr);
       expect(stderr).toContain('has 2 problem(s)');
       expect(stderr).toContain(
-        'parameters.json (dev[2]): Team "sales" dataset "eu-orders" (parameters.json dev[2]) and team "sales-eu" dataset "orders"',
+        'parameters.json:17:5 (dev[2]): Team "sales" dataset "eu-orders" (parameters.json dev[2]) and team "sales-eu" dataset "orders"',
       );
       expect(stderr).toContain('default heavy transform "sales_eu_orders"');
       expect(stderr).toContain(
-        'parameters.json (dev[3]): Team "sales" dataset "eu-standard" (parameters.json dev[3]) and team "sales-eu" pipeline "standard"',
+        'parameters.json:24:5 (dev[3]): Team "sales" dataset "eu-standard" (parameters.json dev[3]) and team "sales-eu" pipeline "standard"',
       );
       expect(stderr).not.toContain('There is already a Construct');
     }

@@ -149,12 +149,13 @@ describe('loadProject with colliding names', () => {
     const error = await loadProject(dir).catch((e: unknown) => e);
     if (!isSdlfError(error)) throw new Error(`expected an SdlfError, got ${String(error)}`);
     expect(error.exitCode).toBe(2);
-    expect(error.problems.map((p) => [p.code, p.path])).toEqual([
-      ['NAME_COLLISION', 'dev[1]'],
-      ['NAME_COLLISION', 'dev[2]'],
+    // Each problem names the entry's line and column in parameters.json
+    expect(error.problems.map((p) => [p.code, p.path, p.line, p.column])).toEqual([
+      ['NAME_COLLISION', 'dev[1]', 8, 5],
+      ['NAME_COLLISION', 'dev[2]', 13, 5],
     ]);
     expect(error.message).toContain(
-      'parameters.json (dev[2]): Team "sales" dataset "eu-standard" (parameters.json dev[2]) and team "sales-eu" pipeline "standard"',
+      'parameters.json:13:5 (dev[2]): Team "sales" dataset "eu-standard" (parameters.json dev[2]) and team "sales-eu" pipeline "standard"',
     );
   });
 });
