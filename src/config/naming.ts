@@ -186,9 +186,13 @@ export class Naming {
     return `${this.context.prefix}_${this.context.env}_${team}_${dataset}`.replaceAll('-', '_');
   }
 
-  /** `{prefix}-{env}-{team}-{dataset}-raw`: the rule that routes new raw objects of a dataset. */
+  /**
+   * `{prefix}-{env}-{team}.{dataset}-raw`: the rule that routes new raw objects of a dataset. The dot, which no
+   * team name holds, ends the team: `{prefix}-{env}-sales.*-raw` (what the team pipeline's routing dead-letter queue
+   * admits) matches the rules of team `sales` and none of team `sales-eu`.
+   */
   datasetRule(team: string, dataset: string): string {
-    return `${this.base}-${team}-${dataset}-raw`;
+    return `${this.base}-${team}.${dataset}-raw`;
   }
 
   /** `{prefix}-{env}-{team}-{pipeline}-{purpose}` for roles of a team's pipeline. */

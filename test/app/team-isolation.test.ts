@@ -74,6 +74,27 @@ function arnsOf(team: string, pipeline: string, dataset: string): string[] {
   return [...naming.pipelineNames(team, pipeline), ...naming.datasetNames(team, dataset)].flatMap(arn).concat(objects);
 }
 
+/**
+ * Every `aws:SourceArn` a resource policy of a template admits (queue policies, Lambda permissions), flattened:
+ * who may send to a team's queues or invoke its functions.
+ */
+function admittedSources(template: TemplateJson): Array<{ logicalId: string; source: string }> {
+  const out: Array<{ logicalId: string; source: string }> = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    const props = resource.Properties ?? {};
+    if (resource.Type === 'AWS::Lambda::Permission' && props.SourceArn) out.push({ logicalId, source: flatten(props.SourceArn) });
+    if (resource.Type !== 'AWS::SQS::QueuePolicy') continue;
+    for (const statement of (props.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement) {
+      const conditions = (statement.Condition ?? {}) as Record<string, Record<string, unknown>>;
+      for (const operator of ['ArnLike', 'ArnEquals', 'StringLike', 'StringEquals']) {
+        const source = conditions[operator]?.['aws:SourceArn'];
+        if (statement.Effect === 'Allow' && source !== undefined) out.push({ logicalId, source: flatten(source) });
+      }
+    }
+  }
+  return out;
+}
+
 /** Every allowed resource of every IAM policy and inline role policy of a template, flattened. */
 function allowedResources(template: TemplateJson): Array<{ logicalId: string; action: unknown; resource: string }> {
   const out: Array<{ logicalId: string; action: unknown; resource: string }> = [];
@@ -144,6 +165,22 @@ describe('team isolation', { timeout: 240_000 }, () => {
       // Then none matches
       expect(checked).toBeGreaterThan(20);
       expect(reaches, `${team} reaches ${other}`).toEqual([]);
+
+      // And no resource policy of the team admits a source of the other team (a rule sending to its dead-letter
+      // queue, a rule invoking its function)
+      const admits: string[] = [];
+      let sources = 0;
+      for (const stack of teams[team].stacks) {
+        for (const { logicalId, source } of admittedSources(templateOf(stack))) {
+          if (source === OWN) continue;
+          sources++;
+          const pattern = patternOf(source);
+          for (const arn of teams[other].arns)
+            if (pattern.test(arn)) admits.push(`${stack.stackName} ${logicalId} ${source} → ${arn}`);
+        }
+      }
+      expect(sources).toBeGreaterThan(0);
+      expect(admits, `${team} admits ${other}`).toEqual([]);
     }
   });
 

@@ -45,21 +45,23 @@ describe('checkNameCollisions', () => {
     const [problem] = problems;
     expect(problem).toMatchObject({ code: 'NAME_COLLISION', file: 'parameters.json', path: 'dev[1]' });
     expect(problem?.message).toBe(
-      'Team "sales" dataset "eu-orders" (parameters.json dev[1]) and team "sales-eu" dataset "orders" (parameters.json dev[0]) would create the same names: stack "ddk-dev-sales-eu-orders", default heavy transform "sales_eu_orders", Lambda function "ddk-dev-sales-eu-orders-light-transform", IAM role "ddk-dev-sales-eu-orders-light-transform" and 6 more.',
+      'Team "sales" dataset "eu-orders" (parameters.json dev[1]) and team "sales-eu" dataset "orders" (parameters.json dev[0]) would create the same names: stack "ddk-dev-sales-eu-orders", default heavy transform "sales_eu_orders", Lambda function "ddk-dev-sales-eu-orders-light-transform", IAM role "ddk-dev-sales-eu-orders-light-transform" and 5 more.',
     );
     expect(problem?.suggestion).toContain('Pick another name for dataset "eu-orders" of team "sales"');
     expect(problem?.suggestion).toContain('sdlf add-dataset --team sales --dataset <another-name>');
     expect(problem?.suggestion).toContain('--stage-b-transform');
   });
 
-  it('counts the ten shared names of the pair, and leaves out the transform when both are named explicitly', () => {
-    // Given the pair with default transforms: stack, transform, function, 2 roles, 2 queues, Glue job and database, rule
+  it('counts the nine shared names of the pair, and leaves out the transform when both are named explicitly', () => {
+    // Given the pair with default transforms: stack, transform, function, 2 roles, 2 queues, Glue job and database
     const [problem] = checkNameCollisions({
       environments: [dev],
       datasets: { dev: [dataset('sales-eu', 'orders'), dataset('sales', 'eu-orders')] },
     });
-    // Then four are shown and six counted (the SSM parameters /…/sales-eu/orders and /…/sales/eu-orders differ)
-    expect(problem?.message).toContain('and 6 more');
+    // Then four are shown and five counted (the SSM parameters /…/sales-eu/orders and /…/sales/eu-orders differ,
+    // and so do the event rules …-sales-eu.orders-raw and …-sales.eu-orders-raw)
+    expect(problem?.message).toContain('and 5 more');
+    expect(problem?.message).not.toContain('-raw');
     // Given the same pair with explicit, distinct transforms
     const [explicit] = checkNameCollisions({
       environments: [dev],
@@ -67,7 +69,7 @@ describe('checkNameCollisions', () => {
     });
     // Then the transform is not among the shared names
     expect(explicit?.message).not.toContain('heavy transform');
-    expect(explicit?.message).toContain('and 5 more');
+    expect(explicit?.message).toContain('and 4 more');
   });
 
   it('refuses team sales dataset eu-standard next to team sales-eu pipeline standard, at the dataset', () => {

@@ -260,7 +260,7 @@ describe('LightTransformStage', () => {
                   'aws:SourceArn': {
                     'Fn::Join': [
                       '',
-                      ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:222222222222:rule/ddk-dev-demoteam-*-raw'],
+                      ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:222222222222:rule/ddk-dev-demoteam.*-raw'],
                     ],
                   },
                 },
