@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DatasetConfig, DeploymentEnvironment } from '../config/model.js';
+import { type DatasetConfig, type DeploymentEnvironment, datasetConfigOf } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import type { Io } from '../core/io.js';
 import {
@@ -536,11 +536,7 @@ function objectCreatedEvent(info: { bucket: string; key: string; size: number; e
  */
 function localDatasetParameter(naming: Naming, d: DatasetConfig, queueUrl: (name: string) => string): DatasetParameter {
   return {
-    team: d.team,
-    dataset: d.dataset,
-    pipeline: d.pipeline,
-    stageATransform: d.stageATransform,
-    stageBTransform: d.stageBTransform,
+    ...datasetConfigOf(d),
     minItemsProcess: 1,
     maxItemsProcess: 10_000,
     lightTransformFunction: naming.lightTransformFunction(d.team, d.dataset),

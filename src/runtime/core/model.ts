@@ -2,6 +2,7 @@
  * Items of the four metadata tables (the seed's "octagon"), in the shape they are stored in DynamoDB. The local
  * runner keeps the same items in files, so `sdlf status` reads one shape wherever a pipeline ran.
  */
+import type { DatasetConfig } from '../../config/model.js';
 
 /** Where an object sits in the lake. */
 export type ObjectStage = 'raw' | 'stage' | 'analytics';
@@ -185,16 +186,9 @@ export interface PipelineItem {
 }
 
 /** A `Datasets` item: a dataset's registration and its latest runs. */
-export interface DatasetItem {
+export interface DatasetItem extends DatasetConfig {
   /** `team-dataset`. */
   readonly name: string;
-  readonly team: string;
-  readonly dataset: string;
-  readonly pipeline: string;
-  readonly stageATransform: string;
-  readonly stageBTransform: string;
-  readonly minItemsProcess: number;
-  readonly maxItemsProcess: number;
   /** Version of the configuration the item was written from. */
   readonly version: number;
   readonly lastStageA?: LastExecution;
