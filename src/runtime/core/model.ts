@@ -51,25 +51,6 @@ export interface ObjectMetadataItem {
   readonly recordedAt: string;
 }
 
-/** An `ObjectMetadata` item without its stage B claim ({@link ObjectMetadataItem.batchId}). */
-export function withoutBatch(item: ObjectMetadataItem): ObjectMetadataItem {
-  const { batchId: _released, ...rest } = item;
-  return rest;
-}
-
-/** The batch holding each of `objectIds` whose item (read through `get`) has one. */
-export function heldBatches(
-  objectIds: readonly string[],
-  get: (id: string) => ObjectMetadataItem | undefined,
-): Map<string, string> {
-  const held = new Map<string, string>();
-  for (const id of objectIds) {
-    const batchId = get(id)?.batchId;
-    if (batchId !== undefined) held.set(id, batchId);
-  }
-  return held;
-}
-
 /**
  * Status of a pipeline execution. INTERRUPTED is an execution whose run ended before it finished without failing
  * (a local run killed with `kill -9`), as the next local run finds it.
