@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFile } from '../core/atomic.js';
 import {
   claimStagedItem,
   heldBatches,
@@ -21,7 +22,6 @@ import {
   type TransitionDetails,
 } from '../runtime/core/model.js';
 import type { ListExecutionsOptions, MetadataStore, StagedObjectItem, StartExecutionResult } from '../runtime/core/ports.js';
-import { replaceFile } from './atomic.js';
 
 /** File of each metadata table in the local store's folder. */
 export const LOCAL_TABLE_FILES = {
