@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT, sdlfPackagePlugin } from '../bundling/index.js';
 import type { Project } from '../config/model.js';
+import { replaceFile } from '../core/atomic.js';
 import { isSdlfError, type Problem, SdlfError } from '../core/errors.js';
 import { PipelineTypeRegistry } from './registry.js';
 
@@ -100,10 +100,7 @@ export async function importPipelineModule(
   const hash = createHash('sha256').update(output.contents).digest('hex').slice(0, 20);
   const target = join(cacheDir, `${basename(file, '.ts')}-${hash}.mjs`);
   if (!existsSync(target)) {
-    await mkdir(cacheDir, { recursive: true });
-    const temp = `${target}.${process.pid}.tmp`;
-    await writeFile(temp, output.contents);
-    await rename(temp, target);
+    await replaceFile(target, output.contents);
   }
   try {
     return (await import(pathToFileURL(target).href)) as Record<string, unknown>;

@@ -39,7 +39,10 @@ export interface DeploymentEnvironment {
   readonly logRetentionDays: number;
 }
 
-/** A dataset registered in `parameters.json`, with defaults applied. */
+/**
+ * A dataset registered in `parameters.json`, with defaults applied: the one declaration of a dataset's
+ * registration. The runtime's SSM `DatasetParameter` and the `Datasets` metadata item extend it.
+ */
 export interface DatasetConfig {
   readonly team: string;
   readonly dataset: string;
@@ -48,6 +51,19 @@ export interface DatasetConfig {
   readonly stageBTransform: string;
   readonly minItemsProcess: number;
   readonly maxItemsProcess: number;
+}
+
+/** Copies the registration fields of `source` (a `DatasetConfig`, `DatasetParameter` or `Datasets` item), in declaration order. */
+export function datasetConfigOf(source: DatasetConfig): DatasetConfig {
+  return {
+    team: source.team,
+    dataset: source.dataset,
+    pipeline: source.pipeline,
+    stageATransform: source.stageATransform,
+    stageBTransform: source.stageBTransform,
+    minItemsProcess: source.minItemsProcess,
+    maxItemsProcess: source.maxItemsProcess,
+  };
 }
 
 /** A loaded, validated project. */

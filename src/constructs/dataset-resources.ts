@@ -17,7 +17,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import type { DatasetConfig } from '../config/model.js';
+import { type DatasetConfig, datasetConfigOf } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
@@ -389,13 +389,7 @@ export class DatasetResources extends Construct {
     const { naming, config } = this;
     const { team, dataset } = config;
     return {
-      team,
-      dataset,
-      pipeline: config.pipeline,
-      stageATransform: config.stageATransform,
-      stageBTransform: config.stageBTransform,
-      minItemsProcess: config.minItemsProcess,
-      maxItemsProcess: config.maxItemsProcess,
+      ...datasetConfigOf(config),
       lightTransformFunction: naming.lightTransformFunction(team, dataset),
       stageBQueueUrl: this.stageBQueue?.queue.queueUrl ?? '',
       stageBDeadLetterQueueUrl: this.stageBQueue?.deadLetterQueue.queueUrl ?? '',

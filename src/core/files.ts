@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import { listTree, replaceFiles } from './atomic.js';
 import { SdlfError } from './errors.js';
 import type { Io } from './io.js';
 
@@ -39,8 +39,8 @@ export interface WriteFilesOptions {
 
 /**
  * Writes a plan of files all-or-nothing: every path is checked first (an existing, different file without
- * `force` or `update` is an error listing all such paths), then each file is written to a temporary sibling and
- * renamed into place. Prints `create` / `overwrite` / `update` / `identical` per path through `io`.
+ * `force` or `update` is an error listing all such paths), then the files are written with `replaceFiles`
+ * (temporary siblings, renamed into place once all are written). Prints `create` / `overwrite` / `update` / `identical` per path through `io`.
  */
 export async function writeFiles(plan: FilePlan, options: WriteFilesOptions, io: Io): Promise<FileChange[]> {
   const root = resolve(plan.root);
@@ -83,20 +83,7 @@ export async function writeFiles(plan: FilePlan, options: WriteFilesOptions, io:
   if (options.dryRun) return changes;
 
   const pending = plan.files.filter((_, index) => changes[index]?.action !== 'identical');
-  const temps: Array<{ temp: string; target: string }> = [];
-  try {
-    for (const file of pending) {
-      const target = join(root, file.path);
-      await mkdir(dirname(target), { recursive: true });
-      const temp = `${target}.sdlf-${randomBytes(4).toString('hex')}.tmp`;
-      await writeFile(temp, file.contents);
-      temps.push({ temp, target });
-    }
-  } catch (error) {
-    await Promise.all(temps.map(({ temp }) => rm(temp, { force: true })));
-    throw error;
-  }
-  for (const { temp, target } of temps) await rename(temp, target);
+  await replaceFiles(pending.map((file) => ({ target: join(root, file.path), body: file.contents })));
   return changes;
 }
 
@@ -108,12 +95,10 @@ export function displayPath(path: string, from: string): string {
 
 /** Lists the data files under a folder, recursively and sorted; hidden files (`.gitkeep`) and folders are skipped. */
 export async function listDataFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.')) continue;
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listDataFiles(path)));
-    else if (entry.isFile()) out.push(path);
-  }
-  return out.sort();
+  const entries = await listTree(dir);
+  const visible = (relativePath: string) => !relativePath.split('/').some((segment) => segment.startsWith('.'));
+  return entries
+    .filter((entry) => entry.isFile && visible(entry.relativePath))
+    .map((entry) => entry.path)
+    .sort();
 }

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { replaceFiles } from '../core/atomic.js';
 import { SdlfError } from '../core/errors.js';
 
 /**
@@ -60,38 +58,22 @@ export async function writeLegislatorsSample(dir: string, options: LegislatorsSa
   const root = resolve(dir);
   const plan = sampleChunks(options);
   await mkdir(root, { recursive: true });
-  const temps: Array<{ temp: string; target: string }> = [];
-  try {
-    for (const { path, chunks } of plan) {
-      const target = join(root, path);
-      const temp = `${target}.sdlf-${randomBytes(4).toString('hex')}.tmp`;
-      temps.push({ temp, target });
-      await writeChunks(temp, chunks());
-    }
-  } catch (error) {
-    await Promise.all(temps.map(({ temp }) => rm(temp, { force: true })));
-    throw error;
-  }
-  for (const { temp, target } of temps) await rename(temp, target);
-  return temps.map(({ target }) => target);
+  const targets = plan.map(({ path }) => join(root, path));
+  await replaceFiles(plan.map(({ chunks }, index) => ({ target: targets[index] as string, body: utf8Stream(chunks()) })));
+  return targets;
 }
 
-async function writeChunks(file: string, chunks: Iterable<string>): Promise<void> {
-  const stream = createWriteStream(file, { encoding: 'utf8' });
-  const failed = once(stream, 'error').then(([error]) => {
-    throw error;
-  });
-  failed.catch(() => undefined);
+/** The chunks as UTF-8 bytes, joined into pieces of 64 KiB or more so the write stream gets few, large writes. */
+async function* utf8Stream(chunks: Iterable<string>): AsyncIterable<Uint8Array> {
   let buffer = '';
   for (const chunk of chunks) {
     buffer += chunk;
     if (buffer.length >= 1 << 16) {
-      if (!stream.write(buffer)) await Promise.race([once(stream, 'drain'), failed]);
+      yield Buffer.from(buffer, 'utf8');
       buffer = '';
     }
   }
-  stream.end(buffer);
-  await Promise.race([once(stream, 'finish'), failed]);
+  yield Buffer.from(buffer, 'utf8');
 }
 
 function checkOptions(options: LegislatorsSampleOptions): { scale: number; seed: number } {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replaceFile } from './atomic.js';
+import { replaceFile } from '../core/atomic.js';
 
 /** A column of a catalog table: Spark's type name, as Glue stores it. */
 export interface CatalogColumn {

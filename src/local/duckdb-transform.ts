@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join, sep } from 'node:path';
 import type { DuckDBConnection, DuckDBType } from '@duckdb/node-api';
+import { listTree } from '../core/atomic.js';
 import type { TransformStatement } from '../runtime/core/sql.js';
 import { loadDuckDb } from './duckdb.js';
 import { catalogType, compareNames, parquetCast, sparkJsonReadType } from './spark-types.js';
@@ -237,17 +238,10 @@ async function countRows(connection: DuckDBConnection, table: string): Promise<n
   return Number(reader.getRows()[0]?.[0] ?? 0);
 }
 
+/** Paths relative to `dir` (with `/`) of everything but folders under it, sorted; none when it does not exist. */
 async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (current: string) => {
-    for (const entry of await readdir(current, { withFileTypes: true })) {
-      const path = join(current, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else out.push(relative(dir, path).split(sep).join('/'));
-    }
-  };
-  if (existsSync(dir)) await walk(dir);
-  return out.sort();
+  if (!existsSync(dir)) return [];
+  return (await listTree(dir)).map((entry) => entry.relativePath).sort();
 }
 
 /**

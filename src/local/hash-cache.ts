@@ -7,7 +7,7 @@
  */
 import type { Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { replaceFile } from './atomic.js';
+import { replaceFile } from '../core/atomic.js';
 
 interface Entry {
   readonly size: number;

@@ -6,9 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { PACKAGE_ROOT, sdlfPackagePlugin } from '../bundling/index.js';
 import { ESM_REQUIRE_BANNER } from '../bundling/options.js';
 import { projectPaths } from '../config/paths.js';
+import { replaceFile } from '../core/atomic.js';
 import { SdlfError } from '../core/errors.js';
 import type { LightTransform } from '../runtime/transform/types.js';
-import { replaceFile } from './atomic.js';
 
 /** Options of {@link loadLightTransform}. */
 export interface LoadLightTransformOptions {

@@ -1,18 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../runtime/core/executions.js';
+import { replaceFile } from '../core/atomic.js';
+import {
+  claimStagedItem,
+  heldBatches,
+  pipelineItemOf,
+  releasedStagedItem,
+  stagedKeyOwner,
+  startedExecution,
+  transitionedExecution,
+} from '../runtime/core/metadata-items.js';
 import {
   type DatasetItem,
   datasetKeyOf,
   type ExecutionItem,
-  heldBatches,
+  type ExecutionStatus,
+  type NewExecution,
   type ObjectMetadataItem,
   type PipelineItem,
-  pipelineKeyOf,
-  withoutBatch,
+  type PipelineRun,
+  type TransitionDetails,
 } from '../runtime/core/model.js';
-import { InvalidTransitionError, type MetadataStore, stagedKeyOwner } from '../runtime/core/ports.js';
-import { replaceFile } from './atomic.js';
+import type { ListExecutionsOptions, MetadataStore, StagedObjectItem, StartExecutionResult } from '../runtime/core/ports.js';
 
 /** File of each metadata table in the local store's folder. */
 export const LOCAL_TABLE_FILES = {
@@ -49,128 +58,172 @@ export interface LocalMetadataStore extends MetadataStore {
 
 /**
  * Creates the metadata store of `sdlf run --local`: the four metadata tables as JSON files (a sorted array of
- * items each, in the DynamoDB item shapes) under `dir`. It applies the same execution rules as the DynamoDB
- * adapter (`src/runtime/core/executions.ts`): conditional starts, restarts of FAILED executions, transitions only
+ * items each, in the DynamoDB item shapes) under `dir`. It applies the same rules as the DynamoDB adapter
+ * (`src/runtime/core/metadata-items.ts`): conditional starts, restarts of FAILED executions, transitions only
  * along `ALLOWED_TRANSITIONS`; TTL-expired executions are invisible. Every change
  * rewrites its table file atomically, so an interrupted run leaves each table as it was before or after a change.
  * Operations are serialised; one process at a time may use a folder (the local run holds a lock).
  */
 export function createLocalMetadataStore(options: LocalMetadataStoreOptions): LocalMetadataStore {
-  const clock = options.clock ?? (() => new Date());
-  let loaded: Promise<Tables> | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
+  return new JsonFileMetadataStore(options.dir, options.clock ?? (() => new Date()));
+}
 
-  const tables = () => {
-    loaded ??= (async () => ({
-      objectMetadata: await readTable<ObjectMetadataItem>(options.dir, 'objectMetadata', (i) => i.id),
-      datasets: await readTable<DatasetItem>(options.dir, 'datasets', (i) => i.name),
-      pipelines: await readTable<PipelineItem>(options.dir, 'pipelines', (i) => i.name),
+/** The tables of {@link createLocalMetadataStore}, loaded once and held in maps, each change written through. */
+class JsonFileMetadataStore implements LocalMetadataStore {
+  private loaded: Promise<Tables> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly dir: string,
+    private readonly clock: () => Date,
+  ) {}
+
+  putObject(item: ObjectMetadataItem): Promise<void> {
+    return this.serial(async (t) => {
+      t.objectMetadata.set(item.id, item);
+      await this.save(t, 'objectMetadata');
+    });
+  }
+
+  putStagedObject(item: StagedObjectItem): Promise<string | undefined> {
+    return this.serial(async (t) => {
+      const owner = stagedKeyOwner(t.objectMetadata.get(item.id), item);
+      if (owner !== undefined) return owner;
+      t.objectMetadata.set(item.id, item);
+      await this.save(t, 'objectMetadata');
+      return undefined;
+    });
+  }
+
+  getDataset(team: string, dataset: string): Promise<DatasetItem | undefined> {
+    return this.serial(async (t) => t.datasets.get(datasetKeyOf(team, dataset)));
+  }
+
+  putDataset(item: DatasetItem): Promise<void> {
+    return this.serial(async (t) => {
+      t.datasets.set(item.name, item);
+      await this.save(t, 'datasets');
+    });
+  }
+
+  startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
+    return this.serial(async (t) => {
+      const start = startedExecution(this.live(t.executionHistory.get(execution.id)), execution, at);
+      if (start.existed) return start;
+      t.executionHistory.set(start.execution.id, start.execution);
+      await this.save(t, 'executionHistory');
+      return start;
+    });
+  }
+
+  transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
+    return this.serial(async (t) => {
+      const change = transitionedExecution(executionId, this.live(t.executionHistory.get(executionId)), status, details);
+      if (!change.changed) return change.execution;
+      t.executionHistory.set(executionId, change.execution);
+      await this.save(t, 'executionHistory');
+      return change.execution;
+    });
+  }
+
+  getExecution(executionId: string): Promise<ExecutionItem | undefined> {
+    return this.serial(async (t) => this.live(t.executionHistory.get(executionId)));
+  }
+
+  listExecutions({ team, dataset, limit }: ListExecutionsOptions): Promise<ExecutionItem[]> {
+    return this.serial(async (t) => {
+      const key = team !== undefined && dataset !== undefined ? datasetKeyOf(team, dataset) : undefined;
+      return [...t.executionHistory.values()]
+        .filter((item) => this.live(item))
+        .filter((item) => (key ? item.datasetKey === key : team === undefined || item.team === team))
+        .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.id < b.id ? 1 : -1))
+        .slice(0, limit);
+    });
+  }
+
+  recordPipelineRun(run: PipelineRun): Promise<void> {
+    return this.serial(async (t) => {
+      const item = pipelineItemOf(run);
+      t.pipelines.set(item.name, item);
+      await this.save(t, 'pipelines');
+    });
+  }
+
+  claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
+    return this.serial(async (t) => {
+      const holders = new Map<string, string | undefined>();
+      let changed = false;
+      for (const id of objectIds) {
+        const { holder, claimed } = claimStagedItem(t.objectMetadata.get(id), batchId);
+        if (claimed) {
+          t.objectMetadata.set(id, claimed);
+          changed = true;
+        }
+        holders.set(id, holder);
+      }
+      if (changed) await this.save(t, 'objectMetadata');
+      return holders;
+    });
+  }
+
+  stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>> {
+    return this.serial(async (t) => heldBatches(objectIds, (id) => t.objectMetadata.get(id)));
+  }
+
+  releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
+    return this.serial(async (t) => {
+      let changed = false;
+      for (const id of objectIds) {
+        const released = releasedStagedItem(t.objectMetadata.get(id), batchId);
+        if (!released) continue;
+        t.objectMetadata.set(id, released);
+        changed = true;
+      }
+      if (changed) await this.save(t, 'objectMetadata');
+    });
+  }
+
+  listObjects(): Promise<ObjectMetadataItem[]> {
+    return this.serial(async (t) => [...t.objectMetadata.values()].sort((a, b) => (a.id < b.id ? -1 : 1)));
+  }
+
+  listPipelines(): Promise<PipelineItem[]> {
+    return this.serial(async (t) => [...t.pipelines.values()].sort((a, b) => (a.name < b.name ? -1 : 1)));
+  }
+
+  /** Runs one operation after the previous one has finished, so read-modify-write steps never interleave. */
+  private serial<T>(operation: (t: Tables) => Promise<T>): Promise<T> {
+    const next = this.queue.then(async () => operation(await this.tables()));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private tables(): Promise<Tables> {
+    this.loaded ??= this.load();
+    return this.loaded;
+  }
+
+  private async load(): Promise<Tables> {
+    return {
+      objectMetadata: await readTable<ObjectMetadataItem>(this.dir, 'objectMetadata', (i) => i.id),
+      datasets: await readTable<DatasetItem>(this.dir, 'datasets', (i) => i.name),
+      pipelines: await readTable<PipelineItem>(this.dir, 'pipelines', (i) => i.name),
       // Expired items are dropped as DynamoDB's TTL deletes them; the next write leaves them out of the file.
       executionHistory: new Map(
-        [...(await readTable<ExecutionItem>(options.dir, 'executionHistory', (i) => i.id))].filter(([, item]) => live(item)),
+        [...(await readTable<ExecutionItem>(this.dir, 'executionHistory', (i) => i.id))].filter(([, item]) => this.live(item)),
       ),
-    }))();
-    return loaded;
-  };
-  /** Runs one operation after the previous one has finished, so read-modify-write steps never interleave. */
-  const serial = <T>(operation: (t: Tables) => Promise<T>): Promise<T> => {
-    const next = queue.then(async () => operation(await tables()));
-    queue = next.catch(() => undefined);
-    return next;
-  };
-  const save = async (t: Tables, table: TableName) => {
-    const items = [...t[table].entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
-    await replaceFile(join(options.dir, LOCAL_TABLE_FILES[table]), `${JSON.stringify(items, null, 2)}\n`);
-  };
-  const live = (item: ExecutionItem | undefined) => (item && item.expiresAt * 1000 > clock().getTime() ? item : undefined);
+    };
+  }
 
-  return {
-    putObject: (item) =>
-      serial(async (t) => {
-        t.objectMetadata.set(item.id, item);
-        await save(t, 'objectMetadata');
-      }),
-    putStagedObject: (item) =>
-      serial(async (t) => {
-        const owner = stagedKeyOwner(t.objectMetadata.get(item.id), item);
-        if (owner !== undefined) return owner;
-        t.objectMetadata.set(item.id, item);
-        await save(t, 'objectMetadata');
-        return undefined;
-      }),
-    getDataset: (team, dataset) => serial(async (t) => t.datasets.get(datasetKeyOf(team, dataset))),
-    putDataset: (item) =>
-      serial(async (t) => {
-        t.datasets.set(item.name, item);
-        await save(t, 'datasets');
-      }),
-    startExecution: (execution, at) =>
-      serial(async (t) => {
-        const existing = live(t.executionHistory.get(execution.id));
-        if (existing && !canRestart(existing)) return { execution: existing, existed: true };
-        const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
-        t.executionHistory.set(item.id, item);
-        await save(t, 'executionHistory');
-        return { execution: item, existed: false };
-      }),
-    transition: (executionId, status, details) =>
-      serial(async (t) => {
-        const existing = live(t.executionHistory.get(executionId));
-        if (!existing) throw new InvalidTransitionError(executionId, undefined, status);
-        const item = applyTransition(existing, status, details);
-        if (!item) return existing;
-        t.executionHistory.set(executionId, item);
-        await save(t, 'executionHistory');
-        return item;
-      }),
-    getExecution: (executionId) => serial(async (t) => live(t.executionHistory.get(executionId))),
-    listExecutions: ({ team, dataset, limit }) =>
-      serial(async (t) => {
-        const key = team !== undefined && dataset !== undefined ? datasetKeyOf(team, dataset) : undefined;
-        return [...t.executionHistory.values()]
-          .filter((item) => live(item))
-          .filter((item) => (key ? item.datasetKey === key : team === undefined || item.team === team))
-          .sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.id < b.id ? 1 : -1))
-          .slice(0, limit);
-      }),
-    recordPipelineRun: (run) =>
-      serial(async (t) => {
-        const name = pipelineKeyOf(run.team, run.pipeline, run.stage);
-        t.pipelines.set(name, {
-          name,
-          team: run.team,
-          pipeline: run.pipeline,
-          stage: run.stage,
-          lastExecution: run.execution,
-          updatedAt: run.execution.at,
-        });
-        await save(t, 'pipelines');
-      }),
-    claimStaged: (objectIds, batchId) =>
-      serial(async (t) => {
-        const holders = new Map<string, string | undefined>();
-        let changed = false;
-        for (const id of objectIds) {
-          const item = t.objectMetadata.get(id);
-          if (item && item.batchId === undefined) {
-            t.objectMetadata.set(id, { ...item, batchId });
-            changed = true;
-          }
-          holders.set(id, item ? (item.batchId ?? batchId) : undefined);
-        }
-        if (changed) await save(t, 'objectMetadata');
-        return holders;
-      }),
-    stagedClaims: (objectIds) => serial(async (t) => heldBatches(objectIds, (id) => t.objectMetadata.get(id))),
-    releaseStaged: (objectIds, batchId) =>
-      serial(async (t) => {
-        const held = objectIds.filter((id) => t.objectMetadata.get(id)?.batchId === batchId);
-        for (const id of held) t.objectMetadata.set(id, withoutBatch(t.objectMetadata.get(id) as ObjectMetadataItem));
-        if (held.length > 0) await save(t, 'objectMetadata');
-      }),
-    listObjects: () => serial(async (t) => [...t.objectMetadata.values()].sort((a, b) => (a.id < b.id ? -1 : 1))),
-    listPipelines: () => serial(async (t) => [...t.pipelines.values()].sort((a, b) => (a.name < b.name ? -1 : 1))),
-  };
+  private async save(t: Tables, table: TableName): Promise<void> {
+    const items = [...t[table].entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
+    await replaceFile(join(this.dir, LOCAL_TABLE_FILES[table]), `${JSON.stringify(items, null, 2)}\n`);
+  }
+
+  /** The item, unless its TTL has passed (then it is as gone as DynamoDB's TTL makes it). */
+  private live(item: ExecutionItem | undefined): ExecutionItem | undefined {
+    return item && item.expiresAt * 1000 > this.clock().getTime() ? item : undefined;
+  }
 }
 
 async function readTable<T>(dir: string, table: TableName, keyOf: (item: T) => string): Promise<Map<string, T>> {

@@ -1,15 +1,16 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { readdir, rm, stat } from 'node:fs/promises';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { dirname, relative, resolve, sep } from 'node:path';
+import { copyFileAtomically, listTree, replaceFile, TEMP_SUFFIX } from '../core/atomic.js';
 import {
+  type GetObjectOptions,
   type ObjectBody,
   type ObjectInfo,
   ObjectNotFoundError,
   type ObjectStore,
   type PutObjectOptions,
 } from '../runtime/core/ports.js';
-import { copyFileAtomically, replaceFile, TEMP_SUFFIX } from './atomic.js';
 import type { FileHashCache } from './hash-cache.js';
 
 /** One bucket of a {@link LocalObjectStore}: the folder that holds it, and whether it keeps versions. */
@@ -45,126 +46,137 @@ export interface LocalObjectStore extends ObjectStore {
  * uploads; a versioned bucket names each object's version after its bytes (see `versionOf`).
  */
 export function createLocalObjectStore(options: LocalObjectStoreOptions): LocalObjectStore {
-  const known = new Map<string, { size: number; etag: string; mtimeMs: number }>();
+  return new FileObjectStore(options.buckets);
+}
 
-  const bucketOf = (bucket: string): LocalBucket => {
-    const found = options.buckets[bucket];
-    if (!found) throw new Error(`Unknown local bucket "${bucket}"; known: ${Object.keys(options.buckets).join(', ')}.`);
-    return found;
-  };
-  const pathOf = (bucket: string, key: string): string => {
-    const dir = resolve(bucketOf(bucket).dir);
+/** What a {@link FileObjectStore} knows of a file it hashed: its MD5, valid while size and mtime stay. */
+interface KnownFile {
+  readonly size: number;
+  readonly etag: string;
+  readonly mtimeMs: number;
+}
+
+/** The buckets of {@link createLocalObjectStore}, with the MD5 of each file it saw kept while the file is unchanged. */
+class FileObjectStore implements LocalObjectStore {
+  private readonly known = new Map<string, KnownFile>();
+
+  constructor(private readonly buckets: Readonly<Record<string, LocalBucket>>) {}
+
+  pathOf(bucket: string, key: string): string {
+    const dir = resolve(this.bucketOf(bucket).dir);
     const path = resolve(dir, key);
     if (!path.startsWith(dir + sep) || key.endsWith('/')) throw new Error(`Key "${key}" is not a valid object key of ${bucket}.`);
     return path;
-  };
-  const infoOf = async (bucket: string, key: string): Promise<ObjectInfo | undefined> => {
-    const path = pathOf(bucket, key);
+  }
+
+  folderOf(bucket: string, prefix: string): string {
+    return dirname(this.pathOf(bucket, `${prefix.replace(/\/*$/, '')}/_`));
+  }
+
+  async get(bucket: string, key: string, options: GetObjectOptions = {}): Promise<AsyncIterable<Uint8Array>> {
+    const path = this.pathOf(bucket, key);
+    const stats = await stat(path).catch(() => undefined);
+    if (!stats?.isFile()) throw new ObjectNotFoundError(bucket, key);
+    // The local lake keeps the latest version of a key only: an older one is gone, as if deleted on S3.
+    if (options.versionId && this.bucketOf(bucket).versioned) {
+      const info = await this.head(bucket, key);
+      if (info?.versionId !== options.versionId) {
+        throw new ObjectNotFoundError(
+          bucket,
+          key,
+          options.versionId,
+          `the file changed since; its version is now ${info?.versionId}`,
+        );
+      }
+    }
+    return createReadStream(path);
+  }
+
+  async put(bucket: string, key: string, body: ObjectBody, _options?: PutObjectOptions): Promise<ObjectInfo> {
+    const path = this.pathOf(bucket, key);
+    const written = await replaceFile(path, body);
+    return this.describeStored(bucket, key, path, written.size, written.md5);
+  }
+
+  async putFile(bucket: string, key: string, file: string, hashes?: FileHashCache): Promise<ObjectInfo> {
+    const path = this.pathOf(bucket, key);
+    const source = await stat(file);
+    const cached = hashes?.get(file, source);
+    const [hashed] = await Promise.all([cached ?? md5Of(file), copyFileAtomically(file, path)]);
+    const after = await stat(file);
+    if (after.mtimeMs === source.mtimeMs && after.ctimeMs === source.ctimeMs && after.size === source.size) {
+      if (!cached) hashes?.set(file, source, hashed);
+      return this.describeStored(bucket, key, path, source.size, hashed);
+    }
+    // The file changed while it was copied: describe the copy by its own bytes, and cache nothing.
+    const copied = await stat(path);
+    return this.describeStored(bucket, key, path, copied.size, await md5Of(path));
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    const dir = resolve(this.bucketOf(bucket).dir);
+    const keys = (await walk(dir)).map((file) => relative(dir, file).split(sep).join('/')).filter((k) => k.startsWith(prefix));
+    keys.sort();
+    for (const key of keys) {
+      const info = await this.head(bucket, key);
+      if (info) yield info;
+    }
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+    const path = this.pathOf(bucket, key);
     const stats = await stat(path).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
       throw error;
     });
     if (!stats?.isFile()) return undefined;
-    let cached = known.get(path);
+    let cached = this.known.get(path);
     if (!cached || cached.mtimeMs !== stats.mtimeMs || cached.size !== stats.size) {
       cached = { size: stats.size, etag: await md5Of(path), mtimeMs: stats.mtimeMs };
-      known.set(path, cached);
+      this.known.set(path, cached);
     }
-    const version = bucketOf(bucket).versioned ? versionOf(cached.etag) : undefined;
-    return {
-      bucket,
-      key,
-      size: stats.size,
-      etag: cached.etag,
-      ...(version ? { versionId: version } : {}),
-      lastModified: stats.mtime.toISOString(),
-    };
-  };
+    return this.infoOf(bucket, key, stats.size, cached.etag, stats.mtime);
+  }
 
-  const describeStored = async (bucket: string, key: string, path: string, size: number, md5: string): Promise<ObjectInfo> => {
+  async delete(bucket: string, key: string): Promise<void> {
+    const path = this.pathOf(bucket, key);
+    this.known.delete(path);
+    await rm(path, { force: true });
+  }
+
+  private bucketOf(bucket: string): LocalBucket {
+    const found = this.buckets[bucket];
+    if (!found) throw new Error(`Unknown local bucket "${bucket}"; known: ${Object.keys(this.buckets).join(', ')}.`);
+    return found;
+  }
+
+  /** Describes an object just written to `path`, and keeps its MD5 for later reads. */
+  private async describeStored(bucket: string, key: string, path: string, size: number, md5: string): Promise<ObjectInfo> {
     const stats = await stat(path);
-    const version = bucketOf(bucket).versioned ? versionOf(md5) : undefined;
-    known.set(path, { size, etag: md5, mtimeMs: stats.mtimeMs });
+    this.known.set(path, { size, etag: md5, mtimeMs: stats.mtimeMs });
+    return this.infoOf(bucket, key, size, md5, stats.mtime);
+  }
+
+  private infoOf(bucket: string, key: string, size: number, etag: string, modified: Date): ObjectInfo {
+    const version = this.bucketOf(bucket).versioned ? versionOf(etag) : undefined;
     return {
       bucket,
       key,
       size,
-      etag: md5,
+      etag,
       ...(version ? { versionId: version } : {}),
-      lastModified: stats.mtime.toISOString(),
+      lastModified: modified.toISOString(),
     };
-  };
-
-  return {
-    pathOf,
-    folderOf: (bucket, prefix) => dirname(pathOf(bucket, `${prefix.replace(/\/*$/, '')}/_`)),
-    async get(bucket, key, options = {}) {
-      const path = pathOf(bucket, key);
-      const stats = await stat(path).catch(() => undefined);
-      if (!stats?.isFile()) throw new ObjectNotFoundError(bucket, key);
-      // The local lake keeps the latest version of a key only: an older one is gone, as if deleted on S3.
-      if (options.versionId && bucketOf(bucket).versioned) {
-        const info = await infoOf(bucket, key);
-        if (info?.versionId !== options.versionId) {
-          throw new ObjectNotFoundError(
-            bucket,
-            key,
-            options.versionId,
-            `the file changed since; its version is now ${info?.versionId}`,
-          );
-        }
-      }
-      return createReadStream(path);
-    },
-    async put(bucket: string, key: string, body: ObjectBody, _options?: PutObjectOptions) {
-      const path = pathOf(bucket, key);
-      const written = await replaceFile(path, body);
-      return describeStored(bucket, key, path, written.size, written.md5);
-    },
-    async putFile(bucket, key, file, hashes) {
-      const path = pathOf(bucket, key);
-      const source = await stat(file);
-      const cached = hashes?.get(file, source);
-      const [hashed] = await Promise.all([cached ?? md5Of(file), copyFileAtomically(file, path)]);
-      const after = await stat(file);
-      if (after.mtimeMs === source.mtimeMs && after.ctimeMs === source.ctimeMs && after.size === source.size) {
-        if (!cached) hashes?.set(file, source, hashed);
-        return describeStored(bucket, key, path, source.size, hashed);
-      }
-      // The file changed while it was copied: describe the copy by its own bytes, and cache nothing.
-      const copied = await stat(path);
-      return describeStored(bucket, key, path, copied.size, await md5Of(path));
-    },
-    async *list(bucket, prefix) {
-      const dir = resolve(bucketOf(bucket).dir);
-      const keys = (await walk(dir)).map((file) => relative(dir, file).split(sep).join('/')).filter((k) => k.startsWith(prefix));
-      keys.sort();
-      for (const key of keys) {
-        const info = await infoOf(bucket, key);
-        if (info) yield info;
-      }
-    },
-    head: infoOf,
-    async delete(bucket, key) {
-      const path = pathOf(bucket, key);
-      known.delete(path);
-      await rm(path, { force: true });
-    },
-  };
+  }
 }
 
+/** The object files of a bucket folder, as absolute paths; none when the folder does not exist yet. */
 async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+  const entries = await listTree(dir).catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return [];
     throw error;
   });
-  const files: string[] = [];
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await walk(path)));
-    else if (entry.isFile() && !entry.name.endsWith(TEMP_SUFFIX)) files.push(path);
-  }
-  return files;
+  return entries.filter((entry) => entry.isFile && !entry.path.endsWith(TEMP_SUFFIX)).map((entry) => entry.path);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { DatasetConfig, DeploymentEnvironment } from '../config/model.js';
+import { type DatasetConfig, type DeploymentEnvironment, datasetConfigOf } from '../config/model.js';
 import { Naming } from '../config/naming.js';
 import type { Io } from '../core/io.js';
 import {
@@ -145,134 +145,217 @@ export interface LocalPipelineRun {
  * runs `transform.sql` with DuckDB and writes the result file the Glue runner writes.
  */
 export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io): Promise<LocalPipelineRun> {
-  const clock = options.clock ?? (() => new Date());
-  const layout = localLayout(options.localDir);
-  const naming = Naming.forEnvironment(options.environment);
-  const { team, dataset, pipeline } = options.dataset;
-  const buckets = {
-    raw: naming.bucket('raw'),
-    stage: naming.bucket('stage'),
-    analytics: naming.bucket('analytics'),
-    artifacts: naming.bucket('artifacts'),
-  };
-  const store: LocalObjectStore = createLocalObjectStore({
-    buckets: {
-      [buckets.raw]: { dir: layout.raw, versioned: true },
-      [buckets.stage]: { dir: layout.stage },
-      [buckets.analytics]: { dir: layout.analytics },
-      [buckets.artifacts]: { dir: layout.artifacts },
-    },
-  });
-  const metadata: LocalMetadataStore = createLocalMetadataStore({ dir: layout.metadata, clock });
-  const queueUrl = (name: string) => `local://sqs/${name}`;
-  const queue = new MemoryQueue(
-    () => clock().getTime(),
-    localRedrivePolicies(naming, team, pipeline, options.datasets, queueUrl),
-  );
-  const stateMachines = { a: naming.stateMachine(team, pipeline, 'a'), b: naming.stateMachine(team, pipeline, 'b') };
-  const configs = new StaticDatasetConfigs(options.datasets.map((d) => localDatasetParameter(naming, d, queueUrl)));
-  const stepOptions = {
-    ttlDays: LOCAL_EXECUTION_TTL_DAYS,
-    stageADeadLetterQueueUrl: queueUrl(naming.stageADeadLetterQueue(team, pipeline)),
-    stageBucket: buckets.stage,
-  };
+  return new LocalPipelineRunner(options, io).run();
+}
+
+/** The physical names of the environment's buckets. */
+interface LocalBuckets {
+  readonly raw: string;
+  readonly stage: string;
+  readonly analytics: string;
+  readonly artifacts: string;
+}
+
+/** What the stand-in of the Glue job wrote for one stage B execution. */
+interface HeavyJobRun {
+  readonly tables: LocalTableRun[];
+  readonly skipped: readonly SkippedStatement[];
+}
+
+/** An input routed (with the object id of its version) or dropped (with the reason). */
+interface RoutedInput {
+  readonly input: LocalInput;
+  readonly objectId?: string;
+  readonly reason?: string;
+}
+
+/**
+ * One local run: the local adapters wired to the pipeline core, the two state machines run in-process when the
+ * core starts them, and the loops that drive routing, stage A and stage B.
+ */
+class LocalPipelineRunner {
+  private readonly clock: () => Date;
+  private readonly layout: ReturnType<typeof localLayout>;
+  private readonly naming: Naming;
+  private readonly team: string;
+  private readonly dataset: string;
+  private readonly pipeline: string;
+  private readonly buckets: LocalBuckets;
+  private readonly store: LocalObjectStore;
+  private readonly metadata: LocalMetadataStore;
+  private readonly queue: MemoryQueue;
+  private readonly stateMachines: { readonly a: string; readonly b: string };
+  private readonly deps: PipelineDeps;
   /** Stage A executions this run started (an input whose bytes already ran starts none). */
-  const startedNow = new Set<string>();
+  private readonly startedNow = new Set<string>();
   /** Stacks of the stage A errors of this run, by execution id (the metadata keeps the message only). */
-  const stacks = new Map<string, string>();
-  const stageBRuns = new Map<string, { tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }>();
+  private readonly stacks = new Map<string, string>();
+  private readonly stageBRuns = new Map<string, HeavyJobRun>();
 
-  /** The two state machines, run in-process to their end when the core starts them. */
-  const machines: Record<string, (input: unknown) => Promise<void>> = {
-    [stateMachines.a]: async (input) => {
-      const execution = input as StageAExecutionInput;
-      try {
-        await runStep({ step: 'pre-update', execution }, deps, stepOptions);
-        const result = await processObject(
-          {
-            bucket: execution.bucket,
-            key: execution.key,
-            versionId: execution.versionId,
-            team,
-            dataset,
-            executionId: execution.executionId,
-            size: execution.size,
-          },
-          options.transform,
-          deps,
-          { stageBucket: buckets.stage, env: options.environment.id },
-        );
-        await runStep({ step: 'post-update', execution, result }, deps, stepOptions);
-      } catch (error) {
-        if (error instanceof Error && error.stack) stacks.set(execution.executionId, error.stack);
-        await runStep({ step: 'error', execution, error: catchOutput(error) }, deps, stepOptions);
-      }
-    },
-    [stateMachines.b]: async (input) => {
-      const execution = input as StageBExecutionInput;
-      try {
-        await runStep({ step: 'pre-update', execution }, deps, stepOptions);
-        stageBRuns.set(execution.executionId, await runHeavyJob(execution));
-        await runStep({ step: 'post-update', execution, result: { Id: `local-${execution.executionId}` } }, deps, stepOptions);
-      } catch (error) {
-        await runStep({ step: 'error', execution, error: catchOutput(error) }, deps, stepOptions);
-      }
-    },
-  };
-  const workflow = new MemoryWorkflow(async ({ stateMachine, input }) => {
-    const machine = machines[stateMachine];
-    if (!machine) throw new Error(`No local state machine "${stateMachine}".`);
-    await machine(input);
-  });
-  const deps: PipelineDeps = { store, metadata, queue, configs, workflow, logger: coreLogger(io), clock };
-
-  // What an earlier run left when it was killed: its temporary files, unfinished executions and lost messages.
-  const recovered = await recoverInterruptedRun(options.localDir, metadata, {
-    at: clock().toISOString(),
-    stageBucket: buckets.stage,
-  });
-  if (recovered.interrupted.length > 0 || recovered.removed.length > 0) {
-    io.warn(
-      `An earlier local run of this environment ended before it finished: ${recovered.interrupted.length} execution(s) marked INTERRUPTED (${recovered.interrupted.map((e) => e.id).join(', ') || 'none'}) and ${recovered.removed.length} temporary file(s) removed. This run processes their objects again.`,
+  constructor(
+    private readonly options: RunLocalPipelineOptions,
+    private readonly io: Io,
+  ) {
+    const clock = options.clock ?? (() => new Date());
+    const naming = Naming.forEnvironment(options.environment);
+    this.clock = clock;
+    this.layout = localLayout(options.localDir);
+    this.naming = naming;
+    ({ team: this.team, dataset: this.dataset, pipeline: this.pipeline } = options.dataset);
+    this.buckets = {
+      raw: naming.bucket('raw'),
+      stage: naming.bucket('stage'),
+      analytics: naming.bucket('analytics'),
+      artifacts: naming.bucket('artifacts'),
+    };
+    this.store = createLocalObjectStore({
+      buckets: {
+        [this.buckets.raw]: { dir: this.layout.raw, versioned: true },
+        [this.buckets.stage]: { dir: this.layout.stage },
+        [this.buckets.analytics]: { dir: this.layout.analytics },
+        [this.buckets.artifacts]: { dir: this.layout.artifacts },
+      },
+    });
+    this.metadata = createLocalMetadataStore({ dir: this.layout.metadata, clock });
+    this.queue = new MemoryQueue(
+      () => clock().getTime(),
+      localRedrivePolicies(naming, this.team, this.pipeline, options.datasets, queueUrl),
     );
+    this.stateMachines = {
+      a: naming.stateMachine(this.team, this.pipeline, 'a'),
+      b: naming.stateMachine(this.team, this.pipeline, 'b'),
+    };
+    const configs = new StaticDatasetConfigs(options.datasets.map((d) => localDatasetParameter(naming, d, queueUrl)));
+    const workflow = new MemoryWorkflow(({ stateMachine, input }) => this.runStateMachine(stateMachine, input));
+    this.deps = {
+      store: this.store,
+      metadata: this.metadata,
+      queue: this.queue,
+      configs,
+      workflow,
+      logger: coreLogger(io),
+      clock,
+    };
   }
-  const requeued = options.heavy.kind === 'none' ? [] : await unbatchedStagedObjects(metadata, { team, dataset });
-  if (requeued.length > 0) {
-    await queue.send(
-      queueUrl(naming.stageBQueue(team, dataset)),
+
+  /** Recovers what an earlier run left, then routes the inputs and runs stage A and stage B, timing each. */
+  async run(): Promise<LocalPipelineRun> {
+    await this.recoverInterruptedRun();
+    await this.requeueUnbatched();
+    let started = this.clock().getTime();
+    const routed = await this.route();
+    const routingMs = this.clock().getTime() - started;
+    this.io.info(`routing: ${this.options.inputs.length} object(s) put in raw/ and routed (${routingMs} ms)`);
+
+    started = this.clock().getTime();
+    await this.drainStageAQueue();
+    const objects = await this.objectRuns(routed);
+    const stageAMs = this.clock().getTime() - started;
+
+    // Stage B: batch everything staged in this run into one execution (locally min 1 item, no max).
+    started = this.clock().getTime();
+    const stageB = await this.runStageB(objects);
+    const stageBMs = this.clock().getTime() - started;
+    this.io.info(`stage B: ${stageB.status}${stageB.reason ? ` (${stageB.reason})` : ''} (${stageBMs} ms)`);
+    return { objects, stageB, timings: { routingMs, stageAMs, stageBMs } };
+  }
+
+  private get stepOptions() {
+    return {
+      ttlDays: LOCAL_EXECUTION_TTL_DAYS,
+      stageADeadLetterQueueUrl: queueUrl(this.naming.stageADeadLetterQueue(this.team, this.pipeline)),
+      stageBucket: this.buckets.stage,
+    };
+  }
+
+  /** What an earlier run left when it was killed: its temporary files, unfinished executions and lost messages. */
+  private async recoverInterruptedRun(): Promise<void> {
+    const recovered = await recoverInterruptedRun(this.options.localDir, this.metadata, {
+      at: this.clock().toISOString(),
+      stageBucket: this.buckets.stage,
+    });
+    if (recovered.interrupted.length > 0 || recovered.removed.length > 0) {
+      this.io.warn(
+        `An earlier local run of this environment ended before it finished: ${recovered.interrupted.length} execution(s) marked INTERRUPTED (${recovered.interrupted.map((e) => e.id).join(', ') || 'none'}) and ${recovered.removed.length} temporary file(s) removed. This run processes their objects again.`,
+      );
+    }
+  }
+
+  /** Puts the staged objects of an earlier run that never reached stage B back on the stage B queue. */
+  private async requeueUnbatched(): Promise<void> {
+    const { team, dataset } = this;
+    const requeued = this.options.heavy.kind === 'none' ? [] : await unbatchedStagedObjects(this.metadata, { team, dataset });
+    if (requeued.length === 0) return;
+    await this.queue.send(
+      queueUrl(this.naming.stageBQueue(team, dataset)),
       requeued.map((message) => ({
         body: JSON.stringify(message),
         groupId: deduplicationIdOf(message.bucket, message.key).slice(0, 32),
         deduplicationId: deduplicationIdOf('requeued', message.sourceExecutionId, message.bucket, message.key),
       })),
     );
-    io.warn(
+    this.io.warn(
       `${requeued.length} staged object(s) of ${team}/${dataset} from an earlier run never reached stage B; this run's stage B batch includes them.`,
     );
   }
 
-  /** The Glue job's local twin: the batch manifest's staged files → transform.sql → Parquet + result file. */
-  async function runHeavyJob(
-    execution: StageBExecutionInput,
-  ): Promise<{ tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }> {
-    if (options.heavy.kind === 'spark') return runSparkHeavyJob(execution, options.heavy);
-    if (options.heavy.kind !== 'sql') throw new Error(options.heavy.reason);
-    const manifest = parseS3Uri(execution.manifest);
-    const uris = JSON.parse(await readAll(await store.get(manifest.bucket, manifest.key))) as string[];
-    const inputs: Record<string, string[]> = {};
-    for (const uri of uris) {
-      const { bucket, key } = parseS3Uri(uri);
-      const table = key.split('/')[2];
-      if (!table) throw new Error(`Staged key "${key}" is not {team}/{dataset}/{table}/….`);
-      inputs[table] = [...(inputs[table] ?? []), store.pathOf(bucket, key)];
+  /** Runs a state machine the core started, in-process, to its end. */
+  private async runStateMachine(stateMachine: string, input: unknown): Promise<void> {
+    if (stateMachine === this.stateMachines.a) return this.runStageAExecution(input as StageAExecutionInput);
+    if (stateMachine === this.stateMachines.b) return this.runStageBExecution(input as StageBExecutionInput);
+    throw new Error(`No local state machine "${stateMachine}".`);
+  }
+
+  /** The stage A state machine: pre-update → light transform → post-update, or error. */
+  private async runStageAExecution(execution: StageAExecutionInput): Promise<void> {
+    try {
+      await runStep({ step: 'pre-update', execution }, this.deps, this.stepOptions);
+      const result = await processObject(
+        {
+          bucket: execution.bucket,
+          key: execution.key,
+          versionId: execution.versionId,
+          team: this.team,
+          dataset: this.dataset,
+          executionId: execution.executionId,
+          size: execution.size,
+        },
+        this.options.transform,
+        this.deps,
+        { stageBucket: this.buckets.stage, env: this.options.environment.id },
+      );
+      await runStep({ step: 'post-update', execution, result }, this.deps, this.stepOptions);
+    } catch (error) {
+      if (error instanceof Error && error.stack) this.stacks.set(execution.executionId, error.stack);
+      await runStep({ step: 'error', execution, error: catchOutput(error) }, this.deps, this.stepOptions);
     }
-    const outputDir = store.folderOf(buckets.analytics, `${team}/${dataset}/`);
+  }
+
+  /** The stage B state machine: pre-update → the heavy job → post-update, or error. */
+  private async runStageBExecution(execution: StageBExecutionInput): Promise<void> {
+    try {
+      await runStep({ step: 'pre-update', execution }, this.deps, this.stepOptions);
+      this.stageBRuns.set(execution.executionId, await this.runHeavyJob(execution));
+      const result = { Id: `local-${execution.executionId}` };
+      await runStep({ step: 'post-update', execution, result }, this.deps, this.stepOptions);
+    } catch (error) {
+      await runStep({ step: 'error', execution, error: catchOutput(error) }, this.deps, this.stepOptions);
+    }
+  }
+
+  /** The Glue job's local twin: the batch manifest's staged files → transform.sql → Parquet + result file. */
+  private async runHeavyJob(execution: StageBExecutionInput): Promise<HeavyJobRun> {
+    const { heavy } = this.options;
+    if (heavy.kind === 'spark') return this.runSparkHeavyJob(execution, heavy);
+    if (heavy.kind !== 'sql') throw new Error(heavy.reason);
+    const { team, dataset, buckets, store } = this;
+    const manifest = parseS3Uri(execution.manifest);
     const { tables: written, skipped } = await runTransformSqlWithDuckDb({
-      statements: options.heavy.statements,
-      inputs,
-      outputDir,
+      statements: heavy.statements,
+      inputs: await this.manifestInputs(manifest),
+      outputDir: store.folderOf(buckets.analytics, `${team}/${dataset}/`),
       executionId: execution.executionId,
-      spillDir: layout.tmp,
+      spillDir: this.layout.tmp,
     });
     const result: StageBJobResult = {
       executionId: execution.executionId,
@@ -286,19 +369,7 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       })),
       skipped,
     };
-    for (const table of written) {
-      const entry = result.tables.find((t) => t.table === table.table);
-      await registerLocalTable({
-        catalogDir: layout.catalog,
-        database: naming.glueDatabase(team, dataset),
-        table: table.table,
-        location: entry?.location ?? '',
-        columns: table.columns,
-        partitionBy: table.partitionBy,
-        partitions: entry?.partitions ?? [],
-        executionId: execution.executionId,
-      });
-    }
+    await this.registerTables(written, result, execution.executionId);
     await store.put(manifest.bucket, jobResultKeyOf(manifest.key), `${JSON.stringify(result, null, 2)}\n`);
     const tables = written.map((table) => ({
       table: table.table,
@@ -310,20 +381,55 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
     return { tables, skipped };
   }
 
+  /** The local files of a batch manifest's staged objects, by table. */
+  private async manifestInputs(manifest: { bucket: string; key: string }): Promise<Record<string, string[]>> {
+    const uris = JSON.parse(await readAll(await this.store.get(manifest.bucket, manifest.key))) as string[];
+    const inputs: Record<string, string[]> = {};
+    for (const uri of uris) {
+      const { bucket, key } = parseS3Uri(uri);
+      const table = key.split('/')[2];
+      if (!table) throw new Error(`Staged key "${key}" is not {team}/{dataset}/{table}/….`);
+      inputs[table] = [...(inputs[table] ?? []), this.store.pathOf(bucket, key)];
+    }
+    return inputs;
+  }
+
+  /** Registers the tables a DuckDB job wrote in the local Glue catalog, as the Glue job does. */
+  private async registerTables(
+    written: Awaited<ReturnType<typeof runTransformSqlWithDuckDb>>['tables'],
+    result: StageBJobResult,
+    executionId: string,
+  ): Promise<void> {
+    for (const table of written) {
+      const entry = result.tables.find((t) => t.table === table.table);
+      await registerLocalTable({
+        catalogDir: this.layout.catalog,
+        database: this.naming.glueDatabase(this.team, this.dataset),
+        table: table.table,
+        location: entry?.location ?? '',
+        columns: table.columns,
+        partitionBy: table.partitionBy,
+        partitions: entry?.partitions ?? [],
+        executionId,
+      });
+    }
+  }
+
   /** The Glue job itself on local Spark: its main.py reads the manifest and writes the tables and result file. */
-  async function runSparkHeavyJob(
+  private async runSparkHeavyJob(
     execution: StageBExecutionInput,
     heavy: { readonly script: string; readonly workdir: string },
-  ): Promise<{ tables: LocalTableRun[]; skipped: readonly SkippedStatement[] }> {
+  ): Promise<HeavyJobRun> {
+    const { layout, buckets } = this;
     await runSparkJob(
       {
         script: heavy.script,
         workdir: heavy.workdir,
         args: {
           manifest: execution.manifest,
-          team,
-          dataset,
-          database: naming.glueDatabase(team, dataset),
+          team: this.team,
+          dataset: this.dataset,
+          database: this.naming.glueDatabase(this.team, this.dataset),
           'execution-id': execution.executionId,
           'analytics-bucket': buckets.analytics,
         },
@@ -339,100 +445,91 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
         logFile: join(layout.logs, `spark-${execution.executionId}.log`),
         tmpDir: join(layout.tmp, `spark-${execution.executionId}`),
       },
-      io,
+      this.io,
     );
     const manifest = parseS3Uri(execution.manifest);
-    const result = JSON.parse(await readAll(await store.get(manifest.bucket, jobResultKeyOf(manifest.key)))) as StageBJobResult;
-    return { tables: tablesOfResult(result), skipped: result.skipped ?? [] };
+    const result = JSON.parse(
+      await readAll(await this.store.get(manifest.bucket, jobResultKeyOf(manifest.key))),
+    ) as StageBJobResult;
+    return { tables: this.tablesOfResult(result), skipped: result.skipped ?? [] };
   }
 
   /** The tables a job result file lists, with their local folders. */
-  function tablesOfResult(result: StageBJobResult): LocalTableRun[] {
+  private tablesOfResult(result: StageBJobResult): LocalTableRun[] {
     return result.tables.map((table) => {
       const location = parseS3Uri(table.location);
       return {
         table: table.table,
         rows: table.records ?? 0,
-        dir: store.folderOf(location.bucket, location.key),
+        dir: this.store.folderOf(location.bucket, location.key),
         partitionBy: table.partitionBy ?? [],
         files: table.files ?? 0,
       };
     });
   }
 
-  // Routing: put each file in the raw bucket (a new version each run) and route its "Object Created" event.
-  let started = clock().getTime();
-  const routed = new Map<string, { input: LocalInput; objectId?: string; reason?: string }>();
-  const hashes = await openFileHashCache(join(layout.cache, 'input-md5.json'));
-  for (const input of options.inputs) {
-    const info = await store.putFile(buckets.raw, input.key, input.file, hashes);
-    const result = await routeObject(objectCreatedEvent(info), deps, {
-      team,
-      pipeline,
-      stageAQueueUrl: queueUrl(naming.stageAQueue(team, pipeline)),
-    });
-    routed.set(input.key, {
-      input,
-      ...(result.status === 'routed' ? { objectId: result.message.objectId } : { reason: result.reason }),
-    });
-  }
-  await hashes.save();
-  const routingMs = clock().getTime() - started;
-  io.info(`routing: ${options.inputs.length} object(s) put in raw/ and routed (${routingMs} ms)`);
-
-  // Stage A: the trigger starts one execution per queued object; each runs to its end in-process.
-  started = clock().getTime();
-  const stageAQueue = queueUrl(naming.stageAQueue(team, pipeline));
-  for (;;) {
-    const messages = await queue.receive(stageAQueue, { max: 10 });
-    if (messages.length === 0) break;
-    for (const message of messages) {
-      // A local run is started on purpose: it runs again what FAILED, as "sdlf redrive" does on AWS.
-      const started = await startStageA(message.body, deps, { stateMachineArn: stateMachines.a, restartFailed: true });
-      if (started.started) startedNow.add(started.executionId);
-      await queue.delete(stageAQueue, [message.receiptHandle]);
+  /** Routing: puts each file in the raw bucket (a new version each run) and routes its "Object Created" event. */
+  private async route(): Promise<Map<string, RoutedInput>> {
+    const { team, pipeline } = this;
+    const routed = new Map<string, RoutedInput>();
+    const hashes = await openFileHashCache(join(this.layout.cache, 'input-md5.json'));
+    for (const input of this.options.inputs) {
+      const info = await this.store.putFile(this.buckets.raw, input.key, input.file, hashes);
+      const result = await routeObject(objectCreatedEvent(info), this.deps, {
+        team,
+        pipeline,
+        stageAQueueUrl: queueUrl(this.naming.stageAQueue(team, pipeline)),
+      });
+      routed.set(input.key, {
+        input,
+        ...(result.status === 'routed' ? { objectId: result.message.objectId } : { reason: result.reason }),
+      });
     }
+    await hashes.save();
+    return routed;
   }
-  const objects: LocalObjectRun[] = [];
-  for (const { input, objectId, reason } of routed.values()) {
-    const item = objectId ? await metadata.getExecution(objectId) : undefined;
-    objects.push(objectRun(input, item, reason, item ? stacks.get(item.id) : undefined));
-    const last = objects.at(-1);
-    if (last) io.info(`stage A: ${input.key} ${last.status}${last.failure ? ` (${last.failure.cause.split('\n')[0]})` : ''}`);
-  }
-  const stageAMs = clock().getTime() - started;
 
-  // Stage B: batch everything staged in this run into one execution (locally min 1 item, no max).
-  started = clock().getTime();
-  const stageB = await runStageB();
-  const stageBMs = clock().getTime() - started;
-  io.info(`stage B: ${stageB.status}${stageB.reason ? ` (${stageB.reason})` : ''} (${stageBMs} ms)`);
-  return { objects, stageB, timings: { routingMs, stageAMs, stageBMs } };
-
-  async function runStageB(): Promise<LocalStageBRun> {
-    if (options.heavy.kind === 'none') return { status: 'NOT_IN_PIPELINE', tables: [], reason: options.heavy.reason };
-    const stageBQueue = queueUrl(naming.stageBQueue(team, dataset));
-    if (queue.bodies(stageBQueue).length === 0) {
-      if (objects.length > 0 && objects.every((o) => o.status === 'SUCCEEDED' && !startedNow.has(o.executionId ?? ''))) {
-        const last = (await metadata.listExecutions({ team, dataset, limit: 50 })).find(
-          (e) => e.stage === 'b' && e.status === 'SUCCEEDED',
-        );
-        return {
-          status: 'UNCHANGED',
-          ...(last ? { executionId: last.id } : {}),
-          tables: await tablesOf(last),
-          reason:
-            'every input already ran with these bytes, so no new batch was made (as on AWS, stage B adds a batch per new object version); change or add a file, or pass --fresh to start over',
-        };
+  /** Stage A: the trigger starts one execution per queued object; each runs to its end in-process. */
+  private async drainStageAQueue(): Promise<void> {
+    const stageAQueue = queueUrl(this.naming.stageAQueue(this.team, this.pipeline));
+    for (;;) {
+      const messages = await this.queue.receive(stageAQueue, { max: 10 });
+      if (messages.length === 0) break;
+      for (const message of messages) {
+        // A local run is started on purpose: it runs again what FAILED, as "sdlf redrive" does on AWS.
+        const started = await startStageA(message.body, this.deps, {
+          stateMachineArn: this.stateMachines.a,
+          restartFailed: true,
+        });
+        if (started.started) this.startedNow.add(started.executionId);
+        await this.queue.delete(stageAQueue, [message.receiptHandle]);
       }
-      return { status: 'NO_INPUT', tables: [], reason: 'stage A staged no objects in this run' };
     }
-    if (options.heavy.kind === 'glue-only') return { status: 'GLUE_ONLY', tables: [], reason: options.heavy.reason };
-    const results = await triggerStageB(deps, {
+  }
+
+  /** What stage A did with each routed input, as its execution item tells. */
+  private async objectRuns(routed: ReadonlyMap<string, RoutedInput>): Promise<LocalObjectRun[]> {
+    const objects: LocalObjectRun[] = [];
+    for (const { input, objectId, reason } of routed.values()) {
+      const item = objectId ? await this.metadata.getExecution(objectId) : undefined;
+      const run = objectRun(input, item, reason, item ? this.stacks.get(item.id) : undefined);
+      objects.push(run);
+      this.io.info(`stage A: ${input.key} ${run.status}${run.failure ? ` (${run.failure.cause.split('\n')[0]})` : ''}`);
+    }
+    return objects;
+  }
+
+  private async runStageB(objects: readonly LocalObjectRun[]): Promise<LocalStageBRun> {
+    const { heavy } = this.options;
+    const { team, dataset, pipeline } = this;
+    if (heavy.kind === 'none') return { status: 'NOT_IN_PIPELINE', tables: [], reason: heavy.reason };
+    if (this.queue.bodies(queueUrl(this.naming.stageBQueue(team, dataset))).length === 0) return this.nothingStaged(objects);
+    if (heavy.kind === 'glue-only') return { status: 'GLUE_ONLY', tables: [], reason: heavy.reason };
+    const results = await triggerStageB(this.deps, {
       team,
       pipeline,
-      stateMachineArn: stateMachines.b,
-      artifactsBucket: buckets.artifacts,
+      stateMachineArn: this.stateMachines.b,
+      artifactsBucket: this.buckets.artifacts,
     });
     const mine = results.find((r) => r.team === team && r.dataset === dataset);
     const execution = mine?.executions[0];
@@ -440,13 +537,35 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       const why = mine?.failed[0]?.error ?? 'the stage B trigger planned no batch';
       return { status: 'FAILED', tables: [], failure: { error: 'StageBTrigger', cause: why } };
     }
-    const item = await metadata.getExecution(execution.executionId);
-    const ran = stageBRuns.get(execution.executionId);
+    return this.stageBOutcome(execution);
+  }
+
+  /** Stage B when its queue is empty: UNCHANGED when every input already ran with these bytes, else NO_INPUT. */
+  private async nothingStaged(objects: readonly LocalObjectRun[]): Promise<LocalStageBRun> {
+    if (objects.length > 0 && objects.every((o) => o.status === 'SUCCEEDED' && !this.startedNow.has(o.executionId ?? ''))) {
+      const last = (await this.metadata.listExecutions({ team: this.team, dataset: this.dataset, limit: 50 })).find(
+        (e) => e.stage === 'b' && e.status === 'SUCCEEDED',
+      );
+      return {
+        status: 'UNCHANGED',
+        ...(last ? { executionId: last.id } : {}),
+        tables: await this.tablesOf(last),
+        reason:
+          'every input already ran with these bytes, so no new batch was made (as on AWS, stage B adds a batch per new object version); change or add a file, or pass --fresh to start over',
+      };
+    }
+    return { status: 'NO_INPUT', tables: [], reason: 'stage A staged no objects in this run' };
+  }
+
+  /** What the stage B execution the trigger planned did: ran now, ran before (UNCHANGED), or failed. */
+  private async stageBOutcome(execution: { readonly executionId: string; readonly started: boolean }): Promise<LocalStageBRun> {
+    const item = await this.metadata.getExecution(execution.executionId);
+    const ran = this.stageBRuns.get(execution.executionId);
     if (!execution.started && !ran) {
       return {
         status: 'UNCHANGED',
         executionId: execution.executionId,
-        tables: item?.status === 'SUCCEEDED' ? await tablesOf(item) : [],
+        tables: item?.status === 'SUCCEEDED' ? await this.tablesOf(item) : [],
         reason: `this batch of staged objects already ran as ${execution.executionId} (${item?.status ?? 'unknown'}); pass --fresh to run stage B again from an empty local lake`,
       };
     }
@@ -454,29 +573,34 @@ export async function runLocalPipeline(options: RunLocalPipelineOptions, io: Io)
       executionId: execution.executionId,
       ...(item?.durationMs === undefined ? {} : { durationMs: item.durationMs }),
     };
-    if (item?.status === 'SUCCEEDED') {
-      const older = (await listLocalCatalogTables(layout.catalog, naming.glueDatabase(team, dataset))).filter(
-        (entry) => entry.lastExecution !== execution.executionId,
-      );
-      return {
-        status: 'SUCCEEDED',
-        ...base,
-        tables: ran?.tables ?? [],
-        skipped: ran?.skipped ?? [],
-        ...(older.length > 0 ? { older } : {}),
-      };
+    if (item?.status !== 'SUCCEEDED') {
+      return { status: 'FAILED', ...base, tables: [], ...(item?.failure ? { failure: item.failure } : {}) };
     }
-    return { status: 'FAILED', ...base, tables: [], ...(item?.failure ? { failure: item.failure } : {}) };
+    const older = (await listLocalCatalogTables(this.layout.catalog, this.naming.glueDatabase(this.team, this.dataset))).filter(
+      (entry) => entry.lastExecution !== execution.executionId,
+    );
+    return {
+      status: 'SUCCEEDED',
+      ...base,
+      tables: ran?.tables ?? [],
+      skipped: ran?.skipped ?? [],
+      ...(older.length > 0 ? { older } : {}),
+    };
   }
 
   /** Tables of an earlier stage B execution, from the job result file beside its manifest. */
-  async function tablesOf(item: ExecutionItem | undefined): Promise<LocalTableRun[]> {
+  private async tablesOf(item: ExecutionItem | undefined): Promise<LocalTableRun[]> {
     if (!item) return [];
     const manifest = parseS3Uri(item.source);
     const resultKey = jobResultKeyOf(manifest.key);
-    if (!(await store.head(manifest.bucket, resultKey))) return [];
-    return tablesOfResult(JSON.parse(await readAll(await store.get(manifest.bucket, resultKey))) as StageBJobResult);
+    if (!(await this.store.head(manifest.bucket, resultKey))) return [];
+    return this.tablesOfResult(JSON.parse(await readAll(await this.store.get(manifest.bucket, resultKey))) as StageBJobResult);
   }
+}
+
+/** URL of a local queue, by name. */
+function queueUrl(name: string): string {
+  return `local://sqs/${name}`;
 }
 
 function objectRun(
@@ -536,11 +660,7 @@ function objectCreatedEvent(info: { bucket: string; key: string; size: number; e
  */
 function localDatasetParameter(naming: Naming, d: DatasetConfig, queueUrl: (name: string) => string): DatasetParameter {
   return {
-    team: d.team,
-    dataset: d.dataset,
-    pipeline: d.pipeline,
-    stageATransform: d.stageATransform,
-    stageBTransform: d.stageBTransform,
+    ...datasetConfigOf(d),
     minItemsProcess: 1,
     maxItemsProcess: 10_000,
     lightTransformFunction: naming.lightTransformFunction(d.team, d.dataset),

@@ -1,9 +1,9 @@
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TEMP_SUFFIX } from '../core/atomic.js';
 import type { StageBMessage } from '../runtime/contract.js';
 import { type ExecutionItem, objectUri, TERMINAL_STATUSES } from '../runtime/core/model.js';
 import type { MetadataStore } from '../runtime/core/ports.js';
-import { TEMP_SUFFIX } from './atomic.js';
 import { STAGE_B_STAGING_PREFIX } from './duckdb-transform.js';
 import type { LocalMetadataStore } from './metadata-store.js';
 

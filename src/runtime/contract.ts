@@ -2,6 +2,7 @@
  * The contract between the CDK app (which creates functions, queues and state machines and sets their
  * environment) and the runtime (which reads it). Both sides import these names; neither spells them itself.
  */
+import type { DatasetConfig } from '../config/model.js';
 
 /** Lambda handlers of the package; each is `src/runtime/handlers/<name>/handler.ts`, bundled to `dist/handlers/<name>/` (`index.mjs` and its chunks). */
 export const HANDLERS = ['routing', 'stage-a-trigger', 'step', 'stage-b-trigger', 'light-transform'] as const;
@@ -93,14 +94,7 @@ export const DROPPED_EVENTS = { logPrefix: 'Dropped', namespace: 'sdlf', metricN
 export const MAX_RECEIVE_COUNT = 3;
 
 /** The dataset configuration stored as a String SSM parameter at `/{prefix}/{env}/datasets/{team}/{dataset}`. */
-export interface DatasetParameter {
-  readonly team: string;
-  readonly dataset: string;
-  readonly pipeline: string;
-  readonly stageATransform: string;
-  readonly stageBTransform: string;
-  readonly minItemsProcess: number;
-  readonly maxItemsProcess: number;
+export interface DatasetParameter extends DatasetConfig {
   /** Physical names the runtime needs for this dataset. */
   readonly lightTransformFunction: string;
   readonly stageBQueueUrl: string;

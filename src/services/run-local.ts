@@ -14,7 +14,9 @@ import {
   type LocalHeavyTransform,
   type LocalInput,
   type LocalObjectRun,
+  type LocalPipelineRun,
   type LocalStageBRun,
+  type LocalTableRun,
   localLayout,
   runLocalPipeline,
 } from '../local/pipeline.js';
@@ -48,31 +50,28 @@ export const LOCAL_ENGINES = ['duckdb', 'spark'] as const;
 /** One of {@link LOCAL_ENGINES}. */
 export type LocalEngine = (typeof LOCAL_ENGINES)[number];
 
-/** One input object in a {@link RunLocalResult}. */
-export interface RunLocalObject {
+/** One input object in a {@link RunLocalResult}: its {@link LocalObjectRun}, with paths relative to the project. */
+export interface RunLocalObject extends Omit<LocalObjectRun, 'file' | 'outputs' | 'failure'> {
   /** The input file, relative to the project when inside it. */
   readonly input: string;
-  /** Its raw key. */
-  readonly key: string;
-  readonly status: LocalObjectRun['status'];
-  readonly executionId?: string;
-  readonly durationMs?: number;
   /** Staged objects, with their path relative to the project. */
-  readonly outputs: ReadonlyArray<{ readonly table: string; readonly path: string; readonly records?: number }>;
+  readonly outputs: ReadonlyArray<Omit<LocalObjectRun['outputs'][number], 'key'> & { readonly path: string }>;
+  /** The failure, as `Error: cause`. */
   readonly error?: string;
-  /** Stack of the error, when it failed in this run (shown with --verbose). */
-  readonly stack?: string;
-  readonly reason?: string;
 }
 
-/** One output table in a {@link RunLocalResult}. */
-export interface RunLocalTable {
-  readonly table: string;
-  readonly rows: number;
+/** One output table in a {@link RunLocalResult}: its {@link LocalTableRun}, with its folder relative to the project. */
+export interface RunLocalTable extends Omit<LocalTableRun, 'dir'> {
   /** Folder of the table's Parquet files, relative to the project. */
   readonly path: string;
-  readonly partitionBy: readonly string[];
-  readonly files: number;
+}
+
+/** Stage B in a {@link RunLocalResult}: its {@link LocalStageBRun}, tables apart. */
+export interface RunLocalStageB extends Omit<LocalStageBRun, 'tables' | 'failure' | 'skipped' | 'older'> {
+  /** The failure, as `Error: cause`. */
+  readonly error?: string;
+  readonly skipped: NonNullable<LocalStageBRun['skipped']>;
+  readonly older: NonNullable<LocalStageBRun['older']>;
 }
 
 /** What {@link runLocal} did. */
@@ -85,26 +84,11 @@ export interface RunLocalResult {
   /** `.sdlf/local/<env>`, relative to the project. */
   readonly localDir: string;
   readonly objects: readonly RunLocalObject[];
-  readonly stageB: {
-    readonly status: LocalStageBRun['status'];
-    readonly executionId?: string;
-    readonly durationMs?: number;
-    readonly error?: string;
-    readonly reason?: string;
-    /** Statements skipped because the batch lacked a table they read. */
-    readonly skipped: ReadonlyArray<{ readonly name: string; readonly reason: string }>;
-    /** Tables of the dataset this batch did not write, with the stage B execution that last wrote each. */
-    readonly older: ReadonlyArray<{ readonly table: string; readonly lastExecution: string }>;
-  };
+  readonly stageB: RunLocalStageB;
   readonly tables: readonly RunLocalTable[];
   /** Objects (and stage B) that failed. */
   readonly failed: number;
-  readonly timings: {
-    readonly routingMs: number;
-    readonly stageAMs: number;
-    readonly stageBMs: number;
-    readonly totalMs: number;
-  };
+  readonly timings: LocalPipelineRun['timings'] & { readonly totalMs: number };
 }
 
 /**
@@ -139,55 +123,67 @@ export async function runLocal(options: RunLocalOptions, io: Io): Promise<RunLoc
       outDir: layout.build,
     });
     const run = await runLocalPipeline({ environment, datasets, dataset, inputs, transform, heavy, localDir, clock }, io);
-    const show = (path: string) => displayPath(path, project.root);
-    const stagePath = (key: string) => show(join(layout.stage, ...key.split('/')));
-    const objects: RunLocalObject[] = run.objects.map((object) => ({
-      input: show(object.file),
-      key: object.key,
-      status: object.status,
-      ...(object.executionId ? { executionId: object.executionId } : {}),
-      ...(object.durationMs === undefined ? {} : { durationMs: object.durationMs }),
-      outputs: object.outputs.map((o) => ({
-        table: o.table,
-        path: stagePath(o.key),
-        ...(o.records === undefined ? {} : { records: o.records }),
-      })),
-      ...(object.failure ? { error: `${object.failure.error}: ${object.failure.cause}` } : {}),
-      ...(object.stack ? { stack: object.stack } : {}),
-      ...(object.reason ? { reason: object.reason } : {}),
-    }));
-    const { stageB } = run;
-    const failed = objects.filter((o) => o.status !== 'SUCCEEDED').length + (stageB.status === 'FAILED' ? 1 : 0);
+    const result = reportOf(run, project.root, layout);
     return {
       root: project.root,
       env: environment.id,
       team: dataset.team,
       dataset: dataset.dataset,
       pipeline: dataset.pipeline,
-      localDir: show(localDir),
-      objects,
-      stageB: {
-        status: stageB.status,
-        ...(stageB.executionId ? { executionId: stageB.executionId } : {}),
-        ...(stageB.durationMs === undefined ? {} : { durationMs: stageB.durationMs }),
-        ...(stageB.failure ? { error: `${stageB.failure.error}: ${stageB.failure.cause}` } : {}),
-        ...(stageB.reason ? { reason: stageB.reason } : {}),
-        skipped: stageB.skipped ?? [],
-        older: stageB.older ?? [],
-      },
-      tables: stageB.tables.map((t) => ({
-        table: t.table,
-        rows: t.rows,
-        path: show(t.dir),
-        partitionBy: t.partitionBy,
-        files: t.files,
-      })),
-      failed,
+      localDir: displayPath(localDir, project.root),
+      ...result,
       timings: { ...run.timings, totalMs: clock().getTime() - begun },
     };
   } finally {
     await release();
   }
+}
+
+/** The objects, stage B, tables and failures of a {@link RunLocalResult}: `run` with paths relative to `root`. */
+function reportOf(
+  run: LocalPipelineRun,
+  root: string,
+  layout: ReturnType<typeof localLayout>,
+): Pick<RunLocalResult, 'objects' | 'stageB' | 'tables' | 'failed'> {
+  const show = (path: string) => displayPath(path, root);
+  const stagePath = (key: string) => show(join(layout.stage, ...key.split('/')));
+  const objects: RunLocalObject[] = run.objects.map((object) => ({
+    input: show(object.file),
+    key: object.key,
+    status: object.status,
+    ...(object.executionId ? { executionId: object.executionId } : {}),
+    ...(object.durationMs === undefined ? {} : { durationMs: object.durationMs }),
+    outputs: object.outputs.map((o) => ({
+      table: o.table,
+      path: stagePath(o.key),
+      ...(o.records === undefined ? {} : { records: o.records }),
+    })),
+    ...(object.failure ? { error: `${object.failure.error}: ${object.failure.cause}` } : {}),
+    ...(object.stack ? { stack: object.stack } : {}),
+    ...(object.reason ? { reason: object.reason } : {}),
+  }));
+  const { stageB } = run;
+  const failed = objects.filter((o) => o.status !== 'SUCCEEDED').length + (stageB.status === 'FAILED' ? 1 : 0);
+  return {
+    objects,
+    stageB: {
+      status: stageB.status,
+      ...(stageB.executionId ? { executionId: stageB.executionId } : {}),
+      ...(stageB.durationMs === undefined ? {} : { durationMs: stageB.durationMs }),
+      ...(stageB.failure ? { error: `${stageB.failure.error}: ${stageB.failure.cause}` } : {}),
+      ...(stageB.reason ? { reason: stageB.reason } : {}),
+      skipped: stageB.skipped ?? [],
+      older: stageB.older ?? [],
+    },
+    tables: stageB.tables.map((t) => ({
+      table: t.table,
+      rows: t.rows,
+      path: show(t.dir),
+      partitionBy: t.partitionBy,
+      files: t.files,
+    })),
+    failed,
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { DatasetConfig, DeploymentEnvironment } from '../../src/config/mode
 import { checkNameCollisions, checkProjectNames, defaultStageBTransform } from '../../src/config/naming.js';
 import { DEFAULTS } from '../../src/config/schema.js';
 import { isSdlfError } from '../../src/core/errors.js';
+import { datasetRegistration } from '../helpers/dataset.js';
 import { ddkJson, tempDir, writeJsonFiles } from '../helpers/project.js';
 
 const dev: DeploymentEnvironment = {
@@ -22,15 +23,13 @@ const dev: DeploymentEnvironment = {
 };
 
 function dataset(team: string, name: string, pipeline = 'standard', stageBTransform?: string): DatasetConfig {
-  return {
+  return datasetRegistration({
     team,
     dataset: name,
     pipeline,
     stageATransform: DEFAULTS.stageATransform,
     stageBTransform: stageBTransform ?? defaultStageBTransform(team, name),
-    minItemsProcess: 1,
-    maxItemsProcess: 100,
-  };
+  });
 }
 
 describe('checkNameCollisions', () => {

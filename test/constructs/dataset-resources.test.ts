@@ -11,18 +11,11 @@ import { DatasetResources } from '../../src/constructs/dataset-resources.js';
 import { isSdlfError } from '../../src/core/errors.js';
 import { GLUE_RUNNER } from '../../src/runtime/glue/runner.js';
 import { physicalNames, testStack } from '../app/helpers.js';
+import { datasetRegistration } from '../helpers/dataset.js';
 import { tempDir } from '../helpers/project.js';
 
 const naming = new Naming({ prefix: 'ddk', env: 'dev', account: '222222222222', region: 'us-east-1' });
-const config = (dataset = 'legislators'): DatasetConfig => ({
-  team: 'demoteam',
-  dataset,
-  pipeline: 'standard',
-  stageATransform: 'sdlf_light_transform',
-  stageBTransform: 'sdlf_heavy_transform',
-  minItemsProcess: 1,
-  maxItemsProcess: 100,
-});
+const config = (dataset = 'legislators'): DatasetConfig => datasetRegistration({ dataset });
 
 /** A heavy transform folder with a main.py of the user's own (and transform.sql unless told otherwise). */
 function heavyDir(withSql = true): string {

@@ -8,19 +8,14 @@ import {
   MemoryWorkflow,
   StaticDatasetConfigs,
 } from '../../src/runtime/memory/index.js';
+import { datasetRegistration } from '../helpers/dataset.js';
 
 /** A dataset configuration as the CDK app writes it to SSM. */
 export function datasetConfig(overrides: Partial<DatasetParameter> = {}): DatasetParameter {
   const team = overrides.team ?? 'demoteam';
   const dataset = overrides.dataset ?? 'legislators';
   return {
-    team,
-    dataset,
-    pipeline: 'standard',
-    stageATransform: 'sdlf_light_transform',
-    stageBTransform: 'sdlf_heavy_transform',
-    minItemsProcess: 1,
-    maxItemsProcess: 100,
+    ...datasetRegistration({ team, dataset }),
     lightTransformFunction: `ddk-dev-${team}-${dataset}-light-transform`,
     stageBQueueUrl: `https://sqs/ddk-dev-${team}-${dataset}-stage-b.fifo`,
     stageBDeadLetterQueueUrl: `https://sqs/ddk-dev-${team}-${dataset}-stage-b-dlq.fifo`,

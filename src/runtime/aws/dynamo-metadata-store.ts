@@ -4,28 +4,25 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BatchGetCommandOutput, DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../contract.js';
-import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../core/executions.js';
+import {
+  heldBatches,
+  lastRunField,
+  pipelineItemOf,
+  stagedKeyOwner,
+  startedExecution,
+  transitionedExecution,
+} from '../core/metadata-items.js';
 import {
   type DatasetItem,
   datasetKeyOf,
   type ExecutionItem,
   type ExecutionStatus,
-  heldBatches,
   type NewExecution,
   type ObjectMetadataItem,
-  type PipelineItem,
   type PipelineRun,
-  pipelineKeyOf,
   type TransitionDetails,
 } from '../core/model.js';
-import {
-  InvalidTransitionError,
-  type ListExecutionsOptions,
-  type MetadataStore,
-  type StagedObjectItem,
-  type StartExecutionResult,
-  stagedKeyOwner,
-} from '../core/ports.js';
+import type { ListExecutionsOptions, MetadataStore, StagedObjectItem, StartExecutionResult } from '../core/ports.js';
 import { type ClientSource, clientGetter, isAwsError, lazyClient } from './clients.js';
 
 const sdk = () => import('./sdk/dynamodb.js');
@@ -114,19 +111,19 @@ export class DynamoMetadataStore implements MetadataStore {
     const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
       const existing = await this.getExecution(execution.id);
-      if (existing && !canRestart(existing)) return { execution: existing, existed: true };
-      const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
+      const start = startedExecution(existing, execution, at);
+      if (start.existed) return start;
       try {
         await doc.send(
           new PutCommand({
             TableName: this.tables.executionHistory,
-            Item: item,
+            Item: start.execution,
             ...(existing
               ? unchangedSince(existing)
               : { ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
           }),
         );
-        return { execution: item, existed: false };
+        return start;
       } catch (error) {
         if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
       }
@@ -140,12 +137,13 @@ export class DynamoMetadataStore implements MetadataStore {
     const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
       const item = await this.getExecution(executionId);
-      if (!item) throw new InvalidTransitionError(executionId, undefined, status);
-      const next = applyTransition(item, status, details);
-      if (!next) return item;
+      const change = transitionedExecution(executionId, item, status, details);
+      if (!change.changed || !item) return change.execution;
       try {
-        await doc.send(new PutCommand({ TableName: this.tables.executionHistory, Item: next, ...unchangedSince(item) }));
-        return next;
+        await doc.send(
+          new PutCommand({ TableName: this.tables.executionHistory, Item: change.execution, ...unchangedSince(item) }),
+        );
+        return change.execution;
       } catch (error) {
         if (!isAwsError(error, 'ConditionalCheckFailedException')) throw error;
       }
@@ -205,6 +203,7 @@ export class DynamoMetadataStore implements MetadataStore {
     const [doc, { GetCommand }] = await Promise.all([this.doc(), sdk()]);
     const holders = new Map<string, string | undefined>();
     for (const id of objectIds) {
+      // The condition of claimStagedItem: the item exists and no other batch holds it.
       const claimed = await this.updateObjectIf(id, {
         UpdateExpression: 'SET #batch = :batch',
         ConditionExpression: 'attribute_exists(#id) AND (attribute_not_exists(#batch) OR #batch = :batch)',
@@ -293,15 +292,7 @@ export class DynamoMetadataStore implements MetadataStore {
 
   async recordPipelineRun(run: PipelineRun): Promise<void> {
     const [doc, { PutCommand, UpdateCommand }] = await Promise.all([this.doc(), sdk()]);
-    const item: PipelineItem = {
-      name: pipelineKeyOf(run.team, run.pipeline, run.stage),
-      team: run.team,
-      pipeline: run.pipeline,
-      stage: run.stage,
-      lastExecution: run.execution,
-      updatedAt: run.execution.at,
-    };
-    await doc.send(new PutCommand({ TableName: this.tables.pipelines, Item: item }));
+    await doc.send(new PutCommand({ TableName: this.tables.pipelines, Item: pipelineItemOf(run) }));
     try {
       await doc.send(
         new UpdateCommand({
@@ -310,7 +301,7 @@ export class DynamoMetadataStore implements MetadataStore {
           UpdateExpression: 'SET #last = :last, #updatedAt = :at',
           ConditionExpression: 'attribute_exists(#name)',
           ExpressionAttributeNames: {
-            '#last': run.stage === 'a' ? 'lastStageA' : 'lastStageB',
+            '#last': lastRunField(run.stage),
             '#updatedAt': 'updatedAt',
             '#name': METADATA_KEYS.datasets.partitionKey,
           },

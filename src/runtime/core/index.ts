@@ -4,6 +4,7 @@
 export * from './deps.js';
 export * from './executions.js';
 export * from './ids.js';
+export * from './metadata-items.js';
 export * from './model.js';
 export * from './ports.js';
 export * from './records.js';

@@ -2,6 +2,7 @@
  * Items of the four metadata tables (the seed's "octagon"), in the shape they are stored in DynamoDB. The local
  * runner keeps the same items in files, so `sdlf status` reads one shape wherever a pipeline ran.
  */
+import type { DatasetConfig } from '../../config/model.js';
 
 /** Where an object sits in the lake. */
 export type ObjectStage = 'raw' | 'stage' | 'analytics';
@@ -48,25 +49,6 @@ export interface ObjectMetadataItem {
   readonly batchId?: string;
   /** ISO time the item was written. */
   readonly recordedAt: string;
-}
-
-/** An `ObjectMetadata` item without its stage B claim ({@link ObjectMetadataItem.batchId}). */
-export function withoutBatch(item: ObjectMetadataItem): ObjectMetadataItem {
-  const { batchId: _released, ...rest } = item;
-  return rest;
-}
-
-/** The batch holding each of `objectIds` whose item (read through `get`) has one. */
-export function heldBatches(
-  objectIds: readonly string[],
-  get: (id: string) => ObjectMetadataItem | undefined,
-): Map<string, string> {
-  const held = new Map<string, string>();
-  for (const id of objectIds) {
-    const batchId = get(id)?.batchId;
-    if (batchId !== undefined) held.set(id, batchId);
-  }
-  return held;
 }
 
 /**
@@ -185,16 +167,9 @@ export interface PipelineItem {
 }
 
 /** A `Datasets` item: a dataset's registration and its latest runs. */
-export interface DatasetItem {
+export interface DatasetItem extends DatasetConfig {
   /** `team-dataset`. */
   readonly name: string;
-  readonly team: string;
-  readonly dataset: string;
-  readonly pipeline: string;
-  readonly stageATransform: string;
-  readonly stageBTransform: string;
-  readonly minItemsProcess: number;
-  readonly maxItemsProcess: number;
   /** Version of the configuration the item was written from. */
   readonly version: number;
   readonly lastStageA?: LastExecution;

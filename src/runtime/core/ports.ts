@@ -122,11 +122,6 @@ export class InvalidTransitionError extends Error {
 /** An `ObjectMetadata` item of a staged object, which names the raw object it was made from. */
 export type StagedObjectItem = ObjectMetadataItem & { readonly source: string };
 
-/** The `source` of an item that stops `item` from being written, if any (see {@link MetadataStore.putStagedObject}). */
-export function stagedKeyOwner(existing: ObjectMetadataItem | undefined, item: StagedObjectItem): string | undefined {
-  return existing?.source !== undefined && existing.source !== item.source ? existing.source : undefined;
-}
-
 /** The metadata tables: DynamoDB on AWS, JSON files locally. */
 export interface MetadataStore {
   /** Writes an `ObjectMetadata` item, replacing the previous one of the same id. */

@@ -1,6 +1,7 @@
 /**
  * Keeps the execution history, `Datasets` and `Pipelines` items up to date as executions run.
  */
+import { datasetConfigOf } from '../../config/model.js';
 import type { PipelineDeps } from './deps.js';
 import { expiresAtOf } from './executions.js';
 import { type DatasetItem, datasetKeyOf, type ExecutionItem, type NewExecution } from './model.js';
@@ -54,13 +55,9 @@ export async function registerDataset(
     ...(existing?.lastStageA ? { lastStageA: existing.lastStageA } : {}),
     ...(existing?.lastStageB ? { lastStageB: existing.lastStageB } : {}),
     name: datasetKeyOf(team, dataset),
+    ...datasetConfigOf(config),
     team,
     dataset,
-    pipeline: config.pipeline,
-    stageATransform: config.stageATransform,
-    stageBTransform: config.stageBTransform,
-    minItemsProcess: config.minItemsProcess,
-    maxItemsProcess: config.maxItemsProcess,
     version: config.version,
     updatedAt: deps.clock().toISOString(),
   };

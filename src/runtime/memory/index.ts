@@ -5,25 +5,30 @@
  */
 import { createHash } from 'node:crypto';
 import type { DatasetParameter } from '../contract.js';
-import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from '../core/executions.js';
+import {
+  claimStagedItem,
+  heldBatches,
+  pipelineItemOf,
+  releasedStagedItem,
+  stagedKeyOwner,
+  startedExecution,
+  transitionedExecution,
+  withLastRun,
+} from '../core/metadata-items.js';
 import {
   type DatasetItem,
   datasetKeyOf,
   type ExecutionItem,
   type ExecutionStatus,
-  heldBatches,
   type NewExecution,
   type ObjectMetadataItem,
   type PipelineItem,
   type PipelineRun,
-  pipelineKeyOf,
   type TransitionDetails,
-  withoutBatch,
 } from '../core/model.js';
 import {
   type DatasetConfigSource,
   type GetObjectOptions,
-  InvalidTransitionError,
   type ListExecutionsOptions,
   type MetadataStore,
   type ObjectBody,
@@ -37,7 +42,6 @@ import {
   type StagedObjectItem,
   type StartExecutionResult,
   type StartWorkflowResult,
-  stagedKeyOwner,
   type WorkflowPort,
 } from '../core/ports.js';
 
@@ -140,20 +144,15 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
-    const existing = this.executions.get(execution.id);
-    if (existing && !canRestart(existing)) return { execution: existing, existed: true };
-    const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
-    this.executions.set(item.id, item);
-    return { execution: item, existed: false };
+    const start = startedExecution(this.executions.get(execution.id), execution, at);
+    if (!start.existed) this.executions.set(start.execution.id, start.execution);
+    return start;
   }
 
   async transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
-    const item = this.executions.get(executionId);
-    if (!item) throw new InvalidTransitionError(executionId, undefined, status);
-    const next = applyTransition(item, status, details);
-    if (!next) return item;
-    this.executions.set(executionId, next);
-    return next;
+    const change = transitionedExecution(executionId, this.executions.get(executionId), status, details);
+    if (change.changed) this.executions.set(executionId, change.execution);
+    return change.execution;
   }
 
   async getExecution(executionId: string): Promise<ExecutionItem | undefined> {
@@ -174,10 +173,9 @@ export class MemoryMetadataStore implements MetadataStore {
   async claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
     return new Map(
       objectIds.map((id) => {
-        const item = this.objects.get(id);
-        if (!item) return [id, undefined];
-        if (item.batchId === undefined) this.objects.set(id, { ...item, batchId });
-        return [id, item.batchId ?? batchId];
+        const { holder, claimed } = claimStagedItem(this.objects.get(id), batchId);
+        if (claimed) this.objects.set(id, claimed);
+        return [id, holder];
       }),
     );
   }
@@ -188,30 +186,17 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
     for (const id of objectIds) {
-      const item = this.objects.get(id);
-      if (item?.batchId === batchId) this.objects.set(id, withoutBatch(item));
+      const released = releasedStagedItem(this.objects.get(id), batchId);
+      if (released) this.objects.set(id, released);
     }
   }
 
   async recordPipelineRun(run: PipelineRun): Promise<void> {
-    const name = pipelineKeyOf(run.team, run.pipeline, run.stage);
-    this.pipelines.set(name, {
-      name,
-      team: run.team,
-      pipeline: run.pipeline,
-      stage: run.stage,
-      lastExecution: run.execution,
-      updatedAt: run.execution.at,
-    });
+    const item = pipelineItemOf(run);
+    this.pipelines.set(item.name, item);
     const datasetName = datasetKeyOf(run.team, run.execution.dataset);
     const dataset = this.datasets.get(datasetName);
-    if (dataset) {
-      this.datasets.set(datasetName, {
-        ...dataset,
-        ...(run.stage === 'a' ? { lastStageA: run.execution } : { lastStageB: run.execution }),
-        updatedAt: run.execution.at,
-      });
-    }
+    if (dataset) this.datasets.set(datasetName, withLastRun(dataset, run));
   }
 }
 

@@ -7,6 +7,7 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { inject } from 'vitest';
 import { runtimeClientConfig } from '../../../src/runtime/aws/clients.js';
 import { COMMON_ENV, type DatasetParameter, HANDLER_ENV, METADATA_KEYS } from '../../../src/runtime/contract.js';
+import { datasetRegistration } from '../../helpers/dataset.js';
 
 /** Points the AWS SDK of this test process at the shared moto_server, with dummy credentials. */
 export function useMoto(): string {
@@ -137,13 +138,7 @@ export async function createLake(): Promise<LakeFixture> {
   };
 
   const config: DatasetParameter = {
-    team,
-    dataset,
-    pipeline: 'standard',
-    stageATransform: 'sdlf_light_transform',
-    stageBTransform: 'sdlf_heavy_transform',
-    minItemsProcess: 1,
-    maxItemsProcess: 100,
+    ...datasetRegistration({ team, dataset }),
     lightTransformFunction: `${base}-${team}-${dataset}-light-transform`,
     stageBQueueUrl: queues.stageB,
     stageBDeadLetterQueueUrl: queues.stageBDlq,

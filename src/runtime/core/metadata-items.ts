@@ -1,0 +1,117 @@
+/**
+ * What every {@link MetadataStore} writes, decided without storage: the items a change produces and the
+ * conditions it must meet. The DynamoDB, in-memory and local JSON stores read, call one of these, and write
+ * (DynamoDB with a condition expression that states the same rule, so a concurrent writer cannot slip between).
+ */
+import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from './executions.js';
+import type {
+  DatasetItem,
+  ExecutionItem,
+  ExecutionStatus,
+  NewExecution,
+  ObjectMetadataItem,
+  PipelineItem,
+  PipelineRun,
+  TransitionDetails,
+} from './model.js';
+import { pipelineKeyOf } from './model.js';
+import { InvalidTransitionError, type MetadataStore, type StagedObjectItem, type StartExecutionResult } from './ports.js';
+
+/**
+ * Decides {@link MetadataStore.startExecution} against the stored item: the stored item (`existed`) when it cannot
+ * be restarted, otherwise the item to write, new or restarted.
+ */
+export function startedExecution(existing: ExecutionItem | undefined, execution: NewExecution, at: string): StartExecutionResult {
+  if (existing && !canRestart(existing)) return { execution: existing, existed: true };
+  const item = existing ? restartExecutionItem(existing, execution, at) : createExecutionItem(execution, at);
+  return { execution: item, existed: false };
+}
+
+/** What {@link transitionedExecution} decided. */
+export interface ExecutionChange {
+  /** The item after the change: the one to write, or the stored one when nothing changes. */
+  readonly execution: ExecutionItem;
+  /** Whether `execution` has to be written (false when the execution already has the status). */
+  readonly changed: boolean;
+}
+
+/**
+ * Decides {@link MetadataStore.transition} against the stored item. Throws {@link InvalidTransitionError} when the
+ * execution does not exist or may not make the change.
+ */
+export function transitionedExecution(
+  executionId: string,
+  existing: ExecutionItem | undefined,
+  status: ExecutionStatus,
+  details: TransitionDetails,
+): ExecutionChange {
+  if (!existing) throw new InvalidTransitionError(executionId, undefined, status);
+  const next = applyTransition(existing, status, details);
+  return next ? { execution: next, changed: true } : { execution: existing, changed: false };
+}
+
+/** The `Pipelines` item that records `run` as the last run of its stage. */
+export function pipelineItemOf(run: PipelineRun): PipelineItem {
+  return {
+    name: pipelineKeyOf(run.team, run.pipeline, run.stage),
+    team: run.team,
+    pipeline: run.pipeline,
+    stage: run.stage,
+    lastExecution: run.execution,
+    updatedAt: run.execution.at,
+  };
+}
+
+/** The field of a `Datasets` item that holds the last run of a stage. */
+export function lastRunField(stage: 'a' | 'b'): 'lastStageA' | 'lastStageB' {
+  return stage === 'a' ? 'lastStageA' : 'lastStageB';
+}
+
+/** A `Datasets` item with `run` as the last run of its stage, its other fields kept. */
+export function withLastRun(item: DatasetItem, run: PipelineRun): DatasetItem {
+  return { ...item, [lastRunField(run.stage)]: run.execution, updatedAt: run.execution.at };
+}
+
+/** The `source` of an item that stops `item` from being written, if any (see {@link MetadataStore.putStagedObject}). */
+export function stagedKeyOwner(existing: ObjectMetadataItem | undefined, item: StagedObjectItem): string | undefined {
+  return existing?.source !== undefined && existing.source !== item.source ? existing.source : undefined;
+}
+
+/** What a stage B claim ({@link MetadataStore.claimStaged}) does to one staged object's item. */
+export interface StagedClaim {
+  /** The batch that holds the object after the claim; `undefined` for an object without an item. */
+  readonly holder: string | undefined;
+  /** The item to write when the claim took the object; absent when nothing changes. */
+  readonly claimed?: ObjectMetadataItem;
+}
+
+/** Claims one staged object's item for `batchId`, unless it is missing or another batch holds it. */
+export function claimStagedItem(item: ObjectMetadataItem | undefined, batchId: string): StagedClaim {
+  if (!item) return { holder: undefined };
+  if (item.batchId !== undefined) return { holder: item.batchId };
+  return { holder: batchId, claimed: { ...item, batchId } };
+}
+
+/** The item to write to give a staged object back from `batchId`; `undefined` when that batch does not hold it. */
+export function releasedStagedItem(item: ObjectMetadataItem | undefined, batchId: string): ObjectMetadataItem | undefined {
+  return item?.batchId === batchId ? withoutBatch(item) : undefined;
+}
+
+/** An `ObjectMetadata` item without its stage B claim ({@link ObjectMetadataItem.batchId}). */
+export function withoutBatch(item: ObjectMetadataItem): ObjectMetadataItem {
+  const { batchId: _released, ...rest } = item;
+  return rest;
+}
+
+/** The batch holding each of `objectIds` whose item (read through `get`) has one. */
+export function heldBatches(
+  objectIds: readonly string[],
+  get: (id: string) => ObjectMetadataItem | undefined,
+): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const id of objectIds) {
+    const batchId = get(id)?.batchId;
+    if (batchId !== undefined) held.set(id, batchId);
+  }
+  return held;
+}
