@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 import { projectPaths } from '../config/paths.js';
+import { publishDirectory } from '../core/atomic.js';
 import { SdlfError } from '../core/errors.js';
 import { type HandlerName, USER_TRANSFORM_MODULE } from '../runtime/contract.js';
 import { LAMBDA_BUNDLE_OPTIONS, LAMBDA_ENTRY_FILE } from './options.js';
@@ -235,10 +236,7 @@ export async function bundleLightTransform(options: BundleLightTransformOptions)
       await mkdir(dirname(join(temp, file.path)), { recursive: true });
       await writeFile(join(temp, file.path), file.contents);
     }
-    await rename(temp, dir).catch(async (error: NodeJS.ErrnoException) => {
-      await rm(temp, { recursive: true, force: true });
-      if (!existsSync(join(dir, LAMBDA_ENTRY_FILE))) throw error;
-    });
+    await publishDirectory(temp, dir, () => existsSync(join(dir, LAMBDA_ENTRY_FILE)));
   }
   return dir;
 }

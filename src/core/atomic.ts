@@ -8,7 +8,8 @@ import { pipeline } from 'node:stream/promises';
 
 /**
  * The one way sdlf writes a file: to a temporary sibling, renamed over the target, so readers see the old file or
- * the new one, never a part. Also the one recursive listing of a folder.
+ * the new one, never a part; the same for a folder written beside its target. Also the one recursive listing of a
+ * folder.
  */
 
 /** Suffix of the temporary files {@link replaceFile} writes; listings skip them. */
@@ -111,6 +112,35 @@ export async function copyFileAtomically(source: string, target: string): Promis
   await mkdir(dirname(target), { recursive: true });
   const temp = tempSiblingOf(target);
   await intoPlace(temp, target, () => copyFile(source, temp, constants.COPYFILE_FICLONE));
+}
+
+/**
+ * Puts the folder `staging`, written completely, in the place of `target`: the old folder (if any) is moved aside,
+ * the new one renamed in, then the old one removed. Readers see the old folder or the new one, never a mix.
+ */
+export async function swapDirectory(staging: string, target: string): Promise<void> {
+  const old = `${staging}.old`;
+  const replacing = await rename(target, old).then(
+    () => true,
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return false;
+      throw error;
+    },
+  );
+  await rename(staging, target);
+  if (replacing) await rm(old, { recursive: true, force: true });
+}
+
+/**
+ * Publishes the folder `staging` as `target` when no complete `target` exists yet (content-addressed folders such
+ * as bundles: whoever renames first wins, and a later writer's copy is removed). Throws when the rename failed and
+ * `target` is still not complete.
+ */
+export async function publishDirectory(staging: string, target: string, isComplete: () => boolean): Promise<void> {
+  await rename(staging, target).catch(async (error: NodeJS.ErrnoException) => {
+    await rm(staging, { recursive: true, force: true });
+    if (!isComplete()) throw error;
+  });
 }
 
 /** A short sibling name of its own: a target whose name is already the 255 bytes a file name may have still works. */

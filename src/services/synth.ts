@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { cdkJsonContext } from '../config/cdk-json.js';
 import { loadProject } from '../config/load.js';
 import type { Project } from '../config/model.js';
 import { Naming } from '../config/naming.js';
+import { swapDirectory } from '../core/atomic.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 
@@ -84,14 +85,7 @@ export async function synthProject(options: SynthProjectOptions, io: Io): Promis
     }
     const stacks = collectStacks(assembly, project);
     checkNoExports(assembly);
-    if (existsSync(outdir)) {
-      const old = `${staging}.old`;
-      await rename(outdir, old);
-      await rename(staging, outdir);
-      await rm(old, { recursive: true, force: true });
-    } else {
-      await rename(staging, outdir);
-    }
+    await swapDirectory(staging, outdir);
     io.info(`Wrote ${stacks.length} stack(s) to ${outdir}`);
     return { root: project.root, outdir, stacks, cicd: stacks.some((s) => s.kind === 'cicd'), durationMs: Date.now() - started };
   } finally {
