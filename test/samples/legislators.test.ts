@@ -7,7 +7,7 @@ import {
   LEGISLATORS_FILES,
   renderLegislatorsSample,
   writeLegislatorsSample,
-} from '../../src/examples/legislators.js';
+} from '../../src/samples/legislators.js';
 import { tempDir } from '../helpers/project.js';
 
 type Row = Record<string, unknown>;
