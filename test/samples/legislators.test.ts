@@ -42,6 +42,17 @@ describe('renderLegislatorsSample', () => {
     expect(digest(other[1]?.contents ?? '')).not.toBe(digest(files['memberships.json'] ?? ''));
   });
 
+  it('gives the pinned bytes for the default seed', () => {
+    // Given the default render
+    // Then each file has the digest pinned here, so a change to the generator or its name tables shows up
+    expect(LEGISLATORS_FILES.map((name) => digest(files[name] ?? ''))).toEqual([
+      '7a5ae5c039825d0172070204786b59302fb6d424878535542ebeb646b9cb0e75',
+      '10777777c458e323587ecc98634697bfa01cbfb334202d5f10a1c2280b18214e',
+      '60f72f318211f610aa8324a04e8d993a68e5ddbff9ce77922d1a11bad34d0b17',
+      'f0ff1c85d2ca11b7546d87476ddfa145208eca6ebf9e61fea3a86d62f5e3547b',
+    ]);
+  });
+
   it('has exactly 1,961 persons, 10,439 memberships, 13 organizations and 554 regions', () => {
     expect(parseArray(files['persons.json'] ?? '')).toHaveLength(LEGISLATORS_COUNTS.persons);
     expect(parseArray(files['memberships.json'] ?? '')).toHaveLength(LEGISLATORS_COUNTS.memberships);
