@@ -3,10 +3,10 @@
 //
 //   commands, cli                      oclif commands, the base command, flags, terminal I/O (oclif, inquirer)
 //     → services                       one function per command: decides, returns a result
-//       → toolkit | app | local | aws | examples
+//       → toolkit | app | local | aws | samples
 //                                      toolkit-lib wiring | the embedded CDK app | local run | AWS SDK calls
-//                                      | sample data; services wire them together (e.g. pass the app builder to
-//                                      the toolkit), they never import each other
+//                                      | the demo's sample data; services wire them together (e.g. pass the app
+//                                      builder to the toolkit), they never import each other
 //         → constructs | bundling      CDK constructs | esbuild bundling of handlers and transforms
 //           → runtime                  Lambda code; constructs and bundling see only runtime/contract.ts
 //             → config                 schema, load, naming
@@ -84,8 +84,8 @@ export default {
       name: 'engines-do-not-import-each-other',
       severity: 'error',
       comment:
-        'src/toolkit, src/app, src/local, src/aws and src/examples import the layers below them, never each other nor services or commands: a service wires them (e.g. passes the app builder to the toolkit).',
-      from: { path: '^src/(toolkit|app|local|aws|examples)/' },
+        'src/toolkit, src/app, src/local, src/aws and src/samples import the layers below them, never each other nor services or commands: a service wires them (e.g. passes the app builder to the toolkit).',
+      from: { path: '^src/(toolkit|app|local|aws|samples)/' },
       to: { path: `^src/(?!($1|${below.construction})/)` },
     },
     {

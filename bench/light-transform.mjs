@@ -53,7 +53,7 @@ if (
   console.log('dist/ is incomplete: building first');
   execFileSync(process.execPath, [join(root, 'scripts', 'build.mjs'), '--no-manifest'], { cwd: root, stdio: 'inherit' });
 }
-const { renderLegislatorsSample, writeLegislatorsSample } = await import(dist('examples', 'legislators.js'));
+const { renderLegislatorsSample, writeLegislatorsSample } = await import(dist('samples', 'legislators.js'));
 const { sdlfPackagePlugin } = await import(dist('bundling', 'index.js'));
 const { ESM_REQUIRE_BANNER } = await import(dist('bundling', 'options.js'));
 const { build } = await import('esbuild');

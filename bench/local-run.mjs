@@ -27,7 +27,7 @@ if (scales.some((s) => !Number.isInteger(s) || s < 1) || !Number.isInteger(runsP
   console.error('Usage: node bench/local-run.mjs [--scales 1,10,30,100] [--runs 3]');
   process.exit(2);
 }
-for (const file of [join(root, 'dist', 'commands', 'run.js'), join(root, 'dist', 'examples', 'legislators.js')]) {
+for (const file of [join(root, 'dist', 'commands', 'run.js'), join(root, 'dist', 'samples', 'legislators.js')]) {
   if (!existsSync(file)) {
     console.error(`${file} is missing: run "npm run build" first.`);
     process.exit(2);
@@ -37,7 +37,7 @@ if (spawnSync(TIME, ['-f', '%e', 'true'], { stdio: 'ignore' }).status !== 0) {
   console.error(`${TIME} (GNU time) is missing: install it (apt-get install -y time) and re-run.`);
   process.exit(2);
 }
-const { writeLegislatorsSample, LEGISLATORS_COUNTS } = await import(join(root, 'dist', 'examples', 'legislators.js'));
+const { writeLegislatorsSample, LEGISLATORS_COUNTS } = await import(join(root, 'dist', 'samples', 'legislators.js'));
 
 const env = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', NO_COLOR: '1' };
 const load = loadavg()[0];

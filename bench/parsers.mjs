@@ -128,7 +128,7 @@ try {
   writeFileSync(join(work, 'package.json'), '{"private":true}\n');
   const specs = Object.entries(CANDIDATES).map(([name, version]) => `${name}@${version}`);
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...specs], { cwd: work, stdio: 'ignore' });
-  const { writeLegislatorsSample } = await import(pathToFileURL(join(root, 'dist', 'examples', 'legislators.js')).href);
+  const { writeLegislatorsSample } = await import(pathToFileURL(join(root, 'dist', 'samples', 'legislators.js')).href);
   await writeLegislatorsSample(join(work, 'data'), { scale: 30 });
   const files = { json: join(work, 'data', 'memberships.json'), csv: join(work, 'memberships.csv') };
   await writeOtherLayouts(files.json, { csv: files.csv });

@@ -21,6 +21,8 @@ if (existsSync(join(root, 'src', 'templates'))) {
 for (const file of ['main.py', 'check_sql.py']) {
   cpSync(join(root, 'src', 'runtime', 'glue', file), join(root, 'dist', 'runtime', 'glue', file));
 }
+// The demo's name tables ship beside the sample generator that reads them (src/samples/legislators.ts).
+cpSync(join(root, 'src', 'samples', 'legislators-names.json'), join(root, 'dist', 'samples', 'legislators-names.json'));
 const handlers = await bundleHandlers({ root, outdir: join(root, 'dist', 'handlers') });
 if (!process.argv.includes('--no-manifest')) {
   execFileSync(bin('oclif'), ['manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Writes the legislators sample (persons.json, memberships.json, organizations.json, regions.json) into a folder.
 // Usage: node examples/legislators/generate.mjs <dir> [--scale N] [--seed N]
-// Needs the built package (npm run build): it runs dist/examples/legislators.js.
+// Needs the built package (npm run build): it runs dist/samples/legislators.js.
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const usage = 'Usage: node examples/legislators/generate.mjs <dir> [--scale N] [--seed N]';
-const module = new URL('../../dist/examples/legislators.js', import.meta.url);
+const module = new URL('../../dist/samples/legislators.js', import.meta.url);
 if (!existsSync(module)) {
   console.error('dist/ is missing: run "npm run build" first.');
   process.exit(2);

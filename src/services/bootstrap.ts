@@ -8,8 +8,8 @@ import {
   readDataLakeSettings,
   writeDataLakeSettings,
 } from '../aws/lake-formation.js';
-import { type AwsCommandOptions, openSession, targetFlags } from '../aws/session.js';
-import { BOOTSTRAP_STACK, describeStack } from '../aws/stacks.js';
+import { type AwsCommandOptions, type AwsSession, openSession, targetFlags } from '../aws/session.js';
+import { BOOTSTRAP_STACK, describeStack, type StackInfo } from '../aws/stacks.js';
 import { type AwsTarget, CICD_ENVIRONMENT, namingOf } from '../aws/target.js';
 import { SDLF_TAG_KEYS } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
@@ -59,7 +59,28 @@ export interface BootstrapEnvironmentResult {
 export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions, io: Io): Promise<BootstrapEnvironmentResult> {
   const session = await openSession(options, io, { allowCicd: true });
   const { target, clients, identity } = session;
-  const trust = [...(options.trust ?? defaultTrust(session.project.cicd, target))];
+  const trust = trustedAccountsOf(options, session);
+  const partition = identity.arn.split(':')[1] ?? 'aws';
+  const parameters = planBootstrapParameters(await describeStack(clients, BOOTSTRAP_STACK), trust, options, partition, io);
+  io.info(`Bootstrapping aws://${target.account}/${target.region} (environment "${target.envId}")…`);
+  const toolkitStack = await deployBootstrapStack(session, parameters, options, io);
+  io.info(`CDK bootstrap stack: ${toolkitStack === 'unchanged' ? 'no changes' : 'deployed'}.`);
+
+  const base = {
+    env: target.envId,
+    account: target.account,
+    region: target.region,
+    toolkitStack,
+    trustedAccounts: parameters.trusted,
+    cloudFormationExecutionPolicies: parameters.policies,
+  } as const;
+  if (target.envId === CICD_ENVIRONMENT || !target.environment) return base;
+  return { ...base, lakeFormation: await applyLakeFormationSettings(session, partition, io) };
+}
+
+/** The accounts to trust: `--trust`, or the {@link defaultTrust}; each must be a 12-digit account id. */
+function trustedAccountsOf(options: BootstrapEnvironmentOptions, session: AwsSession): string[] {
+  const trust = [...(options.trust ?? defaultTrust(session.project.cicd, session.target))];
   for (const account of trust) {
     if (!/^\d{12}$/.test(account)) {
       throw new SdlfError(`--trust "${account}" is not an AWS account id.`, {
@@ -68,14 +89,33 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
       });
     }
   }
-  const partition = identity.arn.split(':')[1] ?? 'aws';
-  const existing = await describeStack(clients, BOOTSTRAP_STACK);
+  return trust;
+}
+
+/** The parameters of the bootstrap stack, and whether they are the ones it already has. */
+interface BootstrapParameters {
+  readonly trusted: string[];
+  readonly lookup: string[];
+  readonly policies: string[];
+  readonly unchanged: boolean;
+}
+
+/**
+ * Merges the requested trust and policies into what the bootstrap stack has: trust is appended to the stack's,
+ * execution policies change only when given (or on a first bootstrap, with a warning about AdministratorAccess).
+ */
+function planBootstrapParameters(
+  existing: StackInfo | undefined,
+  trust: readonly string[],
+  options: BootstrapEnvironmentOptions,
+  partition: string,
+  io: Io,
+): BootstrapParameters {
   const current = {
     trusted: listParameter(existing?.parameters.TrustedAccounts),
     lookup: listParameter(existing?.parameters.TrustedAccountsForLookup),
     policies: listParameter(existing?.parameters.CloudFormationExecutionPolicies),
   };
-  // Trust is appended to what the stack has; execution policies change only when given (or on a first bootstrap).
   const trusted = union(current.trusted, trust);
   const lookup = union(current.lookup, trust);
   let policies = [...(options.cloudFormationExecutionPolicies ?? [])];
@@ -93,19 +133,31 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
     sameList(trusted, current.trusted) &&
     sameList(lookup, current.lookup) &&
     sameList(policies, current.policies);
+  return { trusted, lookup, policies, unchanged };
+}
 
-  io.info(`Bootstrapping aws://${target.account}/${target.region} (environment "${target.envId}")…`);
+/**
+ * Deploys the CDK bootstrap stack through toolkit-lib, within the wait limits; on a timeout the error says what is
+ * left and how to resume. Returns whether the stack changed.
+ */
+async function deployBootstrapStack(
+  session: AwsSession,
+  parameters: BootstrapParameters,
+  options: BootstrapEnvironmentOptions,
+  io: Io,
+): Promise<BootstrapEnvironmentResult['toolkitStack']> {
+  const { target, clients } = session;
   const { toolkit, lib } = await createToolkit({ io, region: target.region, profile: options.profile, ioHost: options.ioHost });
   const what = `stack ${BOOTSTRAP_STACK} to be deployed`;
   const result = await withDeadline(
     () =>
       toolkit.bootstrap(lib.BootstrapEnvironments.fromList([`aws://${target.account}/${target.region}`]), {
-        parameters: unchanged
+        parameters: parameters.unchanged
           ? lib.BootstrapStackParameters.onlyExisting()
           : lib.BootstrapStackParameters.withExisting({
-              trustedAccounts: trusted,
-              trustedAccountsForLookup: lookup,
-              cloudFormationExecutionPolicies: policies,
+              trustedAccounts: parameters.trusted,
+              trustedAccountsForLookup: parameters.lookup,
+              cloudFormationExecutionPolicies: parameters.policies,
             }),
       }),
     {
@@ -129,19 +181,19 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
       },
     },
   );
-  const toolkitStack = result.environments.every((e) => e.status === 'no-op') ? 'unchanged' : 'created-or-updated';
-  io.info(`CDK bootstrap stack: ${toolkitStack === 'unchanged' ? 'no changes' : 'deployed'}.`);
+  return result.environments.every((e) => e.status === 'no-op') ? 'unchanged' : 'created-or-updated';
+}
 
-  const base = {
-    env: target.envId,
-    account: target.account,
-    region: target.region,
-    toolkitStack,
-    trustedAccounts: trusted,
-    cloudFormationExecutionPolicies: policies,
-  } as const;
-  if (target.envId === CICD_ENVIRONMENT || !target.environment) return base;
-
+/**
+ * Makes the CDK CloudFormation execution role and the caller data lake administrators (appended) and turns off the
+ * IAM-only defaults for new databases and tables, recording the admins it added for `delete-all`.
+ */
+async function applyLakeFormationSettings(
+  session: AwsSession,
+  partition: string,
+  io: Io,
+): Promise<NonNullable<BootstrapEnvironmentResult['lakeFormation']>> {
+  const { target, clients, identity } = session;
   const admins = [cdkExecutionRoleArn(target.account, target.region, partition), identity.principalArn];
   const plan = planLakeFormationAdmins(await readDataLakeSettings(clients), admins);
   if (plan.changed) {
@@ -155,14 +207,11 @@ export async function bootstrapEnvironment(options: BootstrapEnvironmentOptions,
     io.info('Lake Formation: settings already in place, no changes.');
   }
   return {
-    ...base,
-    lakeFormation: {
-      admins,
-      addedAdmins: plan.addedAdmins,
-      clearedDatabaseDefaults: plan.clearedDatabaseDefaults,
-      clearedTableDefaults: plan.clearedTableDefaults,
-      changed: plan.changed,
-    },
+    admins,
+    addedAdmins: plan.addedAdmins,
+    clearedDatabaseDefaults: plan.clearedDatabaseDefaults,
+    clearedTableDefaults: plan.clearedTableDefaults,
+    changed: plan.changed,
   };
 }
 

@@ -92,74 +92,103 @@ export interface DeployProjectResult {
  * (`REVIEW_IN_PROGRESS`, no resources) is deleted, saying so, and created again.
  */
 export async function deployProject(options: DeployProjectOptions, io: Io): Promise<DeployProjectResult> {
-  let project = await loadProject(options.root);
-  const viaPipeline = project.cicd.enabled && !options.direct;
-  if (viaPipeline && options.prune) {
-    throw new SdlfError(
-      '--prune deletes stacks of an environment, and with CI/CD on "sdlf deploy" deploys the CI/CD pipeline, whose runs delete no stacks.',
-      {
-        code: 'PRUNE_NEEDS_DIRECT',
-        suggestions: [
-          `Run "sdlf deploy --env ${options.env ?? '<env>'} --direct --prune" to deploy the environment from here and delete those stacks.`,
-        ],
-      },
-    );
-  }
+  const loaded = await loadProject(options.root);
+  const viaPipeline = loaded.cicd.enabled && !options.direct;
+  if (viaPipeline && options.prune) throw pruneNeedsDirect(options);
+  const run = planDeployRun(loaded, viaPipeline, options, io);
+  const { existing, unexecuted } = await preflight(run, loaded);
+  const project = await settleProjectId(run, loaded, existing);
+  await recreateUnexecutedStacks(run, unexecuted);
+  const stacks = await deployStacks(run, project);
+  const next = nextSteps(run, project);
+  const removed = run.environment ? await removedStacks(run.clients, project, run.environment, run.stackNames) : [];
+  const pruned = await pruneRemovedStacks(run, project, removed, next);
+  return {
+    mode: run.environment ? 'direct' : 'pipeline',
+    env: run.target.envId,
+    account: run.target.account,
+    region: run.target.region,
+    stacks,
+    pruned,
+    leftover: removed.map((s) => s.name).filter((name) => !pruned.includes(name)),
+    next,
+  };
+}
+
+/** One deployment: where it goes, the stacks it deploys, and the commands its messages suggest. */
+interface DeployRun {
+  readonly options: DeployProjectOptions;
+  readonly io: Io;
+  readonly target: AwsTarget;
+  /** The environment deployed directly; undefined when the deploy is of the CI/CD pipeline. */
+  readonly environment: DeploymentEnvironment | undefined;
+  readonly clients: AwsClients;
+  readonly stackNames: readonly string[];
+  readonly limits: WaitLimits;
+  /** The command that runs this deploy again. */
+  readonly rerun: string;
+  readonly bootstrapCommand: string;
+}
+
+function pruneNeedsDirect(options: DeployProjectOptions): SdlfError {
+  return new SdlfError(
+    '--prune deletes stacks of an environment, and with CI/CD on "sdlf deploy" deploys the CI/CD pipeline, whose runs delete no stacks.',
+    {
+      code: 'PRUNE_NEEDS_DIRECT',
+      suggestions: [
+        `Run "sdlf deploy --env ${options.env ?? '<env>'} --direct --prune" to deploy the environment from here and delete those stacks.`,
+      ],
+    },
+  );
+}
+
+/** Resolves the target (the cicd account for the pipeline), its clients, the stacks to deploy and the follow-up commands. */
+function planDeployRun(project: Project, viaPipeline: boolean, options: DeployProjectOptions, io: Io): DeployRun {
   const target: AwsTarget = viaPipeline
     ? { envId: CICD_ENVIRONMENT, account: project.cicd.account, region: options.region ?? project.cicd.region }
     : resolveTarget(project, { env: options.env, region: options.region });
   const environment = viaPipeline ? undefined : requireDeploymentEnvironment(target, 'deploy');
   const clients = createAwsClients({ region: target.region, profile: options.profile });
+  // `--region` deploys elsewhere than ddk.json says: the commands suggested next must name that region too.
+  const flags = targetFlags(options, target, environment?.region ?? project.cicd.region);
+  const stackNames = environment
+    ? environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => s.name)
+    : [Naming.cicdStack(project.cicd.resourcePrefix)];
+  return {
+    options,
+    io,
+    target,
+    environment,
+    clients,
+    stackNames,
+    limits: { timeoutMinutes: options.timeoutMinutes, pollingIntervalMs: options.pollingIntervalMs, clock: options.clock },
+    rerun: `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`,
+    bootstrapCommand: `sdlf bootstrap --env ${target.envId}${flags}`,
+  };
+}
 
-  // Preflight: nothing changes until every check passed.
+/**
+ * Checks everything before any change: the credentials reach the account, it is bootstrapped, (direct) Lake
+ * Formation lists the CDK execution role as an admin, and each existing stack is the project's and usable (a busy
+ * one is waited for). Returns the stacks that exist, and those that only hold a change set never executed.
+ */
+async function preflight(run: DeployRun, project: Project): Promise<{ existing: string[]; unexecuted: StackInfo[] }> {
+  const { clients, target, environment, io } = run;
   io.info(
     `Preflight for ${environment ? `environment "${environment.id}"` : 'the CI/CD pipeline'} in aws://${target.account}/${target.region}…`,
   );
   const identity = await getCallerIdentity(clients);
   assertAccount(identity, target.account, `environment "${target.envId}" in ddk.json`);
-  // `--region` deploys elsewhere than ddk.json says: the commands suggested next must name that region too.
-  const configuredRegion = environment?.region ?? project.cicd.region;
-  const flags = targetFlags(options, target, configuredRegion);
-  const bootstrapCommand = `sdlf bootstrap --env ${target.envId}${flags}`;
-  await assertBootstrapped(clients, target, bootstrapCommand);
-  const stackNames = environment
-    ? environmentStacks(namingOf(target, environment), project.datasets[environment.id] ?? []).map((s) => s.name)
-    : [Naming.cicdStack(project.cicd.resourcePrefix)];
-  if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws', bootstrapCommand);
+  await assertBootstrapped(clients, target, run.bootstrapCommand);
+  if (environment) await assertLakeFormationAdmin(clients, target, identity.arn.split(':')[1] ?? 'aws', run.bootstrapCommand);
   else await warnMissingRepository(clients, project.cicd.source, target, io);
-  const rerun = `sdlf deploy --env ${options.env ?? target.envId}${options.direct ? ' --direct' : ''}${flags}`;
-  const limits: WaitLimits = {
-    timeoutMinutes: options.timeoutMinutes,
-    pollingIntervalMs: options.pollingIntervalMs,
-    clock: options.clock,
-  };
   const unexecuted: StackInfo[] = [];
   const prefixPath = environment ? `environments.${environment.id}.resource_prefix` : 'environments.cicd.resource_prefix';
   const existing: string[] = [];
-  for (const name of stackNames) {
-    let stack = await describeStack(clients, name);
-    if (stack && isBusy(stack.status)) {
-      // Another deploy (or the pipeline) is changing it: wait for that to end rather than refuse.
-      const what = `stack ${name} to finish ${stack.status}`;
-      stack = await pollUntil(
-        () => describeStack(clients, name),
-        (s) => !s || !isBusy(s.status),
-        {
-          ...limits,
-          what,
-          io,
-          onTimeout: (last, minutes) =>
-            waitTimeoutError({
-              what,
-              minutes,
-              state: [`left: stack ${name} (${last?.status ?? 'gone'})`, 'nothing was deployed'],
-              resumeCommand: rerun,
-            }),
-        },
-      );
-    }
+  for (const name of run.stackNames) {
+    const stack = await settledStack(run, name);
     if (!stack) continue;
-    assertOwnStack(stack, project, options.adopt ?? false, prefixPath);
+    assertOwnStack(stack, project, run.options.adopt ?? false, prefixPath);
     if (await isUnexecuted(clients, stack)) {
       unexecuted.push(stack);
       continue;
@@ -171,14 +200,51 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     }
   }
   io.info(
-    `Preflight passed: credentials for ${identity.account}, bootstrapped${viaPipeline ? '' : ', Lake Formation admin in place'}.`,
+    `Preflight passed: credentials for ${identity.account}, bootstrapped${environment ? ', Lake Formation admin in place' : ''}.`,
   );
-  if (options.adopt) project = await adoptProject(project, existing, io);
-  else if (project.projectId === undefined) {
-    io.warn(
-      `ddk.json has no project_id: sdlf cannot tell this project's stacks from another project's with the prefix ${environment?.resourcePrefix ?? project.cicd.resourcePrefix}. Run "sdlf deploy --adopt" once to give it one.`,
+  return { existing, unexecuted };
+}
+
+/** The stack as it is once no other deploy (or the pipeline) is changing it; undefined when it does not exist. */
+async function settledStack({ clients, limits, io, rerun }: DeployRun, name: string): Promise<StackInfo | undefined> {
+  const stack = await describeStack(clients, name);
+  if (!stack || !isBusy(stack.status)) return stack;
+  // Another deploy (or the pipeline) is changing it: wait for that to end rather than refuse.
+  const what = `stack ${name} to finish ${stack.status}`;
+  return pollUntil(
+    () => describeStack(clients, name),
+    (s) => !s || !isBusy(s.status),
+    {
+      ...limits,
+      what,
+      io,
+      onTimeout: (last, minutes) =>
+        waitTimeoutError({
+          what,
+          minutes,
+          state: [`left: stack ${name} (${last?.status ?? 'gone'})`, 'nothing was deployed'],
+          resumeCommand: rerun,
+        }),
+    },
+  );
+}
+
+/** Adopts the existing stacks under `--adopt`; otherwise warns when ddk.json has no project id. */
+async function settleProjectId(run: DeployRun, project: Project, existing: readonly string[]): Promise<Project> {
+  if (run.options.adopt) return adoptProject(project, existing, run.io);
+  if (project.projectId === undefined) {
+    run.io.warn(
+      `ddk.json has no project_id: sdlf cannot tell this project's stacks from another project's with the prefix ${run.environment?.resourcePrefix ?? project.cicd.resourcePrefix}. Run "sdlf deploy --adopt" once to give it one.`,
     );
   }
+  return project;
+}
+
+/** Deletes the stacks that only hold a change set never executed, so that the deploy creates them again. */
+async function recreateUnexecutedStacks(
+  { clients, io, limits, rerun }: DeployRun,
+  unexecuted: readonly StackInfo[],
+): Promise<void> {
   // A change set created and never executed (a refused approval) leaves an empty stack that no wait ever ends.
   for (const stack of unexecuted) {
     io.warn(
@@ -186,26 +252,22 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     );
     await deleteStack(clients, stack.name, io, { ...limits, resumeCommand: rerun });
   }
+}
 
-  const noOp = new Set<string>();
-  const finished = new Set<string>();
-  let onStackFinished = () => {};
-  // CDK_TOOLKIT_I5900 carries the stack's deploy result: noOp and the stack ARN (…:stack/<name>/<id>).
-  const tap = (message: IoMessage<unknown>) => {
-    const data = message.data as { noOp?: boolean; stackArn?: string } | undefined;
-    const name = data?.stackArn?.split(':stack/')[1]?.split('/')[0];
-    if (message.code !== 'CDK_TOOLKIT_I5900' || !name) return;
-    finished.add(name);
-    if (data?.noOp) noOp.add(name);
-    onStackFinished();
-  };
+/**
+ * Synthesizes the embedded app and deploys the run's stacks through toolkit-lib, one at a time by change set, within
+ * the wait limits (restarted as each stack finishes). A failure is explained with the stack and the next step.
+ */
+async function deployStacks(run: DeployRun, project: Project): Promise<DeployedStackResult[]> {
+  const { options, io, target, environment, clients, stackNames, rerun } = run;
+  const progress = new DeployProgress();
   const loaded = await createToolkit({
     io,
     region: target.region,
     profile: options.profile,
     requireApproval: options.requireApproval,
     ioHost: options.ioHost,
-    tap,
+    tap: (message) => progress.record(message),
   });
   const source = await projectAssemblySource(loaded, project, {
     app: options.app ?? embeddedApp(io),
@@ -226,7 +288,7 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     const what = `the deployment of ${stackNames.join(', ')} (the timeout restarts as each stack finishes)`;
     result = await withDeadline(
       (control) => {
-        onStackFinished = control.progress;
+        progress.onStackFinished = control.progress;
         return toolkit.deploy(assembly, {
           stacks: {
             strategy: lib.StackSelectionStrategy.PATTERN_MUST_MATCH,
@@ -238,68 +300,99 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
         });
       },
       {
-        ...limits,
+        ...run.limits,
         what,
         io,
         onTimeout: async (_last, minutes) =>
-          waitTimeoutError({ what, minutes, state: await deployState(clients, stackNames, finished), resumeCommand: rerun }),
+          waitTimeoutError({
+            what,
+            minutes,
+            state: await deployState(clients, stackNames, progress.finished),
+            resumeCommand: rerun,
+          }),
       },
     );
   } catch (error) {
-    if (error instanceof SdlfError && error.code === 'WAIT_TIMEOUT') throw error;
-    const bucket = missingAssetsBucket(error, target, rerun, bootstrapCommand);
-    if (bucket) throw bucket;
-    const failed = stackNames.find((name) => !finished.has(name));
-    throw (failed && (await explainFailedDeploy(clients, failed, error, rerun, target.region))) ?? error;
+    throw await explainDeployError(run, error, progress.finished);
   } finally {
     await assembly.dispose();
   }
-
-  const stacks = result.stacks.map(
+  return result.stacks.map(
     (s): DeployedStackResult => ({
       name: s.stackName,
-      status: noOp.has(s.stackName) ? 'unchanged' : 'deployed',
+      status: progress.noOp.has(s.stackName) ? 'unchanged' : 'deployed',
       outputs: s.outputs,
     }),
   );
-  const next = !environment
-    ? [
-        `The pipeline ${stackNames[0]} deploys the environments (${project.environments.map((e) => e.id).join(', ')}) on every push to ${project.cicd.source.branch}.`,
-        // The pipeline deploys with each environment's CDK roles: they must exist and trust the cicd account.
-        ...project.environments.map(
-          (e) =>
-            `Before the first push, bootstrap ${e.id} once with credentials for ${e.account}: sdlf bootstrap --env ${e.id}${e.account === project.cicd.account ? '' : ` (it trusts the cicd account ${project.cicd.account})`}`,
-        ),
-        `Push your project to start it: git push origin ${project.cicd.source.branch}`,
-      ]
-    : [`Upload sample data with "sdlf upload --env ${environment.id} --team <team> --dataset <dataset>".`];
-  const removed = environment ? await removedStacks(clients, project, environment, stackNames) : [];
-  const pruned: string[] = [];
-  if (removed.length > 0) {
-    const list = removed.map((s) => s.name).join(', ');
-    const question = `Delete ${removed.length} stack(s) of datasets or pipelines no longer in ${project.parametersFile} (${list})? Their data in the lake's buckets stays.`;
-    if (options.prune && (await io.confirm(question))) {
-      for (const stack of removed) {
-        await deleteStack(clients, stack.name, io, { ...limits, resumeCommand: `${rerun} --prune` });
-        pruned.push(stack.name);
-      }
-    } else {
-      io.warn(
-        `Stack(s) ${list} belong to datasets or pipelines no longer in ${project.parametersFile}; they were left as they are.`,
-      );
-      next.push(`Delete the stacks of removed datasets and pipelines (their data stays) with "${rerun} --prune": it asks first.`);
-    }
+}
+
+/** Follows the toolkit's messages of a deployment: which stacks finished, and which of them were no-ops. */
+class DeployProgress {
+  readonly noOp = new Set<string>();
+  readonly finished = new Set<string>();
+  /** Called as each stack finishes (restarts the deadline). */
+  onStackFinished: () => void = () => {};
+
+  /** Records the stack of a CDK_TOOLKIT_I5900 message, which carries its deploy result: noOp and the stack ARN (…:stack/<name>/<id>). */
+  record(message: IoMessage<unknown>): void {
+    const data = message.data as { noOp?: boolean; stackArn?: string } | undefined;
+    const name = data?.stackArn?.split(':stack/')[1]?.split('/')[0];
+    if (message.code !== 'CDK_TOOLKIT_I5900' || !name) return;
+    this.finished.add(name);
+    if (data?.noOp) this.noOp.add(name);
+    this.onStackFinished();
   }
-  return {
-    mode: environment ? 'direct' : 'pipeline',
-    env: target.envId,
-    account: target.account,
-    region: target.region,
-    stacks,
-    pruned,
-    leftover: removed.map((s) => s.name).filter((name) => !pruned.includes(name)),
-    next,
-  };
+}
+
+/** The error a failed deployment ends with: a timeout as it is, a missing assets bucket or failed stack explained. */
+async function explainDeployError(run: DeployRun, error: unknown, finished: ReadonlySet<string>): Promise<unknown> {
+  if (error instanceof SdlfError && error.code === 'WAIT_TIMEOUT') return error;
+  const bucket = missingAssetsBucket(error, run.target, run.rerun, run.bootstrapCommand);
+  if (bucket) return bucket;
+  const failed = run.stackNames.find((name) => !finished.has(name));
+  return (failed && (await explainFailedDeploy(run.clients, failed, error, run.rerun, run.target.region))) ?? error;
+}
+
+/** What to do after the deploy: push to the pipeline (after bootstrapping each environment), or upload sample data. */
+function nextSteps({ environment, stackNames }: DeployRun, project: Project): string[] {
+  if (environment) return [`Upload sample data with "sdlf upload --env ${environment.id} --team <team> --dataset <dataset>".`];
+  return [
+    `The pipeline ${stackNames[0]} deploys the environments (${project.environments.map((e) => e.id).join(', ')}) on every push to ${project.cicd.source.branch}.`,
+    // The pipeline deploys with each environment's CDK roles: they must exist and trust the cicd account.
+    ...project.environments.map(
+      (e) =>
+        `Before the first push, bootstrap ${e.id} once with credentials for ${e.account}: sdlf bootstrap --env ${e.id}${e.account === project.cicd.account ? '' : ` (it trusts the cicd account ${project.cicd.account})`}`,
+    ),
+    `Push your project to start it: git push origin ${project.cicd.source.branch}`,
+  ];
+}
+
+/**
+ * Deletes, after asking, the stacks of removed datasets and pipelines under `--prune`; otherwise (or when the answer
+ * is no) warns that they are left and adds the prune command to `next`. Returns the stacks deleted.
+ */
+async function pruneRemovedStacks(
+  { options, io, clients, limits, rerun }: DeployRun,
+  project: Project,
+  removed: readonly StackInfo[],
+  next: string[],
+): Promise<string[]> {
+  const pruned: string[] = [];
+  if (removed.length === 0) return pruned;
+  const list = removed.map((s) => s.name).join(', ');
+  const question = `Delete ${removed.length} stack(s) of datasets or pipelines no longer in ${project.parametersFile} (${list})? Their data in the lake's buckets stays.`;
+  if (options.prune && (await io.confirm(question))) {
+    for (const stack of removed) {
+      await deleteStack(clients, stack.name, io, { ...limits, resumeCommand: `${rerun} --prune` });
+      pruned.push(stack.name);
+    }
+  } else {
+    io.warn(
+      `Stack(s) ${list} belong to datasets or pipelines no longer in ${project.parametersFile}; they were left as they are.`,
+    );
+    next.push(`Delete the stacks of removed datasets and pipelines (their data stays) with "${rerun} --prune": it asks first.`);
+  }
+  return pruned;
 }
 
 /**

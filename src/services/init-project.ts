@@ -486,7 +486,7 @@ async function planProject(answers: Answers, root: string, sdlf: SdlfDependency,
     // The demo's SQL builds the legislators tables instead of the generic starting point.
     .filter((file) => file.path !== sql);
   // Imported lazily: the generator is only needed here.
-  const { renderLegislatorsSample } = await import('../examples/legislators.js');
+  const { renderLegislatorsSample } = await import('../samples/legislators.js');
   const sample = renderLegislatorsSample().map((file) => ({ path: `${sampleDir}/${file.path}`, contents: file.contents }));
   const legislatorsSql = await readFile(join(TEMPLATES_ROOT, 'legislators', 'transform.sql'));
   const files = [...project, ...dataset, ...sample, { path: sql, contents: new Uint8Array(legislatorsSql) }];

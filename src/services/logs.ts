@@ -3,7 +3,8 @@ import type { AwsClients } from '../aws/clients.js';
 import { findDataset } from '../aws/datasets.js';
 import { listGlueRuns, type RawLogEvent, readLogEvents } from '../aws/log-events.js';
 import { type AwsCommandOptions, openSession } from '../aws/session.js';
-import { namingOf, requireDeploymentEnvironment } from '../aws/target.js';
+import { type AwsTarget, namingOf, requireDeploymentEnvironment } from '../aws/target.js';
+import type { DatasetConfig, DeploymentEnvironment, Project } from '../config/model.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import {
@@ -11,6 +12,7 @@ import {
   DEFAULT_TIMEOUT_MINUTES,
   formatMinutes,
   systemClock,
+  type WaitClock,
   type WaitLimits,
 } from '../core/wait.js';
 import { pipelineHasStageB } from './heavy-transform.js';
@@ -118,103 +120,36 @@ export async function showLogs(options: ShowLogsOptions, io: Io): Promise<ShowLo
   let stages: LogStage[] = [];
   const { project, target, clients } = await openSession(options, io, {
     check: async (project, target) => {
-      const environment = requireDeploymentEnvironment(target, 'logs');
-      const config = findDataset(project, environment.id, options.team, options.dataset);
-      const hasStageB = await pipelineHasStageB(project, config.pipeline);
-      if (options.stage === 'b' && !hasStageB) {
-        throw new SdlfError(
-          `${config.team}/${config.dataset} uses the pipeline "${config.pipeline}", which has no stage B: there are no stage B logs to show.`,
-          {
-            code: 'NO_STAGE_B',
-            suggestions: [
-              `Show its stage A logs instead: "sdlf logs --team ${config.team} --dataset ${config.dataset} --stage a --env ${environment.id}".`,
-            ],
-          },
-        );
-      }
-      stages = options.stage ? [options.stage] : hasStageB ? ['a', 'b'] : ['a'];
+      stages = await stagesToShow(options, project, target);
     },
   });
   const environment = requireDeploymentEnvironment(target, 'logs');
   const config = findDataset(project, environment.id, options.team, options.dataset);
   const naming = namingOf(target, environment);
-  const fixed = logSources(naming, config, stages);
-  const glueJob = stages.includes('b') ? naming.glueJob(config.team, config.dataset) : undefined;
   const reader = new LogReader(clients, io, new DatasetEventFilter(config.team, config.dataset, stages), execution);
-
+  const sources = new DatasetLogSources(
+    clients,
+    reader,
+    logSources(naming, config, stages),
+    stages.includes('b') ? naming.glueJob(config.team, config.dataset) : undefined,
+    execution,
+  );
   const what = execution ? `execution ${execution} of ${config.team}/${config.dataset}` : `${config.team}/${config.dataset}`;
   const stageWords = stages.length === 1 ? `stage ${stages[0]?.toUpperCase()}` : 'stages A and B';
   io.info(`Reading the logs of ${what} (${stageWords}) since ${new Date(since).toISOString()}…`);
 
-  const sourcesOf = async (from: number): Promise<LogSource[]> => {
-    if (!glueJob) return fixed;
-    const runs = await listGlueRuns(clients, glueJob, from);
-    if (runs === undefined) {
-      reader.noteMissing(`Glue job ${glueJob}`, 'the job does not exist');
-      return fixed;
-    }
-    const ofExecution = execution ? runs.filter((run) => run.executionId === execution) : runs;
-    if (ofExecution.length > MAX_GLUE_RUNS_READ) {
-      reader.noteOnce(
-        `glue-runs:${from}`,
-        `Reading the logs of the newest ${MAX_GLUE_RUNS_READ} of ${ofExecution.length} runs of ${glueJob}; pass a later --since for the others.`,
-      );
-    }
-    return [...fixed, ...ofExecution.slice(0, MAX_GLUE_RUNS_READ).flatMap((run) => glueSources(run.id, run.logGroups))];
-  };
-
   const firstReadAt = clock.now();
-  const first = await reader.read(await sourcesOf(since), since);
-  if (fixed.every((source) => reader.found(source.logGroup) === false)) {
-    throw new SdlfError(
-      `None of the log groups of ${config.team}/${config.dataset} exists in environment "${environment.id}" (${target.region}): ${fixed.map((s) => s.logGroup).join(', ')}.`,
-      {
-        code: 'NOT_DEPLOYED',
-        suggestions: [`Deploy the environment first: "sdlf deploy --env ${environment.id}", then run the dataset's pipeline.`],
-      },
-    );
-  }
+  const first = await reader.read(await sources.from(since), since);
+  assertDeployed(reader, sources.fixed, config, environment, target);
   const omitted = Math.max(0, first.length - limit);
   const shown = first.slice(omitted);
   if (omitted > 0) io.info(`Showing the newest ${limit} of ${first.length} events; pass --limit or a later --since for others.`);
   const events: LogEvent[] = [...shown];
   if (shown.length > 0) options.onEvents?.(shown);
   else if (!options.follow) io.info(`No events since ${new Date(since).toISOString()}.`);
-
-  let stoppedBy: ShowLogsResult['stoppedBy'];
-  if (options.follow) {
-    const minutes = options.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES;
-    const interval = options.pollingIntervalMs ?? DEFAULT_POLLING_INTERVAL_MS;
-    const deadline = clock.now() + minutes * 60_000;
-    io.info(`Following new events for up to ${formatMinutes(minutes)} (--timeout); Ctrl-C stops.`);
-    // Each poll reads again from shortly before the previous one began; the events already shown are dropped.
-    let start = Math.max(since, firstReadAt - FOLLOW_OVERLAP_MS);
-    for (;;) {
-      if (options.signal?.aborted) {
-        stoppedBy = 'interrupt';
-        break;
-      }
-      const left = deadline - clock.now();
-      if (left <= 0) {
-        stoppedBy = 'timeout';
-        io.info(`Stopped following after ${formatMinutes(minutes)} (--timeout).`);
-        break;
-      }
-      await clock.sleep(Math.min(interval, left), options.signal);
-      if (options.signal?.aborted) {
-        stoppedBy = 'interrupt';
-        break;
-      }
-      const readAt = clock.now();
-      const fresh = await reader.read(await sourcesOf(start), start);
-      reader.forgetBefore(start);
-      start = Math.max(start, readAt - FOLLOW_OVERLAP_MS);
-      if (fresh.length > 0) {
-        events.push(...fresh);
-        options.onEvents?.(fresh);
-      }
-    }
-  }
+  const stoppedBy = options.follow
+    ? await followLogs(options, io, { clock, reader, sources, start: Math.max(since, firstReadAt - FOLLOW_OVERLAP_MS), events })
+    : undefined;
   return {
     env: environment.id,
     team: config.team,
@@ -227,6 +162,116 @@ export async function showLogs(options: ShowLogsOptions, io: Io): Promise<ShowLo
     omitted,
     ...(stoppedBy ? { stoppedBy } : {}),
   };
+}
+
+/** The stages whose logs to show: `stage`, or both (stage A only for a pipeline without stage B). */
+async function stagesToShow(options: ShowLogsOptions, project: Project, target: AwsTarget): Promise<LogStage[]> {
+  const environment = requireDeploymentEnvironment(target, 'logs');
+  const config = findDataset(project, environment.id, options.team, options.dataset);
+  const hasStageB = await pipelineHasStageB(project, config.pipeline);
+  if (options.stage === 'b' && !hasStageB) {
+    throw new SdlfError(
+      `${config.team}/${config.dataset} uses the pipeline "${config.pipeline}", which has no stage B: there are no stage B logs to show.`,
+      {
+        code: 'NO_STAGE_B',
+        suggestions: [
+          `Show its stage A logs instead: "sdlf logs --team ${config.team} --dataset ${config.dataset} --stage a --env ${environment.id}".`,
+        ],
+      },
+    );
+  }
+  return options.stage ? [options.stage] : hasStageB ? ['a', 'b'] : ['a'];
+}
+
+/** Fails with `NOT_DEPLOYED` when none of the dataset's own log groups exists. */
+function assertDeployed(
+  reader: LogReader,
+  fixed: readonly LogSource[],
+  config: DatasetConfig,
+  environment: DeploymentEnvironment,
+  target: AwsTarget,
+): void {
+  if (fixed.some((source) => reader.found(source.logGroup) !== false)) return;
+  throw new SdlfError(
+    `None of the log groups of ${config.team}/${config.dataset} exists in environment "${environment.id}" (${target.region}): ${fixed.map((s) => s.logGroup).join(', ')}.`,
+    {
+      code: 'NOT_DEPLOYED',
+      suggestions: [`Deploy the environment first: "sdlf deploy --env ${environment.id}", then run the dataset's pipeline.`],
+    },
+  );
+}
+
+/** The log groups of a dataset: its fixed ones, and those of its Glue job's runs (stage B) since a time. */
+class DatasetLogSources {
+  constructor(
+    private readonly clients: AwsClients,
+    private readonly reader: LogReader,
+    /** The Lambdas', state machines' and light transform's log groups. */
+    readonly fixed: readonly LogSource[],
+    private readonly glueJob: string | undefined,
+    private readonly execution: string | undefined,
+  ) {}
+
+  /** The fixed sources, with the log groups of the newest Glue runs (of the execution, if any) started since `from`. */
+  async from(from: number): Promise<LogSource[]> {
+    const fixed = [...this.fixed];
+    if (!this.glueJob) return fixed;
+    const runs = await listGlueRuns(this.clients, this.glueJob, from);
+    if (runs === undefined) {
+      this.reader.noteMissing(`Glue job ${this.glueJob}`, 'the job does not exist');
+      return fixed;
+    }
+    const ofExecution = this.execution ? runs.filter((run) => run.executionId === this.execution) : runs;
+    if (ofExecution.length > MAX_GLUE_RUNS_READ) {
+      this.reader.noteOnce(
+        `glue-runs:${from}`,
+        `Reading the logs of the newest ${MAX_GLUE_RUNS_READ} of ${ofExecution.length} runs of ${this.glueJob}; pass a later --since for the others.`,
+      );
+    }
+    return [...fixed, ...ofExecution.slice(0, MAX_GLUE_RUNS_READ).flatMap((run) => glueSources(run.id, run.logGroups))];
+  }
+}
+
+/** What a follow reads with, and the events shown so far (the follow appends to them). */
+interface FollowState {
+  readonly clock: WaitClock;
+  readonly reader: LogReader;
+  readonly sources: DatasetLogSources;
+  /** Where the first poll starts reading. */
+  readonly start: number;
+  readonly events: LogEvent[];
+}
+
+/** Reads new events every polling interval until the timeout passes or the signal aborts; returns which ended it. */
+async function followLogs(
+  options: ShowLogsOptions,
+  io: Io,
+  { clock, reader, sources, events, ...state }: FollowState,
+): Promise<NonNullable<ShowLogsResult['stoppedBy']>> {
+  const minutes = options.timeoutMinutes ?? DEFAULT_TIMEOUT_MINUTES;
+  const interval = options.pollingIntervalMs ?? DEFAULT_POLLING_INTERVAL_MS;
+  const deadline = clock.now() + minutes * 60_000;
+  io.info(`Following new events for up to ${formatMinutes(minutes)} (--timeout); Ctrl-C stops.`);
+  // Each poll reads again from shortly before the previous one began; the events already shown are dropped.
+  let start = state.start;
+  for (;;) {
+    if (options.signal?.aborted) return 'interrupt';
+    const left = deadline - clock.now();
+    if (left <= 0) {
+      io.info(`Stopped following after ${formatMinutes(minutes)} (--timeout).`);
+      return 'timeout';
+    }
+    await clock.sleep(Math.min(interval, left), options.signal);
+    if (options.signal?.aborted) return 'interrupt';
+    const readAt = clock.now();
+    const fresh = await reader.read(await sources.from(start), start);
+    reader.forgetBefore(start);
+    start = Math.max(start, readAt - FOLLOW_OVERLAP_MS);
+    if (fresh.length > 0) {
+      events.push(...fresh);
+      options.onEvents?.(fresh);
+    }
+  }
 }
 
 /** Reads log groups, attributes and dedupes their events, and remembers which groups exist. */

@@ -3,8 +3,10 @@ import { DescribeExecutionCommand, type ExecutionStatus } from '@aws-sdk/client-
 import type { AwsClients } from '../aws/clients.js';
 import { findDataset } from '../aws/datasets.js';
 import { isAwsError } from '../aws/errors.js';
-import { type AwsCommandOptions, openSession, targetFlags } from '../aws/session.js';
-import { namingOf, requireDeploymentEnvironment } from '../aws/target.js';
+import { type AwsCommandOptions, type AwsSession, openSession, targetFlags } from '../aws/session.js';
+import { type AwsTarget, namingOf, requireDeploymentEnvironment } from '../aws/target.js';
+import type { Project } from '../config/model.js';
+import type { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { pollUntil, type WaitLimits, waitTimeoutError } from '../core/wait.js';
@@ -55,41 +57,84 @@ const FINISHED: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT
  * `wait`, waits (bounded) until they finish; a finished execution that did not succeed is an {@link SdlfError}.
  */
 export async function triggerDataset(options: TriggerDatasetOptions, io: Io): Promise<TriggerDatasetResult> {
-  const session = await openSession(options, io, {
-    check: async (project, target) => {
-      const environment = requireDeploymentEnvironment(target, 'trigger');
-      const config = findDataset(project, environment.id, options.team, options.dataset);
-      if (!(await pipelineHasStageB(project, config.pipeline))) {
-        throw new SdlfError(
-          `${config.team}/${config.dataset} uses the pipeline "${config.pipeline}", which has no stage B: there is nothing to start.`,
-          {
-            code: 'NO_STAGE_B',
-            suggestions: [
-              `Stage A runs as soon as a file lands: "sdlf upload --team ${config.team} --dataset ${config.dataset} <files> --env ${environment.id}".`,
-            ],
-          },
-        );
-      }
-    },
-  });
-  const { project, target, clients, identity } = session;
+  const session = await openSession(options, io, { check: (project, target) => assertHasStageB(options, project, target) });
+  const { project, target, clients } = session;
   const environment = requireDeploymentEnvironment(target, 'trigger');
   const config = findDataset(project, environment.id, options.team, options.dataset);
   const naming = namingOf(target, environment);
   const { team, dataset } = config;
-  const flags = `--team ${team} --dataset ${dataset} --env ${environment.id}${targetFlags(options, target, environment.region)}`;
+  const run: TriggerRun = {
+    team,
+    dataset,
+    envId: environment.id,
+    naming,
+    flags: `--team ${team} --dataset ${dataset} --env ${environment.id}${targetFlags(options, target, environment.region)}`,
+  };
   const functionName = naming.pipelineFunction(team, config.pipeline, 'stage-b-trigger');
   const stateMachine = naming.stateMachine(team, config.pipeline, 'b');
 
   io.info(`Starting stage B of ${team}/${dataset} with what it has staged (${functionName})…`);
-  const results = await invokeTrigger(clients, functionName, { action: 'start-now', dataset }, environment.id, flags);
-  const result = results.find((r) => r.team === team && r.dataset === dataset);
+  const results = await invokeTrigger(clients, functionName, { action: 'start-now', dataset }, environment.id, run.flags);
+  const result = checkTriggerResult(
+    run,
+    results.find((r) => r.team === team && r.dataset === dataset),
+    functionName,
+    io,
+  );
+  const describe = describerOf(session, stateMachine, result);
+  let executions: TriggeredExecution[] = await describe();
+  for (const e of executions) {
+    io.info(`  ${e.executionId}: ${e.keys} object(s), ${e.started ? 'started' : 'already started before'}, ${e.status}`);
+  }
+  if (options.wait && executions.some((e) => !FINISHED.has(e.status))) {
+    executions = await waitForExecutions(run, executions, describe, options, io);
+  }
+  assertSucceeded(run, executions);
+  return { env: environment.id, team, dataset, stateMachine, executions, invalid: result.invalid };
+}
+
+/** The dataset a trigger starts, and the flags that name it in the commands its messages suggest. */
+interface TriggerRun {
+  readonly team: string;
+  readonly dataset: string;
+  readonly envId: string;
+  readonly naming: Naming;
+  readonly flags: string;
+}
+
+/** Refuses a dataset whose pipeline has no stage B: there is nothing to start. */
+async function assertHasStageB(options: TriggerDatasetOptions, project: Project, target: AwsTarget): Promise<void> {
+  const environment = requireDeploymentEnvironment(target, 'trigger');
+  const config = findDataset(project, environment.id, options.team, options.dataset);
+  if (!(await pipelineHasStageB(project, config.pipeline))) {
+    throw new SdlfError(
+      `${config.team}/${config.dataset} uses the pipeline "${config.pipeline}", which has no stage B: there is nothing to start.`,
+      {
+        code: 'NO_STAGE_B',
+        suggestions: [
+          `Stage A runs as soon as a file lands: "sdlf upload --team ${config.team} --dataset ${config.dataset} <files> --env ${environment.id}".`,
+        ],
+      },
+    );
+  }
+}
+
+/**
+ * Checks the trigger's result for the dataset: it must know the dataset and have started every batch. Warns of
+ * invalid messages moved to the dead-letter queue, and says so when nothing was staged.
+ */
+function checkTriggerResult(
+  { team, dataset, envId, naming, flags }: TriggerRun,
+  result: DatasetTriggerResult | undefined,
+  functionName: string,
+  io: Io,
+): DatasetTriggerResult {
   if (!result) {
     throw new SdlfError(
-      `${team}/${dataset} is not in the deployed environment "${environment.id}": its stage B trigger ${functionName} does not know it.`,
+      `${team}/${dataset} is not in the deployed environment "${envId}": its stage B trigger ${functionName} does not know it.`,
       {
         code: 'NOT_DEPLOYED',
-        suggestions: [`Deploy it first: "sdlf deploy --env ${environment.id}", then run "sdlf trigger ${flags}" again.`],
+        suggestions: [`Deploy it first: "sdlf deploy --env ${envId}", then run "sdlf trigger ${flags}" again.`],
       },
     );
   }
@@ -116,9 +161,18 @@ export async function triggerDataset(options: TriggerDatasetOptions, io: Io): Pr
       `Nothing staged waits for stage B of ${team}/${dataset}: its queue ${naming.stageBQueue(team, dataset)} has no visible message. Upload files ("sdlf upload ${flags} <files>") and let stage A stage them; "sdlf status ${flags}" shows what ran.`,
     );
   }
+  return result;
+}
+
+/** A function that describes the executions the trigger reported, as Step Functions sees them now. */
+function describerOf(
+  { clients, identity, target }: AwsSession,
+  stateMachine: string,
+  result: DatasetTriggerResult,
+): () => Promise<TriggeredExecution[]> {
   const partition = identity.arn.split(':')[1] ?? 'aws';
   const arnOf = (name: string) => `arn:${partition}:states:${target.region}:${target.account}:execution:${stateMachine}:${name}`;
-  const describe = () =>
+  return () =>
     Promise.all(
       result.executions.map(async (e) => ({
         executionId: e.executionId,
@@ -128,25 +182,34 @@ export async function triggerDataset(options: TriggerDatasetOptions, io: Io): Pr
         ...(await describeExecution(clients, arnOf(e.name))),
       })),
     );
-  let executions: TriggeredExecution[] = await describe();
-  for (const e of executions) {
-    io.info(`  ${e.executionId}: ${e.keys} object(s), ${e.started ? 'started' : 'already started before'}, ${e.status}`);
-  }
-  if (options.wait && executions.some((e) => !FINISHED.has(e.status))) {
-    executions = await pollUntil(describe, (all) => all.every((e) => FINISHED.has(e.status)), {
-      ...options,
-      io,
-      what: `${executions.length} stage B execution(s) of ${team}/${dataset} to finish`,
-      onTimeout: (last, minutes) =>
-        waitTimeoutError({
-          what: `the stage B execution(s) of ${team}/${dataset}`,
-          minutes,
-          state: (last ?? executions).map((e) => `${e.executionId}: ${e.status}`),
-          resumeCommand: `sdlf status ${flags}`,
-        }),
-    });
-    for (const e of executions) io.info(`  ${e.executionId}: ${e.status}${e.error ? ` (${e.error})` : ''}`);
-  }
+}
+
+/** Waits (bounded) until every execution has finished, printing each one's final status. */
+async function waitForExecutions(
+  { team, dataset, flags }: TriggerRun,
+  executions: readonly TriggeredExecution[],
+  describe: () => Promise<TriggeredExecution[]>,
+  options: TriggerDatasetOptions,
+  io: Io,
+): Promise<TriggeredExecution[]> {
+  const finished = await pollUntil(describe, (all) => all.every((e) => FINISHED.has(e.status)), {
+    ...options,
+    io,
+    what: `${executions.length} stage B execution(s) of ${team}/${dataset} to finish`,
+    onTimeout: (last, minutes) =>
+      waitTimeoutError({
+        what: `the stage B execution(s) of ${team}/${dataset}`,
+        minutes,
+        state: (last ?? executions).map((e) => `${e.executionId}: ${e.status}`),
+        resumeCommand: `sdlf status ${flags}`,
+      }),
+  });
+  for (const e of finished) io.info(`  ${e.executionId}: ${e.status}${e.error ? ` (${e.error})` : ''}`);
+  return finished;
+}
+
+/** Fails with `STAGE_B_FAILED` when a finished execution did not succeed. */
+function assertSucceeded({ team, dataset, flags }: TriggerRun, executions: readonly TriggeredExecution[]): void {
   const failed = executions.filter((e) => FINISHED.has(e.status) && e.status !== 'SUCCEEDED' && e.status !== 'UNKNOWN');
   if (failed.length > 0) {
     throw new SdlfError(
@@ -161,7 +224,6 @@ export async function triggerDataset(options: TriggerDatasetOptions, io: Io): Pr
       },
     );
   }
-  return { env: environment.id, team, dataset, stateMachine, executions, invalid: result.invalid };
 }
 
 /** Invokes the stage B trigger and returns its per-dataset results; a missing function is NOT_DEPLOYED. */

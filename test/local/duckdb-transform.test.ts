@@ -2,9 +2,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderLegislatorsSample } from '../../src/examples/legislators.js';
 import { runTransformSqlWithDuckDb, TransformSqlRunError } from '../../src/local/duckdb-transform.js';
 import { parseTransformSql } from '../../src/runtime/core/sql.js';
+import { renderLegislatorsSample } from '../../src/samples/legislators.js';
 import { repoRoot, tempDir } from '../helpers/project.js';
 
 type Row = Record<string, unknown>;

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeLegislatorsSample } from '../../src/examples/legislators.js';
+import { writeLegislatorsSample } from '../../src/samples/legislators.js';
 import { ddkJson, repoRoot, tempDir, writeJsonFiles } from '../helpers/project.js';
 
 /** The default light transform a project gets: file name → table, nested objects flattened. */

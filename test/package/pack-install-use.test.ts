@@ -137,6 +137,7 @@ describe('the packed sdlf package', () => {
         'oclif.manifest.json',
         'dist/cli/help-cache.json',
         'dist/runtime/glue/main.py',
+        'dist/samples/legislators-names.json',
         'dist/templates/project/cdk.json.hbs',
         'README.md',
         'LICENSE',

@@ -44,8 +44,50 @@ export async function discoverInventory(
   options: DiscoverOptions,
 ): Promise<Inventory> {
   const all = await listStacks(clients);
-  const untouched: string[] = [];
-  const stacks: Array<{ name: string; role: StackRole; status: string; unexecuted?: boolean }> = [];
+  const discovery: Discovery = { clients, project, target, untouched: [] };
+  const environment = target.environment;
+  const stacks = ownedStacks(discovery, all);
+  const found = await stackResources(discovery, stacks);
+  if (environment) await addLeftoverResources(discovery, environment, found);
+  const keys = await liveCustomerKeyIds(clients, found.keys);
+
+  const ours = new Set(stacks.map((s) => s.name));
+  const others = all.filter((s) => !ours.has(s.name) && s.name !== BOOTSTRAP_STACK);
+  const lakeFormation = environment ? await recordedLakeFormationAdmins(discovery, others) : undefined;
+  const repository = options.includeRepository ? await findRepository(clients, project, target, discovery.untouched) : undefined;
+  const bootstrap = await bootstrapStackOf(discovery, all, others, options.includeBootstrap);
+  return {
+    stacks,
+    buckets: [...found.buckets].sort(),
+    tables: [...found.tables].sort(),
+    keys: [...keys].sort(),
+    lakeFormation,
+    repository,
+    bootstrap,
+    untouched: discovery.untouched,
+  };
+}
+
+/** What a discovery looks at, and the list of what it leaves alone (with the reason), in the order found. */
+interface Discovery {
+  readonly clients: AwsClients;
+  readonly project: Project;
+  readonly target: AwsTarget;
+  readonly untouched: string[];
+}
+
+type OwnedStack = { name: string; role: StackRole; status: string; unexecuted?: boolean };
+
+/** Physical ids of the buckets, tables and keys found so far. */
+interface FoundResources {
+  readonly buckets: Set<string>;
+  readonly tables: Set<string>;
+  readonly keys: Set<string>;
+}
+
+/** The environment's own stacks, or, for the cicd environment, the CI/CD pipeline stack when it is the project's. */
+function ownedStacks({ project, target, untouched }: Discovery, all: readonly StackInfo[]): OwnedStack[] {
+  const stacks: OwnedStack[] = [];
   const environment = target.environment;
   if (environment) {
     stacks.push(...environmentOwnedStacks(all, project, environment, target, untouched));
@@ -66,10 +108,15 @@ export async function discoverInventory(
       );
     }
   }
+  return stacks;
+}
 
-  const buckets = new Set<string>();
-  const tables = new Set<string>();
-  const keys = new Set<string>();
+/**
+ * The buckets, tables and keys of the stacks; marks a stack `unexecuted` when it is an empty `REVIEW_IN_PROGRESS`
+ * one. A stack whose resources cannot be listed is noted, and its resources are left to the search by name and tags.
+ */
+async function stackResources({ clients, untouched }: Discovery, stacks: OwnedStack[]): Promise<FoundResources> {
+  const found: FoundResources = { buckets: new Set(), tables: new Set(), keys: new Set() };
   for (const stack of stacks) {
     const resources = await listStackResources(clients, stack.name).catch((error: unknown) => {
       untouched.push(
@@ -83,66 +130,89 @@ export async function discoverInventory(
     for (const resource of resources) {
       const id = resource.PhysicalResourceId;
       if (!id || resource.ResourceStatus === 'DELETE_COMPLETE') continue;
-      if (resource.ResourceType === 'AWS::S3::Bucket') buckets.add(id);
+      if (resource.ResourceType === 'AWS::S3::Bucket') found.buckets.add(id);
       else if (resource.ResourceType === 'AWS::DynamoDB::Table' || resource.ResourceType === 'AWS::DynamoDB::GlobalTable')
-        tables.add(id);
-      else if (resource.ResourceType === 'AWS::KMS::Key') keys.add(id);
+        found.tables.add(id);
+      else if (resource.ResourceType === 'AWS::KMS::Key') found.keys.add(id);
     }
   }
-  if (environment) {
-    const naming = namingOf(target, environment);
-    const prefix = environment.resourcePrefix;
-    for (const bucket of BUCKET_KINDS.map((kind) => naming.bucket(kind))) {
-      if (buckets.has(bucket) || !(await bucketExists(clients, bucket))) continue;
-      if (hasProjectTags(await bucketTags(clients, bucket), prefix, project.projectId, environment.id)) buckets.add(bucket);
-      else
-        untouched.push(
-          `bucket ${bucket}: it lacks the tags ${SDLF_TAG_KEYS.project}=${prefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
-        );
-    }
-    for (const table of TABLE_KINDS.map((kind) => naming.table(kind))) {
-      if (tables.has(table)) continue;
-      const tags = await tableTags(clients, table);
-      if (!tags) continue;
-      if (hasProjectTags(tags, prefix, project.projectId, environment.id)) tables.add(table);
-      else
-        untouched.push(
-          `table ${table}: it lacks the tags ${SDLF_TAG_KEYS.project}=${prefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`,
-        );
-    }
-    const tagged = await taggedKeys(clients, prefix, environment.id, project.projectId).catch((error: unknown) => {
-      untouched.push(
-        `KMS keys could not be searched by tag (${(error as Error).message.split('\n')[0]}); keys are found through the stacks and aliases`,
-      );
-      return [];
-    });
-    for (const arn of tagged) keys.add(arn);
-    // Keys behind the environment's aliases (`alias/{prefix}-{env}-…`), while the foundations stack still has them.
-    for (const keyId of await aliasedKeys(clients, `alias/${prefix}-${environment.id}-`)) keys.add(keyId);
+  return found;
+}
+
+/**
+ * Adds what the environment's stacks no longer hold: buckets and tables with the project's names and tags, and
+ * keys with its tags or behind its aliases. A name match with other tags is noted as untouched.
+ */
+async function addLeftoverResources(
+  discovery: Discovery,
+  environment: DeploymentEnvironment,
+  found: FoundResources,
+): Promise<void> {
+  const { clients, project, target, untouched } = discovery;
+  const naming = namingOf(target, environment);
+  const prefix = environment.resourcePrefix;
+  const lacksTags = `it lacks the tags ${SDLF_TAG_KEYS.project}=${prefix}, ${SDLF_TAG_KEYS.environment}=${environment.id}`;
+  for (const bucket of BUCKET_KINDS.map((kind) => naming.bucket(kind))) {
+    if (found.buckets.has(bucket) || !(await bucketExists(clients, bucket))) continue;
+    if (hasProjectTags(await bucketTags(clients, bucket), prefix, project.projectId, environment.id)) found.buckets.add(bucket);
+    else untouched.push(`bucket ${bucket}: ${lacksTags}`);
   }
-  const liveKeys = new Set<string>();
+  for (const table of TABLE_KINDS.map((kind) => naming.table(kind))) {
+    if (found.tables.has(table)) continue;
+    const tags = await tableTags(clients, table);
+    if (!tags) continue;
+    if (hasProjectTags(tags, prefix, project.projectId, environment.id)) found.tables.add(table);
+    else untouched.push(`table ${table}: ${lacksTags}`);
+  }
+  const tagged = await taggedKeys(clients, prefix, environment.id, project.projectId).catch((error: unknown) => {
+    untouched.push(
+      `KMS keys could not be searched by tag (${(error as Error).message.split('\n')[0]}); keys are found through the stacks and aliases`,
+    );
+    return [];
+  });
+  for (const arn of tagged) found.keys.add(arn);
+  // Keys behind the environment's aliases (`alias/{prefix}-{env}-…`), while the foundations stack still has them.
+  for (const keyId of await aliasedKeys(clients, `alias/${prefix}-${environment.id}-`)) found.keys.add(keyId);
+}
+
+/** The ids of the customer-managed keys among `keys` that are not pending deletion yet. */
+async function liveCustomerKeyIds(clients: AwsClients, keys: ReadonlySet<string>): Promise<Set<string>> {
+  const live = new Set<string>();
   for (const key of keys) {
     const id = await liveCustomerKeyId(clients, key);
-    if (id) liveKeys.add(id);
+    if (id) live.add(id);
   }
+  return live;
+}
 
-  const ours = new Set(stacks.map((s) => s.name));
-  const others = all.filter((s) => !ours.has(s.name) && s.name !== BOOTSTRAP_STACK);
-  let lakeFormation: Inventory['lakeFormation'];
-  if (environment) {
-    const parameter = lakeFormationAdminsParameter(target);
-    const admins = await readRecordedAdmins(clients, parameter);
-    const sharing = others.filter((s) => s.tags[SDLF_TAG_KEYS.project] !== undefined).map((s) => s.name);
-    if (admins.length > 0 && sharing.length > 0) {
-      untouched.push(`Lake Formation admins ${admins.join(', ')}: still needed by ${sharing.join(', ')}`);
-    } else if (admins.length > 0) {
-      lakeFormation = { admins, parameter };
-    }
+/**
+ * The Lake Formation admins bootstrap recorded for the environment; left alone (and noted) while other sdlf stacks
+ * of the account and region still need them.
+ */
+async function recordedLakeFormationAdmins(
+  { clients, target, untouched }: Discovery,
+  others: readonly StackInfo[],
+): Promise<Inventory['lakeFormation']> {
+  const parameter = lakeFormationAdminsParameter(target);
+  const admins = await readRecordedAdmins(clients, parameter);
+  const sharing = others.filter((s) => s.tags[SDLF_TAG_KEYS.project] !== undefined).map((s) => s.name);
+  if (admins.length > 0 && sharing.length > 0) {
+    untouched.push(`Lake Formation admins ${admins.join(', ')}: still needed by ${sharing.join(', ')}`);
+    return undefined;
   }
+  return admins.length > 0 ? { admins, parameter } : undefined;
+}
 
-  let repository: string | undefined;
-  if (options.includeRepository) repository = await findRepository(clients, project, target, untouched);
-
+/**
+ * The CDK bootstrap stack with its staging bucket, when asked for and no other stack uses it. A staging bucket that
+ * stays is noted with what it keeps.
+ */
+async function bootstrapStackOf(
+  { clients, target, untouched }: Discovery,
+  all: readonly StackInfo[],
+  others: readonly StackInfo[],
+  includeBootstrap: boolean,
+): Promise<Inventory['bootstrap']> {
   let bootstrap: Inventory['bootstrap'];
   const bootstrapStack = all.find((s) => s.name === BOOTSTRAP_STACK);
   const staging = bootstrapStack
@@ -150,7 +220,7 @@ export async function discoverInventory(
         (r) => r.ResourceType === 'AWS::S3::Bucket' && r.ResourceStatus !== 'DELETE_COMPLETE',
       )?.PhysicalResourceId
     : undefined;
-  if (options.includeBootstrap && bootstrapStack) {
+  if (includeBootstrap && bootstrapStack) {
     if (others.length > 0) {
       untouched.push(`stack ${BOOTSTRAP_STACK}: other stacks still use it (${others.map((s) => s.name).join(', ')})`);
     } else {
@@ -165,16 +235,7 @@ export async function discoverInventory(
       `bucket ${staging}: the shared CDK bootstrap bucket keeps ${usage.objects} asset object(s) (${formatBytes(usage.bytes)}) of every CDK app in aws://${target.account}/${target.region}, this project's templates and Lambda code included; they go with "${rerun}" once no other stack uses the bootstrap`,
     );
   }
-  return {
-    stacks,
-    buckets: [...buckets].sort(),
-    tables: [...tables].sort(),
-    keys: [...liveKeys].sort(),
-    lakeFormation,
-    repository,
-    bootstrap,
-    untouched,
-  };
+  return bootstrap;
 }
 
 /** The environment's stacks: named `{prefix}-{env}-…` and tagged with the prefix and the environment. */

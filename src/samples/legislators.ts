@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { replaceFiles } from '../core/atomic.js';
@@ -130,6 +131,24 @@ function* jsonLines(records: Iterable<unknown>): Iterable<string> {
   for (const record of records) yield `${JSON.stringify(record)}\n`;
 }
 
+/**
+ * The tables the generator draws from, read from `legislators-names.json` beside this module (the build copies it
+ * into dist/ with the module).
+ */
+interface LegislatorsNames {
+  /** The 56 states and territories with their congressional districts; 0 or 1 means one seat for the whole state. */
+  readonly states: ReadonlyArray<{ readonly code: string; readonly name: string; readonly districts: number }>;
+  /** The 11 parties; `weight` is a party's share of the memberships: the two big parties dominate, as in the real data. */
+  readonly parties: ReadonlyArray<{ readonly id: string; readonly name: string; readonly weight: number }>;
+  /** Given names by gender. */
+  readonly givenNames: { readonly male: readonly string[]; readonly female: readonly string[] };
+  readonly familyNames: readonly string[];
+  /** Name suffixes such as `Jr.`. */
+  readonly suffixes: readonly string[];
+}
+
+const NAMES = JSON.parse(readFileSync(new URL('./legislators-names.json', import.meta.url), 'utf8')) as LegislatorsNames;
+
 /** A seeded pseudo-random source (sfc32 seeded through splitmix32); never `Math.random`. */
 interface Random {
   /** A float in [0, 1). */
@@ -192,65 +211,6 @@ function createRandom(seed: number, stream: number): Random {
 // ---------------------------------------------------------------------------------------------------------------
 // Regions: 56 states and territories + 498 congressional districts, past and present = 554 (JSON Lines).
 
-const STATES: ReadonlyArray<readonly [code: string, name: string, districts: number]> = [
-  ['al', 'Alabama', 9],
-  ['ak', 'Alaska', 1],
-  ['az', 'Arizona', 9],
-  ['ar', 'Arkansas', 7],
-  ['ca', 'California', 53],
-  ['co', 'Colorado', 7],
-  ['ct', 'Connecticut', 6],
-  ['de', 'Delaware', 1],
-  ['fl', 'Florida', 25],
-  ['ga', 'Georgia', 13],
-  ['hi', 'Hawaii', 3],
-  ['id', 'Idaho', 2],
-  ['il', 'Illinois', 20],
-  ['in', 'Indiana', 11],
-  ['ia', 'Iowa', 7],
-  ['ks', 'Kansas', 5],
-  ['ky', 'Kentucky', 8],
-  ['la', 'Louisiana', 8],
-  ['me', 'Maine', 2],
-  ['md', 'Maryland', 8],
-  ['ma', 'Massachusetts', 12],
-  ['mi', 'Michigan', 15],
-  ['mn', 'Minnesota', 8],
-  ['ms', 'Mississippi', 8],
-  ['mo', 'Missouri', 11],
-  ['mt', 'Montana', 2],
-  ['ne', 'Nebraska', 3],
-  ['nv', 'Nevada', 4],
-  ['nh', 'New Hampshire', 4],
-  ['nj', 'New Jersey', 13],
-  ['nm', 'New Mexico', 3],
-  ['ny', 'New York', 34],
-  ['nc', 'North Carolina', 12],
-  ['nd', 'North Dakota', 3],
-  ['oh', 'Ohio', 19],
-  ['ok', 'Oklahoma', 9],
-  ['or', 'Oregon', 5],
-  ['pa', 'Pennsylvania', 25],
-  ['ri', 'Rhode Island', 2],
-  ['sc', 'South Carolina', 9],
-  ['sd', 'South Dakota', 3],
-  ['tn', 'Tennessee', 9],
-  ['tx', 'Texas', 32],
-  ['ut', 'Utah', 4],
-  ['vt', 'Vermont', 2],
-  ['va', 'Virginia', 10],
-  ['wa', 'Washington', 10],
-  ['wv', 'West Virginia', 6],
-  ['wi', 'Wisconsin', 9],
-  ['wy', 'Wyoming', 1],
-  ['dc', 'District of Columbia', 0],
-  ['pr', 'Puerto Rico', 0],
-  ['gu', 'Guam', 0],
-  ['vi', 'Virgin Islands', 0],
-  ['as', 'American Samoa', 0],
-  ['mp', 'Northern Mariana Islands', 0],
-];
-
 interface Region {
   readonly id: string;
   readonly name: string;
@@ -261,7 +221,7 @@ interface Region {
 function generateRegions(): Region[] {
   const states: Region[] = [];
   const districts: Region[] = [];
-  for (const [code, name, count] of STATES) {
+  for (const { code, name, districts: count } of NAMES.states) {
     const id = `ocd-division/country:us/state:${code}`;
     states.push({ id, name, type: 'state', parent_id: null });
     // At-large seats and the delegates of DC and the territories sit for the whole state (`cd:at-large`).
@@ -282,23 +242,6 @@ function ordinal(n: number): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Organizations: the two chambers and 11 parties.
-
-const PARTIES: ReadonlyArray<readonly [id: string, name: string]> = [
-  ['party/al', 'AL'],
-  ['party/democrat', 'Democrat'],
-  ['party/democrat-liberal', 'Democrat-Liberal'],
-  ['party/democrat_farmer_labor', 'Democratic-Farmer-Labor'],
-  ['party/independent', 'Independent'],
-  ['party/independent_democrat', 'Independent Democrat'],
-  ['party/liberal_republican', 'Liberal Republican'],
-  ['party/new_progressive', 'New Progressive'],
-  ['party/popular_democrat', 'Popular Democrat'],
-  ['party/republican', 'Republican'],
-  ['party/republican-conservative', 'Republican-Conservative'],
-];
-
-/** Party weights for memberships: the two big parties dominate, as in the real data. */
-const PARTY_WEIGHTS = [0.004, 0.47, 0.004, 0.01, 0.02, 0.006, 0.004, 0.003, 0.003, 0.47, 0.006];
 
 interface Chamber {
   readonly id: string;
@@ -335,7 +278,7 @@ function generateOrganizations(random: Random): Organizations {
     ],
     legislative_period_ids: Array.from({ length: 35 }, (_, i) => `term/${80 + i}`),
   });
-  const parties = PARTIES.map(([id, name]) => ({
+  const parties = NAMES.parties.map(({ id, name }) => ({
     id,
     name,
     classification: 'party',
@@ -357,134 +300,6 @@ function generateOrganizations(random: Random): Organizations {
 // ---------------------------------------------------------------------------------------------------------------
 // Persons.
 
-const MALE_NAMES = [
-  'John',
-  'William',
-  'James',
-  'Charles',
-  'George',
-  'Robert',
-  'Thomas',
-  'Joseph',
-  'Edward',
-  'Henry',
-  'Richard',
-  'David',
-  'Samuel',
-  'Frank',
-  'Walter',
-  'Harold',
-  'Paul',
-  'Daniel',
-  'Michael',
-  'Joel',
-  'Mark',
-  'Peter',
-  'Lyndon',
-  'Everett',
-  'Howard',
-  'Lloyd',
-  'Wendell',
-  'Markwayne',
-  'Carl',
-  'Ralph',
-];
-const FEMALE_NAMES = [
-  'Mary',
-  'Margaret',
-  'Nancy',
-  'Barbara',
-  'Patricia',
-  'Elizabeth',
-  'Susan',
-  'Shirley',
-  'Edith',
-  'Frances',
-  'Martha',
-  'Helen',
-  'Dianne',
-  'Olympia',
-  'Maxine',
-  'Carolyn',
-  'Lisa',
-  'Jeanne',
-  'Tammy',
-  'Cynthia',
-];
-const FAMILY_NAMES = [
-  'Smith',
-  'Johnson',
-  'Williams',
-  'Brown',
-  'Jones',
-  'Miller',
-  'Davis',
-  'Wilson',
-  'Anderson',
-  'Taylor',
-  'Thomas',
-  'Moore',
-  'Martin',
-  'Jackson',
-  'Thompson',
-  'White',
-  'Harris',
-  'Clark',
-  'Lewis',
-  'Robinson',
-  'Walker',
-  'Young',
-  'Allen',
-  'King',
-  'Wright',
-  'Scott',
-  'Hill',
-  'Green',
-  'Adams',
-  'Baker',
-  'Nelson',
-  'Carter',
-  'Mitchell',
-  'Roberts',
-  'Turner',
-  'Phillips',
-  'Campbell',
-  'Parker',
-  'Evans',
-  'Edwards',
-  'Collins',
-  'Stewart',
-  'Morris',
-  'Murphy',
-  'Cook',
-  'Rogers',
-  'Morgan',
-  'Cooper',
-  'Peterson',
-  'Reed',
-  'Bailey',
-  'Bell',
-  'Kelly',
-  'Howard',
-  'Ward',
-  'Cox',
-  'Richardson',
-  'Wood',
-  'Watson',
-  'Brooks',
-  'Bennett',
-  'Gray',
-  'James',
-  'Hughes',
-  'Price',
-  'Sanders',
-  'Myers',
-  'Long',
-  'Ross',
-  'Foster',
-];
-const SUFFIXES = ['Jr.', 'Sr.', 'III'];
-
 interface Person {
   readonly id: string;
   readonly record: Record<string, unknown>;
@@ -494,9 +309,9 @@ function generatePersons(random: Random): Person[] {
   const persons: Person[] = [];
   for (let i = 0; i < LEGISLATORS_COUNTS.persons; i++) {
     const gender = random.chance(0.82) ? 'male' : 'female';
-    const given = random.pick(gender === 'male' ? MALE_NAMES : FEMALE_NAMES);
-    const family = random.pick(FAMILY_NAMES);
-    const suffix = random.chance(0.04) ? ` ${random.pick(SUFFIXES)}` : '';
+    const given = random.pick(NAMES.givenNames[gender]);
+    const family = random.pick(NAMES.familyNames);
+    const suffix = random.chance(0.04) ? ` ${random.pick(NAMES.suffixes)}` : '';
     const name = `${given} ${family}${suffix}`;
     const id = random.uuid();
     const born = random.int(1880, 1985);
@@ -572,7 +387,7 @@ function* generateMemberships(
   const districts = regions.filter((r) => r.type === 'constituency');
   const committees = [random.uuid(), random.uuid()];
   const cumulative: number[] = [];
-  for (const weight of PARTY_WEIGHTS) cumulative.push((cumulative.at(-1) ?? 0) + weight);
+  for (const { weight } of NAMES.parties) cumulative.push((cumulative.at(-1) ?? 0) + weight);
   const total = cumulative.at(-1) ?? 1;
   for (let i = 0; i < count; i++) {
     const person = random.chance(UNKNOWN_PERSON_RATE) ? random.uuid() : random.pick(persons).id;
@@ -581,7 +396,7 @@ function* generateMemberships(
     const organization = random.chance(UNKNOWN_ORGANIZATION_RATE) ? random.pick(committees) : chamber.id;
     const draw = random.next() * total;
     const partyIndex = cumulative.findIndex((c) => draw < c);
-    const party = PARTIES[partyIndex === -1 ? PARTIES.length - 1 : partyIndex]?.[0] ?? 'party/independent';
+    const party = NAMES.parties[partyIndex === -1 ? NAMES.parties.length - 1 : partyIndex]?.id ?? 'party/independent';
     const term = random.int(80, 114);
     const start = 1789 + 2 * (term - 1);
     const early = random.chance(0.05);
