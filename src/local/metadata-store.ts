@@ -9,6 +9,7 @@ import {
   stagedKeyOwner,
   startedExecution,
   transitionedExecution,
+  withLastRun,
 } from '../runtime/core/metadata-items.js';
 import {
   type DatasetItem,
@@ -146,6 +147,13 @@ class JsonFileMetadataStore implements LocalMetadataStore {
       const item = pipelineItemOf(run);
       t.pipelines.set(item.name, item);
       await this.save(t, 'pipelines');
+      // The dataset's last run of the stage, as the DynamoDB and in-memory stores record it.
+      const datasetName = datasetKeyOf(run.team, run.execution.dataset);
+      const dataset = t.datasets.get(datasetName);
+      if (dataset) {
+        t.datasets.set(datasetName, withLastRun(dataset, run));
+        await this.save(t, 'datasets');
+      }
     });
   }
 

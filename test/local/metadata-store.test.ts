@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createLocalMetadataStore, LOCAL_TABLE_FILES } from '../../src/local/metadata-store.js';
 import type { NewExecution } from '../../src/runtime/core/model.js';
 import { InvalidTransitionError } from '../../src/runtime/core/ports.js';
+import { datasetRegistration } from '../helpers/dataset.js';
 import { tempDir } from '../helpers/project.js';
 import { checkStagedClaims, checkStagedOwnership } from '../runtime/helpers.js';
 
@@ -159,6 +160,19 @@ describe('createLocalMetadataStore', () => {
     expect(await reopened.getExecution('e1')).toMatchObject({ status: 'STARTED' });
     expect((await reopened.listPipelines()).map((p) => p.name)).toEqual(['demoteam-standard-stage-a']);
     expect(await reopened.listObjects()).toHaveLength(2);
+  });
+
+  it("records a pipeline run as the dataset's last run of its stage, as the other stores do", async () => {
+    const { store, open } = setup();
+    await store.putDataset({
+      ...datasetRegistration(),
+      name: 'demoteam-legislators',
+      version: 1,
+      updatedAt: '2026-01-01T00:00:00.000Z',
+    });
+    const run = { executionId: 'e1', dataset: 'legislators', status: 'SUCCEEDED', at: '2026-01-01T00:00:01.000Z' } as const;
+    await store.recordPipelineRun({ team: 'demoteam', pipeline: 'standard', stage: 'b', execution: run });
+    expect(await open().getDataset('demoteam', 'legislators')).toMatchObject({ lastStageB: run, updatedAt: run.at });
   });
 
   it('keeps concurrent changes to one execution serialised', async () => {
