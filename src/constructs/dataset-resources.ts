@@ -23,7 +23,7 @@ import { SdlfError } from '../core/errors.js';
 import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { MonitoredQueue } from './monitored-queue.js';
-import { acknowledge, acknowledgeWildcards, objectsUnder } from './nag.js';
+import { acknowledge, acknowledgeAnyResource, acknowledgeWildcards, objectsUnder } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 
@@ -377,9 +377,12 @@ export class DatasetResources extends Construct {
       objectsUnder([this.naming.bucket('artifacts')], `manifests/${this.prefix}`),
       new RegExp(`^Resource::arn:<AWS::Partition>:glue:[^:]*:[^:]*:table/${this.databaseName}/\\*$`),
       /^Resource::arn:<AWS::Partition>:logs:[^:]*:[^:]*:log-group:\/aws-glue\/\*$/,
-      // GetDataAccess has no resource-level permissions; the Lake Formation grants decide what it returns.
-      /^Resource::\*$/,
     ]);
+    acknowledgeAnyResource(
+      role,
+      'lakeformation:GetDataAccess has no resource-level permissions; the Lake Formation grants decide what it returns.',
+      ['lakeformation:GetDataAccess'],
+    );
     acknowledge(job, 'AwsSolutions-GL1', 'Logs are encrypted by the security configuration the job references.');
     acknowledge(job, 'AwsSolutions-GL3', 'Bookmarks are off and encrypted by the security configuration.');
   }

@@ -7,8 +7,27 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
-import { acknowledgeWildcards } from './nag.js';
+import { acknowledgeAnyResource } from './nag.js';
 import { acknowledgeLogGroup } from './sdlf-function.js';
+
+/**
+ * What aws-cdk-lib grants a state machine's role on `Resource: "*"` for tracing and logging: the X-Ray and
+ * CloudWatch Logs delivery actions, none of which has resource-level permissions.
+ */
+const STATE_MACHINE_ANY_RESOURCE_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+] as const;
 
 /** Properties of a {@link MonitoredStateMachine}. */
 export interface MonitoredStateMachineProps {
@@ -63,9 +82,11 @@ export class MonitoredStateMachine extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: LogLevel.ALL, includeExecutionData: true },
     });
-    acknowledgeWildcards(this, 'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.', [
-      /^Resource::\*$/,
-    ]);
+    acknowledgeAnyResource(
+      this,
+      'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.',
+      STATE_MACHINE_ANY_RESOURCE_ACTIONS,
+    );
     const period = Duration.minutes(5);
     this.failureAlarm = new Alarm(this, 'FailureAlarm', {
       alarmDescription: `Executions of ${props.stateMachineName} failed, timed out or were aborted; "sdlf status" lists them.`,

@@ -1,4 +1,4 @@
-import { Aspects, type IAspect, Validations } from 'aws-cdk-lib';
+import { Aspects, type IAspect, Stack, Validations } from 'aws-cdk-lib';
 import { CfnPolicy, CfnRole } from 'aws-cdk-lib/aws-iam';
 import { rules } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -37,6 +37,44 @@ class WildcardAcknowledger implements IAspect {
       }
     }
   }
+}
+
+/**
+ * Acknowledges the `AwsSolutions-IAM5[Resource::*]` finding of the IAM policies under `scope` only while every
+ * statement that allows `Resource: "*"` lists nothing but `actions` (actions that have no resource-level
+ * permissions): a grant on `*` of any other action, added later under the same scope, still fails the synth.
+ */
+export function acknowledgeAnyResource(scope: IConstruct, reason: string, actions: readonly string[]): void {
+  Aspects.of(scope).add(new AnyResourceAcknowledger(reason, new Set(actions)));
+}
+
+class AnyResourceAcknowledger implements IAspect {
+  constructor(
+    private readonly reason: string,
+    private readonly actions: ReadonlySet<string>,
+  ) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnPolicy)) return;
+    const document = Stack.of(node).resolve(node.policyDocument) as { Statement?: PolicyStatementJson[] };
+    const onAny = (document.Statement ?? []).filter((s) => s.Effect === 'Allow' && asList(s.Resource).includes('*'));
+    if (
+      onAny.length === 0 ||
+      !onAny.every((s) => asList(s.Action).every((action) => typeof action === 'string' && this.actions.has(action)))
+    )
+      return;
+    Validations.of(node).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: this.reason });
+  }
+}
+
+interface PolicyStatementJson {
+  readonly Effect?: string;
+  readonly Action?: string | readonly string[];
+  readonly Resource?: unknown;
+}
+
+function asList(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [value];
 }
 
 /** `Resource::arn:aws:…` (a literal partition) → `Resource::arn:<AWS::Partition>:…`; other findings as they are. */

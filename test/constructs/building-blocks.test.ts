@@ -1,11 +1,13 @@
-import { Duration } from 'aws-cdk-lib';
+import { type App, Duration, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, Pass } from 'aws-cdk-lib/aws-stepfunctions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { MonitoredQueue } from '../../src/constructs/monitored-queue.js';
 import { MonitoredStateMachine } from '../../src/constructs/monitored-state-machine.js';
@@ -101,6 +103,27 @@ describe('MonitoredStateMachine', () => {
     });
     expect(JSON.stringify(template.toJSON())).toContain('\\"TimeoutSeconds\\":7200');
     template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
+  });
+
+  it('acknowledges Resource "*" for tracing and log delivery only: another action on "*" fails cdk-nag', () => {
+    const iam5 = (grantOnAny?: string) => {
+      const stack = testStack();
+      Validations.of(stack.node.root).addPlugins(new AwsSolutionsChecks(stack.node.root));
+      const { stateMachine } = new MonitoredStateMachine(stack, 'Machine', {
+        stateMachineName: 'sm',
+        definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'Pass')),
+        alarmTopic: Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:222222222222:alarms'),
+      });
+      if (grantOnAny) stateMachine.addToRolePolicy(new PolicyStatement({ actions: [grantOnAny], resources: ['*'] }));
+      try {
+        (stack.node.root as App).synth();
+        return '';
+      } catch (error) {
+        return String(error);
+      }
+    };
+    expect(iam5()).toBe('');
+    expect(iam5('s3:GetObject')).toContain('AwsSolutions::AwsSolutions-IAM5[Resource::*]');
   });
 
   it('with custom props: timeout and retention', () => {
