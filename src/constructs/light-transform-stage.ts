@@ -14,7 +14,7 @@ import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { alarmOnAny, alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
-import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder } from './nag.js';
+import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
 import type { PipelineContext } from './pipeline.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
@@ -356,12 +356,6 @@ export class LightTransformStage extends Construct {
       `Routing of ${team}'s datasets dropped raw objects' events: malformed, or under a prefix no dataset of ${team} is registered for. The "Dropped …" lines of the routing function's log group name each object; register the dataset ("sdlf add-dataset") and upload the object again.`,
     );
   }
-}
-
-/** Matches a nag finding for an ARN ending in `name`, where `name` holds the one `*` that scopes it to a team. */
-export function wildcardName(name: string): RegExp {
-  const escaped = name.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^Resource::arn:<AWS::Partition>:[a-z]+:[^:]*:[^:]*:.*${escaped}$`);
 }
 
 /** The middle state of a stage: a custom task state with its id and Amazon States Language. */

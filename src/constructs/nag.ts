@@ -91,6 +91,11 @@ export function objectsUnder(bucketNames: readonly string[], keyPrefix: string):
   return new RegExp(`^Resource::arn:<AWS::Partition>:s3:::(?:${buckets})/${escapeRegExp(keyPrefix)}\\*$`);
 }
 
+/** Matches a nag finding for an ARN ending in `name`, where `name` holds the one `*` that scopes it to a team. */
+export function wildcardName(name: string): RegExp {
+  return new RegExp(`^Resource::arn:<AWS::Partition>:[a-z]+:[^:]*:[^:]*:.*${escapeRegExp(name)}$`);
+}
+
 /** Matches the finding of a grant on the indexes of the named DynamoDB tables (`…:table/{name}/index/*`). */
 export function indexesOf(tableNames: readonly string[]): RegExp {
   const tables = tableNames.map(escapeRegExp).join('|');
