@@ -24,6 +24,7 @@ import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { MonitoredQueue } from './monitored-queue.js';
 import { acknowledge, acknowledgeAnyResource, acknowledgeWildcards, objectsUnder } from './nag.js';
+import { grantReadUnder } from './object-grants.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 
@@ -160,7 +161,7 @@ export class DatasetResources extends Construct {
   /** Lets the light transform read the dataset's raw objects and write (and undo) its staged ones. */
   private grantLightTransformData(role: Role): void {
     const { foundations, prefix } = this;
-    foundations.bucket('raw').grantRead(role, `${prefix}*`);
+    grantReadUnder(foundations.bucket('raw'), role, prefix);
     foundations.bucketKey('raw').grantDecrypt(role);
     foundations.bucket('stage').grantPut(role, `${prefix}*`);
     // A failed multi-table transform deletes the tables it had already staged.
@@ -240,10 +241,13 @@ export class DatasetResources extends Construct {
   /** Lets the job read the staged objects and its manifest, write its result and the analytics tables. */
   private grantGlueData(role: Role): void {
     const { foundations, prefix } = this;
-    foundations.bucket('stage').grantRead(role, `${prefix}*`);
-    foundations.bucket('artifacts').grantRead(role, `manifests/${prefix}*`);
+    grantReadUnder(foundations.bucket('stage'), role, prefix, { forSpark: true });
+    grantReadUnder(foundations.bucket('artifacts'), role, `manifests/${prefix}`, { forSpark: true });
     // The job writes its result (`<manifest>.result.json`) beside the manifest for the post-update step.
     foundations.bucket('artifacts').grantPut(role, `manifests/${prefix}*`);
+    // Spark writes the tables: its file system probes keys that do not exist yet and needs S3's 404 for them,
+    // which only an unconditional s3:ListBucket gives (with a 403 the job fails). The listing shows the analytics
+    // bucket's key names; reads and writes stay under the dataset's prefix.
     foundations.bucket('analytics').grantReadWrite(role, `${prefix}*`);
     for (const kind of ['stage', 'artifacts', 'analytics'] as const) foundations.bucketKey(kind).grantEncryptDecrypt(role);
   }

@@ -13,6 +13,7 @@ import { FoundationsReferences } from './foundations-references.js';
 import { stageDefinition } from './light-transform-stage.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
+import { grantReadUnder } from './object-grants.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 import { DEFAULT_STAGE_B_WAIT, MAX_STAGE_B_WAIT } from './settings.js';
@@ -177,9 +178,9 @@ export class HeavyTransformStage extends Construct {
       }),
     );
     // Writes each batch's manifest, and reads it back to resume a batch an earlier run did not finish handing
-    // over (a GET of a missing manifest must answer 404, not 403, hence the list grant of grantRead).
+    // over (a missing manifest is told from a denied one by listing its key, see grantReadUnder).
     foundations.bucket('artifacts').grantPut(role, `manifests/${team}/*`);
-    foundations.bucket('artifacts').grantRead(role, `manifests/${team}/*`);
+    grantReadUnder(foundations.bucket('artifacts'), role, `manifests/${team}/`);
     foundations.bucketKey('artifacts').grantEncryptDecrypt(role);
     foundations.table('execution-history').grantReadWriteData(role);
     // Claims the staged objects of each batch (ObjectMetadata.batchId).
@@ -206,12 +207,12 @@ export class HeavyTransformStage extends Construct {
 
   /**
    * The step function's stage B steps: post-update reads the job result beside the manifest (a GET of a missing
-   * result must answer 404, not 403, hence the list grant of grantRead); the error step dead-letters the batch's
+   * result is told from a denied one by listing its key, see grantReadUnder); the error step dead-letters the batch's
    * keys to the dataset's dead-letter queue, which the dataset stack grants.
    */
   private grantStageBSteps(stepRole: IRole): void {
     const { foundations, team } = this;
-    foundations.bucket('artifacts').grantRead(stepRole, `manifests/${team}/*`);
+    grantReadUnder(foundations.bucket('artifacts'), stepRole, `manifests/${team}/`);
     foundations.bucketKey('artifacts').grantDecrypt(stepRole);
     acknowledgeWildcards(stepRole, `Stage B steps of ${team}: the job results under manifests/${team}/.`, [
       /^Action::(s3|kms):[A-Za-z]*\*$/,

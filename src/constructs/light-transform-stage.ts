@@ -15,6 +15,7 @@ import { FoundationsReferences } from './foundations-references.js';
 import { alarmOnAny, alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
+import { grantReadUnder } from './object-grants.js';
 import type { PipelineContext } from './pipeline.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
@@ -247,7 +248,7 @@ export class LightTransformStage extends Construct {
     this.queue.deadLetterQueue.grantSendMessages(role);
     // Each dataset stack grants this role its own stage B queue (see DatasetResources).
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.datasetParameters] }));
-    foundations.bucket('stage').grantRead(role, `${this.team}/*`);
+    grantReadUnder(foundations.bucket('stage'), role, `${this.team}/`);
     foundations.bucketKey('stage').grantDecrypt(role);
   }
 

@@ -117,6 +117,42 @@ function allowedResources(template: TemplateJson): Array<{ logicalId: string; ac
   return out;
 }
 
+/** What may list a bucket: `s3:ListBucket` itself or a wildcard that covers it. */
+const LISTS_BUCKET = /^s3:(ListBucket|List\*|\*)$|^\*$/;
+
+/**
+ * Every allowed bucket listing of a template's IAM policies: the bucket and the `s3:prefix` patterns its condition
+ * admits (undefined: any prefix, the whole bucket).
+ */
+function allowedListings(template: TemplateJson): Array<{ logicalId: string; bucket: string; prefixes?: string[] }> {
+  const out: Array<{ logicalId: string; bucket: string; prefixes?: string[] }> = [];
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::IAM::Policy' && resource.Type !== 'AWS::IAM::Role') continue;
+    const props = resource.Properties ?? {};
+    const documents =
+      resource.Type === 'AWS::IAM::Policy'
+        ? [props.PolicyDocument]
+        : ((props.Policies as Array<{ PolicyDocument: unknown }> | undefined) ?? []).map((p) => p.PolicyDocument);
+    for (const document of documents) {
+      for (const statement of (document as { Statement: Array<Record<string, unknown>> }).Statement) {
+        const actions = [statement.Action].flat() as string[];
+        if (statement.Effect !== 'Allow' || !actions.some((a) => LISTS_BUCKET.test(a))) continue;
+        const like = (statement.Condition as { StringLike?: Record<string, unknown> } | undefined)?.StringLike?.['s3:prefix'];
+        for (const r of [statement.Resource].flat()) {
+          const arn = flatten(r);
+          if (!arn.startsWith('arn:aws:s3:::') || arn.includes('/')) continue;
+          out.push({
+            logicalId,
+            bucket: arn.slice('arn:aws:s3:::'.length),
+            ...(like ? { prefixes: [like].flat() as string[] } : {}),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
 describe('team isolation', { timeout: 240_000 }, () => {
   it('gives no IAM statement of team sales a resource of team sales-eu, nor the other way round', async () => {
     // Given teams sales and sales-eu, and a sales dataset whose names start like sales-eu's ("eu-archive")
@@ -181,6 +217,30 @@ describe('team isolation', { timeout: 240_000 }, () => {
       }
       expect(sources).toBeGreaterThan(0);
       expect(admits, `${team} admits ${other}`).toEqual([]);
+
+      // And no role of the team may list the other team's keys: every listing of the raw, stage and artifacts
+      // buckets names the team's prefixes in an s3:prefix condition. Only the Glue jobs list the analytics bucket
+      // whole (Spark's writes need S3's 404 for keys that do not exist yet); they read and write only their prefix.
+      const listings = teams[team].stacks.flatMap((stack) =>
+        allowedListings(templateOf(stack)).map((l) => ({ ...l, stack: stack.stackName })),
+      );
+      expect(listings.length).toBeGreaterThan(5);
+      const wide = listings.filter((l) => !l.prefixes).map((l) => `${l.stack} ${l.logicalId} ${l.bucket}`);
+      expect(
+        wide.every((l) => /GlueRole\S* ddk-dev-analytics-/.test(l)),
+        wide.join('\n'),
+      ).toBe(true);
+      const otherKeys = teams[other].arns
+        .filter((arn) => arn.startsWith('arn:aws:s3:::'))
+        .map((arn) => arn.slice(arn.indexOf('/') + 1));
+      const lists: string[] = [];
+      for (const { stack, logicalId, bucket, prefixes } of listings) {
+        for (const prefix of prefixes ?? []) {
+          for (const key of otherKeys)
+            if (patternOf(prefix).test(key)) lists.push(`${stack} ${logicalId} s3://${bucket} ${prefix} → ${key}`);
+        }
+      }
+      expect(lists, `${team} lists ${other}'s keys`).toEqual([]);
     }
   });
 

@@ -355,11 +355,14 @@ describe('HeavyTransformStage', () => {
         PolicyDocument: {
           Statement: Match.arrayWith([
             Match.objectLike({
-              Action: ['s3:GetObject*', 's3:GetBucket*', 's3:List*'],
-              Resource: [
-                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}`]] },
-                { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}/manifests/demoteam/*`]] },
-              ],
+              Action: ['s3:GetObject', 's3:GetObjectVersion'],
+              Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}/manifests/demoteam/*`]] },
+            }),
+            // It lists only the team's manifests, so a missing result is told from a denied read (S3ObjectStore)
+            Match.objectLike({
+              Action: 's3:ListBucket',
+              Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}`]] },
+              Condition: { StringLike: { 's3:prefix': ['manifests/demoteam/*'] } },
             }),
             Match.objectLike({
               Action: 'kms:Decrypt',

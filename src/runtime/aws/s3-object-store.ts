@@ -42,6 +42,7 @@ export class S3ObjectStore implements ObjectStore {
       return response.Body as Readable;
     } catch (error) {
       if (isAwsError(error, 'NoSuchKey', 'NotFound', 'NoSuchVersion')) throw new ObjectNotFoundError(bucket, key, versionId);
+      if (await this.deniedBecauseMissing(error, bucket, key)) throw new ObjectNotFoundError(bucket, key, versionId);
       throw error;
     }
   }
@@ -124,7 +125,26 @@ export class S3ObjectStore implements ObjectStore {
       };
     } catch (error) {
       if (isAwsError(error, 'NotFound', 'NoSuchKey')) return undefined;
+      if (await this.deniedBecauseMissing(error, bucket, key)) return undefined;
       throw error;
+    }
+  }
+
+  /**
+   * Tells whether a 403 from a GET or HEAD means the key does not exist. sdlf's roles may list only their own
+   * prefixes (`s3:ListBucket` with an `s3:prefix` condition), and without an unconditional list permission S3
+   * answers a read of a missing key with 403 instead of 404. A listing of the key itself is allowed by that
+   * condition: no such key → missing; the key listed, or the listing denied too → a real denial, rethrown.
+   */
+  private async deniedBecauseMissing(error: unknown, bucket: string, key: string): Promise<boolean> {
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (!isAwsError(error, 'AccessDenied', 'Forbidden') && status !== 403) return false;
+    const [s3, { ListObjectsV2Command }] = await Promise.all([this.s3(), sdk()]);
+    try {
+      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+      return page.Contents?.[0]?.Key !== key;
+    } catch {
+      return false;
     }
   }
 }
