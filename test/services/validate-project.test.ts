@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SdlfError } from '../../src/core/errors.js';
@@ -33,8 +33,20 @@ describe('validateProject › transform.sql on Spark SQL', () => {
   it('accepts the legislators demo over its sample data, with no note', async () => {
     // Given the demo dataset with its sample data and SQL
     const root = await createLegislatorsProject({ sql: LEGISLATORS_SQL });
-    // When it is validated, then nothing is reported
-    expect(await validate(root)).toEqual({ problems: [], warnings: [] });
+    // When it is validated from the project's folder, as `sdlf validate` is run
+    const before = readdirSync(root).sort();
+    const cwd = process.cwd();
+    process.chdir(root);
+    let result: Awaited<ReturnType<typeof validate>>;
+    try {
+      result = await validate(root);
+    } finally {
+      process.chdir(cwd);
+    }
+    // Then nothing is reported, and Spark left nothing in the project (no spark-warehouse/, no metastore_db/)
+    expect(result).toEqual({ problems: [], warnings: [] });
+    expect(readdirSync(root).sort()).toEqual(before);
+    expect(existsSync(join(root, 'spark-warehouse'))).toBe(false);
   }, 120_000);
 
   it("rejects, with file:line and Spark's reason, what DuckDB accepts but Spark does not; DuckDB still rejects its own", async () => {
