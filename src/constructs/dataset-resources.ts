@@ -22,6 +22,7 @@ import { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
+import { InlinePolicyRole } from './inline-policy-role.js';
 import { MonitoredQueue } from './monitored-queue.js';
 import { acknowledge, acknowledgeAnyResource, acknowledgeWildcards, objectsUnder } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
@@ -226,7 +227,7 @@ export class DatasetResources extends Construct {
   /** The Glue job's role, granted the dataset's data, its catalog entries and the job's logs. */
   private addGlueRole(): Role {
     const { team, dataset } = this.config;
-    const role = new Role(this, 'GlueRole', {
+    const role = new InlinePolicyRole(this, 'GlueRole', {
       roleName: this.naming.datasetRole(team, dataset, 'glue'),
       assumedBy: new ServicePrincipal('glue.amazonaws.com'),
       description: `Glue job role of ${team}/${dataset}`,

@@ -1,7 +1,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnSecurityConfiguration } from 'aws-cdk-lib/aws-glue';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnResource as LakeFormationResource } from 'aws-cdk-lib/aws-lakeformation';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import type { BucketKind, Naming, TableKind } from '../config/naming.js';
 import { METADATA_KEYS } from '../runtime/contract.js';
 import { acknowledgeCheckov } from './checkov.js';
+import { InlinePolicyRole } from './inline-policy-role.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** Buckets whose objects are encrypted with a customer-managed key (the access-log bucket cannot be: S3 server access logging only writes SSE-S3). */
@@ -248,7 +249,7 @@ export class Foundations extends Construct {
 
   /** The role Lake Formation assumes to read and write the registered locations. */
   private addLakeFormationRole(): Role {
-    return new Role(this, 'LakeFormationRole', {
+    return new InlinePolicyRole(this, 'LakeFormationRole', {
       roleName: this.naming.environmentRole('lakeformation'),
       assumedBy: new ServicePrincipal('lakeformation.amazonaws.com'),
       description: 'Lake Formation data access role for the registered sdlf data locations',

@@ -1,12 +1,13 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
+import { InlinePolicyRole } from './inline-policy-role.js';
 import { acknowledgeAnyResource } from './nag.js';
 import { acknowledgeLogGroup } from './sdlf-function.js';
 
@@ -74,9 +75,10 @@ export class MonitoredStateMachine extends Construct {
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
-      ...(props.roleName
-        ? { role: new Role(this, 'Role', { roleName: props.roleName, assumedBy: new ServicePrincipal('states.amazonaws.com') }) }
-        : {}),
+      role: new InlinePolicyRole(this, 'Role', {
+        roleName: props.roleName,
+        assumedBy: new ServicePrincipal('states.amazonaws.com'),
+      }),
       definitionBody: props.definitionBody,
       timeout,
       tracingEnabled: true,

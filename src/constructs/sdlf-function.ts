@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
 import { acknowledgeCheckov } from './checkov.js';
+import { InlinePolicyRole } from './inline-policy-role.js';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './settings.js';
 
 /** Properties of an {@link SdlfFunction}. */
@@ -60,7 +61,7 @@ export class SdlfFunction extends Construct {
       retention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.role = new Role(this, 'Role', {
+    this.role = new InlinePolicyRole(this, 'Role', {
       roleName: props.roleName,
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.functionName}`,
