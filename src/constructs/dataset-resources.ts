@@ -10,7 +10,7 @@ import {
   SecurityConfiguration,
   WorkerType,
 } from 'aws-cdk-lib/aws-glue';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ArnPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
 import type { Code } from 'aws-cdk-lib/aws-lambda';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -414,7 +414,8 @@ export class DatasetResources extends Construct {
   }
 
   /**
-   * Grants the team pipeline's roles this dataset's resources, from the dataset stack and by exact ARN. Granting
+   * Grants the team pipeline's roles this dataset's resources, from the dataset stack and by exact ARN: the
+   * stage B queues in the stack's queue policy, the function and the Glue job in policies of the roles. Granting
    * them in the pipeline stack would need name patterns (`ddk-dev-sales-*-stage-b.fifo`) that also match another
    * team's names (`ddk-dev-sales-eu-orders-stage-b.fifo`); here a new dataset still changes nothing in the
    * pipeline stack, and removing the dataset stack takes its grants with it.
@@ -428,16 +429,30 @@ export class DatasetResources extends Construct {
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [lightTransform] }),
     );
     if (!this.stageBQueue || !this.glueJob) return;
-    const queue = this.stageBQueue.queue.queueArn;
-    const deadLetterQueue = this.stageBQueue.deadLetterQueue.queueArn;
+    // The stage B queues grant the pipeline's roles in their (the stack's one) queue policy: a statement per dataset
+    // in the roles' own policies would bring each role nearer IAM's 10,240 characters of inline policies.
+    const { queue, deadLetterQueue } = this.stageBQueue;
+    const principal = (purpose: Parameters<Naming['pipelineRole']>[2]) =>
+      new ArnPrincipal(
+        Stack.of(this).formatArn({
+          region: '',
+          service: 'iam',
+          resource: 'role',
+          resourceName: naming.pipelineRole(team, pipeline, purpose),
+        }),
+      );
     // Post-update queues the staged keys for stage B; the error step dead-letters a failed batch's keys.
-    role('StepRole', 'step').addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [queue, deadLetterQueue] }),
+    queue.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [principal('step')],
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+        resources: [queue.queueArn, deadLetterQueue.queueArn],
+      }),
     );
     // The trigger batches the queue, puts back what waits for min_items_process, dead-letters invalid messages.
-    const trigger = role('StageBTriggerRole', 'stage-b-trigger');
-    trigger.addToPrincipalPolicy(
+    queue.addToResourcePolicy(
       new PolicyStatement({
+        principals: [principal('stage-b-trigger')],
         actions: [
           'sqs:ReceiveMessage',
           'sqs:SendMessage',
@@ -446,10 +461,16 @@ export class DatasetResources extends Construct {
           'sqs:GetQueueAttributes',
           'sqs:GetQueueUrl',
         ],
-        resources: [queue],
+        resources: [queue.queueArn],
       }),
     );
-    trigger.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [deadLetterQueue] }));
+    deadLetterQueue.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [principal('stage-b-trigger')],
+        actions: ['sqs:SendMessage'],
+        resources: [deadLetterQueue.queueArn],
+      }),
+    );
     const job = Stack.of(this).formatArn({ service: 'glue', resource: 'job', resourceName: naming.glueJob(team, dataset) });
     role('StageBRole', 'stage-b').addToPrincipalPolicy(
       new PolicyStatement({

@@ -6,7 +6,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct, type IConstruct } from 'constructs';
 import type { BucketKind, Naming, TableKind } from '../config/naming.js';
-import { bucketKeyParameter, KMS_STRATEGY_CONTEXT, type KeyedBucketKind, type KmsStrategy, pascal } from './foundations.js';
+import { bucketKeyParameter, type KeyedBucketKind, KMS_STRATEGY_CONTEXT, type KmsStrategy, pascal } from './foundations.js';
 
 /**
  * The foundations of an environment as seen from another stack, never through CloudFormation exports, so the

@@ -3,7 +3,7 @@ import { type IRole, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { type Code, type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type Naming, TABLE_KINDS } from '../config/naming.js';
@@ -16,6 +16,7 @@ import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardNam
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 import { DEFAULT_STAGE_B_WAIT, MAX_STAGE_B_WAIT } from './settings.js';
+import { PolicySharingQueue } from './stack-queue-policy.js';
 
 /** Longest a trigger run may take. */
 const TRIGGER_TIMEOUT = Duration.minutes(5);
@@ -247,7 +248,7 @@ export class HeavyTransformStage extends Construct {
    * log; no alarm watches them).
    */
   private addWakeQueue(wait: Duration): Queue {
-    const queue = new Queue(this, 'WakeQueue', {
+    const queue = new PolicySharingQueue(this, 'WakeQueue', {
       queueName: this.naming.stageBWakeQueue(this.team, this.pipeline),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

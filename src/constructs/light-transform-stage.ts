@@ -4,7 +4,7 @@ import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-ia
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { FilterPattern, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -19,6 +19,7 @@ import type { PipelineContext } from './pipeline.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 import { logRetention } from './settings.js';
+import { PolicySharingQueue } from './stack-queue-policy.js';
 
 /** Properties of a {@link LightTransformStage}. */
 export interface LightTransformStageProps {
@@ -143,7 +144,7 @@ export class LightTransformStage extends Construct {
   private addRoutingDeadLetterQueue(): Queue {
     const { naming, team, pipeline } = this;
     // EventBridge dead-letter queues must be standard queues, and SSE-SQS needs no key policy for EventBridge.
-    const queue = new Queue(this, 'RoutingDeadLetterQueue', {
+    const queue = new PolicySharingQueue(this, 'RoutingDeadLetterQueue', {
       queueName: naming.routingDeadLetterQueue(team, pipeline),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

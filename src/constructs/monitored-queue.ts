@@ -2,10 +2,11 @@ import { Duration } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { type IQueue, Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type IQueue, type Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
+import { PolicySharingQueue } from './stack-queue-policy.js';
 
 /** Properties of a {@link MonitoredQueue}. */
 export interface MonitoredQueueProps {
@@ -48,14 +49,14 @@ export class MonitoredQueue extends Construct {
     const maxReceiveCount = props.maxReceiveCount ?? MAX_RECEIVE_COUNT;
     const deadLetterRetention = props.deadLetterRetention ?? Duration.days(14);
 
-    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+    this.deadLetterQueue = new PolicySharingQueue(this, 'DeadLetterQueue', {
       queueName: props.deadLetterQueueName,
       fifo: fifo || undefined,
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: deadLetterRetention,
     });
-    this.queue = new Queue(this, 'Queue', {
+    this.queue = new PolicySharingQueue(this, 'Queue', {
       queueName: props.queueName,
       fifo: fifo || undefined,
       contentBasedDeduplication: fifo ? false : undefined,
