@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import {
   CfnDatabase,
   type CodeConfig,
@@ -13,7 +13,7 @@ import {
 import { ArnPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
 import type { Code } from 'aws-cdk-lib/aws-lambda';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -24,7 +24,7 @@ import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { InlinePolicyRole } from './inline-policy-role.js';
 import { MonitoredQueue } from './monitored-queue.js';
-import { acknowledge, acknowledgeAnyResource, acknowledgeWildcards, objectsUnder } from './nag.js';
+import { acknowledge, acknowledgeAnyResource, acknowledgeWildcards, objectsUnder, streamsOf } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 
@@ -56,8 +56,13 @@ export interface DatasetResourcesProps {
   readonly lightTransformCode: Code;
   /** Stage B resources; omit for a pipeline without stage B. @default no Glue job, stage B queue or grants */
   readonly heavyTransform?: HeavyTransformProps;
-  /** Retention of the light-transform function's logs. @default RetentionDays.ONE_YEAR */
+  /** Retention of the light-transform function's own log group; unused with {@link logGroup}. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
+  /**
+   * The log group the light-transform function writes to, e.g. its team pipeline's (by name): its streams are
+   * named after the function. @default a log group of its own, `/aws/lambda/{function}`
+   */
+  readonly logGroup?: ILogGroup;
   /** Memory of the light-transform function in MB. @default 1024 */
   readonly lightTransformMemorySize?: number;
   /**
@@ -128,7 +133,7 @@ export class DatasetResources extends Construct {
 
     this.parameterValue = this.datasetParameterValue();
     this.parameter = this.addParameter(this.parameterValue);
-    this.acknowledgeLightTransformFindings(this.lightTransformFunction.role);
+    this.acknowledgeLightTransformFindings(this.lightTransformFunction.role, props.logGroup);
   }
 
   /** The light-transform function, with the environment the handler reads. */
@@ -147,6 +152,7 @@ export class DatasetResources extends Construct {
       memorySize: props.lightTransformMemorySize ?? 1024,
       timeout: Duration.minutes(15),
       logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      ...(props.logGroup ? { logGroup: props.logGroup } : {}),
       environment: {
         ...commonEnvironment(foundations, naming),
         [HANDLER_ENV['light-transform'].team]: team,
@@ -170,11 +176,18 @@ export class DatasetResources extends Construct {
   }
 
   /** Records why the light transform's wildcards, all under the dataset's prefix, pass cdk-nag. */
-  private acknowledgeLightTransformFindings(role: Role): void {
-    acknowledgeWildcards(role, `The light transform reads raw/${this.prefix} and writes stage/${this.prefix} only.`, [
-      /^Action::(s3|kms):[A-Za-z]*\*$/,
-      objectsUnder([this.naming.bucket('raw'), this.naming.bucket('stage')], this.prefix),
-    ]);
+  private acknowledgeLightTransformFindings(role: Role, logGroup: ILogGroup | undefined): void {
+    // A log group known by name has the ARN `…:log-group:{name}:*`, its streams: the finding names it exactly.
+    const logGroupName = logGroup && !Token.isUnresolved(logGroup.logGroupName) ? logGroup.logGroupName : undefined;
+    acknowledgeWildcards(
+      role,
+      `The light transform reads raw/${this.prefix} and writes stage/${this.prefix} only, and its logs to its log group.`,
+      [
+        /^Action::(s3|kms):[A-Za-z]*\*$/,
+        objectsUnder([this.naming.bucket('raw'), this.naming.bucket('stage')], this.prefix),
+        ...(logGroupName ? [streamsOf(logGroupName)] : []),
+      ],
+    );
   }
 
   /** The Glue database, located under the dataset's prefix of the analytics bucket. */

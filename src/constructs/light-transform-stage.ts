@@ -3,7 +3,7 @@ import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { FilterPattern, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { FilterPattern, type ILogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -16,6 +16,7 @@ import { alarmOnAny, alarmOnDeadLetters, MonitoredQueue } from './monitored-queu
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
 import type { PipelineContext } from './pipeline.js';
+import { pipelineLogGroup } from './pipeline-log-group.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 import { logRetention } from './settings.js';
@@ -31,7 +32,7 @@ export interface LightTransformStageProps {
   readonly pipeline: string;
   /** Code of the routing, stage-a-trigger and step handlers. */
   readonly code: { readonly routing: Code; readonly stageATrigger: Code; readonly step: Code };
-  /** Retention of the functions' and state machine's logs. @default RetentionDays.ONE_YEAR */
+  /** Retention of the pipeline's log group ({@link Naming.pipelineLogGroup}). @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
   /** Longest a stage A execution may run. @default Duration.minutes(30) */
   readonly executionTimeout?: Duration;
@@ -94,6 +95,8 @@ export class LightTransformStage extends Construct {
   private readonly commonEnv: Record<string, string>;
   /** ARN pattern of the team's dataset parameters. */
   private readonly datasetParameters: string;
+  /** The pipeline's log group, shared by the stage's functions and state machine. */
+  private readonly logGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: LightTransformStageProps) {
     super(scope, id);
@@ -108,19 +111,20 @@ export class LightTransformStage extends Construct {
     this.foundations = FoundationsReferences.of(this, naming);
     this.commonEnv = commonEnvironment(this.foundations, naming);
     this.datasetParameters = this.foundations.arn('ssm', 'parameter', naming.datasetParameter(team, '*').slice(1));
+    this.logGroup = pipelineLogGroup(this, naming, team, props.pipeline, logRetention);
 
     this.queue = this.addQueue(maxReceiveCount);
     this.routingDeadLetterQueue = this.addRoutingDeadLetterQueue();
     this.routingDeadLetterAlarm = this.alarmOnRoutingDeadLetters();
-    this.routingFunction = this.addRoutingFunction(props.code.routing, logRetention);
+    this.routingFunction = this.addRoutingFunction(props.code.routing);
     this.droppedEventsAlarm = this.alarmOnDroppedEvents();
     this.grantRouting(this.routingFunction.role);
-    this.stepFunction = this.addStepFunction(props.code.step, logRetention);
+    this.stepFunction = this.addStepFunction(props.code.step);
     this.grantStep(this.stepFunction.role);
-    this.monitoredStateMachine = this.addStateMachine(executionTimeout, logRetention);
+    this.monitoredStateMachine = this.addStateMachine(executionTimeout);
     this.stateMachine = this.monitoredStateMachine.stateMachine;
     // Each dataset stack grants this role the invocation of its own light-transform function (see DatasetResources).
-    this.triggerFunction = this.addTriggerFunction(props.code.stageATrigger, logRetention);
+    this.triggerFunction = this.addTriggerFunction(props.code.stageATrigger);
     this.grantTrigger(this.triggerFunction.role);
     this.triggerFunction.function.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize, reportBatchItemFailures: true }),
@@ -187,7 +191,7 @@ export class LightTransformStage extends Construct {
   }
 
   /** The routing function, the target of each dataset's S3 event rule. */
-  private addRoutingFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+  private addRoutingFunction(code: Code): SdlfFunction {
     const { naming, team, pipeline } = this;
     return new SdlfFunction(this, 'Routing', {
       functionName: naming.pipelineFunction(team, pipeline, 'routing'),
@@ -196,7 +200,7 @@ export class LightTransformStage extends Construct {
       description: `Routes new raw objects of ${team}'s datasets to stage A of ${pipeline}`,
       // EventBridge invokes it asynchronously: an event it still fails on after Lambda's retries is kept here too.
       failures: { deadLetterQueue: this.routingDeadLetterQueue },
-      logRetention,
+      logGroup: this.logGroup,
       environment: {
         ...this.commonEnv,
         [HANDLER_ENV.routing.team]: team,
@@ -216,7 +220,7 @@ export class LightTransformStage extends Construct {
   }
 
   /** The step function: pre-update, post-update and error steps of both stages. */
-  private addStepFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+  private addStepFunction(code: Code): SdlfFunction {
     const { naming, team, pipeline, foundations } = this;
     return new SdlfFunction(this, 'Step', {
       functionName: naming.pipelineFunction(team, pipeline, 'step'),
@@ -227,7 +231,7 @@ export class LightTransformStage extends Construct {
         keptBy:
           "Invoked synchronously by the state machines, whose retries and Catch record the failure and dead-letter the object's message.",
       },
-      logRetention,
+      logGroup: this.logGroup,
       environment: {
         ...this.commonEnv,
         [HANDLER_ENV.step.team]: team,
@@ -253,7 +257,7 @@ export class LightTransformStage extends Construct {
   }
 
   /** The state machine pre-update → Process (the dataset's light-transform function) → post-update. */
-  private addStateMachine(timeout: Duration, logRetention: RetentionDays): MonitoredStateMachine {
+  private addStateMachine(timeout: Duration): MonitoredStateMachine {
     const definition = stageDefinition(this, this.stepFunction.function, {
       id: 'Process',
       comment: "Runs the dataset's light transform on the raw object",
@@ -288,12 +292,12 @@ export class LightTransformStage extends Construct {
       definitionBody: DefinitionBody.fromChainable(definition),
       alarmTopic: this.foundations.alarmTopic,
       timeout,
-      logRetention,
+      logGroup: this.logGroup,
     });
   }
 
   /** The trigger function, which starts one execution per queued object. */
-  private addTriggerFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+  private addTriggerFunction(code: Code): SdlfFunction {
     const { naming, team, pipeline } = this;
     return new SdlfFunction(this, 'Trigger', {
       functionName: naming.pipelineFunction(team, pipeline, 'stage-a-trigger'),
@@ -304,7 +308,7 @@ export class LightTransformStage extends Construct {
         keptBy:
           "Invoked by the stage A queue's event source: a failed message returns to the queue, whose redrive policy dead-letters it.",
       },
-      logRetention,
+      logGroup: this.logGroup,
       environment: {
         ...this.commonEnv,
         [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: this.stateMachine.stateMachineArn,

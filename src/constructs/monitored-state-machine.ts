@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -40,8 +40,13 @@ export interface MonitoredStateMachineProps {
   readonly alarmTopic: ITopic;
   /** Longest an execution may run. @default Duration.hours(2) */
   readonly timeout?: Duration;
-  /** Retention of the execution log group. @default RetentionDays.ONE_YEAR */
+  /** Retention of the state machine's own log group; unused with {@link logGroup}. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
+  /**
+   * The log group the executions are logged to, shared with others (each event names its `execution_arn`), e.g.
+   * its team pipeline's. @default a log group of its own, `/aws/vendedlogs/states/{stateMachineName}`
+   */
+  readonly logGroup?: ILogGroup;
   /**
    * Physical name of the state machine's role, so that dataset stacks can grant it access to their own
    * resources by name (see `DatasetResources`). @default a name CloudFormation generates
@@ -56,8 +61,8 @@ export interface MonitoredStateMachineProps {
 export class MonitoredStateMachine extends Construct {
   /** The state machine. */
   readonly stateMachine: StateMachine;
-  /** Its execution log group. */
-  readonly logGroup: LogGroup;
+  /** Its execution log group: its own, or the shared one it was given. */
+  readonly logGroup: ILogGroup;
   /** The alarm on failed, timed-out and aborted executions. */
   readonly failureAlarm: Alarm;
 
@@ -66,12 +71,7 @@ export class MonitoredStateMachine extends Construct {
     const timeout = props.timeout ?? Duration.hours(2);
     const retention = props.logRetention ?? RetentionDays.ONE_YEAR;
 
-    this.logGroup = new LogGroup(this, 'LogGroup', {
-      logGroupName: Naming.stateMachineLogGroup(props.stateMachineName),
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    acknowledgeLogGroup(this.logGroup);
+    this.logGroup = props.logGroup ?? this.addLogGroup(props.stateMachineName, retention);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
       stateMachineName: props.stateMachineName,
       stateMachineType: StateMachineType.STANDARD,
@@ -107,5 +107,16 @@ export class MonitoredStateMachine extends Construct {
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     this.failureAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+  }
+
+  /** The state machine's own log group, `/aws/vendedlogs/states/{stateMachineName}`. */
+  private addLogGroup(stateMachineName: string, retention: RetentionDays): LogGroup {
+    const logGroup = new LogGroup(this, 'LogGroup', {
+      logGroupName: Naming.stateMachineLogGroup(stateMachineName),
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledgeLogGroup(logGroup);
+    return logGroup;
   }
 }

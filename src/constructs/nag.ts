@@ -112,6 +112,11 @@ export function indexesOf(tableNames: readonly string[]): RegExp {
   return new RegExp(`^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table/(?:${tables})/index/\\*$`);
 }
 
+/** Matches the finding of a grant on the streams of the named log group (`…:log-group:{name}:*`). */
+export function streamsOf(logGroupName: string): RegExp {
+  return new RegExp(`^Resource::arn:<AWS::Partition>:logs:[^:]*:[^:]*:log-group:${escapeRegExp(logGroupName)}:\\*$`);
+}
+
 function escapeRegExp(text: string): string {
   return text.replaceAll(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -1,5 +1,6 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUILTIN_PIPELINE_STAGE_B } from '../config/model.js';
@@ -60,7 +61,12 @@ export class StandardPipeline extends Construct implements Pipeline {
       config: registration.config,
       lightTransformCode: registration.lightTransformCode,
       heavyTransform: { dir: registration.heavyTransformDir, script: registration.heavyTransformScript },
-      logRetention: logRetention(this.context.environment.logRetentionDays),
+      // The pipeline stack's log group, by name: the light transform's streams are named after its function.
+      logGroup: LogGroup.fromLogGroupName(
+        scope,
+        'PipelineLogGroup',
+        this.context.naming.pipelineLogGroup(this.context.team, this.context.pipeline),
+      ),
     });
   }
 }
