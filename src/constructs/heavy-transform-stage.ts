@@ -1,4 +1,5 @@
 import { Annotations, Aws, Duration, Stack } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { type IRole, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { type Code, type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -11,6 +12,7 @@ import { HANDLER_ENV, STAGE_B_RECEIVE_VISIBILITY_SECONDS } from '../runtime/cont
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { stageDefinition } from './light-transform-stage.js';
+import { type AlarmFault, alarmOnFaults } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
 import { pipelineLogGroup } from './pipeline-log-group.js';
@@ -47,6 +49,11 @@ export interface HeavyTransformStageProps {
   readonly logRetention?: RetentionDays;
   /** Longest a stage B execution (one Glue job run) may take. @default Duration.hours(6) */
   readonly executionTimeout?: Duration;
+  /**
+   * Whether the stage has an alarm of its own over its {@link HeavyTransformStage.faults}; a pipeline that alarms
+   * once over all its stages' faults turns it off (as `StandardPipeline` does). @default true
+   */
+  readonly ownAlarm?: boolean;
 }
 
 /**
@@ -65,8 +72,12 @@ export class HeavyTransformStage extends Construct {
   readonly wakeQueue: Queue;
   /** The stage B state machine. */
   readonly stateMachine: StateMachine;
-  /** The state machine with its log group and alarm. */
+  /** The state machine with its log group. */
   readonly monitoredStateMachine: MonitoredStateMachine;
+  /** What the stage alarms on: failed executions (a dataset's stage B dead letters alarm in its own stack). */
+  readonly faults: readonly AlarmFault[];
+  /** The stage's alarm over {@link faults}, unless `ownAlarm` is off. */
+  readonly alarm?: Alarm;
 
   private readonly naming: Naming;
   private readonly team: string;
@@ -98,6 +109,22 @@ export class HeavyTransformStage extends Construct {
     this.connectWakeQueue(props.stepFunction);
     const stepRole = props.stepFunction.role;
     if (stepRole) this.grantStageBSteps(stepRole);
+    this.faults = [
+      {
+        id: 'stageBFailures',
+        metric: this.monitoredStateMachine.failureMetric,
+        fault: `executions of ${this.naming.stateMachine(this.team, this.pipeline, 'b')} failed, timed out or were aborted ("sdlf status" lists them)`,
+      },
+    ];
+    if (props.ownAlarm ?? true) {
+      this.alarm = alarmOnFaults(
+        this,
+        'Alarm',
+        this.faults,
+        this.foundations.alarmTopic,
+        `Stage B of ${this.team}'s ${this.pipeline} pipeline needs attention.`,
+      );
+    }
     this.acknowledgeFindings();
   }
 
@@ -137,7 +164,6 @@ export class HeavyTransformStage extends Construct {
       stateMachineName: naming.stateMachine(team, pipeline, 'b'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-b'),
       definitionBody: DefinitionBody.fromChainable(definition),
-      alarmTopic: this.foundations.alarmTopic,
       timeout,
       logGroup: this.logGroup,
     });

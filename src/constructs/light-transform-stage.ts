@@ -1,5 +1,5 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -12,7 +12,7 @@ import { type Naming, TABLE_KINDS } from '../config/naming.js';
 import { DROPPED_EVENTS, HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
-import { alarmOnAny, alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
+import { type AlarmFault, alarmOnFaults, deadLetterMetric, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
 import type { PipelineContext } from './pipeline.js';
@@ -40,6 +40,11 @@ export interface LightTransformStageProps {
   readonly batchSize?: number;
   /** Receives of a stage A message before it moves to the dead-letter queue. @default 3 */
   readonly maxReceiveCount?: number;
+  /**
+   * Whether the stage has an alarm of its own over its {@link LightTransformStage.faults}; a pipeline that alarms
+   * once over all its stages' faults turns it off (as `StandardPipeline` does). @default true
+   */
+  readonly ownAlarm?: boolean;
 }
 
 /**
@@ -54,7 +59,12 @@ export class LightTransformStage extends Construct {
    * Creates the stage A of a team's pipeline from its context: the package's routing, trigger and step handlers
    * and the environment's log retention. The built-in pipeline types use it; a custom type may pass its own props.
    */
-  static forPipeline(scope: Construct, id: string, context: PipelineContext): LightTransformStage {
+  static forPipeline(
+    scope: Construct,
+    id: string,
+    context: PipelineContext,
+    options: Pick<LightTransformStageProps, 'ownAlarm'> = {},
+  ): LightTransformStage {
     return new LightTransformStage(scope, id, {
       naming: context.naming,
       team: context.team,
@@ -65,6 +75,7 @@ export class LightTransformStage extends Construct {
         step: context.handlerCode('step'),
       },
       logRetention: logRetention(context.environment.logRetentionDays),
+      ...options,
     });
   }
 
@@ -78,10 +89,13 @@ export class LightTransformStage extends Construct {
   readonly queue: MonitoredQueue;
   /** Events of the team's dataset rules that EventBridge could not deliver to routing (standard queue). */
   readonly routingDeadLetterQueue: Queue;
-  /** The alarm on {@link routingDeadLetterQueue}. */
-  readonly routingDeadLetterAlarm: Alarm;
-  /** The alarm on the events routing dropped: malformed, or for objects outside every registered dataset. */
-  readonly droppedEventsAlarm: Alarm;
+  /**
+   * What the stage alarms on: dead letters of the stage A queue, events in {@link routingDeadLetterQueue}, the
+   * events routing dropped (malformed, or for objects outside every registered dataset), failed executions.
+   */
+  readonly faults: readonly AlarmFault[];
+  /** The stage's alarm over {@link faults}, unless `ownAlarm` is off. */
+  readonly alarm?: Alarm;
   /** The stage A state machine. */
   readonly stateMachine: StateMachine;
   /** The state machine with its log group and alarm. */
@@ -115,9 +129,8 @@ export class LightTransformStage extends Construct {
 
     this.queue = this.addQueue(maxReceiveCount);
     this.routingDeadLetterQueue = this.addRoutingDeadLetterQueue();
-    this.routingDeadLetterAlarm = this.alarmOnRoutingDeadLetters();
     this.routingFunction = this.addRoutingFunction(props.code.routing);
-    this.droppedEventsAlarm = this.alarmOnDroppedEvents();
+    const droppedEvents = this.countDroppedEvents();
     this.grantRouting(this.routingFunction.role);
     this.stepFunction = this.addStepFunction(props.code.step);
     this.grantStep(this.stepFunction.role);
@@ -129,7 +142,45 @@ export class LightTransformStage extends Construct {
     this.triggerFunction.function.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize, reportBatchItemFailures: true }),
     );
+    this.faults = this.faultsOf(droppedEvents, maxReceiveCount);
+    if (props.ownAlarm ?? true) {
+      this.alarm = alarmOnFaults(
+        this,
+        'Alarm',
+        this.faults,
+        this.foundations.alarmTopic,
+        `Stage A of ${team}'s ${props.pipeline} pipeline needs attention.`,
+      );
+    }
     this.acknowledgeFindings();
+  }
+
+  /** The stage's faults, each naming its queue, function or state machine. */
+  private faultsOf(droppedEvents: IMetric, maxReceiveCount: number): AlarmFault[] {
+    const { naming, team, pipeline } = this;
+    const routing = naming.pipelineFunction(team, pipeline, 'routing');
+    return [
+      {
+        id: 'stageADeadLetters',
+        metric: this.queue.deadLetterMetric,
+        fault: `messages of ${naming.stageAQueue(team, pipeline)} failed ${maxReceiveCount} times and wait in ${naming.stageADeadLetterQueue(team, pipeline)} (fix the cause, then "sdlf redrive")`,
+      },
+      {
+        id: 'routingDeadLetters',
+        metric: deadLetterMetric(this.routingDeadLetterQueue),
+        fault: `events of new raw objects that EventBridge could not deliver to ${routing}, or that it failed on, wait in ${naming.routingDeadLetterQueue(team, pipeline)}`,
+      },
+      {
+        id: 'droppedEvents',
+        metric: droppedEvents,
+        fault: `${routing} dropped events, malformed or under no registered dataset of ${team}: its "Dropped …" log lines name each object; register the dataset ("sdlf add-dataset") and upload it again`,
+      },
+      {
+        id: 'stageAFailures',
+        metric: this.monitoredStateMachine.failureMetric,
+        fault: `executions of ${naming.stateMachine(team, pipeline, 'a')} failed, timed out or were aborted ("sdlf status" lists them)`,
+      },
+    ];
   }
 
   /** The team's FIFO stage A queue, with its dead-letter queue and alarm. */
@@ -138,7 +189,6 @@ export class LightTransformStage extends Construct {
     return new MonitoredQueue(this, 'Queue', {
       queueName: naming.stageAQueue(team, pipeline),
       deadLetterQueueName: naming.stageADeadLetterQueue(team, pipeline),
-      alarmTopic: this.foundations.alarmTopic,
       visibilityTimeout: Duration.minutes(6),
       maxReceiveCount,
     });
@@ -176,18 +226,6 @@ export class LightTransformStage extends Construct {
       }),
     );
     return queue;
-  }
-
-  /** Alarms on any event in {@link routingDeadLetterQueue}. */
-  private alarmOnRoutingDeadLetters(): Alarm {
-    const { naming, team, pipeline } = this;
-    return alarmOnDeadLetters(
-      this,
-      'RoutingDeadLetterAlarm',
-      this.routingDeadLetterQueue,
-      this.foundations.alarmTopic,
-      `New raw objects of ${team}'s datasets were not routed: EventBridge could not deliver them to ${naming.pipelineFunction(team, pipeline, 'routing')}, or it failed on them after Lambda's retries; the events wait in ${naming.routingDeadLetterQueue(team, pipeline)}.`,
-    );
   }
 
   /** The routing function, the target of each dataset's S3 event rule. */
@@ -290,7 +328,6 @@ export class LightTransformStage extends Construct {
       stateMachineName: naming.stateMachine(team, pipeline, 'a'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-a'),
       definitionBody: DefinitionBody.fromChainable(definition),
-      alarmTopic: this.foundations.alarmTopic,
       timeout,
       logGroup: this.logGroup,
     });
@@ -339,11 +376,10 @@ export class LightTransformStage extends Construct {
   }
 
   /**
-   * Counts the events routing drops, from its log lines (see {@link DROPPED_EVENTS}), and alarms on any: an object
-   * uploaded under a prefix no dataset is registered for would otherwise only leave a log line.
+   * Counts the events routing drops, from its log lines (see {@link DROPPED_EVENTS}), per minute: an object uploaded
+   * under a prefix no dataset is registered for would otherwise only leave a log line.
    */
-  private alarmOnDroppedEvents(): Alarm {
-    const { foundations, team } = this;
+  private countDroppedEvents(): IMetric {
     const functionName = this.routingFunction.function.functionName;
     const filter = new MetricFilter(this, 'DroppedEventsFilter', {
       logGroup: this.routingFunction.logGroup,
@@ -353,13 +389,7 @@ export class LightTransformStage extends Construct {
       metricValue: '1',
       dimensions: { FunctionName: '$.function_name' },
     });
-    return alarmOnAny(
-      this,
-      'DroppedEventsAlarm',
-      filter.metric({ statistic: 'Sum', period: Duration.minutes(5), dimensionsMap: { FunctionName: functionName } }),
-      foundations.alarmTopic,
-      `Routing of ${team}'s datasets dropped raw objects' events: malformed, or under a prefix no dataset of ${team} is registered for. The "Dropped …" lines of the routing function's log group name each object; register the dataset ("sdlf add-dataset") and upload the object again.`,
-    );
+    return filter.metric({ statistic: 'Sum', period: Duration.minutes(1), dimensionsMap: { FunctionName: functionName } });
   }
 }
 

@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { MathExpression } from 'aws-cdk-lib/aws-cloudwatch';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -8,6 +8,7 @@ import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'a
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
 import { InlinePolicyRole } from './inline-policy-role.js';
+import { alarmOnAny } from './monitored-queue.js';
 import { acknowledgeAnyResource } from './nag.js';
 import { acknowledgeLogGroup } from './sdlf-function.js';
 
@@ -36,8 +37,11 @@ export interface MonitoredStateMachineProps {
   readonly stateMachineName: string;
   /** The definition. */
   readonly definitionBody: DefinitionBody;
-  /** Topic the failure alarm notifies. */
-  readonly alarmTopic: ITopic;
+  /**
+   * Topic the state machine's own failure alarm notifies. @default no alarm of its own: the owner alarms on
+   * {@link MonitoredStateMachine.failureMetric}, e.g. in one `alarmOnFaults` alarm of a team pipeline
+   */
+  readonly alarmTopic?: ITopic;
   /** Longest an execution may run. @default Duration.hours(2) */
   readonly timeout?: Duration;
   /** Retention of the state machine's own log group; unused with {@link logGroup}. @default RetentionDays.ONE_YEAR */
@@ -63,8 +67,10 @@ export class MonitoredStateMachine extends Construct {
   readonly stateMachine: StateMachine;
   /** Its execution log group: its own, or the shared one it was given. */
   readonly logGroup: ILogGroup;
-  /** The alarm on failed, timed-out and aborted executions. */
-  readonly failureAlarm: Alarm;
+  /** Failed, timed-out and aborted executions, per minute. */
+  readonly failureMetric: IMetric;
+  /** The alarm on failed, timed-out and aborted executions, with {@link MonitoredStateMachineProps.alarmTopic}. */
+  readonly failureAlarm?: Alarm;
 
   constructor(scope: Construct, id: string, props: MonitoredStateMachineProps) {
     super(scope, id);
@@ -89,24 +95,25 @@ export class MonitoredStateMachine extends Construct {
       'X-Ray tracing and CloudWatch Logs delivery actions have no resource-level permissions.',
       STATE_MACHINE_ANY_RESOURCE_ACTIONS,
     );
-    const period = Duration.minutes(5);
-    this.failureAlarm = new Alarm(this, 'FailureAlarm', {
-      alarmDescription: `Executions of ${props.stateMachineName} failed, timed out or were aborted; "sdlf status" lists them.`,
-      metric: new MathExpression({
-        expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
-        usingMetrics: {
-          failed: this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
-          timedOut: this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
-          aborted: this.stateMachine.metricAborted({ period, statistic: 'Sum' }),
-        },
-        period,
-      }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
+    const period = Duration.minutes(1);
+    this.failureMetric = new MathExpression({
+      expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)',
+      usingMetrics: {
+        failed: this.stateMachine.metricFailed({ period, statistic: 'Sum' }),
+        timedOut: this.stateMachine.metricTimedOut({ period, statistic: 'Sum' }),
+        aborted: this.stateMachine.metricAborted({ period, statistic: 'Sum' }),
+      },
+      period,
     });
-    this.failureAlarm.addAlarmAction(new SnsAction(props.alarmTopic));
+    if (props.alarmTopic) {
+      this.failureAlarm = alarmOnAny(
+        this,
+        'FailureAlarm',
+        this.failureMetric,
+        props.alarmTopic,
+        `Executions of ${props.stateMachineName} failed, timed out or were aborted; "sdlf status" lists them.`,
+      );
+    }
   }
 
   /** The state machine's own log group, `/aws/vendedlogs/states/{stateMachineName}`. */
