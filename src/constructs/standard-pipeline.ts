@@ -1,7 +1,7 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
 import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUILTIN_PIPELINE_STAGE_B } from '../config/model.js';
@@ -74,12 +74,7 @@ export class StandardPipeline extends Construct implements Pipeline {
       config: registration.config,
       lightTransformCode: registration.lightTransformCode,
       heavyTransform: { dir: registration.heavyTransformDir, script: registration.heavyTransformScript },
-      // The pipeline stack's log group, by name: the light transform's streams are named after its function.
-      logGroup: LogGroup.fromLogGroupName(
-        scope,
-        'PipelineLogGroup',
-        this.context.naming.pipelineLogGroup(this.context.team, this.context.pipeline),
-      ),
+      logGroup: importPipelineLogGroup(scope, this.context),
     });
   }
 }
@@ -109,6 +104,14 @@ export function captureDataset(scope: Construct, context: PipelineContext, datas
     target: routing,
     deadLetterQueue,
   });
+}
+
+/**
+ * The log group of the dataset's team pipeline, by name, for the dataset's light transform: `sdlf logs` reads a
+ * dataset's light transform there, in the streams named after its function.
+ */
+export function importPipelineLogGroup(scope: Construct, context: PipelineContext): ILogGroup {
+  return LogGroup.fromLogGroupName(scope, 'PipelineLogGroup', context.naming.pipelineLogGroup(context.team, context.pipeline));
 }
 
 /** The built-in `standard` pipeline type. */
