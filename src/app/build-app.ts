@@ -10,7 +10,7 @@ import type { DatasetConfig, DeploymentEnvironment, Project } from '../config/mo
 import { Naming, SDLF_TAG_KEYS, uniquePipelines } from '../config/naming.js';
 import { projectPaths } from '../config/paths.js';
 import { CicdPipelineStack } from '../constructs/cicd-pipeline-stack.js';
-import { Foundations } from '../constructs/foundations.js';
+import { Foundations, KMS_STRATEGY_CONTEXT } from '../constructs/foundations.js';
 import type { Pipeline, PipelineContext } from '../constructs/pipeline.js';
 import { dataRemovalPolicy } from '../constructs/settings.js';
 import { type Problem, SdlfError } from '../core/errors.js';
@@ -139,6 +139,7 @@ export function addEnvironmentStacks(
   const newStack = (name: string, description: string, tags: Record<string, string>) => {
     // A stack's construct id is its name: that is what `cdk deploy <stack>` and the assembly's artifact ids use.
     const stack = new Stack(scope, name, { stackName: name, env, description });
+    stack.node.setContext(KMS_STRATEGY_CONTEXT, environment.kmsStrategy);
     const all = {
       ...environment.tags,
       [SDLF_TAG_KEYS.project]: environment.resourcePrefix,

@@ -230,6 +230,14 @@ export class Naming {
     return `/aws/lambda/${functionName}`;
   }
 
+  /**
+   * `/aws/vendedlogs/{prefix}-{env}-{team}-{pipeline}`: the log group a team pipeline's functions, state machines
+   * and its datasets' light transforms share (Lambda names each function's streams `YYYY/MM/DD/{function}[…]…`).
+   */
+  pipelineLogGroup(team: string, pipeline: string): string {
+    return `/aws/vendedlogs/${this.pipelineStack(team, pipeline)}`;
+  }
+
   /** `/aws/vendedlogs/states/{stateMachine}`: a state machine's log group. */
   static stateMachineLogGroup(stateMachineName: string): string {
     return `/aws/vendedlogs/states/${stateMachineName}`;

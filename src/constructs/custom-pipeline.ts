@@ -3,8 +3,7 @@ import { BUILTIN_PIPELINE_STAGE_B } from '../config/model.js';
 import { DatasetResources } from './dataset-resources.js';
 import { LightTransformStage } from './light-transform-stage.js';
 import { type DatasetRegistration, definePipelineType, type Pipeline, type PipelineContext } from './pipeline.js';
-import { logRetention } from './settings.js';
-import { captureDataset } from './standard-pipeline.js';
+import { captureDataset, importPipelineLogGroup } from './standard-pipeline.js';
 
 /** Properties of a {@link CustomPipeline}. */
 export interface CustomPipelineProps {
@@ -38,7 +37,7 @@ export class CustomPipeline extends Construct implements Pipeline {
       naming: this.context.naming,
       config: registration.config,
       lightTransformCode: registration.lightTransformCode,
-      logRetention: logRetention(this.context.environment.logRetentionDays),
+      logGroup: importPipelineLogGroup(scope, this.context),
     });
   }
 }

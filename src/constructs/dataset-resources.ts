@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArnFormat, Aws, Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, Stack, Token } from 'aws-cdk-lib';
 import {
   CfnDatabase,
   type CodeConfig,
@@ -10,10 +10,10 @@ import {
   SecurityConfiguration,
   WorkerType,
 } from 'aws-cdk-lib/aws-glue';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ArnPrincipal, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
 import type { Code } from 'aws-cdk-lib/aws-lambda';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
@@ -22,8 +22,9 @@ import { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import { type DatasetParameter, HANDLER_ENV } from '../runtime/contract.js';
 import { FoundationsReferences } from './foundations-references.js';
+import { InlinePolicyRole } from './inline-policy-role.js';
 import { MonitoredQueue } from './monitored-queue.js';
-import { acknowledge, acknowledgeAnyResource, acknowledgeWildcards, objectsUnder } from './nag.js';
+import { acknowledge, acknowledgeAnyResource, acknowledgeWildcards, objectsUnder, streamsOf } from './nag.js';
 import { grantReadUnder } from './object-grants.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
@@ -56,8 +57,13 @@ export interface DatasetResourcesProps {
   readonly lightTransformCode: Code;
   /** Stage B resources; omit for a pipeline without stage B. @default no Glue job, stage B queue or grants */
   readonly heavyTransform?: HeavyTransformProps;
-  /** Retention of the light-transform function's logs. @default RetentionDays.ONE_YEAR */
+  /** Retention of the light-transform function's own log group; unused with {@link logGroup}. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
+  /**
+   * The log group the light-transform function writes to, e.g. its team pipeline's (by name): its streams are
+   * named after the function. @default a log group of its own, `/aws/lambda/{function}`
+   */
+  readonly logGroup?: ILogGroup;
   /** Memory of the light-transform function in MB. @default 1024 */
   readonly lightTransformMemorySize?: number;
   /**
@@ -128,7 +134,7 @@ export class DatasetResources extends Construct {
 
     this.parameterValue = this.datasetParameterValue();
     this.parameter = this.addParameter(this.parameterValue);
-    this.acknowledgeLightTransformFindings(this.lightTransformFunction.role);
+    this.acknowledgeLightTransformFindings(this.lightTransformFunction.role, props.logGroup);
   }
 
   /** The light-transform function, with the environment the handler reads. */
@@ -147,6 +153,7 @@ export class DatasetResources extends Construct {
       memorySize: props.lightTransformMemorySize ?? 1024,
       timeout: Duration.minutes(15),
       logRetention: props.logRetention ?? RetentionDays.ONE_YEAR,
+      ...(props.logGroup ? { logGroup: props.logGroup } : {}),
       environment: {
         ...commonEnvironment(foundations, naming),
         [HANDLER_ENV['light-transform'].team]: team,
@@ -170,11 +177,18 @@ export class DatasetResources extends Construct {
   }
 
   /** Records why the light transform's wildcards, all under the dataset's prefix, pass cdk-nag. */
-  private acknowledgeLightTransformFindings(role: Role): void {
-    acknowledgeWildcards(role, `The light transform reads raw/${this.prefix} and writes stage/${this.prefix} only.`, [
-      /^Action::(s3|kms):[A-Za-z]*\*$/,
-      objectsUnder([this.naming.bucket('raw'), this.naming.bucket('stage')], this.prefix),
-    ]);
+  private acknowledgeLightTransformFindings(role: Role, logGroup: ILogGroup | undefined): void {
+    // A log group known by name has the ARN `…:log-group:{name}:*`, its streams: the finding names it exactly.
+    const logGroupName = logGroup && !Token.isUnresolved(logGroup.logGroupName) ? logGroup.logGroupName : undefined;
+    acknowledgeWildcards(
+      role,
+      `The light transform reads raw/${this.prefix} and writes stage/${this.prefix} only, and its logs to its log group.`,
+      [
+        /^Action::(s3|kms):[A-Za-z]*\*$/,
+        objectsUnder([this.naming.bucket('raw'), this.naming.bucket('stage')], this.prefix),
+        ...(logGroupName ? [streamsOf(logGroupName)] : []),
+      ],
+    );
   }
 
   /** The Glue database, located under the dataset's prefix of the analytics bucket. */
@@ -227,7 +241,7 @@ export class DatasetResources extends Construct {
   /** The Glue job's role, granted the dataset's data, its catalog entries and the job's logs. */
   private addGlueRole(): Role {
     const { team, dataset } = this.config;
-    const role = new Role(this, 'GlueRole', {
+    const role = new InlinePolicyRole(this, 'GlueRole', {
       roleName: this.naming.datasetRole(team, dataset, 'glue'),
       assumedBy: new ServicePrincipal('glue.amazonaws.com'),
       description: `Glue job role of ${team}/${dataset}`,
@@ -417,7 +431,8 @@ export class DatasetResources extends Construct {
   }
 
   /**
-   * Grants the team pipeline's roles this dataset's resources, from the dataset stack and by exact ARN. Granting
+   * Grants the team pipeline's roles this dataset's resources, from the dataset stack and by exact ARN: the
+   * stage B queues in the stack's queue policy, the function and the Glue job in policies of the roles. Granting
    * them in the pipeline stack would need name patterns (`ddk-dev-sales-*-stage-b.fifo`) that also match another
    * team's names (`ddk-dev-sales-eu-orders-stage-b.fifo`); here a new dataset still changes nothing in the
    * pipeline stack, and removing the dataset stack takes its grants with it.
@@ -431,16 +446,30 @@ export class DatasetResources extends Construct {
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [lightTransform] }),
     );
     if (!this.stageBQueue || !this.glueJob) return;
-    const queue = this.stageBQueue.queue.queueArn;
-    const deadLetterQueue = this.stageBQueue.deadLetterQueue.queueArn;
+    // The stage B queues grant the pipeline's roles in their (the stack's one) queue policy: a statement per dataset
+    // in the roles' own policies would bring each role nearer IAM's 10,240 characters of inline policies.
+    const { queue, deadLetterQueue } = this.stageBQueue;
+    const principal = (purpose: Parameters<Naming['pipelineRole']>[2]) =>
+      new ArnPrincipal(
+        Stack.of(this).formatArn({
+          region: '',
+          service: 'iam',
+          resource: 'role',
+          resourceName: naming.pipelineRole(team, pipeline, purpose),
+        }),
+      );
     // Post-update queues the staged keys for stage B; the error step dead-letters a failed batch's keys.
-    role('StepRole', 'step').addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], resources: [queue, deadLetterQueue] }),
+    queue.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [principal('step')],
+        actions: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+        resources: [queue.queueArn, deadLetterQueue.queueArn],
+      }),
     );
     // The trigger batches the queue, puts back what waits for min_items_process, dead-letters invalid messages.
-    const trigger = role('StageBTriggerRole', 'stage-b-trigger');
-    trigger.addToPrincipalPolicy(
+    queue.addToResourcePolicy(
       new PolicyStatement({
+        principals: [principal('stage-b-trigger')],
         actions: [
           'sqs:ReceiveMessage',
           'sqs:SendMessage',
@@ -449,10 +478,16 @@ export class DatasetResources extends Construct {
           'sqs:GetQueueAttributes',
           'sqs:GetQueueUrl',
         ],
-        resources: [queue],
+        resources: [queue.queueArn],
       }),
     );
-    trigger.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [deadLetterQueue] }));
+    deadLetterQueue.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [principal('stage-b-trigger')],
+        actions: ['sqs:SendMessage'],
+        resources: [deadLetterQueue.queueArn],
+      }),
+    );
     const job = Stack.of(this).formatArn({ service: 'glue', resource: 'job', resourceName: naming.glueJob(team, dataset) });
     role('StageBRole', 'stage-b').addToPrincipalPolicy(
       new PolicyStatement({

@@ -6,7 +6,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import { Construct, type IConstruct } from 'constructs';
 import type { BucketKind, Naming, TableKind } from '../config/naming.js';
-import { FOUNDATIONS_PARAMETERS, type KeyedBucketKind, pascal } from './foundations.js';
+import { bucketKeyParameter, type KeyedBucketKind, KMS_STRATEGY_CONTEXT, type KmsStrategy, pascal } from './foundations.js';
 
 /**
  * The foundations of an environment as seen from another stack, never through CloudFormation exports, so the
@@ -45,11 +45,24 @@ export class FoundationsReferences extends Construct {
     return this.memo(`bucket:${kind}`, () => Bucket.fromBucketName(this, `${pascal(kind)}Bucket`, this.naming.bucket(kind)));
   }
 
-  /** The key that encrypts a bucket. */
+  /**
+   * The key that encrypts a bucket, from the parameter of the stack's KMS strategy (the `sdlf:kmsStrategy`
+   * context). @default the `shared` strategy's one key when the context is not set
+   */
   bucketKey(kind: KeyedBucketKind): IKey {
-    return this.memo(`key:${kind}`, () =>
-      Key.fromKeyArn(this, `${pascal(kind)}Key`, this.value(FOUNDATIONS_PARAMETERS.bucketKey(kind))),
+    const parameter = bucketKeyParameter(this.kmsStrategy, kind);
+    return this.memo(`key:${parameter}`, () =>
+      Key.fromKeyArn(this, `${pascal(parameter.replace(/^keys\//, ''))}Key`, this.value(parameter)),
     );
+  }
+
+  /** The environment's KMS strategy, from the `sdlf:kmsStrategy` context. */
+  private get kmsStrategy(): KmsStrategy {
+    const strategy: unknown = this.node.tryGetContext(KMS_STRATEGY_CONTEXT) ?? 'shared';
+    if (strategy !== 'shared' && strategy !== 'per-bucket') {
+      throw new Error(`Context ${KMS_STRATEGY_CONTEXT} is "${String(strategy)}"; expected "shared" or "per-bucket".`);
+    }
+    return strategy;
   }
 
   /** A metadata table, by its name. */

@@ -1,7 +1,7 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnSecurityConfiguration } from 'aws-cdk-lib/aws-glue';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { CfnResource as LakeFormationResource } from 'aws-cdk-lib/aws-lakeformation';
 import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
@@ -12,6 +12,7 @@ import { Construct } from 'constructs';
 import type { BucketKind, Naming, TableKind } from '../config/naming.js';
 import { METADATA_KEYS } from '../runtime/contract.js';
 import { acknowledgeCheckov } from './checkov.js';
+import { InlinePolicyRole } from './inline-policy-role.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /** Buckets whose objects are encrypted with a customer-managed key (the access-log bucket cannot be: S3 server access logging only writes SSE-S3). */
@@ -27,12 +28,25 @@ export const LAKE_LOCATION_KINDS = ['raw', 'stage', 'analytics'] as const satisf
  * project's naming (buckets, tables, the alarm topic, the Glue security configuration), so it needs no parameter.
  */
 export const FOUNDATIONS_PARAMETERS = {
-  /** ARN of the key that encrypts a bucket. */
+  /** ARN of the key that encrypts a bucket, under the `per-bucket` strategy. */
   bucketKey: (kind: KeyedBucketKind) => `keys/${kind}`,
+  /** ARN of the one key of every keyed bucket, under the `shared` strategy. */
+  sharedKey: 'keys/data',
 } as const;
 
 /** How the data buckets are encrypted. */
 export type KmsStrategy = 'shared' | 'per-bucket';
+
+/**
+ * Context key of the environment's {@link KmsStrategy}, which the app sets on every stack so that
+ * `FoundationsReferences` reads the key parameters the foundations wrote (`keys/data`, or one per bucket).
+ */
+export const KMS_STRATEGY_CONTEXT = 'sdlf:kmsStrategy';
+
+/** The key parameter that holds the ARN of the key of `kind`'s bucket under `strategy`. */
+export function bucketKeyParameter(strategy: KmsStrategy, kind: KeyedBucketKind): string {
+  return strategy === 'shared' ? FOUNDATIONS_PARAMETERS.sharedKey : FOUNDATIONS_PARAMETERS.bucketKey(kind);
+}
 
 /** Properties of {@link Foundations}. */
 export interface FoundationsProps {
@@ -99,7 +113,7 @@ export class Foundations extends Construct {
     this.addLakeLocations();
     this.grantLogsGlueKey();
     this.glueSecurityConfiguration = this.addGlueSecurityConfiguration();
-    this.parameters = this.addParameters();
+    this.parameters = this.addParameters(kmsStrategy);
   }
 
   /** A customer-managed key with automatic rotation, under the alias of its purpose. */
@@ -248,7 +262,7 @@ export class Foundations extends Construct {
 
   /** The role Lake Formation assumes to read and write the registered locations. */
   private addLakeFormationRole(): Role {
-    return new Role(this, 'LakeFormationRole', {
+    return new InlinePolicyRole(this, 'LakeFormationRole', {
       roleName: this.naming.environmentRole('lakeformation'),
       assumedBy: new ServicePrincipal('lakeformation.amazonaws.com'),
       description: 'Lake Formation data access role for the registered sdlf data locations',
@@ -307,8 +321,11 @@ export class Foundations extends Construct {
     });
   }
 
-  /** The SSM parameters through which the other stacks find the keys' ARNs (they know every other name). */
-  private addParameters(): Record<string, StringParameter> {
+  /**
+   * The SSM parameters through which the other stacks find the keys' ARNs (they know every other name): one for
+   * the shared key, or one per keyed bucket.
+   */
+  private addParameters(kmsStrategy: KmsStrategy): Record<string, StringParameter> {
     const parameters: Record<string, StringParameter> = {};
     const parameter = (key: string, value: string, description: string) => {
       parameters[key] = new StringParameter(this, `Parameter${pascal(key.replaceAll('/', '-'))}`, {
@@ -317,6 +334,10 @@ export class Foundations extends Construct {
         description,
       });
     };
+    if (kmsStrategy === 'shared') {
+      parameter(FOUNDATIONS_PARAMETERS.sharedKey, this.bucketKeys.raw.keyArn, 'ARN of the key of every data bucket');
+      return parameters;
+    }
     for (const kind of KEYED_BUCKET_KINDS) {
       parameter(FOUNDATIONS_PARAMETERS.bucketKey(kind), this.bucketKeys[kind].keyArn, `ARN of the key of the ${kind} bucket`);
     }

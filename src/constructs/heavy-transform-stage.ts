@@ -1,9 +1,10 @@
 import { Annotations, Aws, Duration, Stack } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { type IRole, PolicyStatement, type Role } from 'aws-cdk-lib/aws-iam';
 import { type Code, type IFunction, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { type ILogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { type Naming, TABLE_KINDS } from '../config/naming.js';
@@ -11,12 +12,15 @@ import { HANDLER_ENV, STAGE_B_RECEIVE_VISIBILITY_SECONDS } from '../runtime/cont
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { stageDefinition } from './light-transform-stage.js';
+import { type AlarmFault, alarmOnFaults } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
 import { grantReadUnder } from './object-grants.js';
+import { pipelineLogGroup } from './pipeline-log-group.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 import { DEFAULT_STAGE_B_WAIT, MAX_STAGE_B_WAIT } from './settings.js';
+import { PolicySharingQueue } from './stack-queue-policy.js';
 
 /** Longest a trigger run may take. */
 const TRIGGER_TIMEOUT = Duration.minutes(5);
@@ -42,10 +46,15 @@ export interface HeavyTransformStageProps {
    * it start as one batch. At most 5 minutes (Lambda's limit). @default Duration.minutes(5)
    */
   readonly wait?: Duration;
-  /** Retention of the trigger's and state machine's logs. @default RetentionDays.ONE_YEAR */
+  /** Retention of the pipeline's log group ({@link Naming.pipelineLogGroup}). @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
   /** Longest a stage B execution (one Glue job run) may take. @default Duration.hours(6) */
   readonly executionTimeout?: Duration;
+  /**
+   * Whether the stage has an alarm of its own over its {@link HeavyTransformStage.faults}; a pipeline that alarms
+   * once over all its stages' faults turns it off (as `StandardPipeline` does). @default true
+   */
+  readonly ownAlarm?: boolean;
 }
 
 /**
@@ -64,13 +73,19 @@ export class HeavyTransformStage extends Construct {
   readonly wakeQueue: Queue;
   /** The stage B state machine. */
   readonly stateMachine: StateMachine;
-  /** The state machine with its log group and alarm. */
+  /** The state machine with its log group. */
   readonly monitoredStateMachine: MonitoredStateMachine;
+  /** What the stage alarms on: failed executions (a dataset's stage B dead letters alarm in its own stack). */
+  readonly faults: readonly AlarmFault[];
+  /** The stage's alarm over {@link faults}, unless `ownAlarm` is off. */
+  readonly alarm?: Alarm;
 
   private readonly naming: Naming;
   private readonly team: string;
   private readonly pipeline: string;
   private readonly foundations: FoundationsReferences;
+  /** The pipeline's log group, shared by the stage's function and state machine. */
+  private readonly logGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: HeavyTransformStageProps) {
     super(scope, id);
@@ -82,23 +97,40 @@ export class HeavyTransformStage extends Construct {
     this.team = props.team;
     this.pipeline = props.pipeline;
     this.foundations = FoundationsReferences.of(this, props.naming);
+    this.logGroup = pipelineLogGroup(this, props.naming, props.team, props.pipeline, logRetention);
 
-    this.monitoredStateMachine = this.addStateMachine(props.stepFunction, executionTimeout, logRetention);
+    this.monitoredStateMachine = this.addStateMachine(props.stepFunction, executionTimeout);
     this.stateMachine = this.monitoredStateMachine.stateMachine;
     // Each dataset stack grants this role its own Glue job, and the trigger and step roles its own stage B queue
     // and dead-letter queue (see DatasetResources): no statement here matches another team's names.
 
-    this.triggerFunction = this.addTriggerFunction(props.triggerCode, logRetention);
+    this.triggerFunction = this.addTriggerFunction(props.triggerCode);
     this.grantTrigger(this.triggerFunction.role);
     this.wakeQueue = this.addWakeQueue(wait);
     this.connectWakeQueue(props.stepFunction);
     const stepRole = props.stepFunction.role;
     if (stepRole) this.grantStageBSteps(stepRole);
+    this.faults = [
+      {
+        id: 'stageBFailures',
+        metric: this.monitoredStateMachine.failureMetric,
+        fault: `executions of ${this.naming.stateMachine(this.team, this.pipeline, 'b')} failed, timed out or were aborted ("sdlf status" lists them)`,
+      },
+    ];
+    if (props.ownAlarm ?? true) {
+      this.alarm = alarmOnFaults(
+        this,
+        'Alarm',
+        this.faults,
+        this.foundations.alarmTopic,
+        `Stage B of ${this.team}'s ${this.pipeline} pipeline needs attention.`,
+      );
+    }
     this.acknowledgeFindings();
   }
 
   /** The state machine pre-update → the dataset's Glue job (`glue:startJobRun.sync`) → post-update. */
-  private addStateMachine(stepFunction: IFunction, timeout: Duration, logRetention: RetentionDays): MonitoredStateMachine {
+  private addStateMachine(stepFunction: IFunction, timeout: Duration): MonitoredStateMachine {
     const input = (field: string) => `$$.Execution.Input.${field}`;
     const definition = stageDefinition(this, stepFunction, {
       id: 'RunGlueJob',
@@ -133,14 +165,13 @@ export class HeavyTransformStage extends Construct {
       stateMachineName: naming.stateMachine(team, pipeline, 'b'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-b'),
       definitionBody: DefinitionBody.fromChainable(definition),
-      alarmTopic: this.foundations.alarmTopic,
       timeout,
-      logRetention,
+      logGroup: this.logGroup,
     });
   }
 
   /** The trigger function, which batches the team's stage B queues into executions of the state machine. */
-  private addTriggerFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+  private addTriggerFunction(code: Code): SdlfFunction {
     const { naming, team, pipeline, foundations } = this;
     return new SdlfFunction(this, 'Trigger', {
       functionName: naming.pipelineFunction(team, pipeline, 'stage-b-trigger'),
@@ -151,7 +182,7 @@ export class HeavyTransformStage extends Construct {
         keptBy:
           'Invoked by its wake queue (SQS event source) and by sdlf trigger: a failed run leaves the wake messages on the queue, retried after its visibility timeout, and the staged objects on their stage B queues.',
       },
-      logRetention,
+      logGroup: this.logGroup,
       timeout: TRIGGER_TIMEOUT,
       environment: {
         ...commonEnvironment(foundations, naming),
@@ -248,7 +279,7 @@ export class HeavyTransformStage extends Construct {
    * log; no alarm watches them).
    */
   private addWakeQueue(wait: Duration): Queue {
-    const queue = new Queue(this, 'WakeQueue', {
+    const queue = new PolicySharingQueue(this, 'WakeQueue', {
       queueName: this.naming.stageBWakeQueue(this.team, this.pipeline),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

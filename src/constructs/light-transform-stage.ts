@@ -1,10 +1,10 @@
 import { Aws, Duration, Stack } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Alarm, IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { Code, IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { FilterPattern, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { FilterPattern, type ILogGroup, MetricFilter, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { CustomState, DefinitionBody, Fail, JsonPath, type StateMachine, TaskInput } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -12,14 +12,16 @@ import { type Naming, TABLE_KINDS } from '../config/naming.js';
 import { DROPPED_EVENTS, HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
-import { alarmOnAny, alarmOnDeadLetters, MonitoredQueue } from './monitored-queue.js';
+import { type AlarmFault, alarmOnFaults, deadLetterMetric, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
 import { grantReadUnder } from './object-grants.js';
 import type { PipelineContext } from './pipeline.js';
+import { pipelineLogGroup } from './pipeline-log-group.js';
 import { commonEnvironment } from './runtime-environment.js';
 import { SdlfFunction } from './sdlf-function.js';
 import { logRetention } from './settings.js';
+import { PolicySharingQueue } from './stack-queue-policy.js';
 
 /** Properties of a {@link LightTransformStage}. */
 export interface LightTransformStageProps {
@@ -31,7 +33,7 @@ export interface LightTransformStageProps {
   readonly pipeline: string;
   /** Code of the routing, stage-a-trigger and step handlers. */
   readonly code: { readonly routing: Code; readonly stageATrigger: Code; readonly step: Code };
-  /** Retention of the functions' and state machine's logs. @default RetentionDays.ONE_YEAR */
+  /** Retention of the pipeline's log group ({@link Naming.pipelineLogGroup}). @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
   /** Longest a stage A execution may run. @default Duration.minutes(30) */
   readonly executionTimeout?: Duration;
@@ -39,6 +41,11 @@ export interface LightTransformStageProps {
   readonly batchSize?: number;
   /** Receives of a stage A message before it moves to the dead-letter queue. @default 3 */
   readonly maxReceiveCount?: number;
+  /**
+   * Whether the stage has an alarm of its own over its {@link LightTransformStage.faults}; a pipeline that alarms
+   * once over all its stages' faults turns it off (as `StandardPipeline` does). @default true
+   */
+  readonly ownAlarm?: boolean;
 }
 
 /**
@@ -53,7 +60,12 @@ export class LightTransformStage extends Construct {
    * Creates the stage A of a team's pipeline from its context: the package's routing, trigger and step handlers
    * and the environment's log retention. The built-in pipeline types use it; a custom type may pass its own props.
    */
-  static forPipeline(scope: Construct, id: string, context: PipelineContext): LightTransformStage {
+  static forPipeline(
+    scope: Construct,
+    id: string,
+    context: PipelineContext,
+    options: Pick<LightTransformStageProps, 'ownAlarm'> = {},
+  ): LightTransformStage {
     return new LightTransformStage(scope, id, {
       naming: context.naming,
       team: context.team,
@@ -64,6 +76,7 @@ export class LightTransformStage extends Construct {
         step: context.handlerCode('step'),
       },
       logRetention: logRetention(context.environment.logRetentionDays),
+      ...options,
     });
   }
 
@@ -77,10 +90,13 @@ export class LightTransformStage extends Construct {
   readonly queue: MonitoredQueue;
   /** Events of the team's dataset rules that EventBridge could not deliver to routing (standard queue). */
   readonly routingDeadLetterQueue: Queue;
-  /** The alarm on {@link routingDeadLetterQueue}. */
-  readonly routingDeadLetterAlarm: Alarm;
-  /** The alarm on the events routing dropped: malformed, or for objects outside every registered dataset. */
-  readonly droppedEventsAlarm: Alarm;
+  /**
+   * What the stage alarms on: dead letters of the stage A queue, events in {@link routingDeadLetterQueue}, the
+   * events routing dropped (malformed, or for objects outside every registered dataset), failed executions.
+   */
+  readonly faults: readonly AlarmFault[];
+  /** The stage's alarm over {@link faults}, unless `ownAlarm` is off. */
+  readonly alarm?: Alarm;
   /** The stage A state machine. */
   readonly stateMachine: StateMachine;
   /** The state machine with its log group and alarm. */
@@ -94,6 +110,8 @@ export class LightTransformStage extends Construct {
   private readonly commonEnv: Record<string, string>;
   /** ARN pattern of the team's dataset parameters. */
   private readonly datasetParameters: string;
+  /** The pipeline's log group, shared by the stage's functions and state machine. */
+  private readonly logGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: LightTransformStageProps) {
     super(scope, id);
@@ -108,24 +126,62 @@ export class LightTransformStage extends Construct {
     this.foundations = FoundationsReferences.of(this, naming);
     this.commonEnv = commonEnvironment(this.foundations, naming);
     this.datasetParameters = this.foundations.arn('ssm', 'parameter', naming.datasetParameter(team, '*').slice(1));
+    this.logGroup = pipelineLogGroup(this, naming, team, props.pipeline, logRetention);
 
     this.queue = this.addQueue(maxReceiveCount);
     this.routingDeadLetterQueue = this.addRoutingDeadLetterQueue();
-    this.routingDeadLetterAlarm = this.alarmOnRoutingDeadLetters();
-    this.routingFunction = this.addRoutingFunction(props.code.routing, logRetention);
-    this.droppedEventsAlarm = this.alarmOnDroppedEvents();
+    this.routingFunction = this.addRoutingFunction(props.code.routing);
+    const droppedEvents = this.countDroppedEvents();
     this.grantRouting(this.routingFunction.role);
-    this.stepFunction = this.addStepFunction(props.code.step, logRetention);
+    this.stepFunction = this.addStepFunction(props.code.step);
     this.grantStep(this.stepFunction.role);
-    this.monitoredStateMachine = this.addStateMachine(executionTimeout, logRetention);
+    this.monitoredStateMachine = this.addStateMachine(executionTimeout);
     this.stateMachine = this.monitoredStateMachine.stateMachine;
     // Each dataset stack grants this role the invocation of its own light-transform function (see DatasetResources).
-    this.triggerFunction = this.addTriggerFunction(props.code.stageATrigger, logRetention);
+    this.triggerFunction = this.addTriggerFunction(props.code.stageATrigger);
     this.grantTrigger(this.triggerFunction.role);
     this.triggerFunction.function.addEventSource(
       new SqsEventSource(this.queue.queue, { batchSize, reportBatchItemFailures: true }),
     );
+    this.faults = this.faultsOf(droppedEvents, maxReceiveCount);
+    if (props.ownAlarm ?? true) {
+      this.alarm = alarmOnFaults(
+        this,
+        'Alarm',
+        this.faults,
+        this.foundations.alarmTopic,
+        `Stage A of ${team}'s ${props.pipeline} pipeline needs attention.`,
+      );
+    }
     this.acknowledgeFindings();
+  }
+
+  /** The stage's faults, each naming its queue, function or state machine. */
+  private faultsOf(droppedEvents: IMetric, maxReceiveCount: number): AlarmFault[] {
+    const { naming, team, pipeline } = this;
+    const routing = naming.pipelineFunction(team, pipeline, 'routing');
+    return [
+      {
+        id: 'stageADeadLetters',
+        metric: this.queue.deadLetterMetric,
+        fault: `messages of ${naming.stageAQueue(team, pipeline)} failed ${maxReceiveCount} times and wait in ${naming.stageADeadLetterQueue(team, pipeline)} (fix the cause, then "sdlf redrive")`,
+      },
+      {
+        id: 'routingDeadLetters',
+        metric: deadLetterMetric(this.routingDeadLetterQueue),
+        fault: `events of new raw objects that EventBridge could not deliver to ${routing}, or that it failed on, wait in ${naming.routingDeadLetterQueue(team, pipeline)}`,
+      },
+      {
+        id: 'droppedEvents',
+        metric: droppedEvents,
+        fault: `${routing} dropped events, malformed or under no registered dataset of ${team}: its "Dropped …" log lines name each object; register the dataset ("sdlf add-dataset") and upload it again`,
+      },
+      {
+        id: 'stageAFailures',
+        metric: this.monitoredStateMachine.failureMetric,
+        fault: `executions of ${naming.stateMachine(team, pipeline, 'a')} failed, timed out or were aborted ("sdlf status" lists them)`,
+      },
+    ];
   }
 
   /** The team's FIFO stage A queue, with its dead-letter queue and alarm. */
@@ -134,7 +190,6 @@ export class LightTransformStage extends Construct {
     return new MonitoredQueue(this, 'Queue', {
       queueName: naming.stageAQueue(team, pipeline),
       deadLetterQueueName: naming.stageADeadLetterQueue(team, pipeline),
-      alarmTopic: this.foundations.alarmTopic,
       visibilityTimeout: Duration.minutes(6),
       maxReceiveCount,
     });
@@ -144,7 +199,7 @@ export class LightTransformStage extends Construct {
   private addRoutingDeadLetterQueue(): Queue {
     const { naming, team, pipeline } = this;
     // EventBridge dead-letter queues must be standard queues, and SSE-SQS needs no key policy for EventBridge.
-    const queue = new Queue(this, 'RoutingDeadLetterQueue', {
+    const queue = new PolicySharingQueue(this, 'RoutingDeadLetterQueue', {
       queueName: naming.routingDeadLetterQueue(team, pipeline),
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
@@ -174,20 +229,8 @@ export class LightTransformStage extends Construct {
     return queue;
   }
 
-  /** Alarms on any event in {@link routingDeadLetterQueue}. */
-  private alarmOnRoutingDeadLetters(): Alarm {
-    const { naming, team, pipeline } = this;
-    return alarmOnDeadLetters(
-      this,
-      'RoutingDeadLetterAlarm',
-      this.routingDeadLetterQueue,
-      this.foundations.alarmTopic,
-      `New raw objects of ${team}'s datasets were not routed: EventBridge could not deliver them to ${naming.pipelineFunction(team, pipeline, 'routing')}, or it failed on them after Lambda's retries; the events wait in ${naming.routingDeadLetterQueue(team, pipeline)}.`,
-    );
-  }
-
   /** The routing function, the target of each dataset's S3 event rule. */
-  private addRoutingFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+  private addRoutingFunction(code: Code): SdlfFunction {
     const { naming, team, pipeline } = this;
     return new SdlfFunction(this, 'Routing', {
       functionName: naming.pipelineFunction(team, pipeline, 'routing'),
@@ -196,7 +239,7 @@ export class LightTransformStage extends Construct {
       description: `Routes new raw objects of ${team}'s datasets to stage A of ${pipeline}`,
       // EventBridge invokes it asynchronously: an event it still fails on after Lambda's retries is kept here too.
       failures: { deadLetterQueue: this.routingDeadLetterQueue },
-      logRetention,
+      logGroup: this.logGroup,
       environment: {
         ...this.commonEnv,
         [HANDLER_ENV.routing.team]: team,
@@ -216,7 +259,7 @@ export class LightTransformStage extends Construct {
   }
 
   /** The step function: pre-update, post-update and error steps of both stages. */
-  private addStepFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+  private addStepFunction(code: Code): SdlfFunction {
     const { naming, team, pipeline, foundations } = this;
     return new SdlfFunction(this, 'Step', {
       functionName: naming.pipelineFunction(team, pipeline, 'step'),
@@ -227,7 +270,7 @@ export class LightTransformStage extends Construct {
         keptBy:
           "Invoked synchronously by the state machines, whose retries and Catch record the failure and dead-letter the object's message.",
       },
-      logRetention,
+      logGroup: this.logGroup,
       environment: {
         ...this.commonEnv,
         [HANDLER_ENV.step.team]: team,
@@ -253,7 +296,7 @@ export class LightTransformStage extends Construct {
   }
 
   /** The state machine pre-update → Process (the dataset's light-transform function) → post-update. */
-  private addStateMachine(timeout: Duration, logRetention: RetentionDays): MonitoredStateMachine {
+  private addStateMachine(timeout: Duration): MonitoredStateMachine {
     const definition = stageDefinition(this, this.stepFunction.function, {
       id: 'Process',
       comment: "Runs the dataset's light transform on the raw object",
@@ -286,14 +329,13 @@ export class LightTransformStage extends Construct {
       stateMachineName: naming.stateMachine(team, pipeline, 'a'),
       roleName: naming.pipelineRole(team, pipeline, 'stage-a'),
       definitionBody: DefinitionBody.fromChainable(definition),
-      alarmTopic: this.foundations.alarmTopic,
       timeout,
-      logRetention,
+      logGroup: this.logGroup,
     });
   }
 
   /** The trigger function, which starts one execution per queued object. */
-  private addTriggerFunction(code: Code, logRetention: RetentionDays): SdlfFunction {
+  private addTriggerFunction(code: Code): SdlfFunction {
     const { naming, team, pipeline } = this;
     return new SdlfFunction(this, 'Trigger', {
       functionName: naming.pipelineFunction(team, pipeline, 'stage-a-trigger'),
@@ -304,7 +346,7 @@ export class LightTransformStage extends Construct {
         keptBy:
           "Invoked by the stage A queue's event source: a failed message returns to the queue, whose redrive policy dead-letters it.",
       },
-      logRetention,
+      logGroup: this.logGroup,
       environment: {
         ...this.commonEnv,
         [HANDLER_ENV['stage-a-trigger'].stateMachineArn]: this.stateMachine.stateMachineArn,
@@ -335,11 +377,10 @@ export class LightTransformStage extends Construct {
   }
 
   /**
-   * Counts the events routing drops, from its log lines (see {@link DROPPED_EVENTS}), and alarms on any: an object
-   * uploaded under a prefix no dataset is registered for would otherwise only leave a log line.
+   * Counts the events routing drops, from its log lines (see {@link DROPPED_EVENTS}), per minute: an object uploaded
+   * under a prefix no dataset is registered for would otherwise only leave a log line.
    */
-  private alarmOnDroppedEvents(): Alarm {
-    const { foundations, team } = this;
+  private countDroppedEvents(): IMetric {
     const functionName = this.routingFunction.function.functionName;
     const filter = new MetricFilter(this, 'DroppedEventsFilter', {
       logGroup: this.routingFunction.logGroup,
@@ -349,13 +390,7 @@ export class LightTransformStage extends Construct {
       metricValue: '1',
       dimensions: { FunctionName: '$.function_name' },
     });
-    return alarmOnAny(
-      this,
-      'DroppedEventsAlarm',
-      filter.metric({ statistic: 'Sum', period: Duration.minutes(5), dimensionsMap: { FunctionName: functionName } }),
-      foundations.alarmTopic,
-      `Routing of ${team}'s datasets dropped raw objects' events: malformed, or under a prefix no dataset of ${team} is registered for. The "Dropped …" lines of the routing function's log group name each object; register the dataset ("sdlf add-dataset") and upload the object again.`,
-    );
+    return filter.metric({ statistic: 'Sum', period: Duration.minutes(1), dimensionsMap: { FunctionName: functionName } });
   }
 }
 

@@ -40,7 +40,8 @@ class WildcardAcknowledger implements IAspect {
 }
 
 /**
- * Acknowledges the `AwsSolutions-IAM5[Resource::*]` finding of the IAM policies under `scope` only while every
+ * Acknowledges the `AwsSolutions-IAM5[Resource::*]` finding of the IAM policies and roles (their inline policies)
+ * under `scope` only while every
  * statement that allows `Resource: "*"` lists nothing but `actions` (actions that have no resource-level
  * permissions): a grant on `*` of any other action, added later under the same scope, still fails the synth.
  */
@@ -55,9 +56,9 @@ class AnyResourceAcknowledger implements IAspect {
   ) {}
 
   visit(node: IConstruct): void {
-    if (!(node instanceof CfnPolicy)) return;
-    const document = Stack.of(node).resolve(node.policyDocument) as { Statement?: PolicyStatementJson[] };
-    const onAny = (document.Statement ?? []).filter((s) => s.Effect === 'Allow' && asList(s.Resource).includes('*'));
+    const statements = policyStatementsOf(node);
+    if (!statements) return;
+    const onAny = statements.filter((s) => s.Effect === 'Allow' && asList(s.Resource).includes('*'));
     if (
       onAny.length === 0 ||
       !onAny.every((s) => asList(s.Action).every((action) => typeof action === 'string' && this.actions.has(action)))
@@ -65,6 +66,15 @@ class AnyResourceAcknowledger implements IAspect {
       return;
     Validations.of(node).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: this.reason });
   }
+}
+
+/** The statements of an IAM policy, or of a role's inline policies together; `undefined` for any other node. */
+function policyStatementsOf(node: IConstruct): readonly PolicyStatementJson[] | undefined {
+  type Document = { Statement?: PolicyStatementJson[] };
+  if (node instanceof CfnPolicy) return (Stack.of(node).resolve(node.policyDocument) as Document).Statement ?? [];
+  if (!(node instanceof CfnRole)) return undefined;
+  const policies = (Stack.of(node).resolve(node.policies) ?? []) as { policyDocument?: Document }[];
+  return policies.flatMap((policy) => policy.policyDocument?.Statement ?? []);
 }
 
 interface PolicyStatementJson {
@@ -100,6 +110,11 @@ export function wildcardName(name: string): RegExp {
 export function indexesOf(tableNames: readonly string[]): RegExp {
   const tables = tableNames.map(escapeRegExp).join('|');
   return new RegExp(`^Resource::arn:<AWS::Partition>:dynamodb:[^:]*:[^:]*:table/(?:${tables})/index/\\*$`);
+}
+
+/** Matches the finding of a grant on the streams of the named log group (`…:log-group:{name}:*`). */
+export function streamsOf(logGroupName: string): RegExp {
+  return new RegExp(`^Resource::arn:<AWS::Partition>:logs:[^:]*:[^:]*:log-group:${escapeRegExp(logGroupName)}:\\*$`);
 }
 
 function escapeRegExp(text: string): string {

@@ -1,11 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, type Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { type Code, Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { type ILogGroup, LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
 import { acknowledgeCheckov } from './checkov.js';
+import { InlinePolicyRole } from './inline-policy-role.js';
 import { LAMBDA_ARCHITECTURE, LAMBDA_RUNTIME } from './settings.js';
 
 /** Properties of an {@link SdlfFunction}. */
@@ -22,8 +23,14 @@ export interface SdlfFunctionProps {
   readonly memorySize?: number;
   /** @default Duration.minutes(1) */
   readonly timeout?: Duration;
-  /** Retention of the function's log group. @default RetentionDays.ONE_YEAR */
+  /** Retention of the function's own log group; unused with {@link logGroup}. @default RetentionDays.ONE_YEAR */
   readonly logRetention?: RetentionDays;
+  /**
+   * The log group the function writes to, shared with other functions (Lambda's `LoggingConfig`; its streams are
+   * named `YYYY/MM/DD/{functionName}[…]…`), e.g. its team pipeline's. @default a log group of its own,
+   * `/aws/lambda/{functionName}`, with {@link logRetention}
+   */
+  readonly logGroup?: ILogGroup;
   /** Description shown in the console. @default none */
   readonly description?: string;
   /**
@@ -45,8 +52,8 @@ export class SdlfFunction extends Construct {
   readonly function: LambdaFunction;
   /** Its execution role. */
   readonly role: Role;
-  /** Its log group, `/aws/lambda/{functionName}`. */
-  readonly logGroup: LogGroup;
+  /** Its log group: its own `/aws/lambda/{functionName}`, or the shared one it was given. */
+  readonly logGroup: ILogGroup;
 
   constructor(scope: Construct, id: string, props: SdlfFunctionProps) {
     super(scope, id);
@@ -54,13 +61,8 @@ export class SdlfFunction extends Construct {
     const timeout = props.timeout ?? Duration.minutes(1);
     const retention = props.logRetention ?? RetentionDays.ONE_YEAR;
 
-    // Logs expire on their own; keeping the group after a stack is deleted would only block the next deploy.
-    this.logGroup = new LogGroup(this, 'LogGroup', {
-      logGroupName: Naming.lambdaLogGroup(props.functionName),
-      retention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.role = new Role(this, 'Role', {
+    this.logGroup = props.logGroup ?? this.addLogGroup(props.functionName, retention);
+    this.role = new InlinePolicyRole(this, 'Role', {
       roleName: props.roleName,
       assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${props.functionName}`,
@@ -98,7 +100,18 @@ export class SdlfFunction extends Construct {
       'CKV_AWS_173',
       'The environment holds resource names, URLs and ARNs only, no secret; Lambda encrypts it at rest with its service key.',
     );
-    acknowledgeLogGroup(this.logGroup);
+  }
+
+  /** The function's own log group, `/aws/lambda/{functionName}`. */
+  private addLogGroup(functionName: string, retention: RetentionDays): LogGroup {
+    // Logs expire on their own; keeping the group after a stack is deleted would only block the next deploy.
+    const logGroup = new LogGroup(this, 'LogGroup', {
+      logGroupName: Naming.lambdaLogGroup(functionName),
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    acknowledgeLogGroup(logGroup);
+    return logGroup;
   }
 }
 

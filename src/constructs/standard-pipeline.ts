@@ -1,5 +1,7 @@
 import { type Duration, Stack } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import { type ILogGroup, LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BUILTIN_PIPELINE_STAGE_B } from '../config/model.js';
@@ -8,6 +10,7 @@ import { DatasetResources } from './dataset-resources.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { HeavyTransformStage } from './heavy-transform-stage.js';
 import { LightTransformStage } from './light-transform-stage.js';
+import { alarmOnFaults } from './monitored-queue.js';
 import { type DatasetRegistration, definePipelineType, type Pipeline, type PipelineContext } from './pipeline.js';
 import { S3EventCapture } from './s3-event-capture.js';
 import { logRetention } from './settings.js';
@@ -33,6 +36,8 @@ export class StandardPipeline extends Construct implements Pipeline {
   readonly lightTransform: LightTransformStage;
   /** Stage B. */
   readonly heavyTransform: HeavyTransformStage;
+  /** The pipeline's one alarm, over the faults of both stages. */
+  readonly alarm: Alarm;
   private readonly context: PipelineContext;
 
   constructor(scope: Construct, id: string, props: StandardPipelineProps) {
@@ -41,7 +46,8 @@ export class StandardPipeline extends Construct implements Pipeline {
     this.context = context;
     this.pipelineType = context.pipeline;
     const retention = logRetention(context.environment.logRetentionDays);
-    this.lightTransform = LightTransformStage.forPipeline(this, 'LightTransform', context);
+    // One alarm over both stages' faults, rather than one per stage.
+    this.lightTransform = LightTransformStage.forPipeline(this, 'LightTransform', context, { ownAlarm: false });
     this.heavyTransform = new HeavyTransformStage(this, 'HeavyTransform', {
       naming: context.naming,
       team: context.team,
@@ -50,7 +56,15 @@ export class StandardPipeline extends Construct implements Pipeline {
       triggerCode: context.handlerCode('stage-b-trigger'),
       wait: props.stageBWait,
       logRetention: retention,
+      ownAlarm: false,
     });
+    this.alarm = alarmOnFaults(
+      this,
+      'Alarm',
+      [...this.lightTransform.faults, ...this.heavyTransform.faults],
+      FoundationsReferences.of(this, context.naming).alarmTopic,
+      `The ${context.pipeline} pipeline of team ${context.team} needs attention.`,
+    );
   }
 
   registerDataset(scope: Construct, dataset: string, registration: DatasetRegistration): void {
@@ -60,7 +74,7 @@ export class StandardPipeline extends Construct implements Pipeline {
       config: registration.config,
       lightTransformCode: registration.lightTransformCode,
       heavyTransform: { dir: registration.heavyTransformDir, script: registration.heavyTransformScript },
-      logRetention: logRetention(this.context.environment.logRetentionDays),
+      logGroup: importPipelineLogGroup(scope, this.context),
     });
   }
 }
@@ -90,6 +104,14 @@ export function captureDataset(scope: Construct, context: PipelineContext, datas
     target: routing,
     deadLetterQueue,
   });
+}
+
+/**
+ * The log group of the dataset's team pipeline, by name, for the dataset's light transform: `sdlf logs` reads a
+ * dataset's light transform there, in the streams named after its function.
+ */
+export function importPipelineLogGroup(scope: Construct, context: PipelineContext): ILogGroup {
+  return LogGroup.fromLogGroupName(scope, 'PipelineLogGroup', context.naming.pipelineLogGroup(context.team, context.pipeline));
 }
 
 /** The built-in `standard` pipeline type. */

@@ -5,7 +5,7 @@
 
 import type { RawLogEvent } from '../aws/log-events.js';
 import type { DatasetConfig } from '../config/model.js';
-import { Naming } from '../config/naming.js';
+import type { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 
 /** A stage of a dataset's pipeline. */
@@ -26,28 +26,37 @@ export interface LogSource {
   readonly shared: boolean;
   /** Only streams starting with it (a Glue job run's id). @default every stream */
   readonly streamPrefix?: string;
+  /**
+   * The function or state machine whose events these are, in the pipeline's log group that they all share: see
+   * {@link writtenBy}. @default every event of the group
+   */
+  readonly writer?: string;
 }
 
 /**
- * Lists the log groups of a dataset's stages, with names from the naming module: the team pipeline's Lambdas
- * (`/aws/lambda/<function>`, shared by its datasets) and state machines (`/aws/vendedlogs/states/<machine>`), and
- * the dataset's own light transform. The Glue job runs' groups depend on the runs (see {@link glueSources}).
+ * Lists the sources of a dataset's stages, with names from the naming module: the team pipeline's Lambdas and
+ * state machines (shared by its datasets) and the dataset's own light transform, all writing to the pipeline's
+ * log group ({@link Naming.pipelineLogGroup}), each known by its {@link LogSource.writer}. The Glue job runs'
+ * groups depend on the runs (see {@link glueSources}).
  */
 export function logSources(naming: Naming, config: DatasetConfig, stages: readonly LogStage[]): LogSource[] {
   const { team, pipeline, dataset } = config;
+  const logGroup = naming.pipelineLogGroup(team, pipeline);
   const lambda = (name: string, functionName: string, serves: readonly LogStage[], shared: boolean): LogSource => ({
     name,
-    logGroup: Naming.lambdaLogGroup(functionName),
+    logGroup,
     kind: 'lambda',
     stages: serves,
     shared,
+    writer: functionName,
   });
   const states = (stage: LogStage): LogSource => ({
     name: `stage-${stage}-states`,
-    logGroup: Naming.stateMachineLogGroup(naming.stateMachine(team, pipeline, stage)),
+    logGroup,
     kind: 'states',
     stages: [stage],
     shared: true,
+    writer: naming.stateMachine(team, pipeline, stage),
   });
   const sources: LogSource[] = [];
   if (stages.includes('a')) {
@@ -64,6 +73,19 @@ export function logSources(naming: Naming, config: DatasetConfig, stages: readon
   // Pre-update, post-update and error steps of both stages run in one function.
   sources.push(lambda('step', naming.pipelineFunction(team, pipeline, 'step'), ['a', 'b'], true));
   return sources;
+}
+
+/**
+ * Whether `event` of the source's log group is the source's own: any event without a {@link LogSource.writer};
+ * a function's, in a stream Lambda names `YYYY/MM/DD/{function}[{version}]{environment}` in a shared group
+ * (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-loggroups.html); a state machine's,
+ * when its `execution_arn` is an execution of it.
+ */
+export function writtenBy(source: LogSource, event: RawLogEvent): boolean {
+  if (source.writer === undefined) return true;
+  if (source.kind === 'lambda') return event.logStreamName.includes(`/${source.writer}[`);
+  const { executionArn } = parseStatesEvent(event.message);
+  return executionArn?.split(':')[6] === source.writer;
 }
 
 /** The log groups of one Glue job run: its streams (named after the run id) in `<group>/output` and `<group>/error`. */

@@ -26,6 +26,7 @@ import {
   logSources,
   ownerOfInput,
   parseSince,
+  writtenBy,
 } from './log-lines.js';
 
 /** `--since` unless told otherwise. */
@@ -277,7 +278,7 @@ async function followLogs(
 /** Reads log groups, attributes and dedupes their events, and remembers which groups exist. */
 class LogReader {
   private readonly seen = new Map<string, number>();
-  private readonly exists = new Map<string, { source: string; found: boolean }>();
+  private readonly exists = new Map<string, LogSourceState>();
   private readonly notes = new Set<string>();
   private lookups = 0;
 
@@ -291,18 +292,29 @@ class LogReader {
   /** Reads every source from `start`; returns the events not seen before, oldest first. */
   async read(sources: readonly LogSource[], start: number): Promise<LogEvent[]> {
     const events: Array<LogEvent & { order: number }> = [];
+    // The pipeline's sources share its log group: it is read once per call, then split by writer.
+    const reads = new Map<string, ReturnType<typeof readLogEvents>>();
     for (const [order, source] of sources.entries()) {
       // Glue run groups are read whole (their streams are the run's); the others by the execution id they mention.
       const pattern = this.execution && source.kind !== 'glue' ? `"${this.execution}"` : undefined;
-      const read = await readLogEvents(this.clients, {
-        logGroupName: source.logGroup,
-        startTime: start,
-        maxEvents: MAX_EVENTS_PER_GROUP,
-        ...(pattern ? { filterPattern: pattern } : {}),
-        ...(source.streamPrefix ? { logStreamNamePrefix: source.streamPrefix } : {}),
+      const key = [source.logGroup, pattern ?? '', source.streamPrefix ?? ''].join('\0');
+      const pending =
+        reads.get(key) ??
+        readLogEvents(this.clients, {
+          logGroupName: source.logGroup,
+          startTime: start,
+          maxEvents: MAX_EVENTS_PER_GROUP,
+          ...(pattern ? { filterPattern: pattern } : {}),
+          ...(source.streamPrefix ? { logStreamNamePrefix: source.streamPrefix } : {}),
+        });
+      reads.set(key, pending);
+      const read = await pending;
+      const known = this.exists.get(`${source.name}\0${source.logGroup}`);
+      this.exists.set(`${source.name}\0${source.logGroup}`, {
+        source: source.name,
+        logGroup: source.logGroup,
+        found: read.exists || known?.found === true,
       });
-      const known = this.exists.get(source.logGroup);
-      this.exists.set(source.logGroup, { source: source.name, found: read.exists || known?.found === true });
       if (!read.exists) {
         this.noteMissing(source.logGroup, 'the log group does not exist');
         continue;
@@ -313,7 +325,9 @@ class LogReader {
           `Read the first ${MAX_EVENTS_PER_GROUP} events of ${source.logGroup} only; pass a later --since to see the rest.`,
         );
       }
-      const fresh = read.events.filter((event) => !this.seen.has(`${source.logGroup}\0${event.eventId}`));
+      const fresh = read.events.filter(
+        (event) => writtenBy(source, event) && !this.seen.has(`${source.logGroup}\0${event.eventId}`),
+      );
       if (this.execution === undefined && source.shared && source.kind === 'states') await this.learnExecutions(fresh);
       const selected = this.execution === undefined ? this.filter.select(source, fresh) : fresh;
       for (const event of fresh) this.seen.set(`${source.logGroup}\0${event.eventId}`, event.timestamp);
@@ -324,12 +338,13 @@ class LogReader {
 
   /** Whether a log group was found; undefined when it was not read. */
   found(logGroup: string): boolean | undefined {
-    return this.exists.get(logGroup)?.found;
+    const read = [...this.exists.values()].filter((state) => state.logGroup === logGroup);
+    return read.length === 0 ? undefined : read.some((state) => state.found);
   }
 
   /** The log groups read so far. */
   states(): LogSourceState[] {
-    return [...this.exists].map(([logGroup, { source, found }]) => ({ source, logGroup, found }));
+    return [...this.exists.values()];
   }
 
   /** Drops the event ids older than `time`: a follow never reads before it again. */

@@ -5,7 +5,15 @@ import { buildApp } from '../../src/app/index.js';
 import { loadProject } from '../../src/config/load.js';
 import { isSdlfError } from '../../src/core/errors.js';
 import { ddkJson, tempDir } from '../helpers/project.js';
-import { allStackArtifacts, physicalNames, synthNagClean, templateOf, testBuildOptions, writeProject } from './helpers.js';
+import {
+  allStackArtifacts,
+  identityStatements,
+  physicalNames,
+  synthNagClean,
+  templateOf,
+  testBuildOptions,
+  writeProject,
+} from './helpers.js';
 
 const DEFAULT_DATASETS = { dev: [{ team: 'demoteam', dataset: 'legislators' }] };
 
@@ -101,9 +109,24 @@ describe('buildApp', { timeout: 240_000 }, () => {
     expect(withDlq.length * 2 + routingDlqs.length + wakeQueues.length).toBe(queues.length);
     // …and every team pipeline's routing an alarm on the events it drops
     expect(of('AWS::Logs::MetricFilter')).toHaveLength(routingDlqs.length);
-    expect(of('AWS::CloudWatch::Alarm')).toHaveLength(
-      withDlq.length + routingDlqs.length + of('AWS::StepFunctions::StateMachine').length + routingDlqs.length,
-    );
+    // One alarm per team pipeline over all its faults, and one per dataset's stage B dead-letter queue: together
+    // they watch every dead-letter queue, every state machine and every dropped-events count
+    const pipelineStacks = stacks.filter((s) => /^ddk-dev-demoteam-(standard|custom)$/.test(s.stackName));
+    expect(pipelineStacks).toHaveLength(2);
+    const stageBQueues = queues.filter((q) => String(q.Properties?.QueueName).endsWith('-stage-b-dlq.fifo'));
+    expect(stageBQueues).toHaveLength(1);
+    expect(of('AWS::CloudWatch::Alarm')).toHaveLength(pipelineStacks.length + stageBQueues.length);
+    const watched = JSON.stringify(of('AWS::CloudWatch::Alarm').map((a) => [a.Properties?.Dimensions, a.Properties?.Metrics]));
+    const idsOf = (type: string) =>
+      stacks.flatMap((s) =>
+        Object.entries(templateOf(s).Resources)
+          .filter(([, r]) => r.Type === type)
+          .map(([id]) => id),
+      );
+    const deadLetterQueueIds = idsOf('AWS::SQS::Queue').filter((id) => /DeadLetterQueue[0-9A-F]{8}$/.test(id));
+    expect(deadLetterQueueIds).toHaveLength(withDlq.length + routingDlqs.length);
+    for (const id of [...deadLetterQueueIds, ...idsOf('AWS::StepFunctions::StateMachine')]) expect(watched).toContain(`"${id}"`);
+    expect((watched.match(/"MetricName":"DroppedEvents"/g) ?? []).length).toBe(routingDlqs.length);
     // Every dataset rule sends what it cannot deliver to a dead-letter queue
     const datasetRules = of('AWS::Events::Rule').filter((r) => String(r.Properties?.Name).endsWith('-raw'));
     expect(datasetRules).toHaveLength(2);
@@ -126,11 +149,12 @@ describe('buildApp', { timeout: 240_000 }, () => {
       expect(ruleIds.has(source?.['Fn::GetAtt']?.[0] ?? ''), JSON.stringify(source)).toBe(true);
     }
     // Resource "*" only for actions without resource-level permissions (X-Ray, log delivery, Lake Formation data access)
-    const statements = of('AWS::IAM::Policy').flatMap(
-      (p) =>
-        (p.Properties?.PolicyDocument as { Statement?: Array<{ Action: string | string[]; Resource: unknown }> } | undefined)
-          ?.Statement ?? [],
+    const statements = stacks.flatMap((s) =>
+      identityStatements(templateOf(s).Resources).map(
+        ({ statement }) => statement as { Action: string | string[]; Resource: unknown },
+      ),
     );
+    expect(statements.length).toBeGreaterThan(of('AWS::IAM::Policy').length);
     const star = statements.filter((st) => st.Resource === '*' || (Array.isArray(st.Resource) && st.Resource.includes('*')));
     for (const st of star) {
       for (const action of [st.Action].flat())
@@ -138,9 +162,14 @@ describe('buildApp', { timeout: 240_000 }, () => {
           /^(xray:|logs:(Create|Get|Update|Delete|List|Put|Describe)[A-Za-z]*|lakeformation:GetDataAccess$)/,
         );
     }
-    // Every function has an explicit log group with a retention
-    expect(of('AWS::Logs::LogGroup').length).toBeGreaterThanOrEqual(of('AWS::Lambda::Function').length);
+    // Every function writes to its team pipeline's log group, which has a retention: one group per pipeline stack
+    expect(of('AWS::Logs::LogGroup')).toHaveLength(pipelineStacks.length);
     for (const group of of('AWS::Logs::LogGroup')) expect(group.Properties?.RetentionInDays).toBe(365);
+    for (const fn of of('AWS::Lambda::Function')) {
+      expect(JSON.stringify(fn.Properties?.LoggingConfig)).toMatch(
+        /PipelineLogGroup|"\/aws\/vendedlogs\/ddk-dev-demoteam-(standard|custom)"/,
+      );
+    }
   });
 
   it('throws UNKNOWN_ENVIRONMENT for an environment ddk.json does not have', async () => {
@@ -171,7 +200,7 @@ describe('buildApp environments', { timeout: 240_000 }, () => {
       stacks.filter((s) => s.stackName.startsWith(`ddk-${env}-`)).flatMap((s) => physicalNames(templateOf(s).Resources));
     const dev = namesOf('dev');
     const prod = new Set(namesOf('prod'));
-    expect(dev.length).toBeGreaterThan(60);
+    expect(dev.length).toBeGreaterThan(50);
     expect(dev.filter((name) => prod.has(name))).toEqual([]);
     expect(new Set(stacks.map((s) => s.stackName)).size).toBe(stacks.length);
   });
@@ -207,9 +236,24 @@ describe('buildApp environments', { timeout: 240_000 }, () => {
     expect(resources.filter((r) => r.Type === 'AWS::SNS::Subscription')).toEqual([
       expect.objectContaining({ Properties: expect.objectContaining({ Endpoint: 'team@example.com', Protocol: 'email' }) }),
     ]);
+    // One log group, the team pipeline's, with the environment's retention
     const logGroups = resources.filter((r) => r.Type === 'AWS::Logs::LogGroup');
-    expect(logGroups.length).toBeGreaterThan(5);
+    expect(logGroups).toHaveLength(1);
     for (const group of logGroups) expect(group.Properties?.RetentionInDays).toBe(30);
+    // Per-bucket keys: a key parameter per keyed bucket, and the other stacks read the one of each bucket they use
+    const keyParameters = resources.filter(
+      (r) => r.Type === 'AWS::SSM::Parameter' && String(r.Properties?.Name).includes('/keys/'),
+    );
+    expect(keyParameters.map((r) => r.Properties?.Name).sort()).toEqual(
+      ['analytics', 'artifacts', 'athena', 'raw', 'stage'].map((kind) => `/ddk/dev/foundations/keys/${kind}`),
+    );
+    const read = stacks.flatMap((s) =>
+      Object.values((templateOf(s) as { Parameters?: Record<string, { Default?: string }> }).Parameters ?? {}).map(
+        (p) => p.Default,
+      ),
+    );
+    expect(read).toContain('/ddk/dev/foundations/keys/raw');
+    expect(read).not.toContain('/ddk/dev/foundations/keys/data');
     for (const stack of stacks) {
       expect(stack.tags).toMatchObject({
         'sdlf:project': 'ddk',

@@ -141,3 +141,24 @@ export function physicalNames(resources: Record<string, { Type: string; Properti
   }
   return names;
 }
+
+/** An IAM statement as a template holds it. */
+export type StatementJson = Record<string, unknown>;
+
+/**
+ * The identity-policy statements of a template: those of its `AWS::IAM::Policy` resources and of its roles'
+ * inline policies (`Policies`), each with the logical id of the role or policy that holds it.
+ */
+export function identityStatements(
+  resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>,
+): Array<{ holder: string; statement: StatementJson }> {
+  const documents = Object.entries(resources).flatMap(([id, resource]) => {
+    if (resource.Type === 'AWS::IAM::Policy') return [[id, resource.Properties?.PolicyDocument] as const];
+    if (resource.Type !== 'AWS::IAM::Role') return [];
+    const policies = (resource.Properties?.Policies ?? []) as Array<{ PolicyDocument: unknown }>;
+    return policies.map((policy) => [id, policy.PolicyDocument] as const);
+  });
+  return documents.flatMap(([holder, document]) =>
+    ((document as { Statement?: StatementJson[] } | undefined)?.Statement ?? []).map((statement) => ({ holder, statement })),
+  );
+}

@@ -40,7 +40,17 @@ describe('MonitoredQueue', () => {
     });
     template.hasResourceProperties('AWS::SQS::Queue', { QueueName: 'q-dlq', MessageRetentionPeriod: 1209600 });
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { FifoQueue: true }, 0);
-    template.resourceCountIs('AWS::SQS::QueuePolicy', 2);
+    // One queue policy for both queues, refusing non-TLS requests to each
+    template.resourceCountIs('AWS::SQS::QueuePolicy', 1);
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      Queues: [{ Ref: Match.stringLikeRegexp('DeadLetterQueue') }, { Ref: Match.stringLikeRegexp('Queue') }],
+      PolicyDocument: {
+        Statement: [
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ],
+      },
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Threshold: 0,
       EvaluationPeriods: 1,

@@ -10,7 +10,7 @@ import { Naming } from '../../src/config/naming.js';
 import { DatasetResources } from '../../src/constructs/dataset-resources.js';
 import { isSdlfError } from '../../src/core/errors.js';
 import { GLUE_RUNNER } from '../../src/runtime/glue/runner.js';
-import { physicalNames, testStack } from '../app/helpers.js';
+import { identityStatements, physicalNames, testStack } from '../app/helpers.js';
 import { datasetRegistration } from '../helpers/dataset.js';
 import { tempDir } from '../helpers/project.js';
 
@@ -106,8 +106,28 @@ describe('DatasetResources', () => {
       ]);
     });
 
+    /** The statements of the stack's queue policy that allow a pipeline role, by the role's name. */
+    const queueStatementsOf = (roleName: string) => {
+      const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
+      expect(policies).toHaveLength(1);
+      const statements = policies[0]?.Properties.PolicyDocument.Statement as Array<{
+        Action: unknown;
+        Resource: unknown;
+        Principal?: { AWS?: unknown };
+      }>;
+      const principal = { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::222222222222:role/${roleName}`]] };
+      return statements.filter((st) => JSON.stringify(st.Principal?.AWS) === JSON.stringify(principal));
+    };
+
+    it('attaches policies to the stage A and stage B state machine roles only: the queues grant in their policy', () => {
+      const roles = Object.values(template.findResources('AWS::IAM::Policy')).map((p) => p.Properties.Roles);
+      expect(roles).toEqual([['ddk-dev-demoteam-standard-stage-a'], ['ddk-dev-demoteam-standard-stage-b']]);
+    });
+
     it('lets the step function send to this stage B queue and its dead-letter queue only', () => {
-      const [statement] = statementsOf('ddk-dev-demoteam-standard-step');
+      const statements = queueStatementsOf('ddk-dev-demoteam-standard-step');
+      expect(statements).toHaveLength(1);
+      const [statement] = statements;
       expect(statement).toMatchObject({ Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'] });
       expect(JSON.stringify(statement?.Resource)).toMatch(
         /"DatasetStageBQueue[0-9A-F]{8}","Arn".*"DatasetStageBQueueDeadLetterQueue[0-9A-F]+","Arn"/,
@@ -115,7 +135,7 @@ describe('DatasetResources', () => {
     });
 
     it('lets the stage B trigger batch, put back and delete in this stage B queue, and dead-letter to its own', () => {
-      const statements = statementsOf('ddk-dev-demoteam-standard-stage-b-trigger');
+      const statements = queueStatementsOf('ddk-dev-demoteam-standard-stage-b-trigger');
       expect(statements.map((s) => s.Action)).toEqual([
         [
           'sqs:ReceiveMessage',
@@ -204,12 +224,9 @@ describe('DatasetResources', () => {
 
     it('lets the Glue job read its own script and SQL only, not the rest of the CDK assets bucket', () => {
       const { template } = dataset({ heavyTransform: ownScript(heavyDir()) });
-      const glue = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
-        JSON.stringify(p.Properties.Roles).includes('DatasetGlueRole'),
-      );
-      const statements = glue.flatMap(
-        (p) => p.Properties.PolicyDocument.Statement as Array<{ Action: unknown; Resource: unknown }>,
-      );
+      const statements = identityStatements(template.toJSON().Resources)
+        .filter(({ holder }) => holder.startsWith('DatasetGlueRole'))
+        .map(({ statement }) => statement as { Action: unknown; Resource: unknown });
       const onAssets = statements.filter((s) => JSON.stringify(s.Resource).includes('cdk-hnb659fds-assets'));
       expect(onAssets).toHaveLength(1);
       expect(onAssets[0]?.Action).toBe('s3:GetObject');
@@ -226,35 +243,41 @@ describe('DatasetResources', () => {
       const artifacts = naming.bucket('artifacts');
       const arn = (rest: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, rest]] });
       // Then its role may put objects under manifests/demoteam/legislators/ of the artifacts bucket
-      template.hasResourceProperties('AWS::IAM::Policy', {
-        Roles: [{ Ref: Match.stringLikeRegexp('^DatasetGlueRole') }],
-        PolicyDocument: {
-          Statement: Match.arrayWith([
-            Match.objectLike({
-              Action: Match.arrayWith(['s3:PutObject']),
-              Resource: {
-                'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}/manifests/demoteam/legislators/*`]],
-              },
-            }),
-            Match.objectLike({
-              Action: Match.arrayWith([
-                'glue:GetDatabase',
-                'glue:GetTable',
-                'glue:GetTables',
-                'glue:CreateTable',
-                'glue:UpdateTable',
-                'glue:GetPartitions',
-                'glue:BatchGetPartition',
-                'glue:BatchCreatePartition',
+      // (in the inline policy of the role, which has no separate policy)
+      template.hasResourceProperties('AWS::IAM::Role', {
+        RoleName: 'ddk-dev-demoteam-legislators-glue',
+        Policies: [
+          {
+            PolicyName: 'Permissions',
+            PolicyDocument: {
+              Statement: Match.arrayWith([
+                Match.objectLike({
+                  Action: Match.arrayWith(['s3:PutObject']),
+                  Resource: {
+                    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::${artifacts}/manifests/demoteam/legislators/*`]],
+                  },
+                }),
+                Match.objectLike({
+                  Action: Match.arrayWith([
+                    'glue:GetDatabase',
+                    'glue:GetTable',
+                    'glue:GetTables',
+                    'glue:CreateTable',
+                    'glue:UpdateTable',
+                    'glue:GetPartitions',
+                    'glue:BatchGetPartition',
+                    'glue:BatchCreatePartition',
+                  ]),
+                  Resource: [
+                    arn(':glue:us-east-1:222222222222:catalog'),
+                    arn(':glue:us-east-1:222222222222:database/ddk_dev_demoteam_legislators'),
+                    arn(':glue:us-east-1:222222222222:table/ddk_dev_demoteam_legislators/*'),
+                  ],
+                }),
               ]),
-              Resource: [
-                arn(':glue:us-east-1:222222222222:catalog'),
-                arn(':glue:us-east-1:222222222222:database/ddk_dev_demoteam_legislators'),
-                arn(':glue:us-east-1:222222222222:table/ddk_dev_demoteam_legislators/*'),
-              ],
-            }),
-          ]),
-        },
+            },
+          },
+        ],
       });
     });
 

@@ -134,15 +134,11 @@ describe('Foundations', () => {
       template.resourceCountIs('AWS::SNS::Subscription', 0);
     });
 
-    it("writes the ARN of each keyed bucket's key under /{prefix}/{env}/foundations/, and no name the other stacks know", () => {
+    it('writes the ARN of the one shared key under /{prefix}/{env}/foundations/keys/data, and no name the other stacks know', () => {
       const names = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name);
-      expect(names.sort()).toEqual(
-        (['analytics', 'artifacts', 'athena', 'raw', 'stage'] as const).map(
-          (kind) => `/ddk/dev/foundations/${FOUNDATIONS_PARAMETERS.bucketKey(kind)}`,
-        ),
-      );
+      expect(names).toEqual([`/ddk/dev/foundations/${FOUNDATIONS_PARAMETERS.sharedKey}`]);
       template.hasResourceProperties('AWS::SSM::Parameter', {
-        Name: '/ddk/dev/foundations/keys/stage',
+        Name: '/ddk/dev/foundations/keys/data',
         Type: 'String',
         Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FoundationsDataKey'), 'Arn'] },
       });
@@ -178,6 +174,17 @@ describe('Foundations', () => {
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-alarms' });
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-raw' });
       template.hasResourceProperties('AWS::KMS::Alias', { AliasName: 'alias/ddk-dev-artifacts' });
+      // And one parameter per keyed bucket, each holding its own key's ARN
+      const names = Object.values(template.findResources('AWS::SSM::Parameter')).map((p) => p.Properties.Name);
+      expect(names.sort()).toEqual(
+        (['analytics', 'artifacts', 'athena', 'raw', 'stage'] as const).map(
+          (kind) => `/ddk/dev/foundations/${FOUNDATIONS_PARAMETERS.bucketKey(kind)}`,
+        ),
+      );
+      template.hasResourceProperties('AWS::SSM::Parameter', {
+        Name: '/ddk/dev/foundations/keys/raw',
+        Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FoundationsRawKey'), 'Arn'] },
+      });
     });
 
     it('deletes buckets, tables and keys with the stack when the removal policy says so', () => {
@@ -204,7 +211,7 @@ describe('Foundations', () => {
       new Foundations(stack, 'Prod', { naming: naming('prod') });
       const template = Template.fromStack(stack);
       const names = physicalNames(template.toJSON().Resources);
-      expect(names.length).toBeGreaterThan(30);
+      expect(names.length).toBeGreaterThan(25);
       expect(new Set(names).size).toBe(names.length);
     });
   });

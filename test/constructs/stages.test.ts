@@ -8,7 +8,7 @@ import { HeavyTransformStage } from '../../src/constructs/heavy-transform-stage.
 import { LightTransformStage } from '../../src/constructs/light-transform-stage.js';
 import { LAMBDA_RUNTIME } from '../../src/constructs/settings.js';
 import { COMMON_ENV, HANDLER_ENV } from '../../src/runtime/contract.js';
-import { physicalNames, testStack } from '../app/helpers.js';
+import { identityStatements, physicalNames, testStack } from '../app/helpers.js';
 
 const naming = new Naming({ prefix: 'ddk', env: 'dev', account: '222222222222', region: 'us-east-1' });
 /** The alarm topic of the foundations, by its name. */
@@ -71,7 +71,7 @@ describe('LightTransformStage', () => {
   describe('with defaults', () => {
     const { template } = lightStage();
 
-    it('creates the FIFO stage A queue with a dead-letter queue after 3 receives and an alarm on it', () => {
+    it('creates the FIFO stage A queue with a dead-letter queue after 3 receives, watched by the stage alarm', () => {
       template.hasResourceProperties('AWS::SQS::Queue', {
         QueueName: 'ddk-dev-demoteam-standard-stage-a.fifo',
         FifoQueue: true,
@@ -85,14 +85,23 @@ describe('LightTransformStage', () => {
         MessageRetentionPeriod: 1209600,
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            Id: 'stageADeadLetters',
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible' }),
+              Period: 60,
+              Stat: 'Maximum',
+            }),
+          }),
+        ]),
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
-        AlarmActions: [Match.anyValue()],
+        AlarmActions: [alarmTopicArn],
       });
     });
 
-    it('creates routing, step and trigger functions on the newest Node.js runtime, ARM64, with a log group each', () => {
+    it('creates routing, step and trigger functions on the newest Node.js runtime, ARM64, logging to the pipeline log group', () => {
       for (const fn of ['routing', 'step', 'stage-a-trigger'] as const) {
         const name = naming.pipelineFunction('demoteam', 'standard', fn);
         template.hasResourceProperties('AWS::Lambda::Function', {
@@ -102,12 +111,18 @@ describe('LightTransformStage', () => {
           MemorySize: 256,
           Timeout: 60,
           Role: Match.anyValue(),
-          LoggingConfig: { LogGroup: Match.anyValue() },
+          LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^PipelineLogGroup') } },
         });
-        template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/${name}`, RetentionInDays: 365 });
         template.hasResourceProperties('AWS::IAM::Role', { RoleName: naming.pipelineRole('demoteam', 'standard', fn) });
       }
       template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
+      // One log group for the stage's functions and state machine, and no policy beside the roles' inline ones
+      template.resourceCountIs('AWS::Logs::LogGroup', 1);
+      template.hasResourceProperties('AWS::Logs::LogGroup', {
+        LogGroupName: '/aws/vendedlogs/ddk-dev-demoteam-standard',
+        RetentionInDays: 365,
+      });
+      template.resourceCountIs('AWS::IAM::Policy', 0);
     });
 
     it('sets exactly the environment of the runtime contract', () => {
@@ -148,7 +163,7 @@ describe('LightTransformStage', () => {
       const parameters = template.toJSON().Parameters as Record<string, { Type: string; Default: string }>;
       const ssm = Object.values(parameters).filter((p) => p.Type === 'AWS::SSM::Parameter::Value<String>');
       const foundations = ssm.map((p) => p.Default).filter((name) => name.startsWith('/ddk/'));
-      expect(foundations).toEqual(['/ddk/dev/foundations/keys/stage']);
+      expect(foundations).toEqual(['/ddk/dev/foundations/keys/data']);
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ [COMMON_ENV.objectMetadataTable]: 'ddk-dev-object-metadata' }) },
       });
@@ -201,7 +216,7 @@ describe('LightTransformStage', () => {
 
     it('counts the events routing drops from its log lines, by function, and alarms on any', () => {
       template.hasResourceProperties('AWS::Logs::MetricFilter', {
-        LogGroupName: { Ref: Match.stringLikeRegexp('^LightRoutingLogGroup') },
+        LogGroupName: { Ref: Match.stringLikeRegexp('^PipelineLogGroup') },
         FilterPattern: '{ $.message = "Dropped*" }',
         MetricTransformations: [
           {
@@ -213,26 +228,50 @@ describe('LightTransformStage', () => {
         ],
       });
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'sdlf',
-        MetricName: 'DroppedEvents',
-        Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^LightRoutingFunction') } }],
-        Statistic: 'Sum',
-        Period: 300,
+        Metrics: Match.arrayWith([
+          {
+            Id: 'droppedEvents',
+            MetricStat: {
+              Metric: {
+                Namespace: 'sdlf',
+                MetricName: 'DroppedEvents',
+                Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^LightRoutingFunction') } }],
+              },
+              Stat: 'Sum',
+              Period: 60,
+            },
+            ReturnData: false,
+          },
+        ]),
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
         TreatMissingData: 'notBreaching',
         AlarmActions: [alarmTopicArn],
-        AlarmDescription: Match.stringLikeRegexp('register the dataset \\("sdlf add-dataset"\\) and upload the object again'),
+        AlarmDescription: Match.stringLikeRegexp(
+          '4 = ddk-dev-demoteam-standard-routing dropped events.*register the dataset \\("sdlf add-dataset"\\) and upload it again',
+        ),
       });
     });
 
-    it('alarms on failed, timed-out and aborted executions', () => {
+    it('alarms once over its faults, the value naming them: dead letters, routing dead letters, dropped events, failed executions', () => {
+      // One alarm for the stage, its value the sum of 2^i over the faults
+      template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Metrics: Match.arrayWith([Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0) + FILL(aborted, 0)' })]),
-        AlarmActions: [Match.anyValue()],
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            Expression:
+              'IF(FILL(stageADeadLetters, 0) > 0, 1, 0) + IF(FILL(routingDeadLetters, 0) > 0, 2, 0) + IF(FILL(droppedEvents, 0) > 0, 4, 0) + IF(FILL((FILL(stageAFailures_failed, 0) + FILL(stageAFailures_timedOut, 0) + FILL(stageAFailures_aborted, 0)), 0) > 0, 8, 0)',
+            ReturnData: true,
+          }),
+          Match.objectLike({ Id: 'stageAFailures_failed', MetricStat: Match.objectLike({ Stat: 'Sum', Period: 60 }) }),
+        ]),
+        EvaluationPeriods: 1,
+        AlarmActions: [alarmTopicArn],
+        // And the description says which number is which queue, function or state machine
+        AlarmDescription: Match.stringLikeRegexp(
+          '^Stage A of demoteam.s standard pipeline needs attention\\. .*1 = messages of ddk-dev-demoteam-standard-stage-a\\.fifo .*2 = .*ddk-dev-demoteam-standard-routing-dlq; 4 = .*8 = executions of ddk-dev-demoteam-standard-stage-a failed',
+        ),
       });
-      // Stage A dead-letter queue, routing dead-letter queue, state machine, dropped events
-      template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
     });
 
     it("keeps the events EventBridge cannot deliver to routing in a standard, encrypted queue that only the team's dataset rules may send to", () => {
@@ -271,14 +310,43 @@ describe('LightTransformStage', () => {
       });
       // And one message there alarms the alarm topic
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [
-          { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LightRoutingDeadLetterQueue'), 'QueueName'] } },
-        ],
+        Metrics: Match.arrayWith([
+          Match.objectLike({
+            Id: 'routingDeadLetters',
+            MetricStat: Match.objectLike({
+              Metric: Match.objectLike({
+                MetricName: 'ApproximateNumberOfMessagesVisible',
+                Dimensions: [
+                  {
+                    Name: 'QueueName',
+                    Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LightRoutingDeadLetterQueue'), 'QueueName'] },
+                  },
+                ],
+              }),
+            }),
+          }),
+        ]),
         Threshold: 0,
         ComparisonOperator: 'GreaterThanThreshold',
         AlarmActions: [alarmTopicArn],
       });
+      // And the stack's three queues share one queue policy, which refuses non-TLS requests to each of them
+      template.resourceCountIs('AWS::SQS::QueuePolicy', 1);
+      const arnOf = (id: string) => ({ 'Fn::GetAtt': [Match.stringLikeRegexp(`^${id}`), 'Arn'] });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: Match.arrayWith([{ Ref: Match.stringLikeRegexp('^LightRoutingDeadLetterQueue') }]),
+        PolicyDocument: {
+          Statement: Match.arrayWith(
+            ['LightQueueDeadLetterQueue', 'LightQueue[0-9A-F]{8}$', 'LightRoutingDeadLetterQueue'].map((id) =>
+              Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: arnOf(id) }),
+            ),
+          ),
+        },
+      });
+      expect(template.findResources('AWS::SQS::QueuePolicy')).toSatisfy(
+        (policies: Record<string, { Properties: { Queues: unknown[] } }>) =>
+          Object.values(policies).every((policy) => policy.Properties.Queues.length === 3),
+      );
     });
   });
 
@@ -366,7 +434,7 @@ describe('HeavyTransformStage', () => {
             }),
             Match.objectLike({
               Action: 'kms:Decrypt',
-              Resource: { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationskeysartifacts') },
+              Resource: { Ref: Match.stringLikeRegexp('^SsmParameterValueddkdevfoundationskeysdata') },
             }),
           ]),
         },
@@ -374,19 +442,28 @@ describe('HeavyTransformStage', () => {
     });
 
     it("grants the trigger no dataset's stage B queue (each dataset stack grants its own), only its wake queue", () => {
-      const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
-        (policy) =>
-          (policy as { Properties: { PolicyDocument: { Statement: Array<Record<string, unknown>> } } }).Properties.PolicyDocument
-            .Statement,
-      );
+      // The trigger's role holds its grants inline
+      const statements = identityStatements(template.toJSON().Resources).map(({ statement }) => statement);
+      expect(statements.length).toBeGreaterThan(0);
       const receiving = statements.filter((statement) => JSON.stringify(statement.Action).includes('sqs:ReceiveMessage'));
       expect(receiving.map((statement) => statement.Resource)).toEqual([{ 'Fn::GetAtt': [wakeQueueId(template), 'Arn'] }]);
       expect(JSON.stringify(template.toJSON())).not.toMatch(/ddk-dev-demoteam-\*-(light-transform|stage-b|heavy-transform)/);
     });
 
-    it('keeps the trigger and execution logs for one year', () => {
-      template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
-      template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    it("keeps the trigger's and executions' logs for one year, in the pipeline's one log group", () => {
+      template.resourceCountIs('AWS::Logs::LogGroup', 1);
+      template.hasResource('AWS::Logs::LogGroup', {
+        Properties: { LogGroupName: '/aws/vendedlogs/ddk-dev-demoteam-standard', RetentionInDays: 365 },
+        DeletionPolicy: 'Delete',
+      });
+      const logGroup = { 'Fn::GetAtt': [Match.stringLikeRegexp('^PipelineLogGroup'), 'Arn'] };
+      template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+        LoggingConfiguration: { Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: logGroup } }] },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        FunctionName: 'ddk-dev-demoteam-standard-stage-b-trigger',
+        LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^PipelineLogGroup') } },
+      });
     });
 
     it('is woken by its wake queue, gathering the wakes of 5 minutes into one invocation, and by no schedule', () => {

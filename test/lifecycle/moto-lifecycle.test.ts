@@ -183,7 +183,7 @@ describe('the AWS lifecycle against moto_server', () => {
     }
     const alias = (await kms.send(new ListAliasesCommand({}))).Aliases?.find((a) => a.AliasName === dev.kmsAlias('data'));
     expect((await kms.send(new DescribeKeyCommand({ KeyId: alias?.TargetKeyId }))).KeyMetadata?.KeyState).toBe('Enabled');
-    const rawKey = await ssm.send(new GetParameterCommand({ Name: dev.foundationsParameter('keys/raw') }));
+    const rawKey = await ssm.send(new GetParameterCommand({ Name: dev.foundationsParameter('keys/data') }));
     expect(rawKey.Parameter?.Value).toMatch(new RegExp(`^arn:aws:kms:${region}:\\d{12}:key/${alias?.TargetKeyId}$`));
     await expect(ssm.send(new GetParameterCommand({ Name: dev.datasetParameter(team, dataset) }))).resolves.toMatchObject({
       Parameter: { Name: dev.datasetParameter(team, dataset), Value: expect.stringContaining(`"${dataset}"`) },
@@ -334,7 +334,7 @@ describe('the AWS lifecycle against moto_server', () => {
     expect(await queueNames()).toEqual([]);
     expect(await stateMachineNames()).toEqual([]);
     await expect(ssm.send(new GetParameterCommand({ Name: dev.datasetParameter(team, dataset) }))).rejects.toThrow();
-    await expect(ssm.send(new GetParameterCommand({ Name: dev.foundationsParameter('keys/raw') }))).rejects.toThrow();
+    await expect(ssm.send(new GetParameterCommand({ Name: dev.foundationsParameter('keys/data') }))).rejects.toThrow();
     for (const name of ['/demo/prod/demo-prod-foundations', '/other/dev/x']) {
       await expect(ssm.send(new GetParameterCommand({ Name: name }))).resolves.toMatchObject({ Parameter: { Name: name } });
     }

@@ -9,6 +9,7 @@ import {
   type LogSource,
   logSources,
   parseSince,
+  writtenBy,
 } from '../../src/services/log-lines.js';
 
 const NOW = Date.parse('2025-02-01T12:00:00.000Z');
@@ -73,14 +74,15 @@ describe('logSources', () => {
     stageBTransform: 'sales_orders',
   };
 
-  it("lists the stage A groups by the naming module's names, shared ones marked", () => {
+  it("lists the stage A sources in the pipeline's one log group, each by its writer, shared ones marked", () => {
     const sources = logSources(naming, config, ['a']);
-    expect(sources.map((s) => [s.name, s.logGroup, s.shared])).toEqual([
-      ['routing', '/aws/lambda/ddk-dev-sales-standard-routing', true],
-      ['stage-a-trigger', '/aws/lambda/ddk-dev-sales-standard-stage-a-trigger', true],
-      ['stage-a-states', '/aws/vendedlogs/states/ddk-dev-sales-standard-stage-a', true],
-      ['light-transform', '/aws/lambda/ddk-dev-sales-orders-light-transform', false],
-      ['step', '/aws/lambda/ddk-dev-sales-standard-step', true],
+    const group = '/aws/vendedlogs/ddk-dev-sales-standard';
+    expect(sources.map((s) => [s.name, s.logGroup, s.writer, s.shared])).toEqual([
+      ['routing', group, 'ddk-dev-sales-standard-routing', true],
+      ['stage-a-trigger', group, 'ddk-dev-sales-standard-stage-a-trigger', true],
+      ['stage-a-states', group, 'ddk-dev-sales-standard-stage-a', true],
+      ['light-transform', group, 'ddk-dev-sales-orders-light-transform', false],
+      ['step', group, 'ddk-dev-sales-standard-step', true],
     ]);
   });
 
@@ -112,6 +114,26 @@ function event(id: string, message: string | Record<string, unknown>): RawLogEve
     message: typeof message === 'string' ? message : JSON.stringify(message),
   };
 }
+
+describe('writtenBy', () => {
+  const group = '/aws/vendedlogs/ddk-dev-sales-standard';
+  const routing: LogSource = { ...lambdaSource, name: 'routing', logGroup: group, writer: 'ddk-dev-sales-standard-routing' };
+  const states: LogSource = { ...statesSource, logGroup: group, writer: 'ddk-dev-sales-standard-stage-a' };
+  const at = (stream: string, message: string | Record<string, unknown>) => ({ ...event('1', message), logStreamName: stream });
+  const arn = (machine: string) => `arn:aws:states:us-east-1:123456789012:execution:${machine}:a-1`;
+
+  it.each([
+    ["its function's stream", routing, at('2026/12/07/ddk-dev-sales-standard-routing[$LATEST]0a1b', 'x'), true],
+    ["another function's stream", routing, at('2026/12/07/ddk-dev-sales-standard-step[$LATEST]0a1b', 'x'), false],
+    ['a function whose name it starts', routing, at('2026/12/07/ddk-dev-sales-standard-routing2[$LATEST]0a', 'x'), false],
+    ['an execution of its state machine', states, at('states/x', { execution_arn: arn('ddk-dev-sales-standard-stage-a') }), true],
+    ['an execution of the other stage', states, at('states/x', { execution_arn: arn('ddk-dev-sales-standard-stage-b') }), false],
+    ['a line that is no state machine event', states, at('states/x', 'text'), false],
+    ['any event of a source without writer', lambdaSource, at('s', 'x'), true],
+  ])('tells %s (%#)', (_what, source, raw, expected) => {
+    expect(writtenBy(source, raw)).toBe(expected);
+  });
+});
 
 const REQ1 = '11111111-1111-1111-1111-111111111111';
 const REQ2 = '22222222-2222-2222-2222-222222222222';

@@ -19,17 +19,23 @@ import { useMoto } from '../runtime/aws/moto.js';
 const ACCOUNT = '123456789012';
 const prefix = `lg${randomBytes(3).toString('hex')}`;
 const naming = new Naming({ prefix, env: 'dev', account: ACCOUNT, region: 'us-east-1' });
-const fn = (f: 'routing' | 'stage-a-trigger' | 'step' | 'stage-b-trigger') =>
-  Naming.lambdaLogGroup(naming.pipelineFunction('sales', 'standard', f));
-const groups = {
-  routing: fn('routing'),
-  stageATrigger: fn('stage-a-trigger'),
-  step: fn('step'),
-  stageBTrigger: fn('stage-b-trigger'),
-  lightTransform: Naming.lambdaLogGroup(naming.lightTransformFunction('sales', 'orders')),
-  stageAStates: Naming.stateMachineLogGroup(naming.stateMachine('sales', 'standard', 'a')),
-  stageBStates: Naming.stateMachineLogGroup(naming.stateMachine('sales', 'standard', 'b')),
-  glueOutput: '/aws-glue/jobs/output',
+// Every function and state machine of the team's pipeline, and the datasets' light transforms, share one group.
+const pipelineGroup = naming.pipelineLogGroup('sales', 'standard');
+const groups = { pipeline: pipelineGroup, glueOutput: '/aws-glue/jobs/output' };
+// Lambda names a function's streams in a shared group `YYYY/MM/DD/{function}[{version}]{environment}`.
+const fnStream = (functionName: string, environment: string) => `2026/12/07/${functionName}[$LATEST]${environment}`;
+const fn = (f: 'routing' | 'stage-a-trigger' | 'step' | 'stage-b-trigger', environment: string) =>
+  fnStream(naming.pipelineFunction('sales', 'standard', f), environment);
+const streams = {
+  routing: fn('routing', 'r1'),
+  stageATrigger: fn('stage-a-trigger', 't1'),
+  step: fn('step', 'p1'),
+  lightTransform: fnStream(naming.lightTransformFunction('sales', 'orders'), 'l1'),
+  lateLightTransform: fnStream(naming.lightTransformFunction('sales', 'orders'), 'l2'),
+  // Another dataset's light transform, in the same group: never shown for sales/orders.
+  customersLightTransform: fnStream(naming.lightTransformFunction('sales', 'customers'), 'c1'),
+  stageAStates: `states/${naming.stateMachine('sales', 'standard', 'a')}/2026-12-07-09-00/s1`,
+  stageBStates: `states/${naming.stateMachine('sales', 'standard', 'b')}/2026-12-07-09-00/s2`,
 };
 const EXEC_A = `a-${'1'.repeat(40)}`;
 const EXEC_B = `b-${'2'.repeat(40)}`;
@@ -125,7 +131,7 @@ beforeAll(async () => {
   );
 
   // Stage A: routing is shared by the team's datasets; the light transform is the dataset's own.
-  await put(groups.routing, 'r1', [
+  await put(groups.pipeline, streams.routing, [
     [t0 + 1000, `START RequestId: ${REQ_ORDERS} Version: $LATEST`],
     [
       t0 + 1001,
@@ -141,11 +147,15 @@ beforeAll(async () => {
     [t0 + 1002, { level: 'INFO', message: 'Routed', team: 'sales', dataset: 'customers', function_request_id: REQ_CUSTOMERS }],
     [t0 + 1003, `END RequestId: ${REQ_ORDERS}`],
   ]);
-  await put(groups.stageATrigger, 't1', []);
-  await put(groups.lightTransform, 'l1', [
+  await put(groups.pipeline, streams.stageATrigger, []);
+  await put(groups.pipeline, streams.lightTransform, [
     [t0 + 3000, { level: 'INFO', message: 'Transforming a raw object', key: 'raw/sales/orders/a.json', executionId: EXEC_A }],
   ]);
-  await put(groups.stageAStates, 's1', [
+  // Untagged, as a user's transform may log: only its stream says which dataset's function wrote it.
+  await put(groups.pipeline, streams.customersLightTransform, [
+    [t0 + 3500, { level: 'INFO', message: 'Transforming a raw object', key: 'raw/sales/customers/b.json' }],
+  ]);
+  await put(groups.pipeline, streams.stageAStates, [
     [
       t0 + 2000,
       {
@@ -166,7 +176,7 @@ beforeAll(async () => {
     [t0 + 2002, { type: 'ExecutionSucceeded', execution_arn: smArn('a', 'a-unknown'), details: {} }],
   ]);
   // Both stages: the step function.
-  await put(groups.step, 'p1', [
+  await put(groups.pipeline, streams.step, [
     [
       t0 + 4000,
       {
@@ -194,8 +204,8 @@ beforeAll(async () => {
       },
     ],
   ]);
-  // Stage B: the trigger's group is missing (skipped with a note); the state machine and the Glue runs log.
-  await put(groups.stageBStates, 's2', [
+  // Stage B: the trigger has not logged; the state machine and the Glue runs log.
+  await put(groups.pipeline, streams.stageBStates, [
     [
       t0 + 5000,
       {
@@ -239,11 +249,13 @@ describe('showLogs on moto', () => {
       `${new Date(t0 + 7500).toISOString()} glue:output a run of another batch`,
       `${new Date(t0 + 9000).toISOString()} stage-b-states ERROR ExecutionFailed execution=${EXEC_B} error=States.TaskFailed cause="job failed"`,
     ]);
-    // And the missing groups are skipped with a note, not an error
+    // And every source but Glue's is read from the pipeline's one group; the missing groups are skipped with a note
     const notes = io.lines.map((l) => l.message).join('\n');
-    expect(notes).toContain(`Skipped ${groups.stageBTrigger}: the log group does not exist (yet).`);
     expect(notes).toContain('Skipped /aws-glue/jobs/error');
-    expect(result.sources).toContainEqual({ source: 'stage-b-trigger', logGroup: groups.stageBTrigger, found: false });
+    expect(result.sources).toContainEqual({ source: 'stage-b-trigger', logGroup: groups.pipeline, found: true });
+    expect(result.sources.filter((s) => !s.source.startsWith('glue:')).map((s) => s.logGroup)).toEqual(
+      Array(7).fill(groups.pipeline),
+    );
   });
 
   it('shows one stage only with stage', async () => {
@@ -314,7 +326,7 @@ describe('showLogs on moto', () => {
     );
     // When the light transform logs a new line a second later
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    await put(groups.lightTransform, 'l2', [[Date.now(), { level: 'WARN', message: 'Late line' }]]);
+    await put(groups.pipeline, streams.lateLightTransform, [[Date.now(), { level: 'WARN', message: 'Late line' }]]);
     const result = await following;
     // Then it was printed once, after the events already there, and the follow ended on its timeout
     expect(printed.filter((t) => t === 'Late line')).toHaveLength(1);
