@@ -232,7 +232,7 @@ describe('pipeline on moto_server', () => {
       '{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n',
     );
     const item = await historyItem(execution.executionId);
-    expect(item).toMatchObject({ status: 'SUCCEEDED', datasetKey: 'demoteam-legislators', attempt: 1 });
+    expect(item).toMatchObject({ status: 'SUCCEEDED', datasetKey: 'demoteam/legislators', attempt: 1 });
     expect(item?.transitions.map((t) => t.status)).toEqual(['STARTED', 'PROCESSING', 'SUCCEEDED']);
     // And the staged key waits on the stage B queue, and stage B's wake queue has one wake for it
     const wakes = await drain(lake.queues.stageBWake);
@@ -272,7 +272,7 @@ describe('pipeline on moto_server', () => {
       outputs: [{ table: 'persons', bucket: lake.buckets.analytics, records: 2 }],
     });
     const pipelines = await c.dynamo.send(
-      new GetItemCommand({ TableName: lake.tables.pipelines, Key: { name: { S: 'demoteam-standard-stage-b' } } }),
+      new GetItemCommand({ TableName: lake.tables.pipelines, Key: { name: { S: 'demoteam/standard-stage-b' } } }),
     );
     expect(unmarshall(pipelines.Item ?? {})).toMatchObject({
       lastExecution: { status: 'SUCCEEDED', executionId: stageB.executionId },
@@ -481,7 +481,7 @@ describe('pipeline on moto_server', () => {
     const deps = { ...memoryDeps([config]), queue: new SqsQueue(c.sqs) };
     // And two staged objects, fewer than the dataset's minimum of 5
     const staged = ['a', 'b'].map((name) => ({ bucket: 'stage', key: `demoteam/legislators/t/${name}.jsonl` }));
-    for (const { bucket, key } of staged) await deps.metadata.putObject(stagedObjectItem(bucket, key));
+    for (const { bucket, key } of staged) await deps.metadata.putObject('demoteam', stagedObjectItem(bucket, key));
     await c.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,
