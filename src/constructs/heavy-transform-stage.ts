@@ -11,6 +11,7 @@ import { HANDLER_ENV, STAGE_B_RECEIVE_VISIBILITY_SECONDS } from '../runtime/cont
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { stageDefinition } from './light-transform-stage.js';
+import { grantTeamMetadata } from './metadata-grants.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
 import { commonEnvironment } from './runtime-environment.js';
@@ -181,9 +182,12 @@ export class HeavyTransformStage extends Construct {
     foundations.bucket('artifacts').grantPut(role, `manifests/${team}/*`);
     foundations.bucket('artifacts').grantRead(role, `manifests/${team}/*`);
     foundations.bucketKey('artifacts').grantEncryptDecrypt(role);
-    foundations.table('execution-history').grantReadWriteData(role);
-    // Claims the staged objects of each batch (ObjectMetadata.batchId).
-    foundations.table('object-metadata').grantReadWriteData(role);
+    // Looks each batch's execution up (getExecution) and claims its staged objects (stagedClaims, claimStaged,
+    // releaseStaged: ObjectMetadata.batchId).
+    grantTeamMetadata(role, foundations, team, {
+      'execution-history': ['GetItem'],
+      'object-metadata': ['BatchGetItem', 'GetItem', 'UpdateItem'],
+    });
   }
 
   /**
