@@ -23,6 +23,7 @@ import {
   type StageBExecutionInput,
 } from '../../../src/runtime/contract.js';
 import { stagedKeyOf } from '../../../src/runtime/core/ids.js';
+import { executionKeyOf, objectKeyOf } from '../../../src/runtime/core/metadata-items.js';
 import type { ExecutionItem } from '../../../src/runtime/core/model.js';
 import { processObject } from '../../../src/runtime/core/stage-a.js';
 import { triggerStageB } from '../../../src/runtime/core/stage-b.js';
@@ -166,7 +167,9 @@ async function executionInput<T>(executionArn: string | undefined): Promise<T> {
 }
 
 async function historyItem(id: string): Promise<ExecutionItem | undefined> {
-  const response = await c.dynamo.send(new GetItemCommand({ TableName: lake.tables.executionHistory, Key: { id: { S: id } } }));
+  const response = await c.dynamo.send(
+    new GetItemCommand({ TableName: lake.tables.executionHistory, Key: { id: { S: executionKeyOf(lake.team, id) } } }),
+  );
   return response.Item ? (unmarshall(response.Item) as ExecutionItem) : undefined;
 }
 
@@ -362,7 +365,7 @@ describe('pipeline on moto_server', () => {
     const item = await c.dynamo.send(
       new GetItemCommand({
         TableName: lake.tables.objectMetadata,
-        Key: { id: { S: `s3://${lake.buckets.raw}/demoteam/unknown/x.json` } },
+        Key: { id: { S: objectKeyOf('demoteam', `s3://${lake.buckets.raw}/demoteam/unknown/x.json`) } },
       }),
     );
     expect(unmarshall(item.Item ?? {})).toMatchObject({ status: 'UNKNOWN_DATASET', team: 'demoteam' });
