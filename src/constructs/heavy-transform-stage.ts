@@ -12,6 +12,7 @@ import { HANDLER_ENV, STAGE_B_RECEIVE_VISIBILITY_SECONDS } from '../runtime/cont
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
 import { stageDefinition } from './light-transform-stage.js';
+import { grantTeamMetadata } from './metadata-grants.js';
 import { type AlarmFault, alarmOnFaults } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
@@ -213,9 +214,12 @@ export class HeavyTransformStage extends Construct {
     foundations.bucket('artifacts').grantPut(role, `manifests/${team}/*`);
     grantReadUnder(foundations.bucket('artifacts'), role, `manifests/${team}/`);
     foundations.bucketKey('artifacts').grantEncryptDecrypt(role);
-    foundations.table('execution-history').grantReadWriteData(role);
-    // Claims the staged objects of each batch (ObjectMetadata.batchId).
-    foundations.table('object-metadata').grantReadWriteData(role);
+    // Looks each batch's execution up (getExecution) and claims its staged objects (stagedClaims, claimStaged,
+    // releaseStaged: ObjectMetadata.batchId).
+    grantTeamMetadata(role, foundations, team, {
+      'execution-history': ['GetItem'],
+      'object-metadata': ['BatchGetItem', 'GetItem', 'UpdateItem'],
+    });
   }
 
   /**

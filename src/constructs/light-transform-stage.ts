@@ -12,6 +12,7 @@ import { type Naming, TABLE_KINDS } from '../config/naming.js';
 import { DROPPED_EVENTS, HANDLER_ENV, MAX_RECEIVE_COUNT } from '../runtime/contract.js';
 import { acknowledgeSqsManagedEncryption } from './checkov.js';
 import { FoundationsReferences } from './foundations-references.js';
+import { grantTeamMetadata } from './metadata-grants.js';
 import { type AlarmFault, alarmOnFaults, deadLetterMetric, MonitoredQueue } from './monitored-queue.js';
 import { MonitoredStateMachine } from './monitored-state-machine.js';
 import { acknowledge, acknowledgeWildcards, indexesOf, objectsUnder, wildcardName } from './nag.js';
@@ -253,8 +254,8 @@ export class LightTransformStage extends Construct {
   private grantRouting(role: Role): void {
     const { foundations } = this;
     this.queue.queue.grantSendMessages(role);
-    foundations.table('object-metadata').grantReadWriteData(role);
-    foundations.table('datasets').grantReadData(role);
+    // routeObject records each object (putObject) under the team's keys.
+    grantTeamMetadata(role, foundations, this.team, { 'object-metadata': ['PutItem'] });
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.datasetParameters] }));
   }
 
@@ -285,9 +286,14 @@ export class LightTransformStage extends Construct {
   /** Lets the steps record in every metadata table, dead-letter messages and read the team's staged objects. */
   private grantStep(role: Role): void {
     const { foundations } = this;
-    for (const kind of ['object-metadata', 'datasets', 'pipelines', 'execution-history'] as const) {
-      foundations.table(kind).grantReadWriteData(role);
-    }
+    // The steps' store calls: putStagedObject and releaseStaged; getDataset, putDataset and recordPipelineRun;
+    // startExecution, transition and getExecution.
+    grantTeamMetadata(role, foundations, this.team, {
+      'object-metadata': ['GetItem', 'PutItem', 'UpdateItem'],
+      datasets: ['GetItem', 'PutItem', 'UpdateItem'],
+      pipelines: ['PutItem'],
+      'execution-history': ['GetItem', 'PutItem'],
+    });
     this.queue.deadLetterQueue.grantSendMessages(role);
     // Each dataset stack grants this role its own stage B queue (see DatasetResources).
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.datasetParameters] }));
@@ -358,7 +364,8 @@ export class LightTransformStage extends Construct {
   private grantTrigger(role: Role): void {
     this.stateMachine.grantStartExecution(role);
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ssm:GetParameter'], resources: [this.datasetParameters] }));
-    this.foundations.table('execution-history').grantReadWriteData(role);
+    // startStageA reads the execution (getExecution).
+    grantTeamMetadata(role, this.foundations, this.team, { 'execution-history': ['GetItem'] });
   }
 
   /** Records why the stage's wildcards, all scoped to the team, pass cdk-nag. */

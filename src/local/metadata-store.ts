@@ -3,8 +3,13 @@ import { join } from 'node:path';
 import { replaceFile } from '../core/atomic.js';
 import {
   claimStagedItem,
+  executionKeyOf,
   heldBatches,
+  loadedItem,
+  type MetadataTableKind,
+  objectKeyOf,
   pipelineItemOf,
+  rekeyedLegacyItem,
   releasedStagedItem,
   stagedKeyOwner,
   startedExecution,
@@ -32,8 +37,17 @@ export const LOCAL_TABLE_FILES = {
   executionHistory: 'execution-history.json',
 } as const;
 
-type TableName = keyof typeof LOCAL_TABLE_FILES;
+type TableName = MetadataTableKind & keyof typeof LOCAL_TABLE_FILES;
 
+/** Partition key attribute of each table. */
+const PARTITION_KEYS = {
+  objectMetadata: 'id',
+  datasets: 'name',
+  pipelines: 'name',
+  executionHistory: 'id',
+} as const satisfies Record<TableName, string>;
+
+/** The tables, each keyed as DynamoDB keys it (`{team}/…`); the items as the store hands them out. */
 interface Tables {
   objectMetadata: Map<string, ObjectMetadataItem>;
   datasets: Map<string, DatasetItem>;
@@ -79,18 +93,19 @@ class JsonFileMetadataStore implements LocalMetadataStore {
     private readonly clock: () => Date,
   ) {}
 
-  putObject(item: ObjectMetadataItem): Promise<void> {
+  putObject(team: string, item: ObjectMetadataItem): Promise<void> {
     return this.serial(async (t) => {
-      t.objectMetadata.set(item.id, item);
+      t.objectMetadata.set(objectKeyOf(team, item.id), item);
       await this.save(t, 'objectMetadata');
     });
   }
 
   putStagedObject(item: StagedObjectItem): Promise<string | undefined> {
     return this.serial(async (t) => {
-      const owner = stagedKeyOwner(t.objectMetadata.get(item.id), item);
+      const key = objectKeyOf(item.team, item.id);
+      const owner = stagedKeyOwner(t.objectMetadata.get(key), item);
       if (owner !== undefined) return owner;
-      t.objectMetadata.set(item.id, item);
+      t.objectMetadata.set(key, item);
       await this.save(t, 'objectMetadata');
       return undefined;
     });
@@ -109,26 +124,28 @@ class JsonFileMetadataStore implements LocalMetadataStore {
 
   startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
     return this.serial(async (t) => {
-      const start = startedExecution(this.live(t.executionHistory.get(execution.id)), execution, at);
+      const key = executionKeyOf(execution.team, execution.id);
+      const start = startedExecution(this.live(t.executionHistory.get(key)), execution, at);
       if (start.existed) return start;
-      t.executionHistory.set(start.execution.id, start.execution);
+      t.executionHistory.set(key, start.execution);
       await this.save(t, 'executionHistory');
       return start;
     });
   }
 
-  transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
+  transition(team: string, executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
     return this.serial(async (t) => {
-      const change = transitionedExecution(executionId, this.live(t.executionHistory.get(executionId)), status, details);
+      const key = executionKeyOf(team, executionId);
+      const change = transitionedExecution(executionId, this.live(t.executionHistory.get(key)), status, details);
       if (!change.changed) return change.execution;
-      t.executionHistory.set(executionId, change.execution);
+      t.executionHistory.set(key, change.execution);
       await this.save(t, 'executionHistory');
       return change.execution;
     });
   }
 
-  getExecution(executionId: string): Promise<ExecutionItem | undefined> {
-    return this.serial(async (t) => this.live(t.executionHistory.get(executionId)));
+  getExecution(team: string, executionId: string): Promise<ExecutionItem | undefined> {
+    return this.serial(async (t) => this.live(t.executionHistory.get(executionKeyOf(team, executionId))));
   }
 
   listExecutions({ team, dataset, limit }: ListExecutionsOptions): Promise<ExecutionItem[]> {
@@ -157,14 +174,15 @@ class JsonFileMetadataStore implements LocalMetadataStore {
     });
   }
 
-  claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
+  claimStaged(team: string, objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
     return this.serial(async (t) => {
       const holders = new Map<string, string | undefined>();
       let changed = false;
       for (const id of objectIds) {
-        const { holder, claimed } = claimStagedItem(t.objectMetadata.get(id), batchId);
+        const key = objectKeyOf(team, id);
+        const { holder, claimed } = claimStagedItem(t.objectMetadata.get(key), batchId);
         if (claimed) {
-          t.objectMetadata.set(id, claimed);
+          t.objectMetadata.set(key, claimed);
           changed = true;
         }
         holders.set(id, holder);
@@ -174,17 +192,18 @@ class JsonFileMetadataStore implements LocalMetadataStore {
     });
   }
 
-  stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>> {
-    return this.serial(async (t) => heldBatches(objectIds, (id) => t.objectMetadata.get(id)));
+  stagedClaims(team: string, objectIds: readonly string[]): Promise<Map<string, string>> {
+    return this.serial(async (t) => heldBatches(objectIds, (id) => t.objectMetadata.get(objectKeyOf(team, id))));
   }
 
-  releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
+  releaseStaged(team: string, objectIds: readonly string[], batchId: string): Promise<void> {
     return this.serial(async (t) => {
       let changed = false;
       for (const id of objectIds) {
-        const released = releasedStagedItem(t.objectMetadata.get(id), batchId);
+        const key = objectKeyOf(team, id);
+        const released = releasedStagedItem(t.objectMetadata.get(key), batchId);
         if (!released) continue;
-        t.objectMetadata.set(id, released);
+        t.objectMetadata.set(key, released);
         changed = true;
       }
       if (changed) await this.save(t, 'objectMetadata');
@@ -213,18 +232,21 @@ class JsonFileMetadataStore implements LocalMetadataStore {
 
   private async load(): Promise<Tables> {
     return {
-      objectMetadata: await readTable<ObjectMetadataItem>(this.dir, 'objectMetadata', (i) => i.id),
-      datasets: await readTable<DatasetItem>(this.dir, 'datasets', (i) => i.name),
-      pipelines: await readTable<PipelineItem>(this.dir, 'pipelines', (i) => i.name),
+      objectMetadata: await readTable<ObjectMetadataItem>(this.dir, 'objectMetadata'),
+      datasets: await readTable<DatasetItem>(this.dir, 'datasets'),
+      pipelines: await readTable<PipelineItem>(this.dir, 'pipelines'),
       // Expired items are dropped as DynamoDB's TTL deletes them; the next write leaves them out of the file.
       executionHistory: new Map(
-        [...(await readTable<ExecutionItem>(this.dir, 'executionHistory', (i) => i.id))].filter(([, item]) => this.live(item)),
+        [...(await readTable<ExecutionItem>(this.dir, 'executionHistory'))].filter(([, item]) => this.live(item)),
       ),
     };
   }
 
+  /** Writes a table as DynamoDB stores it: each item under its key. */
   private async save(t: Tables, table: TableName): Promise<void> {
-    const items = [...t[table].entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
+    const items = [...t[table].entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([key, item]) => ({ ...item, [PARTITION_KEYS[table]]: key }));
     await replaceFile(join(this.dir, LOCAL_TABLE_FILES[table]), `${JSON.stringify(items, null, 2)}\n`);
   }
 
@@ -234,7 +256,11 @@ class JsonFileMetadataStore implements LocalMetadataStore {
   }
 }
 
-async function readTable<T>(dir: string, table: TableName, keyOf: (item: T) => string): Promise<Map<string, T>> {
+/**
+ * Reads a table file into a map by key. An item written before the key layout (by an earlier sdlf) is read under
+ * its team's key, as `sdlf migrate-keys` rewrites it on AWS, and written so by the next change of its table.
+ */
+async function readTable<T>(dir: string, table: TableName): Promise<Map<string, T>> {
   const file = join(dir, LOCAL_TABLE_FILES[table]);
   const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
@@ -248,5 +274,13 @@ async function readTable<T>(dir: string, table: TableName, keyOf: (item: T) => s
     throw new Error(`The local metadata table ${file} is not valid JSON (${(error as Error).message}).`);
   }
   if (!Array.isArray(items)) throw new Error(`The local metadata table ${file} is not a JSON array of items.`);
-  return new Map((items as T[]).map((item) => [keyOf(item), item]));
+  return new Map(
+    (items as Array<Record<string, unknown>>).map((item) => {
+      const rekeyed = rekeyedLegacyItem(table, item);
+      const stored = rekeyed.kind === 'rekeyed' ? rekeyed.item : item;
+      const key = String(stored[PARTITION_KEYS[table]]);
+      const held = table === 'objectMetadata' || table === 'executionHistory' ? loadedItem(stored as { id: string }) : stored;
+      return [key, held as T];
+    }),
+  );
 }

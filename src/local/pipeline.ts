@@ -511,7 +511,7 @@ class LocalPipelineRunner {
   private async objectRuns(routed: ReadonlyMap<string, RoutedInput>): Promise<LocalObjectRun[]> {
     const objects: LocalObjectRun[] = [];
     for (const { input, objectId, reason } of routed.values()) {
-      const item = objectId ? await this.metadata.getExecution(objectId) : undefined;
+      const item = objectId ? await this.metadata.getExecution(this.team, objectId) : undefined;
       const run = objectRun(input, item, reason, item ? this.stacks.get(item.id) : undefined);
       objects.push(run);
       this.io.info(`stage A: ${input.key} ${run.status}${run.failure ? ` (${run.failure.cause.split('\n')[0]})` : ''}`);
@@ -559,7 +559,7 @@ class LocalPipelineRunner {
 
   /** What the stage B execution the trigger planned did: ran now, ran before (UNCHANGED), or failed. */
   private async stageBOutcome(execution: { readonly executionId: string; readonly started: boolean }): Promise<LocalStageBRun> {
-    const item = await this.metadata.getExecution(execution.executionId);
+    const item = await this.metadata.getExecution(this.team, execution.executionId);
     const ran = this.stageBRuns.get(execution.executionId);
     if (!execution.started && !ran) {
       return {

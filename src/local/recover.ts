@@ -39,7 +39,7 @@ export async function recoverInterruptedRun(
   const interrupted: ExecutionItem[] = [];
   for (const execution of await metadata.listExecutions({ limit: RECOVERY_SCAN_LIMIT })) {
     if (TERMINAL_STATUSES.includes(execution.status)) continue;
-    const item = await metadata.transition(execution.id, 'INTERRUPTED', {
+    const item = await metadata.transition(execution.team, execution.id, 'INTERRUPTED', {
       at: options.at,
       note: 'the local run that started it ended before it finished',
       failure: {
@@ -49,6 +49,7 @@ export async function recoverInterruptedRun(
     });
     if (item.stage === 'b' && item.keys) {
       await metadata.releaseStaged(
+        item.team,
         item.keys.map((key) => objectUri(options.stageBucket, key)),
         item.id,
       );

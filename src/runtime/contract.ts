@@ -250,21 +250,59 @@ export interface LightTransformOutput {
 }
 
 /**
+ * Separator between the team and the rest of every partition key of the metadata tables (and of the dataset
+ * index): `{team}/…`. Team names match `RESOURCE_NAME_PATTERN` (letters, digits, dashes), so no team name contains
+ * it and `sales/*` matches no key of team `sales-eu`.
+ */
+export const METADATA_KEY_SEPARATOR = '/';
+
+/**
+ * The partition key of a metadata item of `team`: `{team}/{rest}`. The one place the layout is derived: the stores
+ * write and read every item under it and the team pipeline roles may touch only keys that start with it (see
+ * {@link metadataKeyPatternOf}).
+ */
+export function metadataKeyOf(team: string, rest: string): string {
+  return `${team}${METADATA_KEY_SEPARATOR}${rest}`;
+}
+
+/** The `dynamodb:LeadingKeys` pattern (`StringLike`) of every metadata key of `team`: `{team}/*`. */
+export function metadataKeyPatternOf(team: string): string {
+  return metadataKeyOf(team, '*');
+}
+
+/** Matches a key of the layout of {@link metadataKeyOf}; group 1 is the team, group 2 the rest. */
+const METADATA_KEY = /^([a-z][a-z0-9-]*[a-z0-9])\/(.+)$/s;
+
+/**
+ * Splits a metadata key into its team and the rest; `undefined` for a key written before the layout (an object id
+ * `s3://…`, an execution id `a-…`, a dataset name `team-dataset`), which `sdlf migrate-keys` rewrites.
+ */
+export function parseMetadataKey(key: string): { readonly team: string; readonly rest: string } | undefined {
+  const match = METADATA_KEY.exec(key);
+  return match?.[1] && match[2] ? { team: match[1], rest: match[2] } : undefined;
+}
+
+/**
  * Key schema of the metadata tables, shared by the CDK app (which creates them) and the adapters (which read
- * them). All keys are strings.
+ * them). All keys are strings, and every partition key is a key of {@link metadataKeyOf}: it starts with the team.
  */
 export const METADATA_KEYS = {
-  /** `ObjectMetadata`: partition key `id` = `s3://bucket/key`. */
+  /** `ObjectMetadata`: partition key `id` = `{team}/s3://bucket/key`. */
   objectMetadata: { partitionKey: 'id' },
-  /** `Datasets`: partition key `name` = `team-dataset`. */
+  /** `Datasets`: partition key `name` = `{team}/{dataset}`. */
   datasets: { partitionKey: 'name' },
-  /** `Pipelines`: partition key `name` = `team-pipeline-stage-{a|b}`. */
+  /** `Pipelines`: partition key `name` = `{team}/{pipeline}-stage-{a|b}`. */
   pipelines: { partitionKey: 'name' },
-  /** `PipelineExecutionHistory`: partition key `id` (the execution id), TTL on `expiresAt` (epoch seconds). */
+  /**
+   * `PipelineExecutionHistory`: partition key `id` = `{team}/{execution id}`, TTL on `expiresAt` (epoch seconds).
+   */
   executionHistory: {
     partitionKey: 'id',
     ttlAttribute: 'expiresAt',
-    /** Global secondary index listing a dataset's executions, newest first (`ScanIndexForward: false`). */
+    /**
+     * Global secondary index listing a dataset's executions, newest first (`ScanIndexForward: false`); its partition
+     * key `datasetKey` = `{team}/{dataset}`.
+     */
     datasetIndex: { name: 'dataset-started-index', partitionKey: 'datasetKey', sortKey: 'startedAt' },
   },
 } as const;

@@ -242,7 +242,7 @@ describe('the AWS lifecycle against moto_server', () => {
         team: 'demoteam',
         dataset: 'legislators',
         pipeline: 'standard',
-        datasetKey: 'demoteam-legislators',
+        datasetKey: 'demoteam/legislators',
         startedAt: '2026-11-26T00:00:00.000Z',
         source: `s3://${dev.bucket('raw')}/demoteam/legislators/persons.json`,
         expiresAt: 4_102_444_800,

@@ -17,7 +17,7 @@ function execution(id: string, overrides: Partial<NewExecution> = {}): NewExecut
     team: 'demoteam',
     dataset: 'legislators',
     pipeline: 'standard',
-    datasetKey: 'demoteam-legislators',
+    datasetKey: 'demoteam/legislators',
     startedAt: '2026-01-01T00:00:00.000Z',
     source: 's3://raw/demoteam/legislators/persons.json',
     expiresAt: Date.parse('2026-01-01T00:00:00.000Z') / 1000 + 30 * DAY,
@@ -45,8 +45,8 @@ describe('createLocalMetadataStore', () => {
   it('moves along the allowed transitions and stamps end time and duration on a terminal status', async () => {
     const { store } = setup();
     await store.startExecution(execution('e1'), '2026-01-01T00:00:00.000Z');
-    await store.transition('e1', 'PROCESSING', { at: '2026-01-01T00:00:01.000Z', note: 'process' });
-    const done = await store.transition('e1', 'SUCCEEDED', {
+    await store.transition('demoteam', 'e1', 'PROCESSING', { at: '2026-01-01T00:00:01.000Z', note: 'process' });
+    const done = await store.transition('demoteam', 'e1', 'SUCCEEDED', {
       at: '2026-01-01T00:00:03.500Z',
       outputs: [{ bucket: 'stage', key: 'k', table: 't', records: 2 }],
     });
@@ -58,8 +58,8 @@ describe('createLocalMetadataStore', () => {
   it('treats moving to the current status as a no-op', async () => {
     const { store } = setup();
     await store.startExecution(execution('e1'), '2026-01-01T00:00:00.000Z');
-    await store.transition('e1', 'SUCCEEDED', { at: '2026-01-01T00:00:01.000Z' });
-    const again = await store.transition('e1', 'SUCCEEDED', { at: '2026-01-01T00:00:09.000Z' });
+    await store.transition('demoteam', 'e1', 'SUCCEEDED', { at: '2026-01-01T00:00:01.000Z' });
+    const again = await store.transition('demoteam', 'e1', 'SUCCEEDED', { at: '2026-01-01T00:00:09.000Z' });
     expect(again.transitions).toHaveLength(2);
     expect(again.endedAt).toBe('2026-01-01T00:00:01.000Z');
   });
@@ -67,17 +67,22 @@ describe('createLocalMetadataStore', () => {
   it('rejects a transition out of a terminal status and one of an unknown execution', async () => {
     const { store } = setup();
     await store.startExecution(execution('e1'), '2026-01-01T00:00:00.000Z');
-    await store.transition('e1', 'SUCCEEDED', { at: '2026-01-01T00:00:01.000Z' });
-    await expect(store.transition('e1', 'PROCESSING', { at: '2026-01-01T00:00:02.000Z' })).rejects.toBeInstanceOf(
+    await store.transition('demoteam', 'e1', 'SUCCEEDED', { at: '2026-01-01T00:00:01.000Z' });
+    await expect(store.transition('demoteam', 'e1', 'PROCESSING', { at: '2026-01-01T00:00:02.000Z' })).rejects.toBeInstanceOf(
       InvalidTransitionError,
     );
-    await expect(store.transition('nope', 'FAILED', { at: '2026-01-01T00:00:02.000Z' })).rejects.toThrow(/does not exist/);
+    await expect(store.transition('demoteam', 'nope', 'FAILED', { at: '2026-01-01T00:00:02.000Z' })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 
   it('restarts a FAILED execution on a new start (redrive) with the next attempt and no failure', async () => {
     const { store } = setup();
     await store.startExecution(execution('e1'), '2026-01-01T00:00:00.000Z');
-    await store.transition('e1', 'FAILED', { at: '2026-01-01T00:00:01.000Z', failure: { error: 'Boom', cause: 'bad' } });
+    await store.transition('demoteam', 'e1', 'FAILED', {
+      at: '2026-01-01T00:00:01.000Z',
+      failure: { error: 'Boom', cause: 'bad' },
+    });
     const restarted = await store.startExecution(execution('e1'), '2026-01-01T00:00:05.000Z');
     expect(restarted.existed).toBe(false);
     expect(restarted.execution).toMatchObject({ status: 'STARTED', attempt: 2, startedAt: '2026-01-01T00:00:05.000Z' });
@@ -92,7 +97,7 @@ describe('createLocalMetadataStore', () => {
     await store.startExecution(execution('old', { startedAt: '2026-01-01T00:00:00.000Z' }), '2026-01-01T00:00:00.000Z');
     await store.startExecution(execution('new'), '2026-01-01T00:00:02.000Z');
     await store.startExecution(
-      execution('other', { dataset: 'other', datasetKey: 'demoteam-other' }),
+      execution('other', { dataset: 'other', datasetKey: 'demoteam/other' }),
       '2026-01-01T00:00:01.000Z',
     );
     await store.startExecution(
@@ -118,7 +123,8 @@ describe('createLocalMetadataStore', () => {
     const later = open();
     await later.startExecution(execution('new'), '2026-01-03T00:00:00.000Z');
     const items = JSON.parse(readFileSync(join(dir, LOCAL_TABLE_FILES.executionHistory), 'utf8')) as Array<{ id: string }>;
-    expect(items.map((i) => i.id)).toEqual(['new']);
+    // The file holds the items as DynamoDB stores them: under their team's key
+    expect(items.map((i) => i.id)).toEqual(['demoteam/new']);
   });
 
   it('claims staged objects for one stage B batch at a time', async () => {
@@ -131,7 +137,7 @@ describe('createLocalMetadataStore', () => {
 
   it('persists every table as a sorted JSON array that a new store reads back', async () => {
     const { dir, store, open } = setup();
-    await store.putObject({
+    await store.putObject('demoteam', {
       id: 's3://raw/b.json',
       bucket: 'raw',
       key: 'b.json',
@@ -139,7 +145,7 @@ describe('createLocalMetadataStore', () => {
       status: 'ROUTED',
       recordedAt: '2026-01-01T00:00:00.000Z',
     });
-    await store.putObject({
+    await store.putObject('demoteam', {
       id: 's3://raw/a.json',
       bucket: 'raw',
       key: 'a.json',
@@ -155,10 +161,10 @@ describe('createLocalMetadataStore', () => {
       execution: { executionId: 'e1', dataset: 'legislators', status: 'SUCCEEDED', at: '2026-01-01T00:00:01.000Z' },
     });
     const objects = JSON.parse(readFileSync(join(dir, LOCAL_TABLE_FILES.objectMetadata), 'utf8')) as Array<{ id: string }>;
-    expect(objects.map((o) => o.id)).toEqual(['s3://raw/a.json', 's3://raw/b.json']);
+    expect(objects.map((o) => o.id)).toEqual(['demoteam/s3://raw/a.json', 'demoteam/s3://raw/b.json']);
     const reopened = open();
-    expect(await reopened.getExecution('e1')).toMatchObject({ status: 'STARTED' });
-    expect((await reopened.listPipelines()).map((p) => p.name)).toEqual(['demoteam-standard-stage-a']);
+    expect(await reopened.getExecution('demoteam', 'e1')).toMatchObject({ status: 'STARTED' });
+    expect((await reopened.listPipelines()).map((p) => p.name)).toEqual(['demoteam/standard-stage-a']);
     expect(await reopened.listObjects()).toHaveLength(2);
   });
 
@@ -166,7 +172,7 @@ describe('createLocalMetadataStore', () => {
     const { store, open } = setup();
     await store.putDataset({
       ...datasetRegistration(),
-      name: 'demoteam-legislators',
+      name: 'demoteam/legislators',
       version: 1,
       updatedAt: '2026-01-01T00:00:00.000Z',
     });
@@ -179,11 +185,11 @@ describe('createLocalMetadataStore', () => {
     const { store } = setup();
     await store.startExecution(execution('e1'), '2026-01-01T00:00:00.000Z');
     const results = await Promise.allSettled([
-      store.transition('e1', 'PROCESSING', { at: '2026-01-01T00:00:01.000Z' }),
-      store.transition('e1', 'SUCCEEDED', { at: '2026-01-01T00:00:02.000Z' }),
-      store.transition('e1', 'PROCESSING', { at: '2026-01-01T00:00:03.000Z' }),
+      store.transition('demoteam', 'e1', 'PROCESSING', { at: '2026-01-01T00:00:01.000Z' }),
+      store.transition('demoteam', 'e1', 'SUCCEEDED', { at: '2026-01-01T00:00:02.000Z' }),
+      store.transition('demoteam', 'e1', 'PROCESSING', { at: '2026-01-01T00:00:03.000Z' }),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-    expect((await store.getExecution('e1'))?.status).toBe('SUCCEEDED');
+    expect((await store.getExecution('demoteam', 'e1'))?.status).toBe('SUCCEEDED');
   });
 });

@@ -130,7 +130,7 @@ describe('recoverInterruptedRun', () => {
       ...(keys ? { keys } : {}),
     });
     await metadata.startExecution(execution('exec-a', 'a', 's3://raw/demoteam/legislators/p.json'), at);
-    await metadata.transition('exec-a', 'SUCCEEDED', { at });
+    await metadata.transition('demoteam', 'exec-a', 'SUCCEEDED', { at });
     const key = 'demoteam/legislators/persons/p.json';
     await metadata.putStagedObject({
       id: `s3://stage/${key}`,
@@ -146,8 +146,8 @@ describe('recoverInterruptedRun', () => {
       recordedAt: at,
     });
     await metadata.startExecution(execution('exec-b', 'b', 's3://artifacts/m.json', [key]), at);
-    await metadata.transition('exec-b', 'PROCESSING', { at });
-    await metadata.claimStaged([`s3://stage/${key}`], 'exec-b');
+    await metadata.transition('demoteam', 'exec-b', 'PROCESSING', { at });
+    await metadata.claimStaged('demoteam', [`s3://stage/${key}`], 'exec-b');
     expect(await unbatchedStagedObjects(metadata, base)).toEqual([]);
 
     // When the next run recovers
@@ -155,8 +155,8 @@ describe('recoverInterruptedRun', () => {
 
     // Then the batch is INTERRUPTED (and may start again), and its object is offered to stage B again
     expect(recovered.interrupted.map((e) => `${e.id}:${e.status}`)).toEqual(['exec-b:INTERRUPTED']);
-    expect((await metadata.getExecution('exec-b'))?.failure?.error).toBe('Interrupted');
-    expect(await metadata.stagedClaims([`s3://stage/${key}`])).toEqual(new Map());
+    expect((await metadata.getExecution('demoteam', 'exec-b'))?.failure?.error).toBe('Interrupted');
+    expect(await metadata.stagedClaims('demoteam', [`s3://stage/${key}`])).toEqual(new Map());
     expect(await unbatchedStagedObjects(metadata, base)).toEqual([
       { bucket: 'stage', key, team: 'demoteam', dataset: 'legislators', sourceExecutionId: 'exec-a' },
     ]);

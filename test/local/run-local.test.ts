@@ -87,7 +87,7 @@ describe('runLocal', () => {
       for (const file of Object.values(LOCAL_TABLE_FILES)) expect(existsSync(join(local, 'metadata', file))).toBe(true);
       const history = JSON.parse(readFileSync(join(local, 'metadata', LOCAL_TABLE_FILES.executionHistory), 'utf8')) as Row[];
       expect(history.map((e) => e.status)).toEqual(Array(5).fill('SUCCEEDED'));
-      expect(history.find((e) => e.stage === 'b')).toMatchObject({ datasetKey: 'demoteam-legislators', keys: expect.any(Array) });
+      expect(history.find((e) => e.stage === 'b')).toMatchObject({ datasetKey: 'demoteam/legislators', keys: expect.any(Array) });
     });
 
     it('changes nothing when the same inputs run again: no new batch, never duplicated rows', async () => {

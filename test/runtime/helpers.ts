@@ -116,29 +116,29 @@ export function memoryDeps(configs: DatasetParameter[] = [datasetConfig()]) {
 export async function checkStagedClaims(store: MetadataStore, count = 3, prefix = 'claims'): Promise<void> {
   const ids = Array.from({ length: count }, (_, i) => `s3://stage/${prefix}/f${i}.jsonl`);
   const staged = (id: string) => stagedObjectItem('stage', id.slice('s3://stage/'.length));
-  for (const id of ids) await store.putObject(staged(id));
+  for (const id of ids) await store.putObject('demoteam', staged(id));
   const missing = `s3://stage/${prefix}/missing.jsonl`;
   const [first, second] = ids as [string, string, ...string[]];
 
-  const claimed = await store.claimStaged([...ids, missing], 'b-1');
+  const claimed = await store.claimStaged('demoteam', [...ids, missing], 'b-1');
   expect([...claimed]).toEqual([...ids.map((id) => [id, 'b-1']), [missing, undefined]]);
-  expect(await store.claimStaged([first], 'b-1')).toEqual(new Map([[first, 'b-1']]));
-  expect(await store.claimStaged([first, second], 'b-2')).toEqual(
+  expect(await store.claimStaged('demoteam', [first], 'b-1')).toEqual(new Map([[first, 'b-1']]));
+  expect(await store.claimStaged('demoteam', [first, second], 'b-2')).toEqual(
     new Map([
       [first, 'b-1'],
       [second, 'b-1'],
     ]),
   );
-  expect(await store.stagedClaims([...ids, missing])).toEqual(new Map(ids.map((id) => [id, 'b-1'])));
+  expect(await store.stagedClaims('demoteam', [...ids, missing])).toEqual(new Map(ids.map((id) => [id, 'b-1'])));
 
-  await store.releaseStaged([first], 'b-2');
-  expect((await store.stagedClaims([first])).get(first)).toBe('b-1');
-  await store.releaseStaged([first], 'b-1');
-  expect(await store.stagedClaims([first, second])).toEqual(new Map([[second, 'b-1']]));
+  await store.releaseStaged('demoteam', [first], 'b-2');
+  expect((await store.stagedClaims('demoteam', [first])).get(first)).toBe('b-1');
+  await store.releaseStaged('demoteam', [first], 'b-1');
+  expect(await store.stagedClaims('demoteam', [first, second])).toEqual(new Map([[second, 'b-1']]));
 
-  await store.putObject(staged(second));
-  expect(await store.stagedClaims([first, second])).toEqual(new Map());
-  expect(await store.claimStaged([second], 'b-2')).toEqual(new Map([[second, 'b-2']]));
+  await store.putObject('demoteam', staged(second));
+  expect(await store.stagedClaims('demoteam', [first, second])).toEqual(new Map());
+  expect(await store.claimStaged('demoteam', [second], 'b-2')).toEqual(new Map([[second, 'b-2']]));
 }
 
 /**
@@ -163,14 +163,14 @@ export async function checkStagedOwnership(store: MetadataStore, prefix = 'owner
   const json = 's3://raw/demoteam/legislators/persons.json';
   const csv = 's3://raw/demoteam/legislators/persons.csv';
   // An item written before sources were recorded is replaced
-  await store.putObject(staged(undefined, 'a-0'));
+  await store.putObject('demoteam', staged(undefined, 'a-0'));
   expect(await store.putStagedObject({ ...staged(json, 'a-1'), source: json })).toBeUndefined();
   // The same raw object (a new upload of it) rewrites its key
   expect(await store.putStagedObject({ ...staged(json, 'a-2'), source: json })).toBeUndefined();
   // Another raw object is refused, and the owner's item stays
   expect(await store.putStagedObject({ ...staged(csv, 'a-3'), source: csv })).toBe(json);
-  expect(await store.stagedClaims([id])).toEqual(new Map());
-  await store.claimStaged([id], 'b-owner');
+  expect(await store.stagedClaims('demoteam', [id])).toEqual(new Map());
+  await store.claimStaged('demoteam', [id], 'b-owner');
   expect(await store.putStagedObject({ ...staged(csv, 'a-4'), source: csv })).toBe(json);
-  expect(await store.stagedClaims([id])).toEqual(new Map([[id, 'b-owner']]));
+  expect(await store.stagedClaims('demoteam', [id])).toEqual(new Map([[id, 'b-owner']]));
 }

@@ -5,11 +5,16 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { BatchGetCommandOutput, DynamoDBDocumentClient, UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { METADATA_KEYS } from '../contract.js';
 import {
+  executionKeyOf,
   heldBatches,
   lastRunField,
+  loadedItem,
+  objectKeyOf,
   pipelineItemOf,
   stagedKeyOwner,
   startedExecution,
+  storedExecutionItem,
+  storedObjectItem,
   transitionedExecution,
 } from '../core/metadata-items.js';
 import {
@@ -58,9 +63,9 @@ export class DynamoMetadataStore implements MetadataStore {
     });
   }
 
-  async putObject(item: ObjectMetadataItem): Promise<void> {
+  async putObject(team: string, item: ObjectMetadataItem): Promise<void> {
     const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
-    await doc.send(new PutCommand({ TableName: this.tables.objectMetadata, Item: item }));
+    await doc.send(new PutCommand({ TableName: this.tables.objectMetadata, Item: storedObjectItem(team, item) }));
   }
 
   async putStagedObject(item: StagedObjectItem): Promise<string | undefined> {
@@ -71,7 +76,7 @@ export class DynamoMetadataStore implements MetadataStore {
         await doc.send(
           new PutCommand({
             TableName: this.tables.objectMetadata,
-            Item: item,
+            Item: storedObjectItem(item.team, item),
             ConditionExpression: 'attribute_not_exists(#id) OR attribute_not_exists(#source) OR #source = :source',
             ExpressionAttributeNames: { '#id': id, '#source': 'source' },
             ExpressionAttributeValues: { ':source': item.source },
@@ -83,7 +88,11 @@ export class DynamoMetadataStore implements MetadataStore {
       }
       // Another raw object owns the key: read which (a strongly consistent read sees the winning write).
       const response = await doc.send(
-        new GetCommand({ TableName: this.tables.objectMetadata, Key: { [id]: item.id }, ConsistentRead: true }),
+        new GetCommand({
+          TableName: this.tables.objectMetadata,
+          Key: { [id]: objectKeyOf(item.team, item.id) },
+          ConsistentRead: true,
+        }),
       );
       const owner = stagedKeyOwner(response.Item as ObjectMetadataItem | undefined, item);
       if (owner !== undefined) return owner;
@@ -110,14 +119,14 @@ export class DynamoMetadataStore implements MetadataStore {
   async startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
     const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
-      const existing = await this.getExecution(execution.id);
+      const existing = await this.getExecution(execution.team, execution.id);
       const start = startedExecution(existing, execution, at);
       if (start.existed) return start;
       try {
         await doc.send(
           new PutCommand({
             TableName: this.tables.executionHistory,
-            Item: start.execution,
+            Item: storedExecutionItem(start.execution),
             ...(existing
               ? unchangedSince(existing)
               : { ConditionExpression: 'attribute_not_exists(#id)', ExpressionAttributeNames: { '#id': 'id' } }),
@@ -133,15 +142,24 @@ export class DynamoMetadataStore implements MetadataStore {
     );
   }
 
-  async transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
+  async transition(
+    team: string,
+    executionId: string,
+    status: ExecutionStatus,
+    details: TransitionDetails,
+  ): Promise<ExecutionItem> {
     const [doc, { PutCommand }] = await Promise.all([this.doc(), sdk()]);
     for (let conflict = 0; conflict < MAX_CONFLICTS; conflict++) {
-      const item = await this.getExecution(executionId);
+      const item = await this.getExecution(team, executionId);
       const change = transitionedExecution(executionId, item, status, details);
       if (!change.changed || !item) return change.execution;
       try {
         await doc.send(
-          new PutCommand({ TableName: this.tables.executionHistory, Item: change.execution, ...unchangedSince(item) }),
+          new PutCommand({
+            TableName: this.tables.executionHistory,
+            Item: storedExecutionItem(change.execution),
+            ...unchangedSince(item),
+          }),
         );
         return change.execution;
       } catch (error) {
@@ -151,12 +169,16 @@ export class DynamoMetadataStore implements MetadataStore {
     throw new Error(`Execution ${executionId} kept changing while moving to ${status}; giving up after ${MAX_CONFLICTS} tries.`);
   }
 
-  async getExecution(executionId: string): Promise<ExecutionItem | undefined> {
+  async getExecution(team: string, executionId: string): Promise<ExecutionItem | undefined> {
     const [doc, { GetCommand }] = await Promise.all([this.doc(), sdk()]);
     const response = await doc.send(
-      new GetCommand({ TableName: this.tables.executionHistory, Key: { id: executionId }, ConsistentRead: true }),
+      new GetCommand({
+        TableName: this.tables.executionHistory,
+        Key: { [METADATA_KEYS.executionHistory.partitionKey]: executionKeyOf(team, executionId) },
+        ConsistentRead: true,
+      }),
     );
-    return response.Item as ExecutionItem | undefined;
+    return response.Item ? loadedItem(response.Item as ExecutionItem) : undefined;
   }
 
   async listExecutions(options: ListExecutionsOptions): Promise<ExecutionItem[]> {
@@ -176,7 +198,7 @@ export class DynamoMetadataStore implements MetadataStore {
         },
       );
       for await (const page of pages) {
-        items.push(...((page.Items ?? []) as ExecutionItem[]));
+        items.push(...((page.Items ?? []) as ExecutionItem[]).map(loadedItem));
         if (items.length >= options.limit) break;
       }
       return items.slice(0, options.limit);
@@ -195,16 +217,16 @@ export class DynamoMetadataStore implements MetadataStore {
             }),
       },
     );
-    for await (const page of pages) items.push(...((page.Items ?? []) as ExecutionItem[]));
+    for await (const page of pages) items.push(...((page.Items ?? []) as ExecutionItem[]).map(loadedItem));
     return items.sort((a, b) => b.startedAt.localeCompare(a.startedAt)).slice(0, options.limit);
   }
 
-  async claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
+  async claimStaged(team: string, objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
     const [doc, { GetCommand }] = await Promise.all([this.doc(), sdk()]);
     const holders = new Map<string, string | undefined>();
     for (const id of objectIds) {
       // The condition of claimStagedItem: the item exists and no other batch holds it.
-      const claimed = await this.updateObjectIf(id, {
+      const claimed = await this.updateObjectIf(objectKeyOf(team, id), {
         UpdateExpression: 'SET #batch = :batch',
         ConditionExpression: 'attribute_exists(#id) AND (attribute_not_exists(#batch) OR #batch = :batch)',
         ExpressionAttributeNames: { '#id': METADATA_KEYS.objectMetadata.partitionKey, '#batch': 'batchId' },
@@ -218,7 +240,7 @@ export class DynamoMetadataStore implements MetadataStore {
       const response = await doc.send(
         new GetCommand({
           TableName: this.tables.objectMetadata,
-          Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
+          Key: { [METADATA_KEYS.objectMetadata.partitionKey]: objectKeyOf(team, id) },
           ConsistentRead: true,
         }),
       );
@@ -227,14 +249,14 @@ export class DynamoMetadataStore implements MetadataStore {
     return holders;
   }
 
-  async stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>> {
+  async stagedClaims(team: string, objectIds: readonly string[]): Promise<Map<string, string>> {
     const [doc, { BatchGetCommand }] = await Promise.all([this.doc(), sdk()]);
     const items = new Map<string, ObjectMetadataItem>();
     const ids = [...new Set(objectIds)];
     for (let at = 0; at < ids.length; at += BATCH_GET_KEYS) {
       let keys: Array<Record<string, unknown>> | undefined = ids
         .slice(at, at + BATCH_GET_KEYS)
-        .map((id) => ({ [METADATA_KEYS.objectMetadata.partitionKey]: id }));
+        .map((id) => ({ [METADATA_KEYS.objectMetadata.partitionKey]: objectKeyOf(team, id) }));
       for (let attempt = 1; keys && keys.length > 0; attempt++) {
         if (attempt > MAX_CONFLICTS) {
           throw new Error(`DynamoDB left ${keys.length} object metadata key(s) unprocessed after ${MAX_CONFLICTS} tries.`);
@@ -246,7 +268,8 @@ export class DynamoMetadataStore implements MetadataStore {
           }),
         );
         for (const item of (response.Responses?.[this.tables.objectMetadata] ?? []) as ObjectMetadataItem[]) {
-          items.set(item.id, item);
+          const loaded = loadedItem(item);
+          items.set(loaded.id, loaded);
         }
         keys = response.UnprocessedKeys?.[this.tables.objectMetadata]?.Keys;
       }
@@ -254,10 +277,10 @@ export class DynamoMetadataStore implements MetadataStore {
     return heldBatches(ids, (id) => items.get(id));
   }
 
-  async releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
+  async releaseStaged(team: string, objectIds: readonly string[], batchId: string): Promise<void> {
     for (const id of objectIds) {
       // Held by another batch, or by none: nothing of this batch's to give back.
-      await this.updateObjectIf(id, {
+      await this.updateObjectIf(objectKeyOf(team, id), {
         UpdateExpression: 'REMOVE #batch',
         ConditionExpression: '#batch = :batch',
         ExpressionAttributeNames: { '#batch': 'batchId' },
@@ -266,9 +289,9 @@ export class DynamoMetadataStore implements MetadataStore {
     }
   }
 
-  /** Applies a conditional update to an `ObjectMetadata` item; false when the condition did not hold. */
+  /** Applies a conditional update to the `ObjectMetadata` item stored under `key`; false when the condition did not hold. */
   private async updateObjectIf(
-    id: string,
+    key: string,
     update: Pick<
       UpdateCommandInput,
       'UpdateExpression' | 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'
@@ -279,7 +302,7 @@ export class DynamoMetadataStore implements MetadataStore {
       await doc.send(
         new UpdateCommand({
           TableName: this.tables.objectMetadata,
-          Key: { [METADATA_KEYS.objectMetadata.partitionKey]: id },
+          Key: { [METADATA_KEYS.objectMetadata.partitionKey]: key },
           ...update,
         }),
       );

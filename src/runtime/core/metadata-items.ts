@@ -3,6 +3,7 @@
  * conditions it must meet. The DynamoDB, in-memory and local JSON stores read, call one of these, and write
  * (DynamoDB with a condition expression that states the same rule, so a concurrent writer cannot slip between).
  */
+import { metadataKeyOf, parseMetadataKey } from '../contract.js';
 import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from './executions.js';
 import type {
   DatasetItem,
@@ -14,7 +15,7 @@ import type {
   PipelineRun,
   TransitionDetails,
 } from './model.js';
-import { pipelineKeyOf } from './model.js';
+import { datasetKeyOf, pipelineKeyOf } from './model.js';
 import { InvalidTransitionError, type MetadataStore, type StagedObjectItem, type StartExecutionResult } from './ports.js';
 
 /**
@@ -114,4 +115,77 @@ export function heldBatches(
     if (batchId !== undefined) held.set(id, batchId);
   }
   return held;
+}
+
+/** `{team}/s3://bucket/key`: the partition key an `ObjectMetadata` item of `team` is stored under. */
+export function objectKeyOf(team: string, objectId: string): string {
+  return metadataKeyOf(team, objectId);
+}
+
+/** `{team}/{execution id}`: the partition key an execution history item is stored under. */
+export function executionKeyOf(team: string, executionId: string): string {
+  return metadataKeyOf(team, executionId);
+}
+
+/** An `ObjectMetadata` item as stored: its `id` is the key of `team` ({@link objectKeyOf}). */
+export function storedObjectItem(team: string, item: ObjectMetadataItem): ObjectMetadataItem {
+  return { ...item, id: objectKeyOf(team, item.id) };
+}
+
+/** An execution history item as stored: its `id` is the key of its team ({@link executionKeyOf}). */
+export function storedExecutionItem(item: ExecutionItem): ExecutionItem {
+  return { ...item, id: executionKeyOf(item.team, item.id) };
+}
+
+/** An item as the stores hand it out: `id` without the team ({@link storedObjectItem}, {@link storedExecutionItem}). */
+export function loadedItem<T extends { readonly id: string }>(stored: T): T {
+  const key = parseMetadataKey(stored.id);
+  return key ? { ...stored, id: key.rest } : stored;
+}
+
+/** The four metadata tables, as `sdlf migrate-keys` and the local store name them. */
+export type MetadataTableKind = 'objectMetadata' | 'datasets' | 'pipelines' | 'executionHistory';
+
+/** What {@link rekeyedLegacyItem} decided for one stored item. */
+export type LegacyRekey =
+  /** The item is under the team's key already. */
+  | { readonly kind: 'current' }
+  /** The item as it is stored under the team's key, and that key. */
+  | { readonly kind: 'rekeyed'; readonly key: string; readonly item: Record<string, unknown> }
+  /** A legacy item that names no team (an object routing dropped outside every `{team}/` prefix): it stays as it is. */
+  | { readonly kind: 'teamless'; readonly reason: string };
+
+/**
+ * Decides how an item written before the key layout (an `ObjectMetadata` id `s3://…`, an execution id `a-…`, a
+ * `team-dataset` name) is stored under the layout: the same item, its partition key (and, for an execution, its
+ * dataset index key) under its team. Items under the layout already are `current`, so a rewrite is idempotent.
+ */
+export function rekeyedLegacyItem(table: MetadataTableKind, stored: Record<string, unknown>): LegacyRekey {
+  const text = (name: string) => (typeof stored[name] === 'string' ? (stored[name] as string) : undefined);
+  const partitionKey = table === 'datasets' || table === 'pipelines' ? 'name' : 'id';
+  const key = text(partitionKey) ?? '';
+  if (parseMetadataKey(key) !== undefined && (table !== 'executionHistory' || parseMetadataKey(text('datasetKey') ?? ''))) {
+    return { kind: 'current' };
+  }
+  const team = text('team');
+  if (team === undefined) return { kind: 'teamless', reason: `${partitionKey} "${key}" has no team` };
+  const rekey = (newKey: string, extra: Record<string, unknown> = {}): LegacyRekey => ({
+    kind: 'rekeyed',
+    key: newKey,
+    item: { ...stored, [partitionKey]: newKey, ...extra },
+  });
+  switch (table) {
+    case 'objectMetadata':
+      return rekey(objectKeyOf(team, key));
+    case 'datasets':
+      return rekey(datasetKeyOf(team, text('dataset') ?? key));
+    case 'pipelines': {
+      const stage = text('stage') === 'b' ? 'b' : 'a';
+      return rekey(pipelineKeyOf(team, text('pipeline') ?? key, stage));
+    }
+    case 'executionHistory': {
+      const id = parseMetadataKey(key)?.rest ?? key;
+      return rekey(executionKeyOf(team, id), { datasetKey: datasetKeyOf(team, text('dataset') ?? '') });
+    }
+  }
 }

@@ -3,6 +3,7 @@
  * runner keeps the same items in files, so `sdlf status` reads one shape wherever a pipeline ran.
  */
 import type { DatasetConfig } from '../../config/model.js';
+import { metadataKeyOf } from '../contract.js';
 
 /** Where an object sits in the lake. */
 export type ObjectStage = 'raw' | 'stage' | 'analytics';
@@ -18,7 +19,7 @@ export type ObjectStatus =
 
 /** An `ObjectMetadata` item: one object version the pipeline has seen. */
 export interface ObjectMetadataItem {
-  /** `s3://bucket/key`. */
+  /** `s3://bucket/key` (stored under `{team}/s3://bucket/key`, see `storedObjectItem`). */
   readonly id: string;
   readonly bucket: string;
   readonly key: string;
@@ -102,13 +103,13 @@ export interface ExecutionOutput {
 
 /** A `PipelineExecutionHistory` item. */
 export interface ExecutionItem {
-  /** Execution id: deterministic, so a redelivered message finds the same item. */
+  /** Execution id: deterministic, so a redelivered message finds the same item (stored under `{team}/{id}`). */
   readonly id: string;
   readonly stage: 'a' | 'b';
   readonly team: string;
   readonly dataset: string;
   readonly pipeline: string;
-  /** `team-dataset`: partition key of the dataset index. */
+  /** `{team}/{dataset}`: partition key of the dataset index. */
   readonly datasetKey: string;
   readonly status: ExecutionStatus;
   /** 1 for the first run, then one more per redrive of a failed execution. */
@@ -156,7 +157,7 @@ export interface LastExecution {
 
 /** A `Pipelines` item: one stage of a team's pipeline. */
 export interface PipelineItem {
-  /** `team-pipeline-stage-{a|b}`. */
+  /** `{team}/{pipeline}-stage-{a|b}`. */
   readonly name: string;
   readonly team: string;
   readonly pipeline: string;
@@ -168,7 +169,7 @@ export interface PipelineItem {
 
 /** A `Datasets` item: a dataset's registration and its latest runs. */
 export interface DatasetItem extends DatasetConfig {
-  /** `team-dataset`. */
+  /** `{team}/{dataset}`. */
   readonly name: string;
   /** Version of the configuration the item was written from. */
   readonly version: number;
@@ -186,14 +187,22 @@ export interface PipelineRun {
   readonly execution: LastExecution;
 }
 
-/** `team-dataset`: name of a `Datasets` item and partition key of the dataset index. */
+/** `{team}/{dataset}`: name of a `Datasets` item and partition key of the dataset index. */
 export function datasetKeyOf(team: string, dataset: string): string {
-  return `${team}-${dataset}`;
+  return metadataKeyOf(team, dataset);
 }
 
-/** `team-pipeline-stage-{a|b}`: name of a `Pipelines` item. */
+/** `{team}/{pipeline}-stage-{a|b}`: name of a `Pipelines` item. */
 export function pipelineKeyOf(team: string, pipeline: string, stage: 'a' | 'b'): string {
-  return `${team}-${pipeline}-stage-${stage}`;
+  return metadataKeyOf(team, `${pipeline}-stage-${stage}`);
+}
+
+/**
+ * `team-dataset`: the FIFO message group of a dataset's messages on its team pipeline's stage A queue and dead-letter
+ * queues (unchanged by the metadata key layout, so messages in flight keep their order).
+ */
+export function datasetGroupOf(team: string, dataset: string): string {
+  return `${team}-${dataset}`;
 }
 
 /** `s3://bucket/key`: id of an `ObjectMetadata` item. */

@@ -119,13 +119,20 @@ export class InvalidTransitionError extends Error {
   }
 }
 
-/** An `ObjectMetadata` item of a staged object, which names the raw object it was made from. */
-export type StagedObjectItem = ObjectMetadataItem & { readonly source: string };
+/** An `ObjectMetadata` item of a staged object, which names its team and the raw object it was made from. */
+export type StagedObjectItem = ObjectMetadataItem & { readonly team: string; readonly source: string };
 
-/** The metadata tables: DynamoDB on AWS, JSON files locally. */
+/**
+ * The metadata tables: DynamoDB on AWS, JSON files locally. Every item is stored under a key of its team
+ * (`metadataKeyOf` in `contract.ts`): each method names the team whose keys it reads or writes, or takes an item that
+ * names it, and never touches another team's keys, so a team pipeline's roles need no access to them.
+ */
 export interface MetadataStore {
-  /** Writes an `ObjectMetadata` item, replacing the previous one of the same id. */
-  putObject(item: ObjectMetadataItem): Promise<void>;
+  /**
+   * Writes an `ObjectMetadata` item under the keys of `team` (the team whose pipeline recorded it: an object outside
+   * every dataset may name another team, or none), replacing the previous one of the same id.
+   */
+  putObject(team: string, item: ObjectMetadataItem): Promise<void>;
   /**
    * Writes the `ObjectMetadata` item of a staged object, atomically, unless its key is recorded as staged from
    * another raw object (an item with another `source`). Returns that other source, having written nothing, or
@@ -148,10 +155,13 @@ export interface MetadataStore {
    * `ALLOWED_TRANSITIONS`; rejects with {@link InvalidTransitionError} otherwise. Moving to the status it already
    * has is a no-op that returns the stored item. A terminal status sets `endedAt` and `durationMs`.
    */
-  transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem>;
-  /** Reads an execution. */
-  getExecution(executionId: string): Promise<ExecutionItem | undefined>;
-  /** Lists executions newest first, of a dataset, a team or all. */
+  transition(team: string, executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem>;
+  /** Reads an execution of `team`. */
+  getExecution(team: string, executionId: string): Promise<ExecutionItem | undefined>;
+  /**
+   * Lists executions newest first, of a dataset (one query of the dataset index), a team or all (these read the
+   * whole table: for the CLI, never for a team pipeline's role).
+   */
   listExecutions(options: ListExecutionsOptions): Promise<ExecutionItem[]>;
   /**
    * Keeps the `Pipelines` item of a stage up to date with its last run, and the `lastStageA`/`lastStageB` field
@@ -163,11 +173,11 @@ export interface MetadataStore {
    * item, unless another batch holds it already. Returns the batch that holds each object after the call: `batchId`,
    * the earlier batch, or `undefined` for an object without an item (nothing to hold it by).
    */
-  claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>>;
+  claimStaged(team: string, objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>>;
   /** Tells which batch holds each staged object; objects held by none (or without an item) are left out. */
-  stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>>;
+  stagedClaims(team: string, objectIds: readonly string[]): Promise<Map<string, string>>;
   /** Gives staged objects back from a batch (a failed one): clears `batchId` where it is still `batchId`. */
-  releaseStaged(objectIds: readonly string[], batchId: string): Promise<void>;
+  releaseStaged(team: string, objectIds: readonly string[], batchId: string): Promise<void>;
 }
 
 /** A message to send to a FIFO queue. */

@@ -5,7 +5,7 @@
 import { DROPPED_EVENTS, type StageAMessage } from '../contract.js';
 import { MalformedInputError, type PipelineDeps } from './deps.js';
 import { objectIdOf } from './ids.js';
-import { datasetKeyOf, type ObjectMetadataItem, objectUri } from './model.js';
+import { datasetGroupOf, type ObjectMetadataItem, objectUri } from './model.js';
 
 /** The parts of an S3 "Object Created" event the pipeline uses. */
 export interface ObjectCreated {
@@ -107,7 +107,8 @@ export async function routeObject(
       ...(dataset && rest.length > 0 ? { dataset } : {}),
       recordedAt: deps.clock().toISOString(),
     };
-    await deps.metadata.putObject(item);
+    // Under the keys of this pipeline's team, whatever team the key names: its roles may write no other.
+    await deps.metadata.putObject(options.team, item);
     deps.logger.warn(`${DROPPED_EVENTS.logPrefix} an object outside any registered dataset`, {
       bucket: object.bucket,
       key: object.key,
@@ -128,9 +129,9 @@ export async function routeObject(
     ...(object.versionId === undefined ? {} : { versionId: object.versionId }),
     objectId,
   };
-  await deps.metadata.putObject({ ...base, status: 'ROUTED', ...known, recordedAt: deps.clock().toISOString() });
+  await deps.metadata.putObject(known.team, { ...base, status: 'ROUTED', ...known, recordedAt: deps.clock().toISOString() });
   await deps.queue.send(options.stageAQueueUrl, [
-    { body: JSON.stringify(message), groupId: datasetKeyOf(known.team, known.dataset), deduplicationId: objectId },
+    { body: JSON.stringify(message), groupId: datasetGroupOf(known.team, known.dataset), deduplicationId: objectId },
   ]);
   deps.logger.info('Routed an object to stage A', { ...known, key: object.key, objectId });
   return { status: 'routed', message };

@@ -23,7 +23,7 @@ import {
 } from './deps.js';
 import { canRestart, failureOf } from './executions.js';
 import { deduplicationIdOf, stagedKeyOf, workflowNameOf } from './ids.js';
-import { datasetKeyOf, type ExecutionItem, type ExecutionOutput, objectUri } from './model.js';
+import { datasetGroupOf, type ExecutionItem, type ExecutionOutput, objectUri } from './model.js';
 import type { ObjectInfo, ObjectStore } from './ports.js';
 import { recordRun, registerDataset, startExecutionRecord } from './records.js';
 
@@ -88,7 +88,7 @@ export async function startStageA(
   const config = await deps.configs.get(message.team, message.dataset);
   if (!config) throw new UnknownDatasetError(message.team, message.dataset);
   const executionId = message.objectId;
-  const existing = await deps.metadata.getExecution(executionId);
+  const existing = await deps.metadata.getExecution(message.team, executionId);
   if (existing?.status === 'FAILED' && !options.restartFailed) {
     deps.logger.warn(
       'Stage A execution FAILED earlier; a message that was not redriven does not restart it (its message waits in the dead-letter queue: "sdlf redrive --stage a" runs it again)',
@@ -120,8 +120,12 @@ export async function startStageA(
  * The attempt to start for an execution id: 1 when it is new, the next one when it FAILED, or undefined when it
  * exists in any other status (running or done: a duplicate).
  */
-export async function nextAttempt(deps: Pick<PipelineDeps, 'metadata'>, executionId: string): Promise<number | undefined> {
-  return attemptAfter(await deps.metadata.getExecution(executionId));
+export async function nextAttempt(
+  deps: Pick<PipelineDeps, 'metadata'>,
+  team: string,
+  executionId: string,
+): Promise<number | undefined> {
+  return attemptAfter(await deps.metadata.getExecution(team, executionId));
 }
 
 /** {@link nextAttempt} of an execution item already read (undefined: none exists). */
@@ -159,7 +163,7 @@ export async function stageAPreUpdate(
     options.ttlDays,
   );
   await registerDataset(deps, execution.team, execution.dataset);
-  const processing = await deps.metadata.transition(item.id, 'PROCESSING', {
+  const processing = await deps.metadata.transition(item.team, item.id, 'PROCESSING', {
     at: deps.clock().toISOString(),
     note: 'pre-update',
   });
@@ -410,7 +414,7 @@ export async function stageAPostUpdate(
   options: StageAPostUpdateOptions = {},
 ): Promise<ExecutionItem> {
   const outputs = parseTransformOutput(result);
-  const current = await deps.metadata.getExecution(execution.executionId);
+  const current = await deps.metadata.getExecution(execution.team, execution.executionId);
   const attempt = current?.attempt ?? 1;
   const source = objectUri(execution.bucket, execution.key);
   for (const output of outputs) {
@@ -453,7 +457,7 @@ export async function stageAPostUpdate(
     // After the stage B messages, so the trigger this wakes finds them.
     if (options.wakeQueueUrl) await wakeStageB(deps, options.wakeQueueUrl, execution, messages.length);
   }
-  const done = await deps.metadata.transition(execution.executionId, 'SUCCEEDED', {
+  const done = await deps.metadata.transition(execution.team, execution.executionId, 'SUCCEEDED', {
     at: deps.clock().toISOString(),
     note: 'post-update',
     outputs,
@@ -517,7 +521,7 @@ export async function stageAOnError(
   options: StageAOnErrorOptions,
 ): Promise<OnErrorResult> {
   const failure = failureOf(error);
-  const existing = await deps.metadata.getExecution(execution.executionId);
+  const existing = await deps.metadata.getExecution(execution.team, execution.executionId);
   if (existing?.status === 'SUCCEEDED') {
     deps.logger.warn('A duplicate stage A run failed; the execution already succeeded', { executionId: existing.id, ...failure });
     return { executionId: existing.id, status: 'SUCCEEDED', ...failure };
@@ -526,7 +530,7 @@ export async function stageAOnError(
   await deps.queue.send(options.deadLetterQueueUrl, [
     {
       body: execution.message,
-      groupId: datasetKeyOf(execution.team, execution.dataset),
+      groupId: datasetGroupOf(execution.team, execution.dataset),
       deduplicationId: deduplicationIdOf('dlq', execution.executionId, attempt),
     },
   ]);
@@ -563,7 +567,7 @@ export async function failExecution(
 ): Promise<ExecutionItem> {
   const item = existing ?? (await startExecutionRecord(deps, execution, execution.ttlDays));
   if (item.status === 'FAILED') return item;
-  return deps.metadata.transition(item.id, 'FAILED', {
+  return deps.metadata.transition(item.team, item.id, 'FAILED', {
     at: deps.clock().toISOString(),
     note: 'error',
     failure: execution.failure,

@@ -10,7 +10,7 @@ import {
 } from '../contract.js';
 import type { PipelineDeps } from './deps.js';
 import { batchIdOf, deduplicationIdOf, manifestKeyOf, parseS3Uri, workflowNameOf } from './ids.js';
-import { datasetKeyOf } from './model.js';
+import { datasetGroupOf } from './model.js';
 import type { ReceivedMessage } from './ports.js';
 import { nextAttempt } from './stage-a.js';
 import {
@@ -160,7 +160,7 @@ class DatasetTrigger {
       this.config.stageBDeadLetterQueueUrl,
       invalid.map(({ message }) => ({
         body: message.body,
-        groupId: datasetKeyOf(team, dataset),
+        groupId: datasetGroupOf(team, dataset),
         deduplicationId: deduplicationIdOf('invalid', message.id),
       })),
     );
@@ -174,7 +174,13 @@ class DatasetTrigger {
 
   /** Objects an earlier trigger already handed to a batch go back to that batch, never into a new one. */
   private async splitByClaim(items: readonly StagedItem[]): Promise<{ claimed: Map<string, StagedItem[]>; free: StagedItem[] }> {
-    const claims = items.length === 0 ? new Map<string, string>() : await this.deps.metadata.stagedClaims(items.map((i) => i.id));
+    const claims =
+      items.length === 0
+        ? new Map<string, string>()
+        : await this.deps.metadata.stagedClaims(
+            this.config.team,
+            items.map((i) => i.id),
+          );
     const claimed = new Map<string, StagedItem[]>();
     for (const item of items) {
       const batchId = claims.get(item.id);
@@ -208,7 +214,7 @@ class DatasetTrigger {
       executionId,
       () => batch.receiptHandles,
       async () => {
-        const attempt = await nextAttempt(this.deps, executionId);
+        const attempt = await nextAttempt(this.deps, this.config.team, executionId);
         if (attempt === undefined) {
           this.executions.push({ executionId, name: executionId, started: false, keys: uris.length });
           return;
@@ -223,11 +229,11 @@ class DatasetTrigger {
     const { deps, options, config } = this;
     // The manifest first: a claim always has a manifest to resume from.
     const manifest = await writeManifest(deps.store, options.artifactsBucket, config, executionId, uris);
-    const holders = await deps.metadata.claimStaged(uris, executionId);
+    const holders = await deps.metadata.claimStaged(config.team, uris, executionId);
     const taken = uris.filter((uri) => holders.get(uri) !== undefined && holders.get(uri) !== executionId);
     if (taken.length > 0) {
       // Another trigger claimed some of these objects in between: give ours back and plan again next time.
-      await deps.metadata.releaseStaged(uris, executionId);
+      await deps.metadata.releaseStaged(config.team, uris, executionId);
       throw new Error(
         `${taken.length} of the batch's objects were claimed by another batch (${holders.get(taken[0] as string)})`,
       );
@@ -272,7 +278,7 @@ async function requeueHeld(deps: TriggerDeps, config: DatasetParameter, held: re
     config.stageBQueueUrl,
     held.map((message) => ({
       body: message.body,
-      groupId: message.groupId ?? datasetKeyOf(config.team, config.dataset),
+      groupId: message.groupId ?? datasetGroupOf(config.team, config.dataset),
       deduplicationId: deduplicationIdOf('held', message.id),
     })),
   );
@@ -298,7 +304,7 @@ async function resumeBatch(
   const { team, dataset } = config;
   const manifestKey = manifestKeyOf(team, dataset, executionId);
   const uris = await readManifest(deps.store, options.artifactsBucket, manifestKey);
-  const attempt = await nextAttempt(deps, executionId);
+  const attempt = await nextAttempt(deps, team, executionId);
   if (attempt === undefined) {
     deps.logger.info('Deleted stage B messages of a batch that already ran', {
       team,
@@ -313,12 +319,13 @@ async function resumeBatch(
   }
   if (!uris) {
     await deps.metadata.releaseStaged(
+      team,
       held.map((item) => item.id),
       executionId,
     );
     throw new Error(`batch ${executionId} holds these objects but has no manifest; they are given back and planned again`);
   }
-  await deps.metadata.claimStaged(uris, executionId);
+  await deps.metadata.claimStaged(team, uris, executionId);
   const name = workflowNameOf(executionId, attempt);
   const manifest = `s3://${options.artifactsBucket}/${manifestKey}`;
   const { started } = await deps.workflow.start(options.stateMachineArn, name, stageBInput(config, executionId, manifest, uris));

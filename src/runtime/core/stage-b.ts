@@ -45,7 +45,7 @@ export async function stageBPreUpdate(
     options.ttlDays,
   );
   await registerDataset(deps, execution.team, execution.dataset);
-  const processing = await deps.metadata.transition(item.id, 'PROCESSING', {
+  const processing = await deps.metadata.transition(item.team, item.id, 'PROCESSING', {
     at: deps.clock().toISOString(),
     note: 'pre-update',
   });
@@ -116,7 +116,7 @@ export async function stageBPostUpdate(
     });
   }
   const jobRunId = (jobRun as { Id?: unknown } | undefined)?.Id;
-  const done = await deps.metadata.transition(execution.executionId, 'SUCCEEDED', {
+  const done = await deps.metadata.transition(execution.team, execution.executionId, 'SUCCEEDED', {
     at: deps.clock().toISOString(),
     note: typeof jobRunId === 'string' ? `post-update (job run ${jobRunId})` : 'post-update',
     outputs,
@@ -146,7 +146,7 @@ export async function stageBOnError(
   options: StageBOnErrorOptions,
 ): Promise<OnErrorResult> {
   const failure = failureOf(error);
-  const existing = await deps.metadata.getExecution(execution.executionId);
+  const existing = await deps.metadata.getExecution(execution.team, execution.executionId);
   if (existing?.status === 'SUCCEEDED') {
     deps.logger.warn('A duplicate stage B run failed; the execution already succeeded', { executionId: existing.id, ...failure });
     return { executionId: existing.id, status: 'SUCCEEDED', ...failure };
@@ -179,6 +179,7 @@ export async function stageBOnError(
   }
   // The keys are on the DLQ: give the objects back, so a redrive plans them into a new batch.
   await deps.metadata.releaseStaged(
+    execution.team,
     execution.keys.map((key) => objectUri(options.stageBucket, key)),
     execution.executionId,
   );

@@ -7,7 +7,9 @@ import { createHash } from 'node:crypto';
 import type { DatasetParameter } from '../contract.js';
 import {
   claimStagedItem,
+  executionKeyOf,
   heldBatches,
+  objectKeyOf,
   pipelineItemOf,
   releasedStagedItem,
   stagedKeyOwner,
@@ -118,20 +120,28 @@ export class MemoryObjectStore implements ObjectStore {
   }
 }
 
-/** A {@link MetadataStore} in maps. */
+/**
+ * A {@link MetadataStore} in maps, keyed as the DynamoDB tables are (`{team}/…`, see `metadataKeyOf`); the items are
+ * held as the store hands them out (`id` without the team).
+ */
 export class MemoryMetadataStore implements MetadataStore {
+  /** By `objectKeyOf(team, id)`. */
   readonly objects = new Map<string, ObjectMetadataItem>();
+  /** By `datasetKeyOf(team, dataset)`. */
   readonly datasets = new Map<string, DatasetItem>();
+  /** By `pipelineKeyOf(team, pipeline, stage)`. */
   readonly pipelines = new Map<string, PipelineItem>();
+  /** By `executionKeyOf(team, id)`. */
   readonly executions = new Map<string, ExecutionItem>();
 
-  async putObject(item: ObjectMetadataItem): Promise<void> {
-    this.objects.set(item.id, item);
+  async putObject(team: string, item: ObjectMetadataItem): Promise<void> {
+    this.objects.set(objectKeyOf(team, item.id), item);
   }
 
   async putStagedObject(item: StagedObjectItem): Promise<string | undefined> {
-    const owner = stagedKeyOwner(this.objects.get(item.id), item);
-    if (owner === undefined) this.objects.set(item.id, item);
+    const key = objectKeyOf(item.team, item.id);
+    const owner = stagedKeyOwner(this.objects.get(key), item);
+    if (owner === undefined) this.objects.set(key, item);
     return owner;
   }
 
@@ -144,19 +154,26 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async startExecution(execution: NewExecution, at: string): Promise<StartExecutionResult> {
-    const start = startedExecution(this.executions.get(execution.id), execution, at);
-    if (!start.existed) this.executions.set(start.execution.id, start.execution);
+    const key = executionKeyOf(execution.team, execution.id);
+    const start = startedExecution(this.executions.get(key), execution, at);
+    if (!start.existed) this.executions.set(key, start.execution);
     return start;
   }
 
-  async transition(executionId: string, status: ExecutionStatus, details: TransitionDetails): Promise<ExecutionItem> {
-    const change = transitionedExecution(executionId, this.executions.get(executionId), status, details);
-    if (change.changed) this.executions.set(executionId, change.execution);
+  async transition(
+    team: string,
+    executionId: string,
+    status: ExecutionStatus,
+    details: TransitionDetails,
+  ): Promise<ExecutionItem> {
+    const key = executionKeyOf(team, executionId);
+    const change = transitionedExecution(executionId, this.executions.get(key), status, details);
+    if (change.changed) this.executions.set(key, change.execution);
     return change.execution;
   }
 
-  async getExecution(executionId: string): Promise<ExecutionItem | undefined> {
-    return this.executions.get(executionId);
+  async getExecution(team: string, executionId: string): Promise<ExecutionItem | undefined> {
+    return this.executions.get(executionKeyOf(team, executionId));
   }
 
   async listExecutions(options: ListExecutionsOptions): Promise<ExecutionItem[]> {
@@ -170,24 +187,26 @@ export class MemoryMetadataStore implements MetadataStore {
       .slice(0, options.limit);
   }
 
-  async claimStaged(objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
+  async claimStaged(team: string, objectIds: readonly string[], batchId: string): Promise<Map<string, string | undefined>> {
     return new Map(
       objectIds.map((id) => {
-        const { holder, claimed } = claimStagedItem(this.objects.get(id), batchId);
-        if (claimed) this.objects.set(id, claimed);
+        const key = objectKeyOf(team, id);
+        const { holder, claimed } = claimStagedItem(this.objects.get(key), batchId);
+        if (claimed) this.objects.set(key, claimed);
         return [id, holder];
       }),
     );
   }
 
-  async stagedClaims(objectIds: readonly string[]): Promise<Map<string, string>> {
-    return heldBatches(objectIds, (id) => this.objects.get(id));
+  async stagedClaims(team: string, objectIds: readonly string[]): Promise<Map<string, string>> {
+    return heldBatches(objectIds, (id) => this.objects.get(objectKeyOf(team, id)));
   }
 
-  async releaseStaged(objectIds: readonly string[], batchId: string): Promise<void> {
+  async releaseStaged(team: string, objectIds: readonly string[], batchId: string): Promise<void> {
     for (const id of objectIds) {
-      const released = releasedStagedItem(this.objects.get(id), batchId);
-      if (released) this.objects.set(id, released);
+      const key = objectKeyOf(team, id);
+      const released = releasedStagedItem(this.objects.get(key), batchId);
+      if (released) this.objects.set(key, released);
     }
   }
 

@@ -97,7 +97,7 @@ describe('DynamoMetadataStore', () => {
     team: 'demoteam',
     dataset,
     pipeline: 'standard',
-    datasetKey: `demoteam-${dataset}`,
+    datasetKey: `demoteam/${dataset}`,
     startedAt,
     source: 's3://raw/x',
     expiresAt: 2_000_000_000,
@@ -108,17 +108,17 @@ describe('DynamoMetadataStore', () => {
     const at = '2026-01-01T00:00:00.000Z';
     expect((await store.startExecution(execution('x-1', at), at)).existed).toBe(false);
     expect((await store.startExecution(execution('x-1', at), at)).existed).toBe(true);
-    await store.transition('x-1', 'PROCESSING', { at: '2026-01-01T00:00:01.000Z' });
-    await expect(store.transition('x-1', 'STARTED', { at })).rejects.toBeInstanceOf(InvalidTransitionError);
-    await expect(store.transition('missing', 'FAILED', { at })).rejects.toBeInstanceOf(InvalidTransitionError);
-    const failed = await store.transition('x-1', 'FAILED', {
+    await store.transition('demoteam', 'x-1', 'PROCESSING', { at: '2026-01-01T00:00:01.000Z' });
+    await expect(store.transition('demoteam', 'x-1', 'STARTED', { at })).rejects.toBeInstanceOf(InvalidTransitionError);
+    await expect(store.transition('demoteam', 'missing', 'FAILED', { at })).rejects.toBeInstanceOf(InvalidTransitionError);
+    const failed = await store.transition('demoteam', 'x-1', 'FAILED', {
       at: '2026-01-01T00:00:03.000Z',
       failure: { error: 'E', cause: 'boom' },
     });
     expect(failed).toMatchObject({ status: 'FAILED', durationMs: 3000, failure: { cause: 'boom' } });
     const restarted = await store.startExecution(execution('x-1', '2026-01-02T00:00:00.000Z'), '2026-01-02T00:00:00.000Z');
     expect(restarted).toMatchObject({ existed: false, execution: { attempt: 2, status: 'STARTED' } });
-    expect((await store.getExecution('x-1'))?.transitions.map((t) => t.status)).toEqual([
+    expect((await store.getExecution('demoteam', 'x-1'))?.transitions.map((t) => t.status)).toEqual([
       'STARTED',
       'PROCESSING',
       'FAILED',
@@ -131,11 +131,11 @@ describe('DynamoMetadataStore', () => {
     const at = '2026-01-01T00:00:00.000Z';
     await store.startExecution(execution('x-2', at), at);
     const results = await Promise.allSettled([
-      store.transition('x-2', 'SUCCEEDED', { at: '2026-01-01T00:00:01.000Z' }),
-      store.transition('x-2', 'FAILED', { at: '2026-01-01T00:00:01.000Z', failure: { error: 'E', cause: 'c' } }),
+      store.transition('demoteam', 'x-2', 'SUCCEEDED', { at: '2026-01-01T00:00:01.000Z' }),
+      store.transition('demoteam', 'x-2', 'FAILED', { at: '2026-01-01T00:00:01.000Z', failure: { error: 'E', cause: 'c' } }),
     ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect((await store.getExecution('x-2'))?.transitions).toHaveLength(2);
+    expect((await store.getExecution('demoteam', 'x-2'))?.transitions).toHaveLength(2);
   });
 
   it("lists a dataset's executions newest first through the dataset index, and a team's by scan", async () => {
@@ -166,7 +166,7 @@ describe('DynamoMetadataStore', () => {
   it('keeps the Pipelines item and the last run of an existing Datasets item', async () => {
     const store = new DynamoMetadataStore(c.dynamo, lake.tables);
     await store.putDataset({
-      name: 'demoteam-legislators',
+      name: 'demoteam/legislators',
       team: 'demoteam',
       dataset: 'legislators',
       pipeline: 'standard',

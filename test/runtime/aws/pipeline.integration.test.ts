@@ -23,6 +23,7 @@ import {
   type StageBExecutionInput,
 } from '../../../src/runtime/contract.js';
 import { stagedKeyOf } from '../../../src/runtime/core/ids.js';
+import { executionKeyOf, objectKeyOf } from '../../../src/runtime/core/metadata-items.js';
 import type { ExecutionItem } from '../../../src/runtime/core/model.js';
 import { processObject } from '../../../src/runtime/core/stage-a.js';
 import { triggerStageB } from '../../../src/runtime/core/stage-b.js';
@@ -166,7 +167,9 @@ async function executionInput<T>(executionArn: string | undefined): Promise<T> {
 }
 
 async function historyItem(id: string): Promise<ExecutionItem | undefined> {
-  const response = await c.dynamo.send(new GetItemCommand({ TableName: lake.tables.executionHistory, Key: { id: { S: id } } }));
+  const response = await c.dynamo.send(
+    new GetItemCommand({ TableName: lake.tables.executionHistory, Key: { id: { S: executionKeyOf(lake.team, id) } } }),
+  );
   return response.Item ? (unmarshall(response.Item) as ExecutionItem) : undefined;
 }
 
@@ -232,7 +235,7 @@ describe('pipeline on moto_server', () => {
       '{"id":1,"name_given":"Ada"}\n{"id":2,"name_given":"Bo"}\n',
     );
     const item = await historyItem(execution.executionId);
-    expect(item).toMatchObject({ status: 'SUCCEEDED', datasetKey: 'demoteam-legislators', attempt: 1 });
+    expect(item).toMatchObject({ status: 'SUCCEEDED', datasetKey: 'demoteam/legislators', attempt: 1 });
     expect(item?.transitions.map((t) => t.status)).toEqual(['STARTED', 'PROCESSING', 'SUCCEEDED']);
     // And the staged key waits on the stage B queue, and stage B's wake queue has one wake for it
     const wakes = await drain(lake.queues.stageBWake);
@@ -272,7 +275,7 @@ describe('pipeline on moto_server', () => {
       outputs: [{ table: 'persons', bucket: lake.buckets.analytics, records: 2 }],
     });
     const pipelines = await c.dynamo.send(
-      new GetItemCommand({ TableName: lake.tables.pipelines, Key: { name: { S: 'demoteam-standard-stage-b' } } }),
+      new GetItemCommand({ TableName: lake.tables.pipelines, Key: { name: { S: 'demoteam/standard-stage-b' } } }),
     );
     expect(unmarshall(pipelines.Item ?? {})).toMatchObject({
       lastExecution: { status: 'SUCCEEDED', executionId: stageB.executionId },
@@ -362,7 +365,7 @@ describe('pipeline on moto_server', () => {
     const item = await c.dynamo.send(
       new GetItemCommand({
         TableName: lake.tables.objectMetadata,
-        Key: { id: { S: `s3://${lake.buckets.raw}/demoteam/unknown/x.json` } },
+        Key: { id: { S: objectKeyOf('demoteam', `s3://${lake.buckets.raw}/demoteam/unknown/x.json`) } },
       }),
     );
     expect(unmarshall(item.Item ?? {})).toMatchObject({ status: 'UNKNOWN_DATASET', team: 'demoteam' });
@@ -481,7 +484,7 @@ describe('pipeline on moto_server', () => {
     const deps = { ...memoryDeps([config]), queue: new SqsQueue(c.sqs) };
     // And two staged objects, fewer than the dataset's minimum of 5
     const staged = ['a', 'b'].map((name) => ({ bucket: 'stage', key: `demoteam/legislators/t/${name}.jsonl` }));
-    for (const { bucket, key } of staged) await deps.metadata.putObject(stagedObjectItem(bucket, key));
+    for (const { bucket, key } of staged) await deps.metadata.putObject('demoteam', stagedObjectItem(bucket, key));
     await c.sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: queueUrl,

@@ -316,7 +316,7 @@ describe('the synthesized stage A state machine on moto_server', { timeout: 120_
     expect(run.status).toBe('SUCCEEDED');
     const { executionId } = run;
     const store = new DynamoMetadataStore(c.dynamo, lake.tables);
-    const item = await store.getExecution(executionId);
+    const item = await store.getExecution(lake.team, executionId);
     expect(item).toMatchObject({ stage: 'a', status: 'SUCCEEDED' });
     expect(item?.transitions.map((t) => t.status)).toEqual(['STARTED', 'PROCESSING', 'SUCCEEDED']);
     const [output] = item?.outputs ?? [];
@@ -340,7 +340,7 @@ describe('the synthesized stage A state machine on moto_server', { timeout: 120_
     const run = await triggerAndWait(event);
     expect(run.status).toBe('FAILED');
     const { executionId } = run;
-    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(executionId);
+    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(lake.team, executionId);
     expect(item?.status).toBe('FAILED');
     expect(item?.failure?.cause).toMatch(/JSON/i);
     expect(await queueDepth(lake.queues.stageADlq)).toBe(before + 1);
@@ -357,7 +357,7 @@ describe('the synthesized stage B state machine on moto_server', { timeout: 120_
     const run = await newExecution(stageBMachineArn, () => stageBTrigger(schedule));
     // Then the job run (main.py on Spark) writes the table and post-update records it
     expect(run.status).toBe('SUCCEEDED');
-    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
+    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(lake.team, run.executionId);
     expect(item).toMatchObject({ stage: 'b', status: 'SUCCEEDED' });
     expect(item?.outputs).toEqual([
       expect.objectContaining({ bucket: lake.buckets.analytics, key: `${lake.team}/${lake.dataset}/people/`, table: 'people' }),
@@ -391,7 +391,7 @@ describe('the synthesized stage B state machine on moto_server', { timeout: 120_
     const run = await newExecution(stageBMachineArn, () => stageBTrigger(schedule));
     // Then the execution fails through the error step, with the job's error as the cause
     expect(run.status).toBe('FAILED');
-    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
+    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(lake.team, run.executionId);
     expect(item?.status).toBe('FAILED');
     expect(item?.failure?.cause).toMatch(/StagedObjectError: the staged objects of table persons are not readable JSON Lines/);
     expect(item?.failure?.cause).toMatch(/Malformed records are detected/);
@@ -432,7 +432,7 @@ describe('the synthesized stage B state machine on moto_server', { timeout: 120_
     const run = await ending;
     // Then the execution fails through the error step, recording that the run was stopped
     expect(run.status).toBe('FAILED');
-    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(run.executionId);
+    const item = await new DynamoMetadataStore(c.dynamo, lake.tables).getExecution(lake.team, run.executionId);
     expect(item?.status).toBe('FAILED');
     expect(item?.failure).toEqual({
       error: 'States.TaskFailed',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DROPPED_EVENTS } from '../../../src/runtime/contract.js';
 import { MalformedInputError, objectIdOf, parseObjectCreatedEvent, routeObject } from '../../../src/runtime/core/index.js';
+import { objectKeyOf } from '../../../src/runtime/core/metadata-items.js';
 import { datasetConfig, memoryDeps, objectCreated } from '../helpers.js';
 
 const options = { team: 'demoteam', pipeline: 'standard', stageAQueueUrl: 'https://sqs/stage-a.fifo' };
@@ -60,7 +61,7 @@ describe('routeObject', () => {
         objectId,
       },
     });
-    expect(deps.metadata.objects.get('s3://raw/demoteam/legislators/persons.json')).toMatchObject({
+    expect(deps.metadata.objects.get(objectKeyOf('demoteam', 's3://raw/demoteam/legislators/persons.json'))).toMatchObject({
       status: 'ROUTED',
       stage: 'raw',
       team: 'demoteam',
@@ -96,7 +97,7 @@ describe('routeObject', () => {
     const deps = memoryDeps();
     const result = await routeObject(objectCreated(key), deps, options);
     expect(result).toMatchObject({ status: 'unknown-dataset', key, reason: expect.stringMatching(reason) });
-    expect(deps.metadata.objects.get(`s3://raw/${key}`)).toMatchObject({ status: 'UNKNOWN_DATASET' });
+    expect(deps.metadata.objects.get(objectKeyOf('demoteam', `s3://raw/${key}`))).toMatchObject({ status: 'UNKNOWN_DATASET' });
     expect(deps.queue.bodies(options.stageAQueueUrl)).toEqual([]);
     expect(deps.logger.lines).toContainEqual(
       expect.objectContaining({ level: 'warn', message: 'Dropped an object outside any registered dataset' }),

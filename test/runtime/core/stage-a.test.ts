@@ -16,6 +16,7 @@ import {
   transformLocationOf,
   UnknownDatasetError,
 } from '../../../src/runtime/core/index.js';
+import { executionKeyOf, objectKeyOf } from '../../../src/runtime/core/metadata-items.js';
 import { bodyBytes, MemoryObjectStore } from '../../../src/runtime/memory/index.js';
 import {
   defineLightTransform,
@@ -120,7 +121,7 @@ describe('startStageA', () => {
     // Then nothing starts, the execution stays FAILED, and the log says how to run it again
     expect(again).toEqual({ executionId: execution.executionId, name: execution.executionId, started: false });
     expect(deps.workflow.runs).toHaveLength(1);
-    expect((await deps.metadata.getExecution(execution.executionId))?.status).toBe('FAILED');
+    expect((await deps.metadata.getExecution('demoteam', execution.executionId))?.status).toBe('FAILED');
     expect(deps.logger.lines.find((l) => l.level === 'warn')?.message).toContain('sdlf redrive --stage a');
   });
 
@@ -154,14 +155,14 @@ describe('stageAPreUpdate', () => {
       id: execution.executionId,
       stage: 'a',
       status: 'PROCESSING',
-      datasetKey: 'demoteam-legislators',
+      datasetKey: 'demoteam/legislators',
       source: 's3://raw/demoteam/legislators/persons.json',
       attempt: 1,
     });
     expect(item.transitions.map((t) => t.status)).toEqual(['STARTED', 'PROCESSING']);
     expect(Date.parse(item.transitions[1]?.at ?? '')).toBeGreaterThan(Date.parse(item.transitions[0]?.at ?? ''));
     expect(item.expiresAt).toBe(Math.floor(Date.parse(item.startedAt) / 1000) + 30 * 86_400);
-    expect(deps.metadata.datasets.get('demoteam-legislators')).toMatchObject({
+    expect(deps.metadata.datasets.get('demoteam/legislators')).toMatchObject({
       pipeline: 'standard',
       version: 1,
       minItemsProcess: 1,
@@ -421,7 +422,7 @@ describe('stageAPostUpdate', () => {
     const done = await stageAPostUpdate(execution, result, deps);
     expect(done).toMatchObject({ status: 'SUCCEEDED', outputs: result.outputs });
     expect(done.durationMs).toBeGreaterThan(0);
-    expect(deps.metadata.objects.get(`s3://stage/${PERSONS_STAGED}`)).toMatchObject({
+    expect(deps.metadata.objects.get(objectKeyOf('demoteam', `s3://stage/${PERSONS_STAGED}`))).toMatchObject({
       status: 'STAGED',
       table: 'persons',
       records: 1,
@@ -436,11 +437,11 @@ describe('stageAPostUpdate', () => {
         sourceExecutionId: execution.executionId,
       },
     ]);
-    expect(deps.metadata.pipelines.get('demoteam-standard-stage-a')?.lastExecution).toMatchObject({
+    expect(deps.metadata.pipelines.get('demoteam/standard-stage-a')?.lastExecution).toMatchObject({
       executionId: execution.executionId,
       status: 'SUCCEEDED',
     });
-    expect(deps.metadata.datasets.get('demoteam-legislators')?.lastStageA?.status).toBe('SUCCEEDED');
+    expect(deps.metadata.datasets.get('demoteam/legislators')?.lastStageA?.status).toBe('SUCCEEDED');
   });
 
   it('wakes stage B after queueing the staged objects: one message on the wake queue, sent after the stage B messages', async () => {
@@ -496,7 +497,7 @@ describe('stageAPostUpdate', () => {
     // Then the staged objects are recorded and no message is sent anywhere
     expect(done.status).toBe('SUCCEEDED');
     expect(deps.queue.bodies('')).toEqual([]);
-    expect(deps.metadata.objects.get(`s3://stage/${PERSONS_STAGED}`)).toMatchObject({
+    expect(deps.metadata.objects.get(objectKeyOf('demoteam', `s3://stage/${PERSONS_STAGED}`))).toMatchObject({
       status: 'STAGED',
     });
   });
@@ -506,7 +507,7 @@ describe('stageAPostUpdate', () => {
     const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
     await stageAPreUpdate(execution, deps, { ttlDays: 30 });
     await stageAPostUpdate(execution, await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' }), deps);
-    expect(deps.metadata.objects.get(`s3://stage/${PERSONS_STAGED}`)?.source).toBe(
+    expect(deps.metadata.objects.get(objectKeyOf('demoteam', `s3://stage/${PERSONS_STAGED}`))?.source).toBe(
       `s3://${execution.bucket}/demoteam/legislators/persons.json`,
     );
   });
@@ -527,7 +528,7 @@ describe('stageAPostUpdate', () => {
       source: 's3://raw/demoteam/legislators/other.json',
       recordedAt: '2024-01-01T00:00:00.000Z',
     };
-    await deps.metadata.putObject(other);
+    await deps.metadata.putObject('demoteam', other);
     // When this execution's post-update records the same key
     const error = await stageAPostUpdate(execution, result, deps).catch((e: unknown) => e);
     // Then it fails naming both raw objects, keeps the owner's item and sends nothing to stage B
@@ -535,9 +536,9 @@ describe('stageAPostUpdate', () => {
     expect((error as Error).message).toContain(
       `s3://stage/${PERSONS_STAGED} is recorded as staged from s3://raw/demoteam/legislators/other.json; s3://${execution.bucket}/demoteam/legislators/persons.json must not take it over.`,
     );
-    expect(deps.metadata.objects.get(other.id)).toEqual(other);
+    expect(deps.metadata.objects.get(objectKeyOf('demoteam', other.id))).toEqual(other);
     expect(deps.queue.bodies(execution.stageBQueueUrl)).toEqual([]);
-    expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('PROCESSING');
+    expect(deps.metadata.executions.get(executionKeyOf('demoteam', execution.executionId))?.status).toBe('PROCESSING');
   });
 
   it('replaces an item of the key written before sources were recorded', async () => {
@@ -545,7 +546,7 @@ describe('stageAPostUpdate', () => {
     const execution = await started(deps, 'demoteam/legislators/persons.json', '[{"id":1}]');
     await stageAPreUpdate(execution, deps, { ttlDays: 30 });
     const result = await processObject(execution, flatten, deps, { stageBucket: 'stage', env: 'dev' });
-    await deps.metadata.putObject({
+    await deps.metadata.putObject('demoteam', {
       id: `s3://stage/${PERSONS_STAGED}`,
       bucket: 'stage',
       key: PERSONS_STAGED,
@@ -584,11 +585,11 @@ describe('stageAOnError', () => {
       cause: 'Cannot read records from x.json:1: bad',
     });
     expect(deps.queue.bodies(dlq)).toEqual([execution.message]);
-    expect(deps.metadata.executions.get(execution.executionId)).toMatchObject({
+    expect(deps.metadata.executions.get(executionKeyOf('demoteam', execution.executionId))).toMatchObject({
       status: 'FAILED',
       failure: { error: 'RecordParseError', cause: 'Cannot read records from x.json:1: bad' },
     });
-    expect(deps.metadata.pipelines.get('demoteam-standard-stage-a')?.lastExecution.status).toBe('FAILED');
+    expect(deps.metadata.pipelines.get('demoteam/standard-stage-a')?.lastExecution.status).toBe('FAILED');
     expect(deps.queue.bodies(execution.stageBQueueUrl)).toEqual([]);
   });
 
@@ -599,7 +600,9 @@ describe('stageAOnError', () => {
       deadLetterQueueUrl: dlq,
       ttlDays: 30,
     });
-    expect(deps.metadata.executions.get(execution.executionId)?.transitions.map((t) => t.status)).toEqual(['STARTED', 'FAILED']);
+    expect(
+      deps.metadata.executions.get(executionKeyOf('demoteam', execution.executionId))?.transitions.map((t) => t.status),
+    ).toEqual(['STARTED', 'FAILED']);
   });
 
   it('changes nothing for a duplicate run of an execution that SUCCEEDED', async () => {

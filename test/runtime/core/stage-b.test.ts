@@ -10,6 +10,7 @@ import {
   stageBPreUpdate,
   triggerStageB,
 } from '../../../src/runtime/core/index.js';
+import { executionKeyOf, objectKeyOf } from '../../../src/runtime/core/metadata-items.js';
 import { checkStagedClaims, checkStagedOwnership, datasetConfig, memoryDeps, stagedObjectItem } from '../helpers.js';
 
 function message(key: string, n: number, overrides: Record<string, unknown> = {}): ReceivedMessage {
@@ -49,7 +50,7 @@ async function stageBMessages(
   const sent = keys(from + count).slice(from);
   for (const m of sent) {
     const { bucket, key, team, dataset, sourceExecutionId } = JSON.parse(m.body);
-    await deps.metadata.putObject(stagedObjectItem(bucket, key, { team, dataset, executionId: sourceExecutionId }));
+    await deps.metadata.putObject(team, stagedObjectItem(bucket, key, { team, dataset, executionId: sourceExecutionId }));
   }
   await deps.queue.send(
     queueUrl,
@@ -260,7 +261,10 @@ describe('triggerStageB', () => {
     await triggerStageB(deps, triggerOptions);
     const input = deps.workflow.runs[0]?.input as StageBExecutionInput;
     const { executionId } = input;
-    expect(input.keys.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([executionId, executionId]);
+    expect(input.keys.map((k) => deps.metadata.objects.get(objectKeyOf('demoteam', `s3://stage/${k}`))?.batchId)).toEqual([
+      executionId,
+      executionId,
+    ]);
   });
 
   describe('after a trigger that stopped part-way', () => {
@@ -311,9 +315,9 @@ describe('triggerStageB', () => {
       const deps = memoryDeps();
       await stageBMessages(deps, 2);
       const claim = deps.metadata.claimStaged.bind(deps.metadata);
-      deps.metadata.claimStaged = async (ids, batchId) => {
+      deps.metadata.claimStaged = async (team, ids, batchId) => {
         deps.metadata.claimStaged = claim;
-        await claim(ids.slice(0, 1), batchId);
+        await claim(team, ids.slice(0, 1), batchId);
         throw new Error('ProvisionedThroughputExceededException');
       };
       await triggerStageB(deps, triggerOptions);
@@ -321,7 +325,7 @@ describe('triggerStageB', () => {
       await triggerStageB(deps, triggerOptions);
       expect(runKeys(deps)).toEqual([first, later]);
       const resumed = deps.workflow.runs[0]?.input as StageBExecutionInput;
-      expect(first.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([
+      expect(first.map((k) => deps.metadata.objects.get(objectKeyOf('demoteam', `s3://stage/${k}`))?.batchId)).toEqual([
         resumed.executionId,
         resumed.executionId,
       ]);
@@ -335,7 +339,10 @@ describe('triggerStageB', () => {
       for (const key of [...deps.store.objects.keys()].filter((k) => k.startsWith('artifacts/'))) deps.store.objects.delete(key);
       const [givenBack] = await triggerStageB(deps, triggerOptions);
       expect(givenBack?.failed[0]?.error).toMatch(/has no manifest; they are given back/);
-      expect(first.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([undefined, undefined]);
+      expect(first.map((k) => deps.metadata.objects.get(objectKeyOf('demoteam', `s3://stage/${k}`))?.batchId)).toEqual([
+        undefined,
+        undefined,
+      ]);
       const [planned] = await triggerStageB(deps, triggerOptions);
       expect(planned?.executions).toEqual([expect.objectContaining({ started: true, keys: 2 })]);
       expect(runKeys(deps)).toEqual([first]);
@@ -418,8 +425,8 @@ describe('stage B steps', () => {
       outputs: [{ bucket: 'analytics', key: 'demoteam/legislators/persons/', table: 'persons', records: 2 }],
     });
     expect(done.transitions.at(-1)?.note).toBe('post-update (job run jr_1)');
-    expect(deps.metadata.pipelines.get('demoteam-standard-stage-b')?.lastExecution.status).toBe('SUCCEEDED');
-    expect(deps.metadata.datasets.get('demoteam-legislators')?.lastStageB?.status).toBe('SUCCEEDED');
+    expect(deps.metadata.pipelines.get('demoteam/standard-stage-b')?.lastExecution.status).toBe('SUCCEEDED');
+    expect(deps.metadata.datasets.get('demoteam/legislators')?.lastStageB?.status).toBe('SUCCEEDED');
   });
 
   it('post-update without a job result records no outputs and warns', async () => {
@@ -443,7 +450,7 @@ describe('stage B steps', () => {
     );
     expect(result).toMatchObject({ status: 'FAILED', error: 'States.TaskFailed', cause: 'AnalysisException: table not found' });
     expect(deps.queue.bodies(datasetConfig().stageBDeadLetterQueueUrl).map((b) => JSON.parse(b).key)).toEqual(execution.keys);
-    expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('FAILED');
+    expect(deps.metadata.executions.get(executionKeyOf('demoteam', execution.executionId))?.status).toBe('FAILED');
   });
 
   it.each([
@@ -459,7 +466,7 @@ describe('stage B steps', () => {
       stageADeadLetterQueueUrl: 'dlq',
       stageBucket: 'stage',
     });
-    expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('FAILED');
+    expect(deps.metadata.executions.get(executionKeyOf('demoteam', execution.executionId))?.status).toBe('FAILED');
   });
 
   it('a redriven batch starts one new run over the same keys, staged by the failed batch', async () => {
@@ -479,9 +486,12 @@ describe('stage B steps', () => {
       [execution.executionId],
     );
     expect(result?.executions).toEqual([expect.objectContaining({ executionId: redriven, started: true })]);
-    expect(deps.metadata.executions.get(execution.executionId)?.status).toBe('FAILED');
+    expect(deps.metadata.executions.get(executionKeyOf('demoteam', execution.executionId))?.status).toBe('FAILED');
     // the failed batch gave its objects back; the new one holds them
-    expect(execution.keys.map((k) => deps.metadata.objects.get(`s3://stage/${k}`)?.batchId)).toEqual([redriven, redriven]);
+    expect(execution.keys.map((k) => deps.metadata.objects.get(objectKeyOf('demoteam', `s3://stage/${k}`))?.batchId)).toEqual([
+      redriven,
+      redriven,
+    ]);
   });
 });
 
