@@ -24,16 +24,13 @@ export default class MigrateKeys extends SdlfCommand<typeof MigrateKeys> {
   };
 
   public async run(): Promise<MigrateKeysResult> {
-    const { migrateKeys } = await import('../services/migrate-keys.js');
+    const { migrateKeys, summarizeMoves } = await import('../services/migrate-keys.js');
     const result = await migrateKeys({ ...this.awsTarget, dryRun: this.flags['dry-run'] }, this.io);
     if (!this.jsonEnabled()) {
       if (result.dryRun) this.log(`Dry run: migrate-keys would rewrite in environment "${result.env}":`);
       else if (!result.confirmed) this.log(`Nothing was rewritten in environment "${result.env}".`);
       else this.log(`migrate-keys in environment "${result.env}":`);
-      for (const move of result.moves)
-        this.log(`  ${move.table}: ${move.from} → ${move.to}${move.status ? `  [${move.status}]` : ''}`);
-      if (result.moves.length === 0) this.log('  nothing to rewrite');
-      for (const { table, key } of result.teamless) this.log(`  kept (names no team): ${table}: ${key}`);
+      for (const line of summarizeMoves(result)) this.log(line);
     }
     return result;
   }

@@ -71,6 +71,31 @@ export async function migrateKeys(options: MigrateKeysOptions, io: Io): Promise<
   return { ...base, dryRun: false, confirmed: true, moves: done };
 }
 
+/** How many moves per table {@link summarizeMoves} shows; `--json` lists them all. */
+export const MOVES_SHOWN_PER_TABLE = 3;
+
+/**
+ * The lines `sdlf migrate-keys` prints: per table the number of items and the first few moves (a lake's tables can
+ * hold millions of items), then the items kept because they name no team.
+ */
+export function summarizeMoves(result: MigrateKeysResult): string[] {
+  const byTable = new Map<string, KeyMove[]>();
+  for (const move of result.moves) byTable.set(move.table, [...(byTable.get(move.table) ?? []), move]);
+  const lines: string[] = [];
+  for (const [table, moves] of byTable) {
+    const kept = moves.filter((m) => m.status === 'kept-newer').length;
+    lines.push(
+      `  ${table}: ${moves.length} item(s)${kept ? `, ${kept} of them already under the new key (the newer item is kept)` : ''}`,
+    );
+    for (const move of moves.slice(0, MOVES_SHOWN_PER_TABLE)) lines.push(`    ${move.from} → ${move.to}`);
+    if (moves.length > MOVES_SHOWN_PER_TABLE)
+      lines.push(`    … and ${moves.length - MOVES_SHOWN_PER_TABLE} more (--json lists every move)`);
+  }
+  if (result.moves.length === 0) lines.push('  nothing to rewrite');
+  for (const { table, key } of result.teamless) lines.push(`  kept (names no team): ${table}: ${key}`);
+  return lines;
+}
+
 async function planMoves(
   doc: DynamoDBDocumentClient,
   naming: Naming,
