@@ -144,21 +144,18 @@ export function alarmOnFaults(
   if (faults.length === 0 || metrics > 10) throw new Error(`An alarm watches 1 to 10 metrics; ${id} has ${metrics}.`);
   const expression = terms.map((term, i) => `IF(FILL(${term.expression}, 0) > 0, ${2 ** i}, 0)`).join(' + ');
   const legend = faults.map((f, i) => `${2 ** i} = ${f.fault}`).join('; ');
-  const alarm = new Alarm(scope, id, {
-    alarmDescription: `${summary} The value is the sum of the faults: ${legend}.`,
-    metric: new MathExpression({
+  return alarmOnAny(
+    scope,
+    id,
+    new MathExpression({
       expression,
       usingMetrics: Object.assign({}, ...terms.map((term) => term.usingMetrics)),
       period,
       label: 'faults',
     }),
-    threshold: 0,
-    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-    evaluationPeriods: 1,
-    treatMissingData: TreatMissingData.NOT_BREACHING,
-  });
-  alarm.addAlarmAction(new SnsAction(topic));
-  return alarm;
+    topic,
+    `${summary} The value is the sum of the faults: ${legend}.`,
+  );
 }
 
 /**
