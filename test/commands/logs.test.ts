@@ -28,7 +28,7 @@ beforeAll(() => {
     },
     'parameters.json': {
       dev: [
-        { team: 'sales', dataset: 'orders' },
+        { team: 'ops', dataset: 'orders' },
         { team: 'sales', dataset: 'deployed' },
       ],
     },
@@ -54,41 +54,40 @@ describe('sdlf logs (built CLI)', () => {
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
     const naming = new Naming({ prefix, env: 'dev', account: '123456789012', region: 'us-east-1' });
-    const group = Naming.lambdaLogGroup(naming.lightTransformFunction('sales', 'deployed'));
+    // (in its team pipeline's log group, in a stream Lambda names after the function)
+    const group = naming.pipelineLogGroup('sales', 'standard');
+    const stream = `2026/12/07/${naming.lightTransformFunction('sales', 'deployed')}[$LATEST]e1`;
     const time = Date.now() - 60_000;
     await logs.send(new CreateLogGroupCommand({ logGroupName: group }));
-    await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: 's' }));
+    await logs.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }));
     await logs.send(
       new PutLogEventsCommand({
         logGroupName: group,
-        logStreamName: 's',
+        logStreamName: stream,
         logEvents: [
           { timestamp: time, message: JSON.stringify({ level: 'INFO', message: 'Transformed', records: 3, team: 'sales' }) },
         ],
       }),
     );
-    // When its stage A logs are shown
-    const result = await sdlf(
-      ['logs', '--path', root, '--env', 'dev', '--team', 'sales', '--dataset', 'deployed', '--stage', 'a'],
-      { env },
-    );
-    // Then stdout holds the event's line, stderr the groups skipped
+    // When its logs are shown
+    const result = await sdlf(['logs', '--path', root, '--env', 'dev', '--team', 'sales', '--dataset', 'deployed'], { env });
+    // Then stdout holds the event's line, stderr the sources skipped (the dataset's Glue job is not on moto)
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe(`${new Date(time).toISOString()} light-transform INFO Transformed records=3`);
-    expect(result.stderr).toContain(`Skipped ${Naming.lambdaLogGroup(naming.pipelineFunction('sales', 'standard', 'routing'))}`);
+    expect(result.stderr).toContain(`Skipped Glue job ${naming.glueJob('sales', 'deployed')}: the job does not exist (yet).`);
   }, 60_000);
 
   it('fails with NOT_DEPLOYED and the deploy command when none of the log groups exists, exit code 2', async () => {
-    const result = await sdlf(['logs', '--path', root, '--env', 'dev', '--team', 'sales', '--dataset', 'orders'], { env });
+    const result = await sdlf(['logs', '--path', root, '--env', 'dev', '--team', 'ops', '--dataset', 'orders'], { env });
     expect(result.exitCode).toBe(2);
-    expect(oneLine(result.stderr)).toContain('None of the log groups of sales/orders exists in environment "dev"');
+    expect(oneLine(result.stderr)).toContain('None of the log groups of ops/orders exists in environment "dev"');
     expect(oneLine(result.stderr)).toContain('sdlf deploy --env dev');
     expect(result.stdout).toBe('');
   }, 60_000);
 
   it('rejects an invalid --since naming it and the accepted forms, exit code 2', async () => {
     const result = await sdlf(
-      ['logs', '--path', root, '--env', 'dev', '--team', 'sales', '--dataset', 'orders', '--since', 'yesterday'],
+      ['logs', '--path', root, '--env', 'dev', '--team', 'ops', '--dataset', 'orders', '--since', 'yesterday'],
       { env },
     );
     expect(result.exitCode).toBe(2);
