@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceFile } from '../core/atomic.js';
+import { METADATA_KEYS } from '../runtime/contract.js';
 import {
   claimStagedItem,
   executionKeyOf,
@@ -38,14 +39,6 @@ export const LOCAL_TABLE_FILES = {
 } as const;
 
 type TableName = MetadataTableKind & keyof typeof LOCAL_TABLE_FILES;
-
-/** Partition key attribute of each table. */
-const PARTITION_KEYS = {
-  objectMetadata: 'id',
-  datasets: 'name',
-  pipelines: 'name',
-  executionHistory: 'id',
-} as const satisfies Record<TableName, string>;
 
 /** The tables, each keyed as DynamoDB keys it (`{team}/…`); the items as the store hands them out. */
 interface Tables {
@@ -246,7 +239,7 @@ class JsonFileMetadataStore implements LocalMetadataStore {
   private async save(t: Tables, table: TableName): Promise<void> {
     const items = [...t[table].entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([key, item]) => ({ ...item, [PARTITION_KEYS[table]]: key }));
+      .map(([key, item]) => ({ ...item, [METADATA_KEYS[table].partitionKey]: key }));
     await replaceFile(join(this.dir, LOCAL_TABLE_FILES[table]), `${JSON.stringify(items, null, 2)}\n`);
   }
 
@@ -278,7 +271,7 @@ async function readTable<T>(dir: string, table: TableName): Promise<Map<string, 
     (items as Array<Record<string, unknown>>).map((item) => {
       const rekeyed = rekeyedLegacyItem(table, item);
       const stored = rekeyed.kind === 'rekeyed' ? rekeyed.item : item;
-      const key = String(stored[PARTITION_KEYS[table]]);
+      const key = String(stored[METADATA_KEYS[table].partitionKey]);
       const held = table === 'objectMetadata' || table === 'executionHistory' ? loadedItem(stored as { id: string }) : stored;
       return [key, held as T];
     }),

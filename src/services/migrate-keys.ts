@@ -5,6 +5,7 @@ import { namingOf, requireDeploymentEnvironment } from '../aws/target.js';
 import type { Naming, TableKind } from '../config/naming.js';
 import type { Io } from '../core/io.js';
 import { isAwsError } from '../runtime/aws/clients.js';
+import { METADATA_KEYS } from '../runtime/contract.js';
 import { type MetadataTableKind, rekeyedLegacyItem } from '../runtime/core/metadata-items.js';
 
 /** Options of {@link migrateKeys}. */
@@ -32,11 +33,11 @@ export interface MigrateKeysResult {
   readonly teamless: readonly { readonly table: string; readonly key: string }[];
 }
 
-const TABLES: ReadonlyArray<{ readonly kind: TableKind; readonly table: MetadataTableKind; readonly key: string }> = [
-  { kind: 'object-metadata', table: 'objectMetadata', key: 'id' },
-  { kind: 'datasets', table: 'datasets', key: 'name' },
-  { kind: 'pipelines', table: 'pipelines', key: 'name' },
-  { kind: 'execution-history', table: 'executionHistory', key: 'id' },
+const TABLES: ReadonlyArray<{ readonly kind: TableKind; readonly table: MetadataTableKind }> = [
+  { kind: 'object-metadata', table: 'objectMetadata' },
+  { kind: 'datasets', table: 'datasets' },
+  { kind: 'pipelines', table: 'pipelines' },
+  { kind: 'execution-history', table: 'executionHistory' },
 ];
 
 interface PlannedMove extends KeyMove {
@@ -102,7 +103,8 @@ async function planMoves(
 ): Promise<{ planned: PlannedMove[]; teamless: Array<{ table: string; key: string }> }> {
   const planned: PlannedMove[] = [];
   const teamless: Array<{ table: string; key: string }> = [];
-  for (const { kind, table, key } of TABLES) {
+  for (const { kind, table } of TABLES) {
+    const key = METADATA_KEYS[table].partitionKey;
     const name = naming.table(kind);
     for await (const page of paginateScan({ client: doc }, { TableName: name, ConsistentRead: true })) {
       for (const item of page.Items ?? []) {

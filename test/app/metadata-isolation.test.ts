@@ -6,6 +6,7 @@ import { loadProject } from '../../src/config/load.js';
 import { Naming, type TableKind } from '../../src/config/naming.js';
 import { runtimeClientConfig } from '../../src/runtime/aws/clients.js';
 import { DynamoMetadataStore } from '../../src/runtime/aws/dynamo-metadata-store.js';
+import { METADATA_KEYS } from '../../src/runtime/contract.js';
 import { tempDir } from '../helpers/project.js';
 import { createLake, type LakeFixture, useMoto } from '../runtime/aws/moto.js';
 import { allStackArtifacts, synthNagClean, templateOf, testBuildOptions, writeProject } from './helpers.js';
@@ -22,7 +23,9 @@ interface Call {
   readonly keys: readonly string[];
 }
 
-const KEY_OF: Record<string, string> = { objectMetadata: 'id', datasets: 'name', pipelines: 'name', executionHistory: 'id' };
+/** The partition key attribute of the table a request names (its kind from the lake's table names). */
+const partitionKeyOf = (kinds: ReadonlyMap<string, string>, table: string): string =>
+  METADATA_KEYS[kinds.get(table) as keyof typeof METADATA_KEYS].partitionKey;
 
 /** Records every request a {@link DynamoMetadataStore} sends while the runtime's calls of `team` run on moto. */
 async function recordCalls(lake: LakeFixture, team: string): Promise<Call[]> {
@@ -43,11 +46,11 @@ async function recordCalls(lake: LakeFixture, team: string): Promise<Call[]> {
       const s = (v: unknown): string => (typeof v === 'string' ? v : String((v as { S?: string } | undefined)?.S));
       if (action === 'BatchGetItem') {
         for (const [table, { Keys }] of Object.entries(input.RequestItems ?? {})) {
-          const pk = KEY_OF[tableKinds.get(table) as string] as string;
+          const pk = partitionKeyOf(tableKinds, table);
           calls.push({ action, table, keys: Keys.map((k) => s(k[pk])) });
         }
       } else {
-        const pk = KEY_OF[tableKinds.get(String(input.TableName)) as string] as string;
+        const pk = partitionKeyOf(tableKinds, String(input.TableName));
         const keys =
           action === 'Query'
             ? [s(Object.values(input.ExpressionAttributeValues ?? {})[0])]

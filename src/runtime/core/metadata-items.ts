@@ -3,7 +3,7 @@
  * conditions it must meet. The DynamoDB, in-memory and local JSON stores read, call one of these, and write
  * (DynamoDB with a condition expression that states the same rule, so a concurrent writer cannot slip between).
  */
-import { metadataKeyOf, parseMetadataKey } from '../contract.js';
+import { METADATA_KEYS, metadataKeyOf, parseMetadataKey } from '../contract.js';
 import { applyTransition, canRestart, createExecutionItem, restartExecutionItem } from './executions.js';
 import type {
   DatasetItem,
@@ -143,8 +143,8 @@ export function loadedItem<T extends { readonly id: string }>(stored: T): T {
   return key ? { ...stored, id: key.rest } : stored;
 }
 
-/** The four metadata tables, as `sdlf migrate-keys` and the local store name them. */
-export type MetadataTableKind = 'objectMetadata' | 'datasets' | 'pipelines' | 'executionHistory';
+/** The four metadata tables, as `sdlf migrate-keys` and the local store name them (the keys of `METADATA_KEYS`). */
+export type MetadataTableKind = keyof typeof METADATA_KEYS;
 
 /** What {@link rekeyedLegacyItem} decided for one stored item. */
 export type LegacyRekey =
@@ -162,7 +162,7 @@ export type LegacyRekey =
  */
 export function rekeyedLegacyItem(table: MetadataTableKind, stored: Record<string, unknown>): LegacyRekey {
   const text = (name: string) => (typeof stored[name] === 'string' ? (stored[name] as string) : undefined);
-  const partitionKey = table === 'datasets' || table === 'pipelines' ? 'name' : 'id';
+  const { partitionKey } = METADATA_KEYS[table];
   const key = text(partitionKey) ?? '';
   if (parseMetadataKey(key) !== undefined && (table !== 'executionHistory' || parseMetadataKey(text('datasetKey') ?? ''))) {
     return { kind: 'current' };
