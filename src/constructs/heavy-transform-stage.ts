@@ -111,13 +111,7 @@ export class HeavyTransformStage extends Construct {
     this.connectWakeQueue(props.stepFunction);
     const stepRole = props.stepFunction.role;
     if (stepRole) this.grantStageBSteps(stepRole);
-    this.faults = [
-      {
-        id: 'stageBFailures',
-        metric: this.monitoredStateMachine.failureMetric,
-        fault: `executions of ${this.naming.stateMachine(this.team, this.pipeline, 'b')} failed, timed out or were aborted ("sdlf status" lists them)`,
-      },
-    ];
+    this.faults = [this.monitoredStateMachine.failureFault('stageBFailures')];
     if (props.ownAlarm ?? true) {
       this.alarm = alarmOnFaults(
         this,

@@ -177,11 +177,7 @@ export class LightTransformStage extends Construct {
         metric: droppedEvents,
         fault: `${routing} dropped events, malformed or under no registered dataset of ${team}: its "Dropped …" log lines name each object; register the dataset ("sdlf add-dataset") and upload it again`,
       },
-      {
-        id: 'stageAFailures',
-        metric: this.monitoredStateMachine.failureMetric,
-        fault: `executions of ${naming.stateMachine(team, pipeline, 'a')} failed, timed out or were aborted ("sdlf status" lists them)`,
-      },
+      this.monitoredStateMachine.failureFault('stageAFailures'),
     ];
   }
 

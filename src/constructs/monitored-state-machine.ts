@@ -8,7 +8,7 @@ import { type DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'a
 import { Construct } from 'constructs';
 import { Naming } from '../config/naming.js';
 import { InlinePolicyRole } from './inline-policy-role.js';
-import { alarmOnAny } from './monitored-queue.js';
+import { type AlarmFault, alarmOnAny } from './monitored-queue.js';
 import { acknowledgeAnyResource } from './nag.js';
 import { acknowledgeLogGroup } from './sdlf-function.js';
 
@@ -71,11 +71,13 @@ export class MonitoredStateMachine extends Construct {
   readonly failureMetric: IMetric;
   /** The alarm on failed, timed-out and aborted executions, with {@link MonitoredStateMachineProps.alarmTopic}. */
   readonly failureAlarm?: Alarm;
+  private readonly stateMachineName: string;
 
   constructor(scope: Construct, id: string, props: MonitoredStateMachineProps) {
     super(scope, id);
     const timeout = props.timeout ?? Duration.hours(2);
     const retention = props.logRetention ?? RetentionDays.ONE_YEAR;
+    this.stateMachineName = props.stateMachineName;
 
     this.logGroup = props.logGroup ?? this.addLogGroup(props.stateMachineName, retention);
     this.stateMachine = new StateMachine(this, 'StateMachine', {
@@ -114,6 +116,15 @@ export class MonitoredStateMachine extends Construct {
         `Executions of ${props.stateMachineName} failed, timed out or were aborted; "sdlf status" lists them.`,
       );
     }
+  }
+
+  /** {@link failureMetric} as a fault of an `alarmOnFaults` alarm, naming the state machine. */
+  failureFault(id: string): AlarmFault {
+    return {
+      id,
+      metric: this.failureMetric,
+      fault: `executions of ${this.stateMachineName} failed, timed out or were aborted ("sdlf status" lists them)`,
+    };
   }
 
   /** The state machine's own log group, `/aws/vendedlogs/states/{stateMachineName}`. */
