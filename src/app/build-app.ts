@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Stack, Tags, Validations } from 'aws-cdk-lib';
+import { App, CfnOutput, Stack, Tags, Validations } from 'aws-cdk-lib';
 import { Code } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
@@ -16,6 +16,7 @@ import { dataRemovalPolicy } from '../constructs/settings.js';
 import { type Problem, SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
 import { didYouMean } from '../core/suggest.js';
+import { METADATA_KEY_LAYOUT } from '../runtime/contract.js';
 import { glueScriptOf } from '../runtime/glue/runner.js';
 import { loadPipelineTypes } from './load-pipelines.js';
 import type { PipelineTypeRegistry } from './registry.js';
@@ -171,6 +172,11 @@ export function addEnvironmentStacks(
       [SDLF_TAG_KEYS.team]: team,
     });
     stack.addStackDependency(foundations);
+    new CfnOutput(stack, METADATA_KEY_LAYOUT.output, {
+      value: METADATA_KEY_LAYOUT.value,
+      description:
+        "The metadata key layout of this stack's runtime ({team}/…): sdlf deploy reads it to know whether items need moving.",
+    });
     const context: PipelineContext = {
       environment,
       naming,

@@ -24,6 +24,8 @@ export interface StackInfo {
   readonly tags: Readonly<Record<string, string>>;
   /** Template parameters and their current values. */
   readonly parameters: Readonly<Record<string, string>>;
+  /** Stack outputs and their values. */
+  readonly outputs: Readonly<Record<string, string>>;
   readonly statusReason?: string;
 }
 
@@ -34,6 +36,7 @@ const toInfo = (stack: Stack): StackInfo => ({
   statusReason: stack.StackStatusReason,
   tags: Object.fromEntries((stack.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   parameters: Object.fromEntries((stack.Parameters ?? []).map((p) => [p.ParameterKey ?? '', p.ParameterValue ?? ''])),
+  outputs: Object.fromEntries((stack.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? ''])),
 });
 
 /** Describes one stack by name; undefined when it does not exist (or only exists as `DELETE_COMPLETE`). */

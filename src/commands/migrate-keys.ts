@@ -8,9 +8,11 @@ export default class MigrateKeys extends SdlfCommand<typeof MigrateKeys> {
   static override description =
     'The team pipelines read and write only metadata keys that start with their team (`{team}/…`); items an ' +
     'earlier sdlf wrote (object ids s3://…, execution ids a-…, dataset names team-dataset) are rewritten under those ' +
-    'keys, so no execution, claim or dataset registration is lost or run again. Run it right after deploying this ' +
-    'version (--dry-run first). It shows each move and asks (--yes answers); an item already under the new key is ' +
-    'kept. Running it again finds nothing to do.';
+    'keys, so no execution, claim or dataset registration is lost or run again. "sdlf deploy --direct" does it ' +
+    'around the deploy that brings the layout; run it yourself after a CI/CD deploy, or when that deploy said so ' +
+    '(--dry-run first). It counts the items per table, shows a few and asks (--yes answers); an item the runtime ' +
+    'wrote under the new key is kept, and no legacy item is deleted before its content is under the new key. ' +
+    'Running it again finds nothing to do.';
   static override examples = [
     '<%= config.bin %> migrate-keys --env dev --dry-run',
     '<%= config.bin %> migrate-keys --env dev --yes',

@@ -283,6 +283,12 @@ export function parseMetadataKey(key: string): { readonly team: string; readonly
 }
 
 /**
+ * The output every team pipeline stack carries since its runtime reads and writes the team key layout: a deployed
+ * pipeline stack without it runs a runtime of the legacy keys, so `sdlf deploy` moves the items around the deploy.
+ */
+export const METADATA_KEY_LAYOUT = { output: 'MetadataKeyLayout', value: 'team' } as const;
+
+/**
  * Key schema of the metadata tables, shared by the CDK app (which creates them) and the adapters (which read
  * them). All keys are strings, and every partition key is a key of {@link metadataKeyOf}: it starts with the team.
  */

@@ -33,7 +33,9 @@ import { pollUntil, type WaitLimits, waitTimeoutError, withDeadline } from '../c
 import { type ProjectAppBuilder, projectAssemblySource } from '../toolkit/assembly.js';
 import type { RequireApproval } from '../toolkit/io-host.js';
 import { createToolkit } from '../toolkit/toolkit.js';
+import { type DeployKeyMigration, keyMigrationAroundDeploy } from './deploy-key-migration.js';
 import { embeddedApp } from './embedded-app.js';
+import { countItems } from './migrate-keys.js';
 
 /** Options of {@link deployProject}. */
 export interface DeployProjectOptions extends AwsCommandOptions, WaitLimits {
@@ -81,6 +83,8 @@ export interface DeployProjectResult {
   readonly leftover: readonly string[];
   /** What to do next, for people. */
   readonly next: readonly string[];
+  /** The metadata items moved under their team's keys, when a deployed team pipeline ran the legacy keys. */
+  readonly keyMigration?: DeployKeyMigration;
 }
 
 /**
@@ -99,7 +103,10 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   const { existing, unexecuted } = await preflight(run, loaded);
   const project = await settleProjectId(run, loaded, existing);
   await recreateUnexecutedStacks(run, unexecuted);
+  const migration = await keyMigrationOf(run, project, existing);
+  const copied = await migration?.before();
   const stacks = await deployStacks(run, project);
+  const moved = await migration?.after();
   const next = nextSteps(run, project);
   const removed = run.environment ? await removedStacks(run.clients, project, run.environment, run.stackNames) : [];
   const pruned = await pruneRemovedStacks(run, project, removed, next);
@@ -112,7 +119,19 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
     pruned,
     leftover: removed.map((s) => s.name).filter((name) => !pruned.includes(name)),
     next,
+    ...(copied && moved ? { keyMigration: { copied: countItems(copied), moved: countItems(moved) } } : {}),
   };
+}
+
+/** The key migration around a direct deploy whose existing team pipeline stacks run the legacy keys (see {@link keyMigrationAroundDeploy}). */
+function keyMigrationOf(run: DeployRun, project: Project, existing: readonly string[]) {
+  const { environment } = run;
+  if (!environment) return Promise.resolve(undefined);
+  const naming = namingOf(run.target, environment);
+  const pipelineStacks = environmentStacks(naming, project.datasets[environment.id] ?? [])
+    .filter((s) => s.role === 'pipeline' && existing.includes(s.name))
+    .map((s) => s.name);
+  return keyMigrationAroundDeploy({ clients: run.clients, naming, envId: environment.id, pipelineStacks, io: run.io });
 }
 
 /** One deployment: where it goes, the stacks it deploys, and the commands its messages suggest. */

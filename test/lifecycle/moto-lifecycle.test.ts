@@ -2,7 +2,10 @@ import {
   CloudFormationClient,
   CreateStackCommand,
   DescribeStacksCommand,
+  GetTemplateCommand,
+  UpdateStackCommand,
   waitUntilStackCreateComplete,
+  waitUntilStackUpdateComplete,
 } from '@aws-sdk/client-cloudformation';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
@@ -11,6 +14,7 @@ import { CreateBucketCommand, HeadObjectCommand, ListBucketsCommand, S3Client } 
 import { ListStateMachinesCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetQueueUrlCommand, ListQueuesCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleIo } from '../../src/cli/terminal.js';
 import { loadProject } from '../../src/config/load.js';
@@ -211,6 +215,49 @@ describe('the AWS lifecycle against moto_server', () => {
       ['demo-dev-demoteam-standard', 'unchanged'],
       ['demo-dev-demoteam-legislators', 'unchanged'],
     ]);
+  }, 240_000);
+
+  it('moves the metadata items around a deploy over a team pipeline that ran the legacy keys', async () => {
+    // Given the team pipeline stack as an earlier sdlf deployed it (no key layout output), and items it wrote
+    const { cfn, ddb } = clients();
+    const stackName = dev.pipelineStack(team, 'standard');
+    const body = JSON.parse((await cfn.send(new GetTemplateCommand({ StackName: stackName }))).TemplateBody ?? '{}');
+    delete body.Outputs.MetadataKeyLayout;
+    await cfn.send(
+      new UpdateStackCommand({
+        StackName: stackName,
+        TemplateBody: JSON.stringify(body),
+        Capabilities: ['CAPABILITY_IAM', 'CAPABILITY_NAMED_IAM', 'CAPABILITY_AUTO_EXPAND'],
+      }),
+    );
+    await waitUntilStackUpdateComplete({ client: cfn, maxWaitTime: 120, minDelay: 1 }, { StackName: stackName });
+    const doc = DynamoDBDocumentClient.from(ddb);
+    const legacy = { name: `${team}-${dataset}`, team, dataset, version: 7 };
+    await doc.send(new PutCommand({ TableName: dev.table('datasets'), Item: legacy }));
+
+    // When the project is deployed
+    const io = createRecordingIo();
+    const result = await deployProject({ root, env: 'dev', direct: true, requireApproval: 'never', ...fast }, io);
+
+    // Then the item was copied before the stacks changed and moved after, and the stack has its output again
+    expect(result.keyMigration).toEqual({ copied: 1, moved: 1 });
+    const messages = io.lines.map((l) => l.message);
+    const copiedAt = messages.findIndex((m) => m.startsWith('Copied 1 item'));
+    const movedAt = messages.findIndex((m) => m.startsWith('Moved 1 item'));
+    const deployedAt = messages.findIndex((m) => m.includes(stackName) && /deploying/.test(m));
+    expect(copiedAt).toBeGreaterThan(-1);
+    expect(deployedAt).toBeGreaterThan(copiedAt);
+    expect(movedAt).toBeGreaterThan(deployedAt);
+    const table = dev.table('datasets');
+    expect((await doc.send(new GetCommand({ TableName: table, Key: { name: `${team}/${dataset}` } }))).Item).toEqual({
+      ...legacy,
+      name: `${team}/${dataset}`,
+    });
+    expect((await doc.send(new GetCommand({ TableName: table, Key: { name: legacy.name } }))).Item).toBeUndefined();
+    expect(result.stacks.find((s) => s.name === stackName)?.outputs.MetadataKeyLayout).toBe('team');
+    // And the next deploy has nothing to move
+    const again = await deployProject({ root, env: 'dev', direct: true, requireApproval: 'never', ...fast }, createRecordingIo());
+    expect(again.keyMigration).toBeUndefined();
   }, 240_000);
 
   it('uploads the sample data into the raw bucket with the environment data key', async () => {

@@ -68,7 +68,9 @@ def change_sets_per_stack() -> None:
     it to be gone (a second deploy hangs). An unknown change set is a ValidationError ("Stack with id ... does not
     exist") to describe, and a 500 (UnboundLocalError) to delete. CloudFormation scopes a change set name to its
     stack, answers ChangeSetNotFoundException (HTTP 404) for an unknown one, and accepts deleting a change set that
-    is already gone while the stack exists."""
+    is already gone while the stack exists. And moto executes an update change set without evaluating the new
+    template's Outputs (DescribeStacks keeps answering the outputs of the template the stack was created with);
+    CloudFormation answers the outputs of the template it deployed."""
     from moto.cloudformation.exceptions import CloudFormationError
     from moto.cloudformation.models import CloudFormationBackend
     from moto.cloudformation.responses import CloudFormationResponse
@@ -100,7 +102,11 @@ def change_sets_per_stack() -> None:
 
     def execute_change_set(self, change_set_name, stack_name=None):
         change_set = find(self, change_set_name, stack_name)
-        return original_execute(self, change_set.change_set_id, stack_name)
+        result = original_execute(self, change_set.change_set_id, stack_name)
+        stack = self.stacks[change_set.stack_id]
+        stack._parse_template()
+        stack.output_map = stack._create_output_map()
+        return result
 
     CloudFormationBackend.describe_change_set = describe_change_set
     CloudFormationBackend.delete_change_set = delete_change_set
