@@ -1,5 +1,5 @@
 import type { AwsClients } from '../aws/clients.js';
-import { describeStack } from '../aws/stacks.js';
+import type { StackInfo } from '../aws/stacks.js';
 import type { Naming } from '../config/naming.js';
 import { SdlfError } from '../core/errors.js';
 import type { Io } from '../core/io.js';
@@ -24,43 +24,41 @@ export interface KeyMigrationAroundDeploy {
 }
 
 /**
- * The key migration a direct deploy of `envId` needs: one when any of its deployed team pipeline stacks lacks the
+ * The key migration a direct deploy of `envId` needs, from its deployed team pipeline stacks as the deploy's preflight
+ * described them: one when any of them lacks the
  * {@link METADATA_KEY_LAYOUT} output (its runtime reads the legacy keys), none for a new environment or one
  * migrated already. The deploy copies before it changes a stack, so the new runtime finds every execution and
  * claim the old one recorded, and moves after, once no old runtime is deployed.
  */
-export async function keyMigrationAroundDeploy(options: {
+export function keyMigrationAroundDeploy(options: {
   readonly clients: AwsClients;
   readonly naming: Naming;
   readonly envId: string;
-  readonly pipelineStacks: readonly string[];
+  readonly pipelineStacks: readonly StackInfo[];
   readonly io: Io;
-}): Promise<KeyMigrationAroundDeploy | undefined> {
+}): KeyMigrationAroundDeploy | undefined {
   const { clients, naming, envId, pipelineStacks, io } = options;
-  const legacy: string[] = [];
-  for (const name of pipelineStacks) {
-    const stack = await describeStack(clients, name);
-    if (stack && stack.outputs[METADATA_KEY_LAYOUT.output] !== METADATA_KEY_LAYOUT.value) legacy.push(name);
-  }
+  const legacy = pipelineStacks
+    .filter((s) => s.outputs[METADATA_KEY_LAYOUT.output] !== METADATA_KEY_LAYOUT.value)
+    .map((s) => s.name);
   if (legacy.length === 0) return undefined;
   const doc = metadataDocumentClient(clients.dynamoDb);
+  const report = (done: string, pass: KeyPass): KeyPass => {
+    io.info(`${done} ${countItems(pass)} item(s):`);
+    for (const line of summarizeMoves(pass)) io.info(line);
+    return pass;
+  };
   return {
     async before() {
       io.info(
         `Metadata keys: ${legacy.join(', ')} run(s) a runtime of the legacy keys; copying the metadata items of ${envId} under their team's keys before the deploy (nothing is deleted yet)…`,
       );
-      const copied = await copyLegacyItems(doc, naming);
-      io.info(`Copied ${countItems(copied)} item(s):`);
-      for (const line of summarizeMoves(copied)) io.info(line);
-      return copied;
+      return report('Copied', await copyLegacyItems(doc, naming));
     },
     async after() {
       io.info(`Metadata keys: moving the items under their team's keys now that every team pipeline runs the new runtime…`);
       try {
-        const moved = await moveLegacyItems(doc, naming);
-        io.info(`Moved ${countItems(moved)} item(s):`);
-        for (const line of summarizeMoves(moved)) io.info(line);
-        return moved;
+        return report('Moved', await moveLegacyItems(doc, naming));
       } catch (error) {
         throw new SdlfError(
           `The stacks of ${envId} are deployed, but moving its metadata items under their team's keys stopped: ${(error as Error).message}`,

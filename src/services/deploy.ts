@@ -101,9 +101,13 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
   if (viaPipeline && options.prune) throw pruneNeedsDirect(options);
   const run = planDeployRun(loaded, viaPipeline, options, io);
   const { existing, unexecuted } = await preflight(run, loaded);
-  const project = await settleProjectId(run, loaded, existing);
+  const project = await settleProjectId(
+    run,
+    loaded,
+    existing.map((s) => s.name),
+  );
   await recreateUnexecutedStacks(run, unexecuted);
-  const migration = await keyMigrationOf(run, project, existing);
+  const migration = keyMigrationOf(run, project, existing);
   const copied = await migration?.before();
   const stacks = await deployStacks(run, project);
   const moved = await migration?.after();
@@ -124,13 +128,16 @@ export async function deployProject(options: DeployProjectOptions, io: Io): Prom
 }
 
 /** The key migration around a direct deploy whose existing team pipeline stacks run the legacy keys (see {@link keyMigrationAroundDeploy}). */
-function keyMigrationOf(run: DeployRun, project: Project, existing: readonly string[]) {
+function keyMigrationOf(run: DeployRun, project: Project, existing: readonly StackInfo[]) {
   const { environment } = run;
-  if (!environment) return Promise.resolve(undefined);
+  if (!environment) return undefined;
   const naming = namingOf(run.target, environment);
-  const pipelineStacks = environmentStacks(naming, project.datasets[environment.id] ?? [])
-    .filter((s) => s.role === 'pipeline' && existing.includes(s.name))
-    .map((s) => s.name);
+  const pipelineNames = new Set(
+    environmentStacks(naming, project.datasets[environment.id] ?? [])
+      .filter((s) => s.role === 'pipeline')
+      .map((s) => s.name),
+  );
+  const pipelineStacks = existing.filter((s) => pipelineNames.has(s.name));
   return keyMigrationAroundDeploy({ clients: run.clients, naming, envId: environment.id, pipelineStacks, io: run.io });
 }
 
@@ -191,7 +198,7 @@ function planDeployRun(project: Project, viaPipeline: boolean, options: DeployPr
  * Formation lists the CDK execution role as an admin, and each existing stack is the project's and usable (a busy
  * one is waited for). Returns the stacks that exist, and those that only hold a change set never executed.
  */
-async function preflight(run: DeployRun, project: Project): Promise<{ existing: string[]; unexecuted: StackInfo[] }> {
+async function preflight(run: DeployRun, project: Project): Promise<{ existing: StackInfo[]; unexecuted: StackInfo[] }> {
   const { clients, target, environment, io } = run;
   io.info(
     `Preflight for ${environment ? `environment "${environment.id}"` : 'the CI/CD pipeline'} in aws://${target.account}/${target.region}…`,
@@ -203,7 +210,7 @@ async function preflight(run: DeployRun, project: Project): Promise<{ existing: 
   else await warnMissingRepository(clients, project.cicd.source, target, io);
   const unexecuted: StackInfo[] = [];
   const prefixPath = environment ? `environments.${environment.id}.resource_prefix` : 'environments.cicd.resource_prefix';
-  const existing: string[] = [];
+  const existing: StackInfo[] = [];
   for (const name of run.stackNames) {
     const stack = await settledStack(run, name);
     if (!stack) continue;
@@ -212,7 +219,7 @@ async function preflight(run: DeployRun, project: Project): Promise<{ existing: 
       unexecuted.push(stack);
       continue;
     }
-    existing.push(name);
+    existing.push(stack);
     assertStackUsable(stack, target.region);
     if (stack.status === 'ROLLBACK_COMPLETE') {
       io.warn(`Stack ${name} is ROLLBACK_COMPLETE (its creation failed earlier); it will be deleted and created again.`);

@@ -4,6 +4,7 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createAwsClients } from '../../src/aws/clients.js';
+import { describeStack } from '../../src/aws/stacks.js';
 import { Naming, TABLE_KINDS } from '../../src/config/naming.js';
 import { createRecordingIo } from '../../src/core/io.js';
 import { DynamoMetadataStore } from '../../src/runtime/aws/dynamo-metadata-store.js';
@@ -280,8 +281,13 @@ describe('moving keys around a deploy', { timeout: 60_000 }, () => {
       }),
     );
     const clients = createAwsClients({ region: 'us-east-1' });
-    const of = (pipelineStacks: string[]) =>
-      keyMigrationAroundDeploy({ clients, naming: around, envId: 'dev', pipelineStacks, io: createRecordingIo() });
+    const of = async (names: string[]) => {
+      const pipelineStacks = (await Promise.all(names.map((name) => describeStack(clients, name)))).filter(
+        (s) => s !== undefined,
+      );
+      expect(pipelineStacks).toHaveLength(names.length);
+      return keyMigrationAroundDeploy({ clients, naming: around, envId: 'dev', pipelineStacks, io: createRecordingIo() });
+    };
     expect(await of([currentStack])).toBeUndefined();
     expect(await of([])).toBeUndefined();
     const migration = await of([currentStack, legacyStack]);
